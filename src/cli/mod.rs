@@ -1,0 +1,120 @@
+//! Command-line arguments (SPEC §3) and their conversion into checked library options.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::dates;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Parser)]
+#[command(name = "riskwarn", version, about = "Risk early warning for market supervision (市场监管风险预警)")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Print the end-of-run summary as JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars or notices on stderr.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate realistic synthetic supervision data (all tables, plus truth.parquet).
+    Generate(GenerateArgs),
+    /// Check every table against the data contract; quarantine bad rows.
+    Validate(ValidateArgs),
+    /// Compute point-in-time features for every scored subject at one or more as-of dates.
+    Features(FeaturesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FeaturesArgs {
+    #[arg(long, default_value = "data/sample")]
+    pub data: PathBuf,
+    /// One or more as-of dates, comma-separated (YYYY-MM-DD,YYYY-MM-DD,...).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub as_of: Vec<String>,
+    /// Output Parquet file (rejected rows go beside it as <name>.rejected.parquet).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl FeaturesArgs {
+    pub fn as_of_dates(&self) -> Result<Vec<i32>> {
+        let mut v = self.as_of.iter().map(|d| parse_date("--as-of", d)).collect::<Result<Vec<_>>>()?;
+        v.sort_unstable();
+        v.dedup();
+        Ok(v)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of market subjects.
+    #[arg(long)]
+    pub subjects: usize,
+    /// Years of history before the extract date.
+    #[arg(long, default_value_t = 5)]
+    pub years: u32,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Share of rows per table to inject as bad rows of every kind the contract rejects.
+    #[arg(long, default_value_t = 0.0)]
+    pub dirty: f64,
+    /// Extract date (last day of data), YYYY-MM-DD.
+    #[arg(long, default_value = "2026-06-30")]
+    pub end: String,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[arg(long, default_value = "data/sample")]
+    pub data: PathBuf,
+    /// Dates after this day are rejected as in the future (default: today).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Directory for rejected.parquet and validation.json.
+    #[arg(long, default_value = "out/validate")]
+    pub out: PathBuf,
+}
+
+/// Parses a `YYYY-MM-DD` flag value.
+pub fn parse_date(flag: &str, value: &str) -> Result<i32> {
+    dates::parse(value).ok_or_else(|| Error::BadArgument(format!("{flag}: '{value}' is not a date (YYYY-MM-DD)")))
+}
+
+impl GenerateArgs {
+    pub fn options(&self) -> Result<crate::generate::GenerateOptions> {
+        let opts = crate::generate::GenerateOptions {
+            subjects: self.subjects,
+            years: self.years,
+            seed: self.seed,
+            dirty: self.dirty,
+            end: parse_date("--end", &self.end)?,
+            ..Default::default()
+        };
+        opts.check()?;
+        Ok(opts)
+    }
+}
+
+impl ValidateArgs {
+    pub fn options(&self) -> Result<crate::validate::ValidateOptions> {
+        let mut opts = crate::validate::ValidateOptions::default();
+        if let Some(d) = &self.as_of {
+            opts.reference_date = parse_date("--as-of", d)?;
+        }
+        Ok(opts)
+    }
+}

@@ -1,0 +1,49 @@
+//! One module per subcommand: each turns checked options into library calls and a summary.
+
+pub mod features;
+pub mod generate;
+pub mod validate;
+
+use crate::cli::{Cli, Command, Global};
+use crate::error::Result;
+
+pub fn dispatch(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Generate(args) => generate::run(args, &cli.global),
+        Command::Validate(args) => validate::run(args, &cli.global),
+        Command::Features(args) => features::run(args, &cli.global),
+    }
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or with `--quiet`.
+pub fn progress_bar(global: &Global, len: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if global.quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Notices go to stderr once, unless `--quiet`.
+pub fn notice(global: &Global, msg: &str) {
+    if !global.quiet {
+        eprintln!("note: {msg}");
+    }
+}
+
+/// Prints a summary: JSON on stdout with `--json`, else the human text.
+pub fn print_summary<T: serde::Serialize>(global: &Global, value: &T, human: impl FnOnce() -> String) -> Result<()> {
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        print!("{}", human());
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! File formats: the only module that reads or writes Parquet, CSV or JSON.
+//!
+//! Input tables are found in a data directory, their footers checked with arrow-rs `parquet`
+//! (schema and integrity, before any data is loaded), then read with polars and cast to the
+//! contract's logical types. Outputs are written to a temporary name and renamed into place.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::datatypes::DataType as ArrowType;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use polars::prelude::*;
+
+use crate::contract::{ColType, TableSpec, TABLES};
+use crate::error::{Error, Result};
+
+/// Hidden bookkeeping columns carried from load to quarantine.
+pub const FILE_COL: &str = "__file";
+pub const ROW_COL: &str = "__row";
+
+/// Where one table's rows live: a single file or every `*.parquet` below a directory.
+#[derive(Debug, Clone)]
+pub struct TableSource {
+    pub spec: &'static TableSpec,
+    pub files: Vec<PathBuf>,
+}
+
+/// A table as read: contract columns cast to their logical types, plus `__file` (index into
+/// `files`) and `__row` (1-based row within that file).
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    pub spec: &'static TableSpec,
+    pub files: Vec<PathBuf>,
+    pub frame: DataFrame,
+    /// Columns present in the files but not in the contract (ignored, with a notice).
+    pub extra_columns: Vec<String>,
+}
+
+/// Every table found in a data directory.
+#[derive(Debug, Clone, Default)]
+pub struct RawData {
+    pub tables: Vec<RawTable>,
+    /// Things the user should hear once: absent optional tables, ignored columns and files.
+    pub notices: Vec<String>,
+}
+
+impl RawData {
+    pub fn table(&self, name: &str) -> Option<&RawTable> {
+        self.tables.iter().find(|t| t.spec.name == name)
+    }
+}
+
+/// Finds the tables of the contract in `dir`.
+pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
+    if !dir.is_dir() {
+        return Err(Error::bad_file(dir, "data directory not found"));
+    }
+    let mut sources = Vec::new();
+    let mut notices = Vec::new();
+    for spec in TABLES {
+        let file = dir.join(format!("{}.parquet", spec.name));
+        let sub = dir.join(spec.name);
+        let files = match (file.is_file(), sub.is_dir()) {
+            (true, true) => {
+                return Err(Error::bad_file(
+                    dir,
+                    format!("both {}.parquet and {}/ exist; keep one", spec.name, spec.name),
+                ));
+            }
+            (true, false) => vec![file],
+            (false, true) => {
+                let mut files = Vec::new();
+                collect_parquet(&sub, &mut files)?;
+                files.sort();
+                if files.is_empty() {
+                    return Err(Error::bad_file(&sub, "directory holds no *.parquet file"));
+                }
+                files
+            }
+            (false, false) => {
+                if spec.required {
+                    return Err(Error::bad_file(
+                        dir,
+                        format!("required table `{}` not found ({}.parquet or {}/)", spec.name, spec.name, spec.name),
+                    ));
+                }
+                notices.push(format!("table `{}` is absent; its features are left out of this run", spec.name));
+                continue;
+            }
+        };
+        sources.push(TableSource { spec, files });
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let stem = name.strip_suffix(".parquet").unwrap_or(&name);
+        let looks_like_data = name.ends_with(".parquet") || dir.join(&name).is_dir();
+        if looks_like_data && TABLES.iter().all(|t| t.name != stem) && !name.starts_with('.') && stem != "truth" {
+            notices.push(format!("`{name}` is not a table of the data contract; ignored"));
+        }
+    }
+    Ok((sources, notices))
+}
+
+fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_parquet(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn type_fits(ty: ColType, arrow: &ArrowType) -> bool {
+    use ArrowType::*;
+    match ty {
+        ColType::Str => match arrow {
+            Utf8 | LargeUtf8 | Utf8View => true,
+            Dictionary(_, v) => matches!(**v, Utf8 | LargeUtf8 | Utf8View),
+            _ => false,
+        },
+        ColType::Date => matches!(arrow, Date32 | Date64 | Timestamp(_, _)),
+        ColType::F64 => arrow.is_numeric() && !matches!(arrow, Decimal128(..) | Decimal256(..)),
+        ColType::I32 => arrow.is_integer(),
+        ColType::Bool => matches!(arrow, Boolean),
+    }
+}
+
+/// Reads one file's footer and checks it against the contract: a truncated or unreadable file,
+/// a missing required column or a column of the wrong type is an error naming file and column.
+/// Returns the names of the file's columns that the contract does not know.
+pub fn check_footer(path: &Path, spec: &TableSpec) -> Result<Vec<String>> {
+    let file = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
+    let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| Error::bad_file(path, format!("not a readable Parquet file (truncated or corrupt?): {e}")))?;
+    let schema = meta.schema();
+    for c in spec.columns {
+        match schema.field_with_name(c.name) {
+            Ok(field) if !type_fits(c.ty, field.data_type()) => {
+                return Err(Error::bad_file(
+                    path,
+                    format!(
+                        "table `{}`, column `{}`: expected {}, found {}",
+                        spec.name,
+                        c.name,
+                        c.ty.describe(),
+                        field.data_type()
+                    ),
+                ));
+            }
+            Ok(_) => {}
+            Err(_) if c.optional => {}
+            Err(_) => {
+                return Err(Error::bad_file(
+                    path,
+                    format!("table `{}`: required column `{}` ({}) is missing", spec.name, c.name, c.ty.describe()),
+                ));
+            }
+        }
+    }
+    Ok(schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| spec.column(n).is_none())
+        .collect())
+}
+
+fn logical_dtype(ty: ColType) -> DataType {
+    match ty {
+        ColType::Str => DataType::String,
+        ColType::Date => DataType::Date,
+        ColType::F64 => DataType::Float64,
+        ColType::I32 => DataType::Int32,
+        ColType::Bool => DataType::Boolean,
+    }
+}
+
+/// Loads a table: footers first (all files), then the data of every file, cast and stacked.
+pub fn load_table(source: &TableSource) -> Result<RawTable> {
+    let spec = source.spec;
+    let mut extra = Vec::new();
+    for path in &source.files {
+        for name in check_footer(path, spec)? {
+            if !extra.contains(&name) {
+                extra.push(name);
+            }
+        }
+    }
+    let mut frames = Vec::with_capacity(source.files.len());
+    for (i, path) in source.files.iter().enumerate() {
+        let file = File::open(path)?;
+        let mut reader = ParquetReader::new(file);
+        let present: Vec<String> = {
+            let schema = reader.schema().map_err(|e| Error::bad_file(path, e.to_string()))?;
+            spec.columns
+                .iter()
+                .filter(|c| schema.contains(c.name))
+                .map(|c| c.name.to_string())
+                .collect()
+        };
+        let df = reader
+            .with_columns(Some(present.clone()))
+            .finish()
+            .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
+        let exprs: Vec<Expr> = spec
+            .columns
+            .iter()
+            .map(|c| {
+                let target = logical_dtype(c.ty);
+                if present.iter().any(|p| p == c.name) {
+                    col(c.name).cast(target)
+                } else {
+                    lit(NULL).cast(target).alias(c.name)
+                }
+            })
+            .chain([lit(i as u32).cast(DataType::UInt32).alias(FILE_COL)])
+            .collect();
+        let df = df
+            .with_row_index(ROW_COL.into(), Some(1))?
+            .lazy()
+            .select(exprs.into_iter().chain([col(ROW_COL)]).collect::<Vec<_>>())
+            .collect()
+            .map_err(|e| Error::bad_file(path, format!("cannot convert to the contract's types: {e}")))?;
+        frames.push(df);
+    }
+    let mut frame = frames.remove(0);
+    for f in &frames {
+        frame.vstack_mut(f)?;
+    }
+    frame.rechunk_mut();
+    Ok(RawTable { spec, files: source.files.clone(), frame, extra_columns: extra })
+}
+
+/// Discovers and loads every table of a data directory. All footers are checked before
+/// any table's data is read, so a broken file stops the run before work is done.
+pub fn load_dir(dir: &Path) -> Result<RawData> {
+    let (sources, mut notices) = discover(dir)?;
+    for s in &sources {
+        for f in &s.files {
+            check_footer(f, s.spec)?;
+        }
+    }
+    let mut tables = Vec::with_capacity(sources.len());
+    for s in &sources {
+        let t = load_table(s)?;
+        if !t.extra_columns.is_empty() {
+            notices.push(format!("table `{}`: extra columns ignored: {}", s.spec.name, t.extra_columns.join(", ")));
+        }
+        tables.push(t);
+    }
+    Ok(RawData { tables, notices })
+}
+
+/// Path of the temporary sibling used for an atomic write.
+fn temp_sibling(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes bytes produced by `write` to `path` atomically (temporary file, then rename).
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = temp_sibling(path);
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        write(&mut f)?;
+        f.sync_all()?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(std::fs::rename(&tmp, path)?),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Writes a frame as zstd Parquet, atomically. Output bytes depend only on the frame.
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, |f| {
+        ParquetWriter::new(f)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::default())
+            .finish(df)?;
+        Ok(())
+    })
+}
+
+/// Reads a Parquet file written by riskwarn (an output, not a contract input).
+pub fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))
+}
+
+pub fn write_json<T: serde::Serialize>(value: &T, path: &Path) -> Result<()> {
+    write_atomic(path, |f| {
+        serde_json::to_writer_pretty(&mut *f, value)?;
+        use std::io::Write;
+        f.write_all(b"\n")?;
+        Ok(())
+    })
+}

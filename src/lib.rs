@@ -1,0 +1,18 @@
+//! riskwarn: batch risk early warning for market supervision (市场监管事中事后监管).
+//!
+//! The pipeline: load+validate → features(as-of T) → matrix → model → score+reasons →
+//! grade+level → plan → outputs+manifest+report. Each stage is a pure function over in-memory
+//! frames; `io` is the only module that touches file formats.
+
+pub mod cli;
+pub mod cmd;
+pub mod contract;
+pub mod dates;
+pub mod error;
+pub mod features;
+pub mod generate;
+pub mod io;
+pub mod uscc;
+pub mod validate;
+
+pub use error::{Error, Result};

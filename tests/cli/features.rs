@@ -1,0 +1,262 @@
+//! The feature engine: known answers on a hand-written data set (window edges included),
+//! no future leakage (property test), the catalogue, and ownership never used.
+
+use polars::prelude::*;
+use proptest::prelude::*;
+use riskwarn::features::{compute, FeatureOptions};
+use riskwarn::validate::{validate, ValidateOptions};
+
+use crate::support::*;
+
+const T: &str = "2025-01-01";
+
+fn hand_data(dir: &std::path::Path) {
+    let (a, b, c, d) = (code(1), code(2), code(3), code(4));
+    let mut subjects = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [a.as_str(), b.as_str(), c.as_str(), d.as_str()]),
+        Column::new("name".into(), ["甲公司", "张三", "丙公司", "丁公司"]),
+        Column::new("subject_type".into(), ["enterprise", "individual", "enterprise", "enterprise"]),
+        Column::new("industry".into(), ["H6210", "F5211", "C1351", "I6510"]),
+        Column::new("region".into(), ["140502", "140502", "140525", "140581"]),
+        dates("established_on", &[Some("2015-03-01"), Some("2024-06-01"), Some("2010-01-01"), Some(T)]),
+        Column::new("registered_capital".into(), [Some(99.0f64), None, Some(10.0), Some(5.0)]),
+        Column::new("status".into(), ["active", "suspended", "cancelled", "active"]),
+        Column::new("ownership".into(), [Some("state"), Some("private"), None, Some("private")]),
+    ])
+    .unwrap();
+    write(&mut subjects, &dir.join("subjects.parquet"));
+    let rows = [
+        // (uscc, date, mode, outcome, recorded_on)
+        (&a, "2024-12-31", "random", "violation", None),
+        (&a, T, "random", "violation", None),                     // on T: not before T
+        (&a, "2024-01-02", "targeted", "issues", None),           // exactly T - 365 days: inside 365d
+        (&a, "2024-01-01", "complaint", "violation", None),       // T - 366: only in 1095d
+        (&a, "2024-12-01", "random", "violation", Some("2025-01-05")), // recorded after T: unknown at T
+        (&a, "2024-12-02", "random", "pass", Some("2024-12-31")),
+        (&b, "2024-12-15", "joint", "pass", None),
+    ];
+    let mut insp = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>()),
+        dates("inspected_on", &rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>()),
+        Column::new("department".into(), vec!["市场监督管理局"; rows.len()]),
+        Column::new("mode".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        Column::new("outcome".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+        Column::new("issues_found".into(), vec![Some(2i32); rows.len()]),
+        dates("recorded_on", &rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    write(&mut insp, &dir.join("inspections.parquet"));
+    let mut lists = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [a.as_str(), b.as_str(), a.as_str()]),
+        Column::new("list".into(), ["abnormal_operations", "abnormal_operations", "serious_violation"]),
+        dates("listed_on", &[Some("2024-06-01"), Some("2024-06-01"), Some(T)]),
+        dates("removed_on", &[Some(T), Some("2024-12-31"), None]),
+    ])
+    .unwrap();
+    write(&mut lists, &dir.join("credit_lists.parquet"));
+    let mut reports = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [a.as_str(), a.as_str(), a.as_str(), b.as_str()]),
+        Column::new("year".into(), [2023i32, 2022, 2021, 2023]),
+        dates("filed_on", &[Some("2024-07-15"), None, Some("2022-03-01"), Some("2025-02-01")]),
+    ])
+    .unwrap();
+    write(&mut reports, &dir.join("annual_reports.parquet"));
+}
+
+fn features_at(dir: &std::path::Path, t: &str) -> DataFrame {
+    let raw = riskwarn::io::load_dir(dir).unwrap();
+    let v = validate(&raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    compute(&v, &[date(t)], &FeatureOptions::default()).unwrap()
+}
+
+fn value(df: &DataFrame, uscc: &str, feature: &str) -> Option<f64> {
+    let i = df.column("uscc").unwrap().str().unwrap().iter().position(|u| u == Some(uscc)).expect("subject scored");
+    df.column(feature).unwrap_or_else(|_| panic!("no feature {feature}")).f64().unwrap().get(i)
+}
+
+#[test]
+fn known_answers_on_hand_written_data() {
+    let dir = tempdir();
+    hand_data(dir.path());
+    let df = features_at(dir.path(), T);
+    let (a, b) = (code(1), code(2));
+    // Scored: A (active) and B (suspended); C is cancelled, D is established on T.
+    let scored: Vec<_> = df.column("uscc").unwrap().str().unwrap().iter().map(|u| u.unwrap().to_string()).collect();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(scored, expected);
+
+    let f = |u: &str, name: &str| value(&df, u, name);
+    assert_eq!(f(&a, "insp_n_30d"), Some(2.0), "12-31 and 12-02 (recorded 12-31)");
+    assert_eq!(f(&a, "insp_n_365d"), Some(3.0), "T-365 is inside the window");
+    assert_eq!(f(&a, "insp_n_1095d"), Some(4.0));
+    assert_eq!(f(&a, "insp_violation_365d"), Some(1.0));
+    assert_eq!(f(&a, "insp_violation_1095d"), Some(2.0));
+    assert_eq!(f(&a, "insp_issues_365d"), Some(1.0));
+    assert_eq!(f(&a, "insp_random_1095d"), Some(2.0));
+    assert_eq!(f(&a, "insp_random_violation_1095d"), Some(1.0));
+    assert_eq!(f(&a, "insp_complaint_1095d"), Some(1.0));
+    assert_eq!(f(&a, "insp_issues_found_1095d"), Some(8.0));
+    assert_eq!(f(&a, "insp_days_since_last"), Some(1.0));
+    assert_eq!(f(&a, "insp_days_since_violation"), Some(1.0));
+    // violations: last 365 days 1 (12-31), the 365 before: 1 (2024-01-01 is T-366)
+    assert_eq!(f(&a, "insp_violation_trend"), Some(0.0));
+    assert_eq!(f(&b, "insp_n_1095d"), Some(1.0));
+    assert_eq!(f(&b, "insp_days_since_violation"), None, "no violation: null, not a magic number");
+
+    assert_eq!(f(&a, "list_abnormal_now"), Some(1.0), "removed on T: still listed at T");
+    assert_eq!(f(&a, "list_abnormal_days"), Some(214.0), "2024-06-01 to 2025-01-01");
+    assert_eq!(f(&a, "list_serious_now"), Some(0.0), "listed on T: not before T");
+    assert_eq!(f(&b, "list_abnormal_now"), Some(0.0), "removed before T (信用修复)");
+    assert_eq!(f(&b, "list_abnormal_days"), None);
+    assert_eq!(f(&b, "list_removed_n"), Some(1.0));
+
+    // Due years at 2025-01-01: 2021..2023 (2023's report was due 2024-06-30).
+    assert_eq!(f(&a, "ar_due_3y"), Some(3.0));
+    assert_eq!(f(&a, "ar_missing_3y"), Some(1.0));
+    assert_eq!(f(&a, "ar_late_3y"), Some(1.0));
+    assert_eq!(f(&b, "ar_missing_3y"), Some(1.0), "filed after T: not filed as of T");
+
+    assert_eq!(f(&a, "sub_age_days"), Some(3594.0));
+    assert_eq!(f(&a, "sub_log_capital"), Some(100f64.ln()));
+    assert_eq!(f(&b, "sub_log_capital"), None);
+    assert_eq!(f(&a, "observation_period"), Some(0.0));
+    assert_eq!(f(&b, "observation_period"), Some(1.0), "214 days old < 365");
+    // Absent tables leave their features out.
+    assert!(df.column("pen_n_30d").is_err() && df.column("cmp_n_30d").is_err());
+    assert!(df.column("ownership").is_err(), "ownership is never a feature");
+}
+
+#[test]
+fn empirical_bayes_rate_matches_hand_computation() {
+    let dir = tempdir();
+    hand_data(dir.path());
+    let df = features_at(dir.path(), T);
+    let (a, b) = (code(1), code(2));
+    // A: 2 violations in 4 inspections; B: 0 in 1. Both in peer groups of their own
+    // (H×1405 and F×1405), so each peer rate is (v + 1) / (n + 2) of the subject itself.
+    // Prior strength m by moments over {2/4, 0/1}: mu = 2/5, var = ((0.5-0.4)^2 + (0-0.4)^2) = 0.17,
+    // binomial part = 0.24/4 + 0.24/1 = 0.30 > var, so between-variance ≤ 0 and m = 1000.
+    let peer_a = 3.0 / 6.0;
+    let expect_a = (2.0 + 1000.0 * peer_a) / (4.0 + 1000.0);
+    let got = value(&df, &a, "insp_violation_rate_eb").unwrap();
+    assert!((got - expect_a).abs() < 1e-12, "{got} vs {expect_a}");
+    let peer_b = 1.0 / 3.0;
+    let got_b = value(&df, &b, "insp_violation_rate_eb").unwrap();
+    assert!((got_b - 1000.0 * peer_b / 1001.0).abs() < 1e-12, "{got_b}");
+    assert!((value(&df, &a, "insp_violation_rate_vs_peer").unwrap() - expect_a / peer_a).abs() < 1e-12);
+}
+
+#[test]
+fn several_as_of_dates_equal_separate_calls() {
+    let dir = tempdir();
+    riskwarn().args(["generate", "--subjects", "400", "--years", "3", "--quiet", "--out"]).arg(dir.path()).run().status(0);
+    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let v = validate(&raw, &ValidateOptions::default()).unwrap();
+    let ts = [date("2024-07-01"), date("2025-01-01"), date("2025-07-01")];
+    let together = compute(&v, &ts, &FeatureOptions::default()).unwrap();
+    let mut apart = compute(&v, &ts[..1], &FeatureOptions::default()).unwrap();
+    for t in &ts[1..] {
+        apart.vstack_mut(&compute(&v, &[*t], &FeatureOptions::default()).unwrap()).unwrap();
+    }
+    assert!(together.equals_missing(&apart));
+    // One row per subject that is active/suspended and established before each T.
+    let subjects = v.table("subjects").unwrap();
+    let expected: usize = ts
+        .iter()
+        .map(|t| {
+            let status = subjects.column("status").unwrap().str().unwrap();
+            let est = subjects.column("established_on").unwrap().date().unwrap();
+            (0..subjects.height())
+                .filter(|&i| matches!(status.get(i), Some("active" | "suspended")) && est.phys.get(i).unwrap() < *t)
+                .count()
+        })
+        .sum();
+    assert_eq!(together.height(), expected);
+}
+
+#[test]
+fn catalogue_doc_matches_code() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/features.md");
+    let expected = riskwarn::features::catalogue_markdown();
+    if std::env::var_os("RISKWARN_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+    }
+    assert!(std::fs::read_to_string(&path).unwrap_or_default() == expected, "docs/features.md is stale");
+    assert!(!expected.contains("`ownership`  |"), "ownership must not be in the catalogue");
+}
+
+/// Base data for the leakage property: small, generated once.
+fn leak_base() -> &'static (tempfile::TempDir, riskwarn::validate::Validated) {
+    static BASE: std::sync::OnceLock<(tempfile::TempDir, riskwarn::validate::Validated)> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        let dir = tempdir();
+        riskwarn().args(["generate", "--subjects", "300", "--years", "3", "--quiet", "--out"]).arg(dir.path()).run().status(0);
+        let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+        let v = validate(&raw, &ValidateOptions { reference_date: date("2099-12-31") }).unwrap();
+        (dir, v)
+    })
+}
+
+/// Appends `n` copies of existing rows of `table`, re-dated on or after T (or recorded after T).
+/// Appended rows are re-dated per `mode`: 0 = dated on/after T (recorded the same day),
+/// 1 = dated before T but recorded on/after T, 2 = dated on/after T with `recorded_on` null.
+fn append_future(v: &riskwarn::validate::Validated, table: &str, t: i32, offsets: &[(usize, i32, u8)]) -> riskwarn::validate::Validated {
+    let mut out = v.clone();
+    let spec = riskwarn::contract::table(table).unwrap();
+    let (_, df) = out.tables.iter_mut().find(|(s, _)| s.name == table).unwrap();
+    let mut extra = Vec::new();
+    for &(row, offset, mode) in offsets {
+        let mut r = df.slice((row % df.height()) as i64, 1);
+        let date_col = spec.event_date.unwrap_or("filed_on");
+        if table == "annual_reports" {
+            // a report year not yet due at T, filed on or after T
+            let year = riskwarn::dates::year_of(t) + offset % 3;
+            r.replace("year", Series::new("year".into(), [year]).into()).unwrap();
+            r.replace(date_col, Series::new(date_col.into(), [t + offset]).cast(&DataType::Date).unwrap().into()).unwrap();
+        } else if mode == 1 && r.schema().contains("recorded_on") {
+            // dated before T, but entered into the system on or after T
+            r.replace("recorded_on", Series::new("recorded_on".into(), [t + offset]).cast(&DataType::Date).unwrap().into()).unwrap();
+            r.replace(date_col, Series::new(date_col.into(), [t - 1 - offset % 400]).cast(&DataType::Date).unwrap().into()).unwrap();
+        } else {
+            r.replace(date_col, Series::new(date_col.into(), [t + offset]).cast(&DataType::Date).unwrap().into()).unwrap();
+            if r.schema().contains("recorded_on") {
+                let recorded = (mode == 0).then_some(t + offset);
+                r.replace("recorded_on", Series::new("recorded_on".into(), [recorded]).cast(&DataType::Date).unwrap().into()).unwrap();
+            }
+            if table == "credit_lists" {
+                r.replace("removed_on", Series::new("removed_on".into(), [None::<i32>]).cast(&DataType::Date).unwrap().into()).unwrap();
+            }
+        }
+        extra.push(r);
+    }
+    for r in extra {
+        df.vstack_mut(&r).unwrap();
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #[test]
+    fn no_future_leakage(
+        table in prop::sample::select(vec!["inspections", "penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports"]),
+        offsets in prop::collection::vec((0usize..100_000, prop_oneof![Just(0i32), 0i32..2000], 0u8..3), 1..40),
+        t_pick in 0usize..3,
+    ) {
+        let (_dir, base) = leak_base();
+        let t = [date("2024-03-15"), date("2025-01-01"), date("2025-10-31")][t_pick];
+        let before = compute(base, &[t], &FeatureOptions::default()).unwrap();
+        let changed = append_future(base, table, t, &offsets);
+        let after = compute(&changed, &[t], &FeatureOptions::default()).unwrap();
+        prop_assert_eq!(before.shape(), after.shape());
+        for (x, y) in before.columns().iter().zip(after.columns()) {
+            if x.dtype() == &DataType::Float64 {
+                let bits = |c: &Column| c.f64().unwrap().iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+                prop_assert!(bits(x) == bits(y), "feature {} changed", x.name());
+            } else {
+                prop_assert!(x.as_materialized_series().equals_missing(y.as_materialized_series()), "column {} changed", x.name());
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The one integration-test binary: behaviour through the public API and the `riskwarn` CLI.
+
+mod support;
+
+mod contract_docs;
+mod features;
+mod generate;
+mod uscc;
+mod validate;

@@ -1,0 +1,113 @@
+//! A chainable CLI test builder and helpers for small hand-written data sets.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+
+pub struct Run {
+    cmd: Command,
+}
+
+pub struct Done {
+    pub out: Output,
+}
+
+pub fn riskwarn() -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_riskwarn"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    Run { cmd }
+}
+
+impl Run {
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+    pub fn arg(mut self, a: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.arg(a);
+        self
+    }
+    pub fn env(mut self, k: &str, v: &str) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+    pub fn run(mut self) -> Done {
+        Done { out: self.cmd.output().expect("riskwarn binary runs") }
+    }
+}
+
+impl Done {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    pub fn code(&self) -> i32 {
+        self.out.status.code().unwrap_or(-1)
+    }
+    /// Asserts the exit code, showing stderr when it differs.
+    pub fn status(self, code: i32) -> Self {
+        assert_eq!(self.code(), code, "exit code; stderr:\n{}\nstdout:\n{}", self.stderr(), self.stdout());
+        self
+    }
+    pub fn stderr_contains(self, needle: &str) -> Self {
+        assert!(self.stderr().contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr());
+        self
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout()).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout()))
+    }
+}
+
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+pub fn write(df: &mut DataFrame, path: &Path) {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    ParquetWriter::new(std::fs::File::create(path).unwrap()).finish(df).unwrap();
+}
+
+pub fn read(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+}
+
+pub fn date(s: &str) -> i32 {
+    riskwarn::dates::parse(s).unwrap()
+}
+
+/// A date column from `YYYY-MM-DD` strings (None = null).
+pub fn dates(name: &str, values: &[Option<&str>]) -> Column {
+    let days: Vec<Option<i32>> = values.iter().map(|v| v.map(date)).collect();
+    Series::new(name.into(), days).cast(&DataType::Date).unwrap().into()
+}
+
+/// A valid USCC for test subject number `i`.
+pub fn code(i: u64) -> String {
+    riskwarn::generate::subject_uscc(i, b'1', "140502")
+}
+
+pub fn sha256_files(dir: &Path) -> Vec<(PathBuf, String)> {
+    use sha2::Digest;
+    let mut out: Vec<(PathBuf, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            let digest = sha2::Sha256::digest(&bytes);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            (PathBuf::from(p.file_name().unwrap()), hex)
+        })
+        .collect();
+    out.sort();
+    out
+}
