@@ -1,6 +1,6 @@
 """Reference: the feature stage's per-table aggregations in DuckDB, on the same Parquet files.
 
-Usage: python3 benches/duckdb_features.py DATA_DIR AS_OF [THREADS]
+Usage: python3 benches/duckdb_features.py DATA_DIR AS_OF [THREADS] [OUT.parquet]
 Computes, per scored subject, the windowed counts, mode/severity/channel/role splits, sums,
 "days since" and list/annual-report features of `riskwarn features` (one GROUP BY per table,
 joined to the scored subjects), and prints the wall time. Not part of the test suite.
@@ -10,6 +10,7 @@ import duckdb
 
 data, as_of = sys.argv[1], sys.argv[2]
 threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+out = sys.argv[4] if len(sys.argv) > 4 else None
 con = duckdb.connect()
 con.execute(f"SET threads={threads}")
 T = f"DATE '{as_of}'"
@@ -93,6 +94,12 @@ for name, (_, exprs) in tables.items():
     con.execute(f"CREATE TEMP TABLE f_{name} AS SELECT uscc, {', '.join(exprs)} FROM {src(name)} GROUP BY uscc")
 con.execute(f"CREATE TEMP TABLE f_annual_reports AS SELECT uscc, {', '.join(ar)} FROM {src('annual_reports')} GROUP BY uscc")
 froms = " ".join(f"LEFT JOIN f_{n} USING (uscc)" for n in list(tables) + ["annual_reports"])
-n = con.execute(f"SELECT count(*) FROM (SELECT * FROM scored {froms})").fetchone()[0]
+query = f"SELECT * FROM scored {froms}"
+if out:
+    # Like `riskwarn features`, write the result (zstd Parquet).
+    con.execute(f"COPY ({query}) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+    n = con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchone()[0]
+else:
+    n = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
 elapsed = time.time() - start
-print(f"duckdb {duckdb.__version__}: {n} subjects, {elapsed:.2f} s (threads={threads})")
+print(f"duckdb {duckdb.__version__}: {n} subjects, {elapsed:.2f} s (threads={threads}, {'written to ' + out if out else 'not written'})")

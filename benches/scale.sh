@@ -22,7 +22,7 @@ fi
 du -sh "$DATA"
 measure features "$BIN" features --data "$DATA" --as-of "$AS_OF" --quiet --out "$WORK/features-$N.parquet"
 if python3 -c 'import duckdb' 2>/dev/null; then
-    measure duckdb python3 benches/duckdb_features.py "$DATA" "$AS_OF" 2
+    measure duckdb python3 benches/duckdb_features.py "$DATA" "$AS_OF" 2 "$WORK/duckdb-features-$N.parquet"
 else
     echo "duckdb not installed (pip install duckdb): reference skipped"
 fi

@@ -201,8 +201,10 @@ pub fn load_table(source: &TableSource) -> Result<RawTable> {
                 .map(|c| c.name.to_string())
                 .collect()
         };
+        // The reader makes the row index chunked like the data, so columns stay aligned.
         let df = reader
             .with_columns(Some(present.clone()))
+            .with_row_index(Some(RowIndex { name: ROW_COL.into(), offset: 1 }))
             .finish()
             .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
         let exprs: Vec<Expr> = spec
@@ -219,7 +221,6 @@ pub fn load_table(source: &TableSource) -> Result<RawTable> {
             .chain([lit(i as u32).cast(DataType::UInt32).alias(FILE_COL)])
             .collect();
         let df = df
-            .with_row_index(ROW_COL.into(), Some(1))?
             .lazy()
             .select(exprs.into_iter().chain([col(ROW_COL)]).collect::<Vec<_>>())
             .collect()
@@ -230,7 +231,6 @@ pub fn load_table(source: &TableSource) -> Result<RawTable> {
     for f in &frames {
         frame.vstack_mut(f)?;
     }
-    frame.rechunk_mut();
     Ok(RawTable { spec, files: source.files.clone(), frame, extra_columns: extra })
 }
 

@@ -7,8 +7,22 @@
 pub const CHARSET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
+/// Character value by byte (255 = not in the charset).
+const VALUES: [u8; 256] = {
+    let mut t = [255u8; 256];
+    let mut i = 0;
+    while i < CHARSET.len() {
+        t[CHARSET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 fn value_of(c: u8) -> Option<u32> {
-    CHARSET.iter().position(|&x| x == c).map(|p| p as u32)
+    match VALUES[c as usize] {
+        255 => None,
+        v => Some(v as u32),
+    }
 }
 
 /// The check character for the first 17 characters, or `None` if any is outside the charset.

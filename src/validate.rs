@@ -11,9 +11,12 @@ use crate::dates;
 use crate::error::Result;
 use crate::io::{RawData, RawTable, FILE_COL, ROW_COL};
 
-const REASON: &str = "__reason";
-const REASON_COL: &str = "__reason_column";
-const USCC_PROBLEM: &str = "__uscc_problem";
+const CHECK: &str = "__check";
+const USCC_BAD: &str = "__uscc_bad";
+const USCC_PLACEHOLDER: &str = "\u{1}uscc";
+/// Dense subject id: the row of the subject in the used `subjects` frame. Every used event row
+/// carries the `sid` of its subject, so later stages group and join on integers, not strings.
+pub const SID: &str = "sid";
 
 #[derive(Debug, Clone)]
 pub struct ValidateOptions {
@@ -78,7 +81,7 @@ fn date_lit(days: i32) -> Expr {
 }
 
 /// The checks for a column, in priority order (the first that fails is the reported reason).
-fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References, opts: &ValidateOptions) -> Vec<Check> {
+fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: &ValidateOptions) -> Vec<Check> {
     let mut out = Vec::new();
     let name = c.name;
     let v = || col(name);
@@ -104,15 +107,11 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References, opts: &Val
     match c.rule {
         Rule::None => {}
         Rule::Uscc | Rule::SubjectRef => {
-            out.push(check(
-                col(USCC_PROBLEM).is_not_null(),
-                name,
-                concat_str([col(USCC_PROBLEM), lit(": "), quoted_value(name)], "", false),
-            ));
+            // The message names the code's problem; it is filled in for rejected rows only.
+            out.push(check(col(USCC_BAD), name, lit(USCC_PLACEHOLDER)));
             if c.rule == Rule::SubjectRef {
-                let known = refs.subjects.clone().unwrap_or_else(|| Series::new_empty("".into(), &DataType::String));
                 out.push(check(
-                    v().is_in(lit(known).implode(false), false).not(),
+                    col(SID).is_null(),
                     name,
                     concat_str([lit("no subject "), quoted_value(name), lit(" in subjects (absent or rejected there)")], "", false),
                 ));
@@ -199,77 +198,188 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References, opts: &Val
 
 /// Used keys of the tables that others refer to.
 #[derive(Default)]
-struct References {
-    subjects: Option<Series>,
+struct References<'a> {
+    /// uscc → sid of every used subject (borrowing the used subjects' codes).
+    subjects: PlHashMap<&'a str, u32>,
     inspectors: Option<Series>,
 }
 
-/// `__uscc_problem`: why the row's `uscc` is not a valid code (null when it is).
-fn uscc_problems(frame: &DataFrame) -> Result<Series> {
+/// `sid` (null when the code is not a used subject) and `__uscc_bad` (the code itself is
+/// invalid) for every row, probing the subject index in parallel.
+fn subject_columns(frame: &DataFrame, refs: &References<'_>, is_subjects: bool) -> Result<(Column, Column)> {
     let ca = frame.column("uscc")?.str()?;
-    let problems: Vec<Option<&'static str>> = ca
-        .par_iter_indexed()
-        .map(|v| v.and_then(crate::uscc::problem))
+    // Order-preserving: rayon collects a flat_map over chunks in sequence order.
+    let pairs: Vec<(Option<u32>, bool)> = ca
+        .par_iter()
+        .map(|v| match v {
+            None => (None, false), // reported as a missing value
+            Some(code) if is_subjects => (None, !crate::uscc::is_valid(code)),
+            Some(code) => match refs.subjects.get(code) {
+                Some(sid) => (Some(*sid), false),
+                None => (None, !crate::uscc::is_valid(code)),
+            },
+        })
         .collect();
-    Ok(Series::new(USCC_PROBLEM.into(), problems))
+    let (sid, bad): (Vec<Option<u32>>, Vec<bool>) = pairs.into_iter().unzip();
+    let lengths: Vec<usize> = ca.chunks().iter().map(|a| a.len()).collect();
+    Ok((chunked_like(SID, &sid, &lengths)?, chunked_like(USCC_BAD, &bad, &lengths)?))
 }
 
-/// Folds checks into one expression: the first failing check's value, else null.
-fn first_failing(checks: &[Check], value: impl Fn(&Check) -> Expr) -> Expr {
-    checks.iter().rev().fold(lit(NULL).cast(DataType::String), |acc, c| {
-        when(c.bad.clone()).then(value(c)).otherwise(acc)
+/// A column chunked with the given chunk lengths, so it stays aligned with the frame's other
+/// columns (misaligned chunks make polars re-align on every operation).
+fn chunked_like<T>(name: &str, values: &[T], lengths: &[usize]) -> Result<Column>
+where
+    Series: NamedFrom<Vec<T>, [T]>,
+    T: Clone,
+{
+    let mut offset = 0;
+    let mut out: Option<Series> = None;
+    for len in lengths {
+        let part = Series::new(name.into(), values[offset..offset + len].to_vec());
+        offset += len;
+        match out.as_mut() {
+            None => out = Some(part),
+            Some(s) => {
+                s.append(&part)?;
+            }
+        }
+    }
+    Ok(out.unwrap_or_else(|| Series::new(name.into(), Vec::<T>::new())).into())
+}
+
+/// Positions (in `rows`, sorted by key then position) whose key equals the previous one's.
+fn repeats<K: Ord + Send>(mut rows: Vec<(K, u32)>) -> Vec<usize> {
+    rows.par_sort_unstable();
+    let mut out: Vec<usize> = rows.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| w[1].1 as usize).collect();
+    out.sort_unstable();
+    out
+}
+
+/// Marks, among rows that pass every other check, each row whose key was seen in an earlier
+/// such row (the first is kept). Returns the row positions to reject. Sort-based: a parallel
+/// sort of (key, row) is far cheaper than a hash set of millions of keys.
+fn later_duplicates(frame: &DataFrame, keys: &[&str]) -> Result<Vec<usize>> {
+    let checks = frame.column(CHECK)?.u16()?;
+    let names: Vec<&str> = keys
+        .iter()
+        // Event tables carry the subject id: an integer key is cheaper than the code.
+        .map(|k| if *k == "uscc" && frame.schema().contains(SID) { SID } else { *k })
+        .collect();
+    let all_int = names.iter().all(|n| frame.column(n).is_ok_and(|c| c.dtype().is_integer()));
+    if all_int && names.len() <= 2 {
+        let mut parts = Vec::new();
+        for n in &names {
+            parts.push(frame.column(n)?.cast(&DataType::Int64)?.i64()?.clone());
+        }
+        let mut rows = Vec::with_capacity(frame.height());
+        let mut iters: Vec<_> = parts.iter().map(|p| p.iter()).collect();
+        for (i, check) in checks.iter().enumerate() {
+            let mut key: u128 = 0;
+            for it in iters.iter_mut() {
+                let v = it.next().flatten().unwrap_or(i64::MIN);
+                key = (key << 64) | (v as u64 as u128);
+            }
+            if check.is_none() {
+                rows.push((key, i as u32));
+            }
+        }
+        return Ok(repeats(rows));
+    }
+    let cols: Vec<StringChunked> = names
+        .iter()
+        .map(|n| Ok(frame.column(n)?.cast(&DataType::String)?.str()?.clone()))
+        .collect::<Result<_>>()?;
+    let second: Box<dyn Iterator<Item = Option<&str>>> = match cols.get(1) {
+        Some(c) => Box::new(c.iter()),
+        None => Box::new(std::iter::repeat(None)),
+    };
+    let rows: Vec<([Option<&str>; 2], u32)> = checks
+        .iter()
+        .zip(cols[0].iter())
+        .zip(second)
+        .enumerate()
+        .filter(|(_, ((check, _), _))| check.is_none())
+        .map(|(i, ((_, a), b))| ([a, b], i as u32))
+        .collect();
+    Ok(repeats(rows))
+}
+
+/// Index of the first failing check per row (null when every check passes). Only the index is
+/// computed for all rows; messages are built for rejected rows alone.
+fn first_failing(checks: &[Check]) -> Expr {
+    checks.iter().enumerate().rev().fold(lit(NULL).cast(DataType::UInt16), |acc, (i, c)| {
+        when(c.bad.clone()).then(lit(i as u32).cast(DataType::UInt16)).otherwise(acc)
     })
 }
 
-fn validate_table(raw: &RawTable, refs: &References, opts: &ValidateOptions) -> Result<(DataFrame, DataFrame)> {
+/// The value of `value(check)` for the check whose index is in `__check`.
+fn by_check(checks: &[Check], value: impl Fn(&Check) -> Expr) -> Expr {
+    checks.iter().enumerate().rev().fold(lit(NULL).cast(DataType::String), |acc, (i, c)| {
+        when(col(CHECK).eq(lit(i as u32).cast(DataType::UInt16))).then(value(c)).otherwise(acc)
+    })
+}
+
+fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions) -> Result<(DataFrame, DataFrame)> {
     let spec = raw.spec;
     let mut frame = raw.frame.clone();
     let has_uscc = spec.column("uscc").is_some();
+    let is_subjects = spec.name == "subjects";
     if has_uscc {
-        frame.with_column(uscc_problems(&frame)?.into())?;
+        let (sid, bad) = subject_columns(&frame, refs, is_subjects)?;
+        if !is_subjects {
+            frame.with_column(sid)?;
+        }
+        frame.with_column(bad)?;
     }
-    let checks: Vec<Check> = spec
+    let mut checks: Vec<Check> = spec
         .columns
         .iter()
         .filter(|c| !c.optional || frame.schema().contains(c.name))
         .flat_map(|c| column_checks(spec, c, refs, opts))
         .collect();
-    let mut lf = frame.lazy().with_columns([
-        first_failing(&checks, |c| c.message.clone()).alias(REASON),
-        first_failing(&checks, |c| lit(c.column.clone())).alias(REASON_COL),
-    ]);
+    let mut frame = frame.lazy().with_column(first_failing(&checks).alias(CHECK)).collect()?;
     if !spec.unique_key.is_empty() {
-        // Among rows that pass every other check, the first of each key is kept.
-        let keys: Vec<Expr> = spec.unique_key.iter().map(|k| col(*k)).collect();
-        let clean_so_far = col(REASON).is_null().cast(DataType::UInt32).cum_sum(false).over(keys)?;
-        let dup = col(REASON).is_null().and(clean_so_far.gt(lit(1u32)));
-        let key_list = spec.unique_key.join(", ");
-        lf = lf.with_columns([
-            when(dup.clone())
-                .then(lit(format!("duplicate ({key_list}) of an earlier row, which is kept")))
-                .otherwise(col(REASON))
-                .alias(REASON),
-            when(dup).then(lit(spec.unique_key[0])).otherwise(col(REASON_COL)).alias(REASON_COL),
-        ]);
+        let duplicate = checks.len() as u16;
+        checks.push(check(
+            lit(false),
+            spec.unique_key[0],
+            lit(format!("duplicate ({}) of an earlier row, which is kept", spec.unique_key.join(", "))),
+        ));
+        let dups = later_duplicates(&frame, spec.unique_key)?;
+        if !dups.is_empty() {
+            let mut v: Vec<Option<u16>> = frame.column(CHECK)?.u16()?.iter().collect();
+            for i in dups {
+                v[i] = Some(duplicate);
+            }
+            frame.with_column(Column::new(CHECK.into(), v))?;
+        }
     }
-    let frame = lf.collect()?;
     let contract_cols: Vec<Expr> = spec
         .columns
         .iter()
         .filter(|c| !c.optional || raw.frame.schema().contains(c.name))
         .map(|c| col(c.name))
+        .chain((has_uscc && !is_subjects).then(|| col(SID)))
         .collect();
-    let used = frame.clone().lazy().filter(col(REASON).is_null()).select(contract_cols).collect()?;
+    let mut used = frame.clone().lazy().filter(col(CHECK).is_null()).select(contract_cols).collect()?;
+    if has_uscc {
+        let sid: Vec<u32> = if is_subjects {
+            (0..used.height() as u32).collect()
+        } else {
+            used.column(SID)?.u32()?.into_no_null_iter().collect()
+        };
+        used.with_column(Column::new(SID.into(), sid))?;
+    }
     let uscc_expr = if has_uscc { col("uscc") } else { lit(NULL).cast(DataType::String) };
     let mut rejected = frame
         .lazy()
-        .filter(col(REASON).is_not_null())
+        .filter(col(CHECK).is_not_null())
         .select([
             lit(spec.name).alias("table"),
             col(FILE_COL),
             col(ROW_COL).cast(DataType::UInt64).alias("row"),
-            col(REASON_COL).alias("column"),
-            col(REASON).alias("reason"),
+            by_check(&checks, |c| lit(c.column.clone())).alias("column"),
+            by_check(&checks, |c| c.message.clone()).alias("reason"),
             uscc_expr.alias("uscc"),
         ])
         .collect()?;
@@ -282,6 +392,21 @@ fn validate_table(raw: &RawTable, refs: &References, opts: &ValidateOptions) -> 
         .collect();
     rejected.replace(FILE_COL, Column::new(FILE_COL.into(), file_names))?;
     rejected.rename(FILE_COL, "file".into())?;
+    // Name the problem of each invalid code.
+    let reasons: Vec<Option<String>> = {
+        let r = rejected.column("reason")?.str()?;
+        let u = rejected.column("uscc")?.str()?;
+        r.iter()
+            .zip(u.iter())
+            .map(|(reason, code)| match (reason, code) {
+                (Some(USCC_PLACEHOLDER), Some(code)) => {
+                    Some(format!("{}: '{code}'", crate::uscc::problem(code).unwrap_or("invalid USCC")))
+                }
+                (r, _) => r.map(str::to_string),
+            })
+            .collect()
+    };
+    rejected.replace("reason", Column::new("reason".into(), reasons))?;
     Ok((used, rejected))
 }
 
@@ -309,28 +434,47 @@ pub fn empty_rejected() -> DataFrame {
 }
 
 /// Validates every loaded table in dependency order (subjects before the tables referring to it).
-pub fn validate(raw: &RawData, opts: &ValidateOptions) -> Result<Validated> {
-    let mut refs = References::default();
+/// Consumes the loaded data: each table's raw frame is released as soon as it is validated,
+/// so raw and validated copies of the whole data never coexist.
+pub fn validate(raw: RawData, opts: &ValidateOptions) -> Result<Validated> {
+    let RawData { tables: raw_tables, notices } = raw;
+    let mut raw_tables: Vec<Option<RawTable>> = raw_tables.into_iter().map(Some).collect();
+    let mut take = |name: &str| raw_tables.iter_mut().find(|t| t.as_ref().is_some_and(|t| t.spec.name == name)).and_then(Option::take);
     let mut tables = Vec::new();
     let mut rejected = empty_rejected();
     let mut counts = Vec::new();
-    for spec in crate::contract::TABLES {
-        let Some(table) = raw.table(spec.name) else { continue };
-        let (used, rej) = validate_table(table, &refs, opts)?;
-        match spec.name {
-            "subjects" => refs.subjects = Some(used.column("uscc")?.as_materialized_series().clone()),
-            "inspectors" => refs.inspectors = Some(used.column("inspector_id")?.as_materialized_series().clone()),
-            _ => {}
-        }
+    let mut record = |table: &RawTable, used: DataFrame, rej: DataFrame, tables: &mut Vec<(&'static TableSpec, DataFrame)>| -> Result<()> {
         counts.push(TableCounts {
-            table: spec.name.to_string(),
+            table: table.spec.name.to_string(),
             read: table.frame.height() as u64,
             used: used.height() as u64,
             rejected: rej.height() as u64,
         });
         rejected.vstack_mut(&rej)?;
-        tables.push((*spec, used));
+        tables.push((table.spec, used));
+        Ok(())
+    };
+    // Subjects first: every other table refers to them through the index built here.
+    let subjects = take("subjects").ok_or_else(|| crate::error::Error::Internal("subjects table not loaded".into()))?;
+    let (used, rej) = validate_table(&subjects, &References::default(), opts)?;
+    let codes = used.column("uscc")?.str()?.clone();
+    record(&subjects, used, rej, &mut tables)?;
+    drop(subjects);
+    let mut refs = References { subjects: PlHashMap::with_capacity(codes.len()), inspectors: None };
+    for (i, c) in codes.iter().enumerate() {
+        if let Some(c) = c {
+            refs.subjects.insert(c, i as u32);
+        }
     }
+    for spec in crate::contract::TABLES.iter().skip(1) {
+        let Some(table) = take(spec.name) else { continue };
+        let (used, rej) = validate_table(&table, &refs, opts)?;
+        if spec.name == "inspectors" {
+            refs.inspectors = Some(used.column("inspector_id")?.as_materialized_series().clone());
+        }
+        record(&table, used, rej, &mut tables)?;
+    }
+    drop(record);
     rejected.rechunk_mut();
-    Ok(Validated { tables, rejected, counts, notices: raw.notices.clone() })
+    Ok(Validated { tables, rejected, counts, notices })
 }

@@ -21,7 +21,7 @@ pub fn run(args: &ValidateArgs, global: &Global) -> Result<()> {
     for n in &raw.notices {
         super::notice(global, n);
     }
-    let mut validated = crate::validate::validate(&raw, &opts)?;
+    let mut validated = crate::validate::validate(raw, &opts)?;
     let rejected_path = args.out.join("rejected.parquet");
     crate::io::write_parquet(&mut validated.rejected, &rejected_path)?;
     let summary = Summary {

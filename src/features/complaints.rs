@@ -2,32 +2,33 @@
 
 use polars::prelude::*;
 
-use super::{Absent, Ctx, Family, Feature, FeatureOptions};
+use super::spec::{Measure, TableFeatures, Window};
+use super::FeatureOptions;
 
-pub fn features(ctx: &Ctx, opts: &FeatureOptions) -> Vec<Feature> {
-    let mut f = Family::new("complaints");
-    f.windowed(ctx, opts, "cmp_n", "complaints", lit(true));
-    for ch in crate::contract::CHANNELS.iter().take(2) {
-        f.count(
-            format!("cmp_{ch}_365d"),
-            format!("complaints through {ch} in the 365 days before T"),
-            ctx.count(ctx.within(365).and(col("channel").eq(lit(ch.to_string())))),
+pub fn declare(opts: &FeatureOptions) -> TableFeatures {
+    let mut t = TableFeatures::new("complaints", "complaints");
+    let channels: Vec<(&str, u32)> = crate::contract::CHANNELS
+        .iter()
+        .take(2)
+        .map(|c| (*c, t.predicate(c, col("channel").eq(lit(*c)))))
+        .collect();
+    let substantiated = t.predicate("substantiated", col("substantiated").fill_null(lit(false)));
+    let decided = t.predicate("decided", col("substantiated").is_not_null());
+    t.windowed(&opts.windows, "cmp_n", "complaints", 0);
+    for (c, bit) in &channels {
+        t.add(
+            format!("cmp_{c}_365d"),
+            format!("complaints through {c} in the 365 days before T"),
+            Measure::Count { window: Window::Within(365), bits: *bit },
         );
     }
-    let substantiated = ctx.count(ctx.within(1095).and(col("substantiated").eq(lit(true))));
-    let decided = ctx.count(ctx.within(1095).and(col("substantiated").is_not_null()));
-    f.count(
-        "cmp_substantiated_1095d",
-        "substantiated complaints in the 1095 days before T",
-        substantiated.clone(),
-    );
-    f.add(
+    t.count_1095("cmp_substantiated_1095d", "substantiated complaints", substantiated);
+    t.add(
         "cmp_substantiated_share_1095d",
         "substantiated / decided complaints in the 1095 days before T; null when none was decided",
-        when(decided.clone().gt(lit(0.0))).then(substantiated / decided).otherwise(lit(NULL).cast(DataType::Float64)),
-        Absent::Null,
+        Measure::Share { num: substantiated, den: decided, window: Window::Within(1095) },
     );
-    f.trend(ctx, "cmp", "complaints", lit(true));
-    f.days_since(ctx, "cmp_days_since_last", "complaint", ctx.known());
-    f.out
+    t.trend("cmp", "complaints", 0);
+    t.days_since("cmp_days_since_last", "complaint", 0);
+    t
 }

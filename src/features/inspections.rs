@@ -2,31 +2,33 @@
 
 use polars::prelude::*;
 
-use super::{Ctx, Family, Feature, FeatureOptions};
+use super::spec::{Measure, TableFeatures, Window};
+use super::FeatureOptions;
 
-pub fn features(ctx: &Ctx, opts: &FeatureOptions) -> Vec<Feature> {
-    let mut f = Family::new("inspections");
-    let violation = || col("outcome").eq(lit("violation"));
-    let issues = || col("outcome").eq(lit("issues"));
-    let mode = |m: &str| col("mode").eq(lit(m.to_string()));
-    f.windowed(ctx, opts, "insp_n", "inspections", lit(true));
-    f.windowed(ctx, opts, "insp_violation", "inspections with outcome `violation`", violation());
-    f.windowed(ctx, opts, "insp_issues", "inspections with outcome `issues` (责令改正)", issues());
-    for m in crate::contract::INSPECTION_MODES {
-        f.count(format!("insp_{m}_1095d"), format!("`{m}` inspections in the 1095 days before T"), ctx.count(ctx.within(1095).and(mode(m))));
+pub fn declare(opts: &FeatureOptions) -> TableFeatures {
+    let mut t = TableFeatures::new("inspections", "inspections");
+    let violation = t.predicate("violation", col("outcome").eq(lit("violation")));
+    let issues = t.predicate("issues", col("outcome").eq(lit("issues")));
+    let modes: Vec<(&str, u32)> = crate::contract::INSPECTION_MODES
+        .iter()
+        .map(|m| (*m, t.predicate(m, col("mode").eq(lit(*m)))))
+        .collect();
+    let issues_found = t.value("issues_found", col("issues_found").cast(DataType::Float64));
+    t.windowed(&opts.windows, "insp_n", "inspections", 0);
+    t.windowed(&opts.windows, "insp_violation", "inspections with outcome `violation`", violation);
+    t.windowed(&opts.windows, "insp_issues", "inspections with outcome `issues` (责令改正)", issues);
+    for (m, bit) in &modes {
+        t.count_1095(format!("insp_{m}_1095d"), &format!("`{m}` inspections"), *bit);
     }
-    f.count(
-        "insp_random_violation_1095d",
-        "violations found by `random` inspections (an unbiased sample) in the 1095 days before T",
-        ctx.count(ctx.within(1095).and(mode("random")).and(violation())),
-    );
-    f.count(
+    let random = modes[0].1;
+    t.count_1095("insp_random_violation_1095d", "violations found by `random` inspections (an unbiased sample)", random | violation);
+    t.add(
         "insp_issues_found_1095d",
         "issues found (sum of `issues_found`) in the 1095 days before T",
-        ctx.sum(col("issues_found").fill_null(lit(0)), ctx.within(1095)),
+        Measure::Sum { value: issues_found, window: Window::Within(1095), bits: 0 },
     );
-    f.trend(ctx, "insp_violation", "violations", violation());
-    f.days_since(ctx, "insp_days_since_last", "inspection", ctx.known());
-    f.days_since(ctx, "insp_days_since_violation", "violation", ctx.known().and(violation()));
-    f.out
+    t.trend("insp_violation", "violations", violation);
+    t.days_since("insp_days_since_last", "inspection", 0);
+    t.days_since("insp_days_since_violation", "violation", violation);
+    t
 }

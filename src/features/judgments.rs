@@ -2,31 +2,33 @@
 
 use polars::prelude::*;
 
-use super::{Ctx, Family, Feature, FeatureOptions};
+use super::spec::{Measure, TableFeatures, Window};
+use super::FeatureOptions;
 
-pub fn features(ctx: &Ctx, opts: &FeatureOptions) -> Vec<Feature> {
-    let mut f = Family::new("judgments");
-    f.windowed(ctx, opts, "jud_n", "judgments", lit(true));
-    for role in ["defendant", "executed_party"] {
-        f.count(
-            format!("jud_{role}_1095d"),
-            format!("judgments with the subject as {role} in the 1095 days before T"),
-            ctx.count(ctx.within(1095).and(col("role").eq(lit(role)))),
-        );
+pub fn declare(opts: &FeatureOptions) -> TableFeatures {
+    let mut t = TableFeatures::new("judgments", "judgments");
+    let roles: Vec<(&str, u32)> = ["defendant", "executed_party"]
+        .iter()
+        .map(|r| (*r, t.predicate(r, col("role").eq(lit(*r)))))
+        .collect();
+    let cases: Vec<(&str, u32)> = ["enforcement", "criminal"]
+        .iter()
+        .map(|c| (*c, t.predicate(c, col("case_type").eq(lit(*c)))))
+        .collect();
+    let liable = t.predicate("not_plaintiff", col("role").neq(lit("plaintiff")));
+    let amount = t.value("amount_cny", col("amount_cny"));
+    t.windowed(&opts.windows, "jud_n", "judgments", 0);
+    for (r, bit) in &roles {
+        t.count_1095(format!("jud_{r}_1095d"), &format!("judgments with the subject as {r}"), *bit);
     }
-    for case in ["enforcement", "criminal"] {
-        f.count(
-            format!("jud_{case}_1095d"),
-            format!("{case} cases in the 1095 days before T"),
-            ctx.count(ctx.within(1095).and(col("case_type").eq(lit(case)))),
-        );
+    for (c, bit) in &cases {
+        t.count_1095(format!("jud_{c}_1095d"), &format!("{c} cases"), *bit);
     }
-    f.count(
+    t.add(
         "jud_amount_log_1095d",
         "ln(1 + total amount in CNY) of cases as defendant or executed party in the 1095 days before T",
-        (ctx.sum(col("amount_cny").fill_null(lit(0.0)), ctx.within(1095).and(col("role").neq(lit("plaintiff")))) + lit(1.0))
-            .log(lit(std::f64::consts::E)),
+        Measure::Log1pSum { value: amount, window: Window::Within(1095), bits: liable },
     );
-    f.days_since(ctx, "jud_days_since_last", "judgment", ctx.known());
-    f.out
+    t.days_since("jud_days_since_last", "judgment", 0);
+    t
 }

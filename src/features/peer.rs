@@ -96,7 +96,7 @@ pub fn add(df: DataFrame, present: &[&str], _opts: &super::FeatureOptions) -> Re
         groups.lazy(),
         [col(PEER_SECTION), col(PEER_REGION)],
         [col(PEER_SECTION), col(PEER_REGION)],
-        JoinArgs::new(JoinType::Left),
+        JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
     );
     if present.contains(&"inspections") {
         let m_all = prior_strength(&f64_values(&df, "insp_violation_1095d")?, &f64_values(&df, "insp_n_1095d")?);

@@ -2,29 +2,28 @@
 
 use polars::prelude::*;
 
-use super::{Ctx, Family, Feature, FeatureOptions};
+use super::spec::{Measure, TableFeatures, Window};
+use super::FeatureOptions;
 
-pub fn features(ctx: &Ctx, opts: &FeatureOptions) -> Vec<Feature> {
-    let mut f = Family::new("penalties");
-    f.windowed(ctx, opts, "pen_n", "penalties", lit(true));
-    for s in crate::contract::SEVERITIES {
-        f.count(
-            format!("pen_{s}_1095d"),
-            format!("`{s}` penalties in the 1095 days before T"),
-            ctx.count(ctx.within(1095).and(col("severity").eq(lit(s.to_string())))),
-        );
+pub fn declare(opts: &FeatureOptions) -> TableFeatures {
+    let mut t = TableFeatures::new("penalties", "penalties");
+    let severities: Vec<(&str, u32)> = crate::contract::SEVERITIES
+        .iter()
+        .map(|s| (*s, t.predicate(s, col("severity").eq(lit(*s)))))
+        .collect();
+    let revoked = t.predicate("license_revoked", col("license_revoked"));
+    let fine = t.value("fine_cny", col("fine_cny"));
+    t.windowed(&opts.windows, "pen_n", "penalties", 0);
+    for (s, bit) in &severities {
+        t.count_1095(format!("pen_{s}_1095d"), &format!("`{s}` penalties"), *bit);
     }
-    f.count(
+    t.add(
         "pen_fine_log_1095d",
         "ln(1 + total fines in CNY) in the 1095 days before T",
-        (ctx.sum(col("fine_cny"), ctx.within(1095)) + lit(1.0)).log(lit(std::f64::consts::E)),
+        Measure::Log1pSum { value: fine, window: Window::Within(1095), bits: 0 },
     );
-    f.count(
-        "pen_license_revoked_1095d",
-        "penalties that revoked a licence in the 1095 days before T",
-        ctx.count(ctx.within(1095).and(col("license_revoked"))),
-    );
-    f.trend(ctx, "pen", "penalties", lit(true));
-    f.days_since(ctx, "pen_days_since_last", "penalty", ctx.known());
-    f.out
+    t.count_1095("pen_license_revoked_1095d", "penalties that revoked a licence", revoked);
+    t.trend("pen", "penalties", 0);
+    t.days_since("pen_days_since_last", "penalty", 0);
+    t
 }

@@ -2,20 +2,19 @@
 
 use polars::prelude::*;
 
-use super::{Absent, Ctx, Family, Feature, FeatureOptions};
+use super::spec::{Measure, TableFeatures, Window};
+use super::FeatureOptions;
 
-pub fn features(ctx: &Ctx, opts: &FeatureOptions) -> Vec<Feature> {
-    let mut f = Family::new("product_checks");
-    let failed = || col("passed").not();
-    f.windowed(ctx, opts, "pc_n", "product samples", lit(true));
-    f.windowed(ctx, opts, "pc_failed", "failed product samples", failed());
-    let n = ctx.count(ctx.within(1095));
-    f.add(
+pub fn declare(opts: &FeatureOptions) -> TableFeatures {
+    let mut t = TableFeatures::new("product_checks", "product_checks");
+    let failed = t.predicate("failed", col("passed").not());
+    t.windowed(&opts.windows, "pc_n", "product samples", 0);
+    t.windowed(&opts.windows, "pc_failed", "failed product samples", failed);
+    t.add(
         "pc_fail_share_1095d",
         "failed / all product samples in the 1095 days before T; null when none was sampled",
-        when(n.clone().gt(lit(0.0))).then(ctx.count(ctx.within(1095).and(failed())) / n).otherwise(lit(NULL).cast(DataType::Float64)),
-        Absent::Null,
+        Measure::Share { num: failed, den: 0, window: Window::Within(1095) },
     );
-    f.days_since(ctx, "pc_days_since_failed", "failed sample", ctx.known().and(failed()));
-    f.out
+    t.days_since("pc_days_since_failed", "failed sample", failed);
+    t
 }

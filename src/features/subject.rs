@@ -3,22 +3,21 @@
 
 use polars::prelude::*;
 
-use super::{Absent, Feature, FeatureOptions};
+use super::{FeatureDoc, FeatureOptions};
 
 pub const PEER_SECTION: &str = "industry_section";
 pub const PEER_REGION: &str = "__peer_region";
 
-pub fn features(opts: &FeatureOptions) -> Vec<Feature> {
-    let f = |name: &str, doc: String, absent| Feature { name: name.into(), family: "subject", doc, expr: lit(NULL), when_absent: absent };
+pub fn catalogue(opts: &FeatureOptions) -> Vec<FeatureDoc> {
+    let f = |name: &str, doc: String| FeatureDoc { name: name.into(), family: "subject".into(), doc };
     vec![
-        f("sub_age_days", "days from establishment to T".into(), Absent::Null),
-        f("sub_log_capital", "ln(1 + registered capital in 10k CNY); null when not registered".into(), Absent::Null),
-        f("subject_type", "`enterprise` · `individual` · `cooperative` · `branch` · `other` (categorical)".into(), Absent::Null),
-        f(PEER_SECTION, "GB/T 4754 section letter of the industry (categorical)".into(), Absent::Null),
+        f("sub_age_days", "days from establishment to T".into()),
+        f("sub_log_capital", "ln(1 + registered capital in 10k CNY); null when not registered".into()),
+        f("subject_type", "`enterprise` · `individual` · `cooperative` · `branch` · `other` (categorical)".into()),
+        f(PEER_SECTION, "GB/T 4754 section letter of the industry (categorical)".into()),
         f(
             "observation_period",
             format!("1 if younger than the observation period ({} days) at T (包容审慎), else 0", opts.observation_period_days),
-            Absent::Null,
         ),
     ]
 }
@@ -34,6 +33,7 @@ pub fn base(subjects: &DataFrame, t: i32, opts: &FeatureOptions) -> LazyFrame {
         .filter(col("status").is_in(lit(scored).implode(false), false).and(col("established_on").lt(t_date.clone())))
         .select([
             col("uscc"),
+            col(crate::validate::SID),
             t_date.alias("as_of"),
             age.clone().alias("sub_age_days"),
             (col("registered_capital") + lit(1.0)).log(lit(std::f64::consts::E)).alias("sub_log_capital"),

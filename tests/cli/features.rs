@@ -65,7 +65,7 @@ fn hand_data(dir: &std::path::Path) {
 
 fn features_at(dir: &std::path::Path, t: &str) -> DataFrame {
     let raw = riskwarn::io::load_dir(dir).unwrap();
-    let v = validate(&raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     compute(&v, &[date(t)], &FeatureOptions::default()).unwrap()
 }
 
@@ -152,7 +152,7 @@ fn several_as_of_dates_equal_separate_calls() {
     let dir = tempdir();
     riskwarn().args(["generate", "--subjects", "400", "--years", "3", "--quiet", "--out"]).arg(dir.path()).run().status(0);
     let raw = riskwarn::io::load_dir(dir.path()).unwrap();
-    let v = validate(&raw, &ValidateOptions::default()).unwrap();
+    let v = validate(raw, &ValidateOptions::default()).unwrap();
     let ts = [date("2024-07-01"), date("2025-01-01"), date("2025-07-01")];
     let together = compute(&v, &ts, &FeatureOptions::default()).unwrap();
     let mut apart = compute(&v, &ts[..1], &FeatureOptions::default()).unwrap();
@@ -193,7 +193,7 @@ fn leak_base() -> &'static (tempfile::TempDir, riskwarn::validate::Validated) {
         let dir = tempdir();
         riskwarn().args(["generate", "--subjects", "300", "--years", "3", "--quiet", "--out"]).arg(dir.path()).run().status(0);
         let raw = riskwarn::io::load_dir(dir.path()).unwrap();
-        let v = validate(&raw, &ValidateOptions { reference_date: date("2099-12-31") }).unwrap();
+        let v = validate(raw, &ValidateOptions { reference_date: date("2099-12-31") }).unwrap();
         (dir, v)
     })
 }
@@ -259,4 +259,30 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn kernel_matches_the_polars_reference() {
+    use riskwarn::features::{compute_with, Backend};
+    let (_dir, base) = leak_base();
+    let ts = [date("2023-12-31"), date("2025-01-01"), date("2026-06-30")];
+    let fast = compute_with(base, &ts, &FeatureOptions::default(), Backend::Kernel).unwrap();
+    let slow = compute_with(base, &ts, &FeatureOptions::default(), Backend::Reference).unwrap();
+    assert_eq!(fast.shape(), slow.shape());
+    assert_eq!(fast.get_column_names(), slow.get_column_names());
+    let mut compared = 0;
+    for (a, b) in fast.columns().iter().zip(slow.columns()) {
+        if a.dtype() != &DataType::Float64 {
+            assert!(a.as_materialized_series().equals_missing(b.as_materialized_series()), "{}", a.name());
+            continue;
+        }
+        for (x, y) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()) {
+            match (x, y) {
+                (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{}: {x} vs {y}", a.name()),
+                (x, y) => assert_eq!(x, y, "{}", a.name()),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 50_000, "{compared}");
 }

@@ -27,7 +27,7 @@ fn opts() -> ValidateOptions {
 
 fn load_and_validate(dir: &std::path::Path) -> riskwarn::validate::Validated {
     let raw = riskwarn::io::load_dir(dir).unwrap();
-    validate(&raw, &opts()).unwrap()
+    validate(raw, &opts()).unwrap()
 }
 
 /// (row, column, reason) of the rejected rows of one table, by row.

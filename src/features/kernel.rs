@@ -1,0 +1,300 @@
+//! The production backend for feature specs: each event table is grouped once by subject (a
+//! stable counting sort on the dense `sid`, so each subject's rows are one contiguous slice in
+//! input order), then every as-of date is one parallel pass over the scored subjects' slices.
+//! Sums run in input order within a subject, so results do not depend on thread count.
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::annual_reports::last_due_year;
+use super::spec::{Measure, TableFeatures, Window};
+use crate::dates;
+use crate::error::Result;
+use crate::validate::SID;
+
+/// Σ (value or 1) over known rows with `min_age ≤ T − date ≤ max_age` whose bits include `bits`.
+#[derive(Clone, Copy, PartialEq)]
+struct Acc {
+    min_age: i32,
+    max_age: i32,
+    bits: u32,
+    value: Option<usize>,
+}
+
+impl Acc {
+    fn new(window: Window, bits: u32, value: Option<usize>) -> Self {
+        let (min_age, max_age) = match window {
+            Window::Known => (1, i32::MAX),
+            Window::Within(days) => (1, days),
+            Window::Between(from, to) => (from + 1, to),
+        };
+        Acc { min_age, max_age, bits, value }
+    }
+}
+
+/// How a feature is read off the accumulators (or computed by its own loop).
+enum Formula {
+    Acc(usize),
+    Log1p(usize),
+    Diff(usize, usize),
+    Ratio(usize, usize),
+    Loop,
+}
+
+/// A table's features compiled into shared accumulators and formulas.
+struct Plan {
+    accs: Vec<Acc>,
+    formulas: Vec<Formula>,
+}
+
+impl Plan {
+    fn new(decl: &TableFeatures) -> Self {
+        let mut accs: Vec<Acc> = Vec::new();
+        let mut index = |a: Acc| match accs.iter().position(|x| *x == a) {
+            Some(i) => i,
+            None => {
+                accs.push(a);
+                accs.len() - 1
+            }
+        };
+        let formulas = decl
+            .features
+            .iter()
+            .map(|f| match f.measure {
+                Measure::Count { window, bits } => Formula::Acc(index(Acc::new(window, bits, None))),
+                Measure::Sum { value, window, bits } => Formula::Acc(index(Acc::new(window, bits, Some(value)))),
+                Measure::Log1pSum { value, window, bits } => Formula::Log1p(index(Acc::new(window, bits, Some(value)))),
+                Measure::Trend { bits } => Formula::Diff(
+                    index(Acc::new(Window::Within(365), bits, None)),
+                    index(Acc::new(Window::Between(365, 730), bits, None)),
+                ),
+                Measure::Share { num, den, window } => {
+                    Formula::Ratio(index(Acc::new(window, num | den, None)), index(Acc::new(window, den, None)))
+                }
+                _ => Formula::Loop,
+            })
+            .collect();
+        Plan { accs, formulas }
+    }
+}
+
+/// One table's rows, grouped by subject.
+pub struct Grouped {
+    /// Rows of subject `s` are `offsets[s]..offsets[s + 1]`.
+    offsets: Vec<u32>,
+    /// Event date (annual reports: `filed_on`, `i32::MAX` when not filed).
+    date: Vec<i32>,
+    /// `recorded_on`, `i32::MIN` when null or absent (known as soon as dated).
+    recorded: Vec<i32>,
+    bits: Vec<u32>,
+    values: Vec<Vec<f64>>,
+    /// credit_lists: `removed_on` (`i32::MAX` when null); annual_reports: `year`.
+    aux: Vec<i32>,
+}
+
+fn dates_or(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
+    if !frame.schema().contains(name) {
+        return Ok(vec![missing; frame.height()]);
+    }
+    let c = frame.column(name)?.cast(&DataType::Int32)?;
+    Ok(c.i32()?.iter().map(|v| v.unwrap_or(missing)).collect())
+}
+
+impl Grouped {
+    /// Evaluates the declaration's predicates and values with polars, then groups by subject.
+    pub fn build(frame: &DataFrame, decl: &TableFeatures, n_subjects: usize) -> Result<Self> {
+        let spec = crate::contract::table(decl.table).expect("declared tables are contract tables");
+        let mut bits_expr = lit(0u32);
+        for (i, (_, pred)) in decl.predicates.iter().enumerate() {
+            bits_expr = bits_expr + when(pred.clone().fill_null(lit(false))).then(lit(1u32 << i)).otherwise(lit(0u32));
+        }
+        let derived = frame
+            .clone()
+            .lazy()
+            .select(
+                std::iter::once(bits_expr.cast(DataType::UInt32).alias("__bits"))
+                    .chain(decl.values.iter().enumerate().map(|(i, (_, v))| {
+                        v.clone().cast(DataType::Float64).fill_null(lit(0.0)).alias(format!("__v{i}"))
+                    }))
+                    .collect::<Vec<_>>(),
+            )
+            .collect()?;
+        let (date, aux) = match decl.table {
+            "annual_reports" => (dates_or(frame, "filed_on", i32::MAX)?, frame.column("year")?.i32()?.iter().map(|v| v.unwrap_or(0)).collect()),
+            "credit_lists" => (dates_or(frame, "listed_on", i32::MAX)?, dates_or(frame, "removed_on", i32::MAX)?),
+            _ => (dates_or(frame, spec.event_date.expect("event table"), i32::MAX)?, Vec::new()),
+        };
+        let recorded = dates_or(frame, "recorded_on", i32::MIN)?;
+        let bits: Vec<u32> = if decl.predicates.is_empty() {
+            vec![0; frame.height()] // the select above yields one literal row then
+        } else {
+            derived.column("__bits")?.u32()?.iter().map(|v| v.unwrap_or(0)).collect()
+        };
+        let values: Vec<Vec<f64>> = (0..decl.values.len())
+            .map(|i| Ok(derived.column(&format!("__v{i}"))?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect()))
+            .collect::<Result<_>>()?;
+        let sid: Vec<u32> = frame.column(SID)?.u32()?.iter().map(|v| v.expect("used rows have a sid")).collect();
+
+        // Stable counting sort by sid.
+        let mut offsets = vec![0u32; n_subjects + 1];
+        for &s in &sid {
+            offsets[s as usize + 1] += 1;
+        }
+        for i in 0..n_subjects {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut next = offsets.clone();
+        let mut order = vec![0u32; sid.len()];
+        for (row, &s) in sid.iter().enumerate() {
+            order[next[s as usize] as usize] = row as u32;
+            next[s as usize] += 1;
+        }
+        let permute_i32 = |v: &[i32]| -> Vec<i32> { if v.is_empty() { Vec::new() } else { order.iter().map(|&r| v[r as usize]).collect() } };
+        Ok(Grouped {
+            date: permute_i32(&date),
+            recorded: permute_i32(&recorded),
+            aux: permute_i32(&aux),
+            bits: order.iter().map(|&r| bits[r as usize]).collect(),
+            values: values.iter().map(|v| order.iter().map(|&r| v[r as usize]).collect()).collect(),
+            offsets,
+        })
+    }
+
+    /// Feature values for the subjects `sids` as of `t`: one column per feature, with NaN where
+    /// the measure has no value (see `nan_to_null`).
+    pub fn evaluate(&self, decl: &TableFeatures, sids: &[u32], t: i32) -> Vec<Column> {
+        const BLOCK: usize = 2048; // a block's row-major buffer stays in cache while it is transposed
+        let plan = Plan::new(decl);
+        let f = decl.features.len();
+        let last_due = last_due_year(t);
+        let blocks: Vec<Vec<f64>> = sids
+            .par_chunks(BLOCK)
+            .map(|chunk| {
+                let mut buf = vec![0.0f64; chunk.len() * f];
+                let mut acc = vec![0.0f64; plan.accs.len()];
+                for (row, &sid) in buf.chunks_mut(f).zip(chunk) {
+                    let range = self.offsets[sid as usize] as usize..self.offsets[sid as usize + 1] as usize;
+                    self.accumulate(&plan, range.clone(), t, &mut acc);
+                    for ((slot, spec), formula) in row.iter_mut().zip(&decl.features).zip(&plan.formulas) {
+                        *slot = match *formula {
+                            Formula::Acc(a) => acc[a],
+                            Formula::Log1p(a) => (acc[a] + 1.0).ln(),
+                            Formula::Diff(a, b) => acc[a] - acc[b],
+                            Formula::Ratio(n, d) => if acc[d] > 0.0 { acc[n] / acc[d] } else { f64::NAN },
+                            Formula::Loop => self.measure(&spec.measure, range.clone(), t, last_due),
+                        };
+                    }
+                }
+                buf
+            })
+            .collect();
+        // Plain f64 buffers (NaN = null), moved into polars without a copy; `nan_to_null` follows.
+        (0..f)
+            .into_par_iter()
+            .map(|j| {
+                let mut values = Vec::with_capacity(sids.len());
+                for buf in &blocks {
+                    values.extend(buf.chunks(f).map(|row| row[j]));
+                }
+                Column::new(decl.features[j].name.as_str().into(), values)
+            })
+            .collect()
+    }
+
+    /// One pass over a subject's rows, updating every accumulator.
+    fn accumulate(&self, plan: &Plan, rows: std::ops::Range<usize>, t: i32, acc: &mut [f64]) {
+        acc.fill(0.0);
+        for i in rows {
+            if !self.known(i, t) {
+                continue;
+            }
+            let age = t - self.date[i];
+            let bits = self.bits[i];
+            for (a, slot) in plan.accs.iter().zip(acc.iter_mut()) {
+                if age >= a.min_age && age <= a.max_age && bits & a.bits == a.bits {
+                    *slot += match a.value {
+                        Some(v) => self.values[v][i],
+                        None => 1.0,
+                    };
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn known(&self, i: usize, t: i32) -> bool {
+        self.date[i] < t && self.recorded[i] < t
+    }
+
+    #[inline]
+    fn in_window(&self, i: usize, t: i32, w: Window) -> bool {
+        self.known(i, t)
+            && match w {
+                Window::Known => true,
+                Window::Within(days) => self.date[i] >= t - days,
+                Window::Between(from, to) => self.date[i] >= t - to && self.date[i] < t - from,
+            }
+    }
+
+    #[inline]
+    fn has(&self, i: usize, bits: u32) -> bool {
+        self.bits[i] & bits == bits
+    }
+
+    fn count(&self, rows: std::ops::Range<usize>, t: i32, w: Window, bits: u32) -> f64 {
+        rows.filter(|&i| self.in_window(i, t, w) && self.has(i, bits)).count() as f64
+    }
+
+    /// One measure over one subject's rows; NaN stands for null.
+    fn measure(&self, m: &Measure, rows: std::ops::Range<usize>, t: i32, last_due: i32) -> f64 {
+        let in_scope = |i: usize| self.aux[i] >= last_due - 2 && self.aux[i] <= last_due;
+        match *m {
+            Measure::Count { window, bits } => self.count(rows, t, window, bits),
+            Measure::Sum { value, window, bits } | Measure::Log1pSum { value, window, bits } => {
+                let mut sum = 0.0;
+                for i in rows.filter(|&i| self.in_window(i, t, window) && self.has(i, bits)) {
+                    sum += self.values[value][i];
+                }
+                if matches!(m, Measure::Log1pSum { .. }) { (sum + 1.0).ln() } else { sum }
+            }
+            Measure::DaysSince { bits } => rows
+                .filter(|&i| self.known(i, t) && self.has(i, bits))
+                .map(|i| self.date[i])
+                .max()
+                .map_or(f64::NAN, |d| (t - d) as f64),
+            Measure::Trend { bits } => {
+                self.count(rows.clone(), t, Window::Within(365), bits) - self.count(rows, t, Window::Between(365, 730), bits)
+            }
+            Measure::Share { num, den, window } => {
+                let d = self.count(rows.clone(), t, window, den);
+                if d > 0.0 { self.count(rows, t, window, num | den) / d } else { f64::NAN }
+            }
+            Measure::ListedNow { bits } => {
+                rows.into_iter().any(|i| self.known(i, t) && self.has(i, bits) && self.aux[i] >= t) as u8 as f64
+            }
+            Measure::ListedDays { bits } => rows
+                .filter(|&i| self.known(i, t) && self.has(i, bits) && self.aux[i] >= t)
+                .map(|i| self.date[i])
+                .min()
+                .map_or(f64::NAN, |d| (t - d) as f64),
+            Measure::RemovedBefore => rows.filter(|&i| self.known(i, t) && self.aux[i] < t).count() as f64,
+            Measure::ReportsDue => rows.filter(|&i| in_scope(i)).count() as f64,
+            Measure::ReportsMissing => rows.filter(|&i| in_scope(i) && self.date[i] >= t).count() as f64,
+            Measure::ReportsLate => rows
+                .filter(|&i| in_scope(i) && self.date[i] < t && self.date[i] > dates::days_from_civil(self.aux[i] + 1, 6, 30))
+                .count() as f64,
+        }
+    }
+}
+
+/// The expressions that turn the kernel's NaN markers into nulls, for the features that can be null.
+pub fn nan_to_null(decl: &TableFeatures) -> Vec<Expr> {
+    decl.features
+        .iter()
+        .filter(|f| f.when_absent == super::Absent::Null)
+        .map(|f| {
+            let c = col(f.name.as_str());
+            when(c.clone().is_nan()).then(lit(NULL).cast(DataType::Float64)).otherwise(c).alias(f.name.as_str())
+        })
+        .collect()
+}

@@ -1,0 +1,115 @@
+//! The reference backend for feature specs: each measure as a polars aggregation expression over
+//! a `group_by(sid)`. Slower than `kernel`, written independently of it, and used by the tests
+//! to check that the kernel computes exactly what the specs say.
+
+use polars::prelude::*;
+
+use super::annual_reports::last_due_year;
+use super::spec::{Measure, TableFeatures, Window};
+use crate::error::Result;
+use crate::validate::SID;
+
+struct Ctx {
+    t: i32,
+    date: &'static str,
+    has_recorded: bool,
+}
+
+impl Ctx {
+    fn t_date(&self) -> Expr {
+        lit(self.t).cast(DataType::Date)
+    }
+    fn days_before(&self, d: i32) -> Expr {
+        lit(self.t - d).cast(DataType::Date)
+    }
+    fn known(&self) -> Expr {
+        let dated = col(self.date).lt(self.t_date());
+        if self.has_recorded {
+            dated.and(col("recorded_on").is_null().or(col("recorded_on").lt(self.t_date())))
+        } else {
+            dated
+        }
+    }
+    fn window(&self, w: Window) -> Expr {
+        match w {
+            Window::Known => self.known(),
+            Window::Within(days) => self.known().and(col(self.date).gt_eq(self.days_before(days))),
+            Window::Between(from, to) => self
+                .known()
+                .and(col(self.date).gt_eq(self.days_before(to)))
+                .and(col(self.date).lt(self.days_before(from))),
+        }
+    }
+    fn count(&self, mask: Expr) -> Expr {
+        mask.cast(DataType::Float64).sum()
+    }
+    fn days(&self, e: Expr) -> Expr {
+        e.cast(DataType::Int32).cast(DataType::Float64)
+    }
+}
+
+fn bits_mask(decl: &TableFeatures, bits: u32) -> Expr {
+    decl.predicates
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .fold(lit(true), |acc, (_, (_, p))| acc.and(p.clone().fill_null(lit(false))))
+}
+
+fn expr(decl: &TableFeatures, m: &Measure, ctx: &Ctx) -> Expr {
+    let value = |v: usize| decl.values[v].1.clone().cast(DataType::Float64).fill_null(lit(0.0));
+    let null = || lit(NULL).cast(DataType::Float64);
+    let current = || ctx.known().and(col("removed_on").is_null().or(col("removed_on").gt_eq(ctx.t_date())));
+    let last = last_due_year(ctx.t);
+    let in_scope = || col("year").gt_eq(lit(last - 2)).and(col("year").lt_eq(lit(last)));
+    let filed = || col("filed_on").is_not_null().and(col("filed_on").lt(ctx.t_date()));
+    match *m {
+        Measure::Count { window, bits } => ctx.count(ctx.window(window).and(bits_mask(decl, bits))),
+        Measure::Sum { value: v, window, bits } => {
+            when(ctx.window(window).and(bits_mask(decl, bits))).then(value(v)).otherwise(lit(0.0)).sum()
+        }
+        Measure::Log1pSum { value: v, window, bits } => {
+            (when(ctx.window(window).and(bits_mask(decl, bits))).then(value(v)).otherwise(lit(0.0)).sum() + lit(1.0))
+                .log(lit(std::f64::consts::E))
+        }
+        Measure::DaysSince { bits } => {
+            lit(ctx.t as f64) - ctx.days(col(ctx.date).filter(ctx.known().and(bits_mask(decl, bits))).max())
+        }
+        Measure::Trend { bits } => {
+            ctx.count(ctx.window(Window::Within(365)).and(bits_mask(decl, bits)))
+                - ctx.count(ctx.window(Window::Between(365, 730)).and(bits_mask(decl, bits)))
+        }
+        Measure::Share { num, den, window } => {
+            let d = ctx.count(ctx.window(window).and(bits_mask(decl, den)));
+            let n = ctx.count(ctx.window(window).and(bits_mask(decl, num | den)));
+            when(d.clone().gt(lit(0.0))).then(n / d).otherwise(null())
+        }
+        Measure::ListedNow { bits } => ctx.count(current().and(bits_mask(decl, bits))).gt(lit(0.0)).cast(DataType::Float64),
+        Measure::ListedDays { bits } => {
+            lit(ctx.t as f64) - ctx.days(col("listed_on").filter(current().and(bits_mask(decl, bits))).min())
+        }
+        Measure::RemovedBefore => ctx.count(ctx.known().and(col("removed_on").lt(ctx.t_date()))),
+        Measure::ReportsDue => ctx.count(in_scope()),
+        Measure::ReportsMissing => ctx.count(in_scope().and(filed().not())),
+        Measure::ReportsLate => {
+            let fy = || col("filed_on").dt().year();
+            let after_due = fy().gt(col("year") + lit(1)).or(fy().eq(col("year") + lit(1)).and(col("filed_on").dt().month().gt(lit(6))));
+            ctx.count(in_scope().and(filed()).and(after_due))
+        }
+    }
+}
+
+/// Features of one table as of `t` for every subject with rows: `sid` then the features.
+pub fn evaluate(frame: &DataFrame, decl: &TableFeatures, t: i32) -> Result<DataFrame> {
+    let spec = crate::contract::table(decl.table).expect("declared tables are contract tables");
+    let ctx = Ctx {
+        t,
+        date: match decl.table {
+            "annual_reports" => "filed_on",
+            _ => spec.event_date.expect("event table"),
+        },
+        has_recorded: frame.schema().contains("recorded_on"),
+    };
+    let aggs: Vec<Expr> = decl.features.iter().map(|f| expr(decl, &f.measure, &ctx).alias(f.name.as_str())).collect();
+    Ok(frame.clone().lazy().group_by([col(SID)]).agg(aggs).collect()?)
+}
