@@ -177,13 +177,12 @@ fn several_as_of_dates_equal_separate_calls() {
 
 #[test]
 fn catalogue_doc_matches_code() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/features.md");
     let expected = riskwarn::features::catalogue_markdown();
-    if std::env::var_os("RISKWARN_UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &expected).unwrap();
-    }
-    assert!(std::fs::read_to_string(&path).unwrap_or_default() == expected, "docs/features.md is stale");
-    assert!(!expected.contains("`ownership`  |"), "ownership must not be in the catalogue");
+    assert_generated_doc("docs/features.md", &expected);
+    let all: Vec<&str> = riskwarn::contract::TABLES.iter().map(|t| t.name).collect();
+    let names: Vec<String> = riskwarn::features::catalogue(&all, &FeatureOptions::default()).into_iter().map(|d| d.name).collect();
+    assert!(names.iter().all(|n| !n.contains("ownership")), "{names:?}");
+    assert!(names.len() > 80, "{}", names.len());
 }
 
 /// Base data for the leakage property: small, generated once.
@@ -285,4 +284,17 @@ fn kernel_matches_the_polars_reference() {
         }
     }
     assert!(compared > 50_000, "{compared}");
+}
+
+#[test]
+fn ownership_never_changes_a_feature() {
+    let (_dir, base) = leak_base();
+    let t = [date("2025-06-30")];
+    let before = compute(base, &t, &FeatureOptions::default()).unwrap();
+    let mut changed = base.clone();
+    let (_, subjects) = changed.tables.iter_mut().find(|(s, _)| s.name == "subjects").unwrap();
+    let flipped: Vec<&str> = (0..subjects.height()).map(|i| ["state", "foreign", "private"][i % 3]).collect();
+    subjects.replace("ownership", Column::new("ownership".into(), flipped)).unwrap();
+    let after = compute(&changed, &t, &FeatureOptions::default()).unwrap();
+    assert!(before.equals_missing(&after));
 }

@@ -111,3 +111,14 @@ pub fn sha256_files(dir: &Path) -> Vec<(PathBuf, String)> {
     out.sort();
     out
 }
+
+/// Asserts that a generated document in the repository equals `expected`; with
+/// `RISKWARN_UPDATE_DOCS=1` it rewrites the file first (`cargo test --release` regenerates).
+pub fn assert_generated_doc(relative: &str, expected: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    if std::env::var_os("RISKWARN_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, expected).unwrap();
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(actual == expected, "{relative} is stale; regenerate with RISKWARN_UPDATE_DOCS=1 cargo test --release");
+}

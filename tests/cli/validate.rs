@@ -48,6 +48,16 @@ fn rejections(v: &riskwarn::validate::Validated, table: &str) -> Vec<(u64, Strin
         .collect()
 }
 
+/// The rejected rows of `table` are exactly `expect`: (row, column, a fragment of the reason).
+fn assert_rejections(v: &riskwarn::validate::Validated, table: &str, expect: &[(u64, &str, &str)]) {
+    let got = rejections(v, table);
+    assert_eq!(got.len(), expect.len(), "{got:#?}");
+    for ((row, column, reason), (er, ec, needle)) in got.iter().zip(expect) {
+        assert_eq!((*row, column.as_str()), (*er, *ec), "{reason}");
+        assert!(reason.contains(needle), "row {row}: {reason:?} lacks {needle:?}");
+    }
+}
+
 #[test]
 fn each_bad_subject_kind_is_rejected_with_its_reason() {
     let dir = tempdir();
@@ -72,8 +82,7 @@ fn each_bad_subject_kind_is_rejected_with_its_reason() {
     write(&mut df, &dir.path().join("subjects.parquet"));
 
     let v = load_and_validate(dir.path());
-    let got = rejections(&v, "subjects");
-    let expect = [
+    assert_rejections(&v, "subjects", &[
         (2, "uscc", "check character"),
         (3, "name", "empty"),
         (4, "subject_type", "unknown value 'partnership'"),
@@ -83,12 +92,7 @@ fn each_bad_subject_kind_is_rejected_with_its_reason() {
         (8, "established_on", "before 1949-10-01"),
         (9, "registered_capital", "negative"),
         (10, "uscc", "duplicate"),
-    ];
-    assert_eq!(got.len(), expect.len(), "{got:#?}");
-    for ((row, column, reason), (er, ec, needle)) in got.iter().zip(expect) {
-        assert_eq!((*row, column.as_str()), (er, ec), "{reason}");
-        assert!(reason.contains(needle), "row {row}: {reason:?} lacks {needle:?}");
-    }
+    ]);
     let c = &v.counts[0];
     assert_eq!((c.read, c.used, c.rejected), (10, 1, 9));
     assert_eq!(v.table("subjects").unwrap().column("uscc").unwrap().str().unwrap().get(0), Some(code(0).as_str()));
@@ -129,8 +133,7 @@ fn each_bad_event_kind_is_rejected_with_its_reason() {
     write(&mut lists, &dir.path().join("credit_lists.parquet"));
 
     let v = load_and_validate(dir.path());
-    let got = rejections(&v, "penalties");
-    let expect = [
+    assert_rejections(&v, "penalties", &[
         (2, "decided_on", "in the future"),
         (3, "decided_on", "before 1949-10-01"),
         (4, "severity", "unknown value 'grave'"),
@@ -138,12 +141,7 @@ fn each_bad_event_kind_is_rejected_with_its_reason() {
         (6, "decided_on", "missing value"),
         (7, "fine_cny", "negative"),
         (8, "recorded_on", "before decided_on"),
-    ];
-    assert_eq!(got.len(), expect.len(), "{got:#?}");
-    for ((row, column, reason), (er, ec, needle)) in got.iter().zip(expect) {
-        assert_eq!((*row, column.as_str()), (er, ec), "{reason}");
-        assert!(reason.contains(needle), "row {row}: {reason:?} lacks {needle:?}");
-    }
+    ]);
     let lists = rejections(&v, "credit_lists");
     assert_eq!(lists.len(), 1);
     assert_eq!((lists[0].0, lists[0].1.as_str()), (2, "removed_on"));
