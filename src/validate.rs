@@ -126,7 +126,8 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
             ));
         }
         Rule::NonEmpty => {
-            out.push(check(v().str().contains(lit(r"^\s*$"), true), name, text("empty text")));
+            // "No non-space character" stops at the first character of ordinary text.
+            out.push(check(v().str().contains(lit(r"\S"), true).not(), name, text("empty text")));
         }
         Rule::OneOf(values) => {
             let allowed = Series::new("".into(), values);
@@ -466,12 +467,23 @@ pub fn validate(raw: RawData, opts: &ValidateOptions) -> Result<Validated> {
             refs.subjects.insert(c, i as u32);
         }
     }
-    for spec in crate::contract::TABLES.iter().skip(1) {
-        let Some(table) = take(spec.name) else { continue };
-        let (used, rej) = validate_table(&table, &refs, opts)?;
-        if spec.name == "inspectors" {
+    // The other tables depend only on subjects (and conflicts on inspectors): validate them
+    // concurrently, then record them in contract order so outputs do not depend on timing.
+    let (later, rest): (Vec<&&TableSpec>, Vec<&&TableSpec>) =
+        crate::contract::TABLES.iter().skip(1).partition(|s| s.name == "conflicts");
+    let pending: Vec<RawTable> = rest.iter().filter_map(|s| take(s.name)).collect();
+    let results: Vec<(DataFrame, DataFrame)> =
+        pending.par_iter().map(|t| validate_table(t, &refs, opts)).collect::<Result<_>>()?;
+    for (table, (used, rej)) in pending.iter().zip(results) {
+        if table.spec.name == "inspectors" {
             refs.inspectors = Some(used.column("inspector_id")?.as_materialized_series().clone());
         }
+        record(table, used, rej, &mut tables)?;
+    }
+    drop(pending);
+    for spec in later {
+        let Some(table) = take(spec.name) else { continue };
+        let (used, rej) = validate_table(&table, &refs, opts)?;
         record(&table, used, rej, &mut tables)?;
     }
     drop(record);

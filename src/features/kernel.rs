@@ -149,13 +149,13 @@ impl Grouped {
             order[next[s as usize] as usize] = row as u32;
             next[s as usize] += 1;
         }
-        let permute_i32 = |v: &[i32]| -> Vec<i32> { if v.is_empty() { Vec::new() } else { order.iter().map(|&r| v[r as usize]).collect() } };
+        let permute = |v: &[i32]| -> Vec<i32> { if v.is_empty() { Vec::new() } else { order.par_iter().map(|&r| v[r as usize]).collect() } };
         Ok(Grouped {
-            date: permute_i32(&date),
-            recorded: permute_i32(&recorded),
-            aux: permute_i32(&aux),
-            bits: order.iter().map(|&r| bits[r as usize]).collect(),
-            values: values.iter().map(|v| order.iter().map(|&r| v[r as usize]).collect()).collect(),
+            date: permute(&date),
+            recorded: permute(&recorded),
+            aux: permute(&aux),
+            bits: order.par_iter().map(|&r| bits[r as usize]).collect(),
+            values: values.iter().map(|v| order.par_iter().map(|&r| v[r as usize]).collect()).collect(),
             offsets,
         })
     }
