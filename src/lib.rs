@@ -12,6 +12,8 @@ pub mod error;
 pub mod features;
 pub mod generate;
 pub mod io;
+pub mod labels;
+pub mod metrics;
 pub mod uscc;
 pub mod validate;
 

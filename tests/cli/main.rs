@@ -5,5 +5,7 @@ mod support;
 mod contract_docs;
 mod features;
 mod generate;
+mod labels;
+mod metrics;
 mod uscc;
 mod validate;
