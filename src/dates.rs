@@ -60,3 +60,4 @@ pub fn earliest() -> i32 {
     let (y, m, d) = crate::contract::EARLIEST_DATE;
     days_from_civil(y, m, d)
 }
+

@@ -8,12 +8,14 @@ pub mod cli;
 pub mod cmd;
 pub mod contract;
 pub mod dates;
+pub mod digest;
 pub mod error;
 pub mod features;
 pub mod generate;
 pub mod io;
 pub mod labels;
 pub mod metrics;
+pub mod model;
 pub mod uscc;
 pub mod validate;
 

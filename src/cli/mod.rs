@@ -34,6 +34,43 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Compute point-in-time features for every scored subject at one or more as-of dates.
     Features(FeaturesArgs),
+    /// Train a model on a time-split panel and report an honest backtest.
+    Train(TrainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[arg(long, default_value = "data/sample")]
+    pub data: PathBuf,
+    /// Training as-of dates (comma-separated); default: quarterly dates whose label windows end
+    /// before the calibration and test periods.
+    #[arg(long, value_delimiter = ',')]
+    pub as_of: Vec<String>,
+    /// Label horizon in days.
+    #[arg(long, default_value_t = 180)]
+    pub horizon: i32,
+    #[arg(long, value_enum, default_value_t = crate::model::ModelKind::Logistic)]
+    pub kind: crate::model::ModelKind,
+    /// L2 penalty weight of the logistic regression.
+    #[arg(long, default_value_t = 1.0)]
+    pub l2: f64,
+    #[arg(long)]
+    pub model_out: PathBuf,
+}
+
+impl TrainArgs {
+    pub fn options(&self) -> Result<crate::model::train::TrainOptions> {
+        let mut opts = crate::model::train::TrainOptions { horizon_days: self.horizon, ..Default::default() };
+        opts.params.l2 = self.l2;
+        opts.params.check()?;
+        if !self.as_of.is_empty() {
+            let mut d = self.as_of.iter().map(|v| parse_date("--as-of", v)).collect::<Result<Vec<_>>>()?;
+            d.sort_unstable();
+            d.dedup();
+            opts.train_as_of = Some(d);
+        }
+        Ok(opts)
+    }
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 pub mod features;
 pub mod generate;
+pub mod train;
 pub mod validate;
 
 use crate::cli::{Cli, Command, Global};
@@ -12,6 +13,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Generate(args) => generate::run(args, &cli.global),
         Command::Validate(args) => validate::run(args, &cli.global),
         Command::Features(args) => features::run(args, &cli.global),
+        Command::Train(args) => train::run(args, &cli.global),
     }
 }
 

@@ -227,48 +227,19 @@ impl Grouped {
     }
 
     #[inline]
-    fn in_window(&self, i: usize, t: i32, w: Window) -> bool {
-        self.known(i, t)
-            && match w {
-                Window::Known => true,
-                Window::Within(days) => self.date[i] >= t - days,
-                Window::Between(from, to) => self.date[i] >= t - to && self.date[i] < t - from,
-            }
-    }
-
-    #[inline]
     fn has(&self, i: usize, bits: u32) -> bool {
         self.bits[i] & bits == bits
     }
 
-    fn count(&self, rows: std::ops::Range<usize>, t: i32, w: Window, bits: u32) -> f64 {
-        rows.filter(|&i| self.in_window(i, t, w) && self.has(i, bits)).count() as f64
-    }
-
-    /// One measure over one subject's rows; NaN stands for null.
+    /// A measure that needs its own pass over one subject's rows; NaN stands for null.
     fn measure(&self, m: &Measure, rows: std::ops::Range<usize>, t: i32, last_due: i32) -> f64 {
         let in_scope = |i: usize| self.aux[i] >= last_due - 2 && self.aux[i] <= last_due;
         match *m {
-            Measure::Count { window, bits } => self.count(rows, t, window, bits),
-            Measure::Sum { value, window, bits } | Measure::Log1pSum { value, window, bits } => {
-                let mut sum = 0.0;
-                for i in rows.filter(|&i| self.in_window(i, t, window) && self.has(i, bits)) {
-                    sum += self.values[value][i];
-                }
-                if matches!(m, Measure::Log1pSum { .. }) { (sum + 1.0).ln() } else { sum }
-            }
             Measure::DaysSince { bits } => rows
                 .filter(|&i| self.known(i, t) && self.has(i, bits))
                 .map(|i| self.date[i])
                 .max()
                 .map_or(f64::NAN, |d| (t - d) as f64),
-            Measure::Trend { bits } => {
-                self.count(rows.clone(), t, Window::Within(365), bits) - self.count(rows, t, Window::Between(365, 730), bits)
-            }
-            Measure::Share { num, den, window } => {
-                let d = self.count(rows.clone(), t, window, den);
-                if d > 0.0 { self.count(rows, t, window, num | den) / d } else { f64::NAN }
-            }
             Measure::ListedNow { bits } => {
                 rows.into_iter().any(|i| self.known(i, t) && self.has(i, bits) && self.aux[i] >= t) as u8 as f64
             }
@@ -280,6 +251,9 @@ impl Grouped {
             Measure::RemovedBefore => rows.filter(|&i| self.known(i, t) && self.aux[i] < t).count() as f64,
             Measure::ReportsDue => rows.filter(|&i| in_scope(i)).count() as f64,
             Measure::ReportsMissing => rows.filter(|&i| in_scope(i) && self.date[i] >= t).count() as f64,
+            Measure::Count { .. } | Measure::Sum { .. } | Measure::Log1pSum { .. } | Measure::Trend { .. } | Measure::Share { .. } => {
+                unreachable!("accumulated measures are read off the plan's accumulators")
+            }
             Measure::ReportsLate => rows
                 .filter(|&i| in_scope(i) && self.date[i] < t && self.date[i] > dates::days_from_civil(self.aux[i] + 1, 6, 30))
                 .count() as f64,

@@ -9,19 +9,7 @@ use crate::support::*;
 fn labels_follow_the_spec_window_and_outcomes() {
     let dir = tempdir();
     let codes: Vec<String> = (1..=5).map(code).collect();
-    let n = codes.len();
-    let mut subjects = DataFrame::new_infer_height(vec![
-        Column::new("uscc".into(), &codes),
-        Column::new("name".into(), vec!["某公司"; n]),
-        Column::new("subject_type".into(), vec!["enterprise"; n]),
-        Column::new("industry".into(), vec!["H6210"; n]),
-        Column::new("region".into(), vec!["140502"; n]),
-        dates("established_on", &vec![Some("2015-01-01"); n]),
-        Column::new("registered_capital".into(), vec![Some(1.0f64); n]),
-        Column::new("status".into(), vec!["active"; n]),
-        Column::new("ownership".into(), vec![None::<&str>; n]),
-    ])
-    .unwrap();
+    let mut subjects = subjects_frame(&codes);
     write(&mut subjects, &dir.path().join("subjects.parquet"));
     // T = 2025-01-01, H = 180 days: window [2025-01-01, 2025-06-30).
     let rows = [

@@ -7,5 +7,6 @@ mod features;
 mod generate;
 mod labels;
 mod metrics;
+mod model;
 mod uscc;
 mod validate;

@@ -122,3 +122,20 @@ pub fn assert_generated_doc(relative: &str, expected: &str) {
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(actual == expected, "{relative} is stale; regenerate with RISKWARN_UPDATE_DOCS=1 cargo test --release");
 }
+
+/// A valid `subjects` table for the given codes: active enterprises in H6210, region 140502.
+pub fn subjects_frame(codes: &[String]) -> DataFrame {
+    let n = codes.len();
+    DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), codes),
+        Column::new("name".into(), vec!["晋城市测试有限公司"; n]),
+        Column::new("subject_type".into(), vec!["enterprise"; n]),
+        Column::new("industry".into(), vec!["H6210"; n]),
+        Column::new("region".into(), vec!["140502"; n]),
+        dates("established_on", &vec![Some("2015-03-01"); n]),
+        Column::new("registered_capital".into(), vec![Some(100.0f64); n]),
+        Column::new("status".into(), vec!["active"; n]),
+        Column::new("ownership".into(), vec![Some("private"); n]),
+    ])
+    .unwrap()
+}

@@ -5,21 +5,6 @@ use riskwarn::validate::{validate, ValidateOptions};
 
 use crate::support::*;
 
-fn subjects(codes: &[String]) -> DataFrame {
-    let n = codes.len();
-    DataFrame::new_infer_height(vec![
-        Column::new("uscc".into(), codes),
-        Column::new("name".into(), vec!["晋城市测试有限公司"; n]),
-        Column::new("subject_type".into(), vec!["enterprise"; n]),
-        Column::new("industry".into(), vec!["H6210"; n]),
-        Column::new("region".into(), vec!["140502"; n]),
-        dates("established_on", &vec![Some("2015-03-01"); n]),
-        Column::new("registered_capital".into(), vec![Some(100.0f64); n]),
-        Column::new("status".into(), vec!["active"; n]),
-        Column::new("ownership".into(), vec![Some("private"); n]),
-    ])
-    .unwrap()
-}
 
 fn opts() -> ValidateOptions {
     ValidateOptions { reference_date: date("2026-06-30") }
@@ -64,7 +49,7 @@ fn each_bad_subject_kind_is_rejected_with_its_reason() {
     let mut codes: Vec<String> = (0..10).map(code).collect();
     codes[1] = "91110000600037341X".into(); // wrong check character
     codes[9] = codes[0].clone(); // duplicate of row 1
-    let mut df = subjects(&codes);
+    let mut df = subjects_frame(&codes);
     let set = |df: &mut DataFrame, name: &str, row: usize, value: AnyValue| {
         let mut s = df.column(name).unwrap().as_materialized_series().clone();
         let mut v: Vec<AnyValue> = s.iter().map(|x| x.into_static()).collect();
@@ -102,7 +87,7 @@ fn each_bad_subject_kind_is_rejected_with_its_reason() {
 fn each_bad_event_kind_is_rejected_with_its_reason() {
     let dir = tempdir();
     let codes: Vec<String> = (0..3).map(code).collect();
-    write(&mut subjects(&codes), &dir.path().join("subjects.parquet"));
+    write(&mut subjects_frame(&codes), &dir.path().join("subjects.parquet"));
     let a = codes[0].as_str();
     let unknown = code(99);
     let mut penalties = DataFrame::new_infer_height(vec![
@@ -154,7 +139,7 @@ fn each_bad_event_kind_is_rejected_with_its_reason() {
 fn events_of_a_rejected_subject_are_quarantined_not_lost() {
     let dir = tempdir();
     let mut codes: Vec<String> = (0..2).map(code).collect();
-    let mut s = subjects(&codes);
+    let mut s = subjects_frame(&codes);
     s.replace("status", Series::new("status".into(), ["active", "dormant"]).into()).unwrap();
     write(&mut s, &dir.path().join("subjects.parquet"));
     codes.truncate(2);
@@ -178,7 +163,7 @@ fn events_of_a_rejected_subject_are_quarantined_not_lost() {
 fn table_directories_and_timestamps_are_read() {
     let dir = tempdir();
     let codes: Vec<String> = (0..4).map(code).collect();
-    let mut s = subjects(&codes);
+    let mut s = subjects_frame(&codes);
     let ts = s.column("established_on").unwrap().cast(&DataType::Datetime(TimeUnit::Milliseconds, None)).unwrap();
     s.replace("established_on", ts.take_materialized_series().into()).unwrap();
     let (mut a, mut b) = (s.slice(0, 2), s.slice(2, 2));
@@ -193,7 +178,7 @@ fn table_directories_and_timestamps_are_read() {
 fn truncated_file_stops_with_exit_2_naming_the_file() {
     let dir = tempdir();
     let path = dir.path().join("subjects.parquet");
-    write(&mut subjects(&[code(1)]), &path);
+    write(&mut subjects_frame(&[code(1)]), &path);
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
     let out = dir.path().join("out");
@@ -212,7 +197,7 @@ fn truncated_file_stops_with_exit_2_naming_the_file() {
 #[test]
 fn missing_column_and_wrong_type_stop_with_exit_2() {
     let dir = tempdir();
-    let s = subjects(&[code(1)]);
+    let s = subjects_frame(&[code(1)]);
     write(&mut s.drop("region").unwrap(), &dir.path().join("subjects.parquet"));
     riskwarn()
         .args(["validate", "--data"])
@@ -221,7 +206,7 @@ fn missing_column_and_wrong_type_stop_with_exit_2() {
         .status(2)
         .stderr_contains("required column `region`");
 
-    let mut s = subjects(&[code(1)]);
+    let mut s = subjects_frame(&[code(1)]);
     s.replace("registered_capital", Series::new("registered_capital".into(), ["100"]).into()).unwrap();
     write(&mut s, &dir.path().join("subjects.parquet"));
     riskwarn()

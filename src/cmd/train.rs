@@ -1,0 +1,54 @@
+//! `riskwarn train`: load → validate → panel → fit → calibrate → backtest → model JSON.
+
+use crate::cli::{Global, TrainArgs};
+use crate::error::Result;
+
+fn fmt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |x| format!("{x:.3}"))
+}
+
+pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
+    let opts = args.options()?;
+    let raw = crate::io::load_dir(&args.data)?;
+    for n in &raw.notices {
+        super::notice(global, n);
+    }
+    let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
+    let model = crate::model::train::train(&data, &opts)?;
+    model.save(&args.model_out)?;
+    super::print_summary(global, &model.backtest, || {
+        let mut s = format!(
+            "model {} → {}\ntrained on {} rows ({} dates {}..{}), positive rate {:.3}; calibrated on {}; tested on {}\n",
+            model.model_id,
+            args.model_out.display(),
+            model.backtest.train_rows,
+            model.train_as_of.len(),
+            model.train_as_of.first().map_or("", |s| s.as_str()),
+            model.train_as_of.last().map_or("", |s| s.as_str()),
+            model.backtest.train_positive_rate,
+            model.calibration_as_of,
+            model.test_as_of
+        );
+        for p in &model.backtest.test {
+            s += &format!("\n{} ({} rows, {} positive)\n", p.population, p.rows, p.positives);
+            s += &format!("  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}\n", "ranking", "AUC", "KS", "Brier", "P@1%", "P@10%", "lift@10", "half");
+            for r in &p.rankings {
+                s += &format!(
+                    "  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}\n",
+                    r.ranking,
+                    fmt(r.auc),
+                    fmt(r.ks),
+                    fmt(r.brier),
+                    fmt(r.precision_top_1),
+                    fmt(r.precision_top_10),
+                    fmt(r.lift_top_10),
+                    fmt(r.positives_in_first_half)
+                );
+            }
+        }
+        for w in &model.direction_warnings {
+            s += &format!("direction: {w}\n");
+        }
+        s
+    })
+}

@@ -1,0 +1,129 @@
+//! Features → model matrix: median imputation with a missing-value indicator, standardisation
+//! (clipped to ±10 standard deviations), and one-hot levels for categorical features. Fitted on
+//! training rows and stored in the model, so scoring applies exactly the same transformation.
+
+use ndarray::Array2;
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+const CLIP: f64 = 10.0;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MatrixColumn {
+    /// (value, or `median` when null, − mean) / std, clipped to ±10.
+    Numeric { feature: String, median: f64, mean: f64, std: f64 },
+    /// 1 when the feature is null.
+    Missing { feature: String },
+    /// 1 when the categorical feature equals `level` (the most frequent level is the baseline).
+    Level { feature: String, level: String },
+}
+
+impl MatrixColumn {
+    pub fn name(&self) -> String {
+        match self {
+            MatrixColumn::Numeric { feature, .. } => feature.clone(),
+            MatrixColumn::Missing { feature } => format!("{feature}__missing"),
+            MatrixColumn::Level { feature, level } => format!("{feature}={level}"),
+        }
+    }
+    pub fn feature(&self) -> &str {
+        match self {
+            MatrixColumn::Numeric { feature, .. } | MatrixColumn::Missing { feature } | MatrixColumn::Level { feature, .. } => feature,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Preprocessor {
+    pub columns: Vec<MatrixColumn>,
+}
+
+fn f64_column(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
+    let c = df.column(name).map_err(|_| Error::BadArgument(format!("feature `{name}` is missing from the data")))?;
+    Ok(c.cast(&DataType::Float64)?.f64()?.iter().collect())
+}
+
+fn str_column(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let c = df.column(name).map_err(|_| Error::BadArgument(format!("feature `{name}` is missing from the data")))?;
+    Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+impl Preprocessor {
+    /// Fits on training rows. Constant numeric features carry no information and are left out.
+    pub fn fit(df: &DataFrame, numeric: &[String], categorical: &[String]) -> Result<Self> {
+        let mut columns = Vec::new();
+        for name in numeric {
+            let values = f64_column(df, name)?;
+            let mut present: Vec<f64> = values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+            if present.is_empty() {
+                continue;
+            }
+            present.sort_by(f64::total_cmp);
+            let median = present[present.len() / 2];
+            let filled: Vec<f64> = values.iter().map(|v| v.filter(|x| x.is_finite()).unwrap_or(median)).collect();
+            let n = filled.len() as f64;
+            let mean = filled.iter().sum::<f64>() / n;
+            let std = (filled.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+            if std > 0.0 {
+                columns.push(MatrixColumn::Numeric { feature: name.clone(), median, mean, std });
+            }
+            if present.len() < values.len() {
+                columns.push(MatrixColumn::Missing { feature: name.clone() });
+            }
+        }
+        for name in categorical {
+            let values = str_column(df, name)?;
+            let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+            for v in values.iter().flatten() {
+                *counts.entry(v.clone()).or_default() += 1;
+            }
+            let baseline = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(k, _)| k.clone());
+            for level in counts.keys().filter(|k| Some(*k) != baseline.as_ref()) {
+                columns.push(MatrixColumn::Level { feature: name.clone(), level: level.clone() });
+            }
+        }
+        Ok(Preprocessor { columns })
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.columns.iter().map(MatrixColumn::name).collect()
+    }
+
+    /// The input features this preprocessing reads, in first-use order.
+    pub fn features(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in &self.columns {
+            if !out.iter().any(|f| f == c.feature()) {
+                out.push(c.feature().to_string());
+            }
+        }
+        out
+    }
+
+    pub fn transform(&self, df: &DataFrame) -> Result<Array2<f64>> {
+        let mut x = Array2::<f64>::zeros((df.height(), self.columns.len()));
+        for (j, c) in self.columns.iter().enumerate() {
+            match c {
+                MatrixColumn::Numeric { feature, median, mean, std } => {
+                    for (i, v) in f64_column(df, feature)?.into_iter().enumerate() {
+                        let v = v.filter(|x| x.is_finite()).unwrap_or(*median);
+                        x[[i, j]] = ((v - mean) / std).clamp(-CLIP, CLIP);
+                    }
+                }
+                MatrixColumn::Missing { feature } => {
+                    for (i, v) in f64_column(df, feature)?.into_iter().enumerate() {
+                        x[[i, j]] = if v.is_some_and(f64::is_finite) { 0.0 } else { 1.0 };
+                    }
+                }
+                MatrixColumn::Level { feature, level } => {
+                    for (i, v) in str_column(df, feature)?.into_iter().enumerate() {
+                        x[[i, j]] = if v.as_deref() == Some(level.as_str()) { 1.0 } else { 0.0 };
+                    }
+                }
+            }
+        }
+        Ok(x)
+    }
+}

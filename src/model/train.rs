@@ -1,0 +1,241 @@
+//! Training and an honest time-based backtest. Dates: the test date T_test = last data day + 1 − H
+//! (its label window ends with the data), calibration on T_cal = T_test − H, training on
+//! quarterly dates whose label windows end by T_cal, so no label the model or its calibration
+//! saw overlaps the test period.
+
+use polars::prelude::*;
+
+use super::calibration::Platt;
+use super::logistic::{self, LogisticParams};
+use super::matrix::{MatrixColumn, Preprocessor};
+use super::{schema_hash, Model, ModelKind};
+use crate::dates;
+use crate::error::{Error, Result};
+use crate::features::FeatureOptions;
+use crate::metrics;
+use crate::validate::Validated;
+
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub horizon_days: i32,
+    /// Training dates; default: quarterly back from the calibration date.
+    pub train_as_of: Option<Vec<i32>>,
+    pub params: LogisticParams,
+    pub features: FeatureOptions,
+    /// How many quarterly training dates by default.
+    pub default_dates: usize,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self { horizon_days: 180, train_as_of: None, params: LogisticParams::default(), features: FeatureOptions::default(), default_dates: 8 }
+    }
+}
+
+/// Metrics of one ranking on one population.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RankingMetrics {
+    pub ranking: String,
+    pub auc: Option<f64>,
+    pub ks: Option<f64>,
+    pub brier: Option<f64>,
+    pub precision_top_1: Option<f64>,
+    pub precision_top_5: Option<f64>,
+    pub precision_top_10: Option<f64>,
+    pub lift_top_1: Option<f64>,
+    pub lift_top_5: Option<f64>,
+    pub lift_top_10: Option<f64>,
+    pub positives_in_first_half: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Population {
+    /// `all labelled` or `random inspections` (the unbiased sample).
+    pub population: String,
+    pub rows: usize,
+    pub positives: usize,
+    pub rankings: Vec<RankingMetrics>,
+    pub calibration: Vec<metrics::CalibrationBin>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Backtest {
+    pub train_rows: usize,
+    pub train_positive_rate: f64,
+    pub test: Vec<Population>,
+}
+
+fn ranking(name: &str, scores: &[f64], labels: &[bool], probabilities: bool) -> RankingMetrics {
+    RankingMetrics {
+        ranking: name.into(),
+        auc: metrics::auc(scores, labels),
+        ks: metrics::ks(scores, labels),
+        brier: if probabilities { metrics::brier(scores, labels) } else { None },
+        precision_top_1: metrics::precision_at(scores, labels, 0.01),
+        precision_top_5: metrics::precision_at(scores, labels, 0.05),
+        precision_top_10: metrics::precision_at(scores, labels, 0.10),
+        lift_top_1: metrics::lift_at(scores, labels, 0.01),
+        lift_top_5: metrics::lift_at(scores, labels, 0.05),
+        lift_top_10: metrics::lift_at(scores, labels, 0.10),
+        positives_in_first_half: metrics::positives_in_first_half(scores, labels),
+    }
+}
+
+/// A deterministic pseudo-random score per subject code: the "random order" baseline.
+fn random_order(codes: &[String]) -> Vec<f64> {
+    codes.iter().map(|c| (crate::digest::stable_hash(c) >> 11) as f64 / (1u64 << 53) as f64).collect()
+}
+
+/// Evaluates the model and baselines on test rows (all labelled, and random inspections only).
+pub fn backtest_populations(test: &DataFrame, probs: &[f64]) -> Result<Vec<Population>> {
+    let labels: Vec<bool> = test.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
+    let random: Vec<Option<bool>> = test.column("random_label")?.bool()?.iter().collect();
+    let past: Vec<f64> = match test.column("insp_violation_1095d") {
+        Ok(c) => c.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect(),
+        Err(_) => vec![0.0; test.height()],
+    };
+    let codes: Vec<String> = test.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+    let shuffled = random_order(&codes);
+    let mut out = Vec::new();
+    for (population, rows) in [
+        ("all labelled", (0..labels.len()).collect::<Vec<_>>()),
+        ("random inspections", (0..labels.len()).filter(|&i| random[i].is_some()).collect()),
+    ] {
+        let y: Vec<bool> = rows.iter().map(|&i| if population == "all labelled" { labels[i] } else { random[i].unwrap_or(false) }).collect();
+        let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        let p = pick(probs);
+        out.push(Population {
+            population: population.into(),
+            rows: rows.len(),
+            positives: y.iter().filter(|&&v| v).count(),
+            rankings: vec![
+                ranking("model", &p, &y, true),
+                ranking("past violations (insp_violation_1095d)", &pick(&past), &y, false),
+                ranking("random order", &pick(&shuffled), &y, false),
+            ],
+            calibration: metrics::calibration(&p, &y, 10),
+        });
+    }
+    Ok(out)
+}
+
+/// First and last event dates in the data.
+pub fn data_span(data: &Validated) -> Result<(i32, i32)> {
+    let mut lo = i32::MAX;
+    let mut hi = i32::MIN;
+    for (spec, df) in &data.tables {
+        if let Some(d) = spec.event_date {
+            let c = df.column(d)?.cast(&DataType::Int32)?;
+            let c = c.i32()?;
+            if let (Some(a), Some(b)) = (c.min(), c.max()) {
+                lo = lo.min(a);
+                hi = hi.max(b);
+            }
+        }
+    }
+    if lo > hi {
+        return Err(Error::BadArgument("the data has no dated events to train on".into()));
+    }
+    Ok((lo, hi))
+}
+
+/// Features that should never lower risk as they grow (a negative coefficient is reported).
+fn expected_positive(feature: &str) -> bool {
+    ["insp_violation_", "insp_issues_", "pen_n_", "pen_general", "pen_serious", "pc_failed_", "list_abnormal_now", "list_serious_now", "list_debtor_now", "jud_executed", "ar_missing", "ar_late"]
+        .iter()
+        .any(|p| feature.starts_with(p))
+}
+
+pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
+    opts.params.check()?;
+    let h = opts.horizon_days;
+    if h <= 0 {
+        return Err(Error::BadArgument(format!("--horizon must be positive, got {h}")));
+    }
+    let (first, last) = data_span(data)?;
+    let t_test = last + 1 - h;
+    let t_cal = t_test - h;
+    let train_dates: Vec<i32> = match &opts.train_as_of {
+        Some(d) => d.clone(),
+        None => (0..opts.default_dates as i32).map(|k| t_cal - h - 91 * k).filter(|t| *t >= first + 365).rev().collect(),
+    };
+    if train_dates.is_empty() {
+        return Err(Error::BadArgument("not enough history: no training date has a year of data before it".into()));
+    }
+    if let Some(bad) = train_dates.iter().find(|t| **t + h > t_cal) {
+        return Err(Error::BadArgument(format!(
+            "training date {} has a label window reaching past the calibration date {}; use earlier dates",
+            dates::format(*bad),
+            dates::format(t_cal)
+        )));
+    }
+    let mut all_dates = train_dates.clone();
+    all_dates.extend([t_cal, t_test]);
+    let features = crate::features::compute(data, &all_dates, &opts.features)?;
+    let labels = crate::labels::labels(data, &all_dates, h)?;
+    let panel = features
+        .lazy()
+        .join(
+            labels.lazy().select([col("uscc"), col("as_of"), col("label"), col("random_label")]),
+            [col("uscc"), col("as_of")],
+            [col("uscc"), col("as_of")],
+            JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) },
+        )
+        .collect()?;
+    let split = |f: Expr| panel.clone().lazy().filter(f).collect();
+    let as_of = || col("as_of").cast(DataType::Int32);
+    let train_rows = split(as_of().lt_eq(lit(*train_dates.last().expect("non-empty"))))?;
+    let cal_rows = split(as_of().eq(lit(t_cal)))?;
+    let test_rows = split(as_of().eq(lit(t_test)))?;
+    let bools = |df: &DataFrame| -> Result<Vec<bool>> { Ok(df.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect()) };
+
+    let categorical: Vec<String> = ["subject_type", "industry_section"].iter().map(|s| s.to_string()).collect();
+    let numeric: Vec<String> = features_schema(&panel).into_iter().filter(|n| !categorical.contains(n)).collect();
+    let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
+    let x = pre.transform(&train_rows)?;
+    let y = bools(&train_rows)?;
+    let (coefficients, intercept) = logistic::fit(&x, &y, &opts.params)?;
+    let direction_warnings = pre
+        .columns
+        .iter()
+        .zip(&coefficients)
+        .filter(|(c, w)| matches!(c, MatrixColumn::Numeric { feature, .. } if expected_positive(feature)) && **w < 0.0)
+        .map(|(c, w)| format!("{}: coefficient {w:.4} < 0 although more of it should never lower risk", c.name()))
+        .collect();
+    let features_used = pre.features();
+    let mut model = Model {
+        model_id: String::new(),
+        kind: ModelKind::Logistic,
+        engine_version: env!("CARGO_PKG_VERSION").into(),
+        schema_hash: schema_hash(&features_used),
+        features: features_used,
+        preprocessing: pre,
+        coefficients,
+        intercept,
+        calibration: Platt { a: 1.0, b: 0.0 },
+        calibration_method: "platt on the held-out calibration date".into(),
+        params: opts.params.clone(),
+        horizon_days: h,
+        train_as_of: train_dates.iter().map(|d| dates::format(*d)).collect(),
+        calibration_as_of: dates::format(t_cal),
+        test_as_of: dates::format(t_test),
+        direction_warnings,
+        backtest: Backtest { train_rows: y.len(), train_positive_rate: y.iter().filter(|&&v| v).count() as f64 / y.len() as f64, test: Vec::new() },
+    };
+    let z_cal = model.raw_scores(&model.matrix(&cal_rows)?);
+    model.calibration = Platt::fit(&z_cal, &bools(&cal_rows)?);
+    let probs = model.score(&test_rows)?;
+    model.backtest.test = backtest_populations(&test_rows, &probs)?;
+    let json = serde_json::to_string(&model)?;
+    model.model_id = format!("logistic-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
+    Ok(model)
+}
+
+/// The feature columns of a features frame (everything but keys and labels).
+pub fn features_schema(df: &DataFrame) -> Vec<String> {
+    df.get_column_names()
+        .into_iter()
+        .map(|n| n.to_string())
+        .filter(|n| !matches!(n.as_str(), "uscc" | "as_of" | "label" | "random_label" | "sid"))
+        .collect()
+}

@@ -1,0 +1,79 @@
+//! Training: a model that beats the baselines on held-out data, deterministic training, a JSON
+//! round trip with bit-identical scores, and clear errors for a schema mismatch or bad parameters.
+
+use riskwarn::model::train::{train, TrainOptions};
+use riskwarn::model::Model;
+use riskwarn::validate::{validate, ValidateOptions, Validated};
+
+use crate::support::*;
+
+fn data() -> &'static (tempfile::TempDir, Validated) {
+    static DATA: std::sync::OnceLock<(tempfile::TempDir, Validated)> = std::sync::OnceLock::new();
+    DATA.get_or_init(|| {
+        let dir = tempdir();
+        riskwarn().args(["generate", "--subjects", "6000", "--years", "4", "--seed", "11", "--quiet", "--out"]).arg(dir.path()).run().status(0);
+        let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions::default()).unwrap();
+        (dir, v)
+    })
+}
+
+#[test]
+fn trained_model_beats_baselines_out_of_time() {
+    let (_dir, v) = data();
+    let model = train(v, &TrainOptions::default()).unwrap();
+    let all = &model.backtest.test[0];
+    let auc = |name: &str| all.rankings.iter().find(|r| r.ranking.starts_with(name)).unwrap().auc.unwrap();
+    assert!(auc("model") > 0.65, "model AUC {}", auc("model"));
+    assert!(auc("model") > auc("past violations"), "{} vs {}", auc("model"), auc("past violations"));
+    assert!((auc("random order") - 0.5).abs() < 0.08, "random order AUC {}", auc("random order"));
+    assert_eq!(model.backtest.test[1].population, "random inspections");
+    assert!(model.backtest.test[1].rows > 0);
+    // Calibrated: over the test period the mean probability is near the observed rate.
+    let cal = &all.calibration;
+    let predicted: f64 = cal.iter().map(|b| b.mean_predicted * b.count as f64).sum::<f64>() / all.rows as f64;
+    let observed = all.positives as f64 / all.rows as f64;
+    assert!((predicted - observed).abs() < 0.05, "mean predicted {predicted} vs observed {observed}");
+    assert!(!model.features.iter().any(|f| f.contains("ownership")));
+}
+
+#[test]
+fn training_is_deterministic_and_the_json_round_trip_scores_identically() {
+    let (dir, v) = data();
+    let a = train(v, &TrainOptions::default()).unwrap();
+    let b = train(v, &TrainOptions::default()).unwrap();
+    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    let path = dir.path().join("model.json");
+    a.save(&path).unwrap();
+    let loaded = Model::load(&path).unwrap();
+    let features = riskwarn::features::compute(v, &[date("2025-06-30")], &Default::default()).unwrap();
+    let (sa, sl) = (a.score(&features).unwrap(), loaded.score(&features).unwrap());
+    assert!(sa.iter().zip(&sl).all(|(x, y)| x.to_bits() == y.to_bits()));
+    assert!(sa.iter().all(|p| (0.0..=1.0).contains(p)));
+}
+
+#[test]
+fn a_feature_schema_mismatch_is_a_clear_error() {
+    let (_dir, v) = data();
+    let model = train(v, &TrainOptions::default()).unwrap();
+    let features = riskwarn::features::compute(v, &[date("2025-06-30")], &Default::default()).unwrap();
+    let err = model.score(&features.drop("insp_violation_1095d").unwrap()).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("insp_violation_1095d"), "{err}");
+}
+
+#[test]
+fn bad_hyper_parameters_and_tampered_models_exit_2() {
+    let (dir, _v) = data();
+    riskwarn()
+        .args(["train", "--l2=-1", "--model-out", "/tmp/never.json", "--data"])
+        .arg(dir.path())
+        .run()
+        .status(2)
+        .stderr_contains("l2");
+    let path = dir.path().join("tampered.json");
+    let model = train(&data().1, &TrainOptions::default()).unwrap();
+    let mut json: serde_json::Value = serde_json::to_value(&model).unwrap();
+    json["features"].as_array_mut().unwrap().pop();
+    std::fs::write(&path, json.to_string()).unwrap();
+    assert_eq!(Model::load(&path).unwrap_err().exit_code(), 2);
+}
