@@ -308,3 +308,13 @@ pub fn write_json<T: serde::Serialize>(value: &T, path: &Path) -> Result<()> {
         Ok(())
     })
 }
+
+/// `truth.parquet` of a generated data directory (the hidden propensity), if there is one.
+/// Only evaluation reads it; it is never an input to features or models.
+pub fn read_truth(dir: &Path) -> Result<Option<DataFrame>> {
+    let path = dir.join("truth.parquet");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    read_parquet(&path).map(Some)
+}

@@ -8,7 +8,8 @@ fn fmt(v: Option<f64>) -> String {
 }
 
 pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
-    let opts = args.options()?;
+    let mut opts = args.options()?;
+    opts.truth = crate::io::read_truth(&args.data)?;
     let raw = crate::io::load_dir(&args.data)?;
     for n in &raw.notices {
         super::notice(global, n);

@@ -24,11 +24,13 @@ pub struct TrainOptions {
     pub features: FeatureOptions,
     /// How many quarterly training dates by default.
     pub default_dates: usize,
+    /// The hidden propensity of generated data (`truth.parquet`): adds the oracle ranking.
+    pub truth: Option<DataFrame>,
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        Self { horizon_days: 180, train_as_of: None, params: LogisticParams::default(), features: FeatureOptions::default(), default_dates: 8 }
+        Self { horizon_days: 180, train_as_of: None, params: LogisticParams::default(), features: FeatureOptions::default(), default_dates: 8, truth: None }
     }
 }
 
@@ -86,8 +88,41 @@ fn random_order(codes: &[String]) -> Vec<f64> {
     codes.iter().map(|c| (crate::digest::stable_hash(c) >> 11) as f64 / (1u64 << 53) as f64).collect()
 }
 
+/// The oracle: each test subject's true propensity averaged over the label window [T, T+H),
+/// from the generator's truth (base logit, young-firm bonus, change point).
+pub fn oracle_scores(truth: &DataFrame, test: &DataFrame, t: i32, horizon: i32) -> Result<Vec<f64>> {
+    let joined = test
+        .clone()
+        .lazy()
+        .select([col("uscc")])
+        .join(truth.clone().lazy(), [col("uscc")], [col("uscc")], JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) })
+        .collect()?;
+    let f = |n: &str| -> Result<Vec<Option<f64>>> { Ok(joined.column(n)?.cast(&DataType::Float64)?.f64()?.iter().collect()) };
+    let (base, young_until, bonus, change_on, delta) = (f("base_logit")?, f("young_until")?, f("young_bonus")?, f("change_on")?, f("change_delta")?);
+    Ok((0..joined.height())
+        .map(|i| {
+            let points = [0, horizon / 4, horizon / 2, 3 * horizon / 4];
+            points
+                .iter()
+                .map(|d| {
+                    let day = (t + d) as f64;
+                    let mut z = base[i].unwrap_or(f64::NAN);
+                    if young_until[i].is_some_and(|y| day < y) {
+                        z += bonus[i].unwrap_or(0.0);
+                    }
+                    if change_on[i].is_some_and(|c| day >= c) {
+                        z += delta[i].unwrap_or(0.0);
+                    }
+                    1.0 / (1.0 + (-z).exp())
+                })
+                .sum::<f64>()
+                / points.len() as f64
+        })
+        .collect())
+}
+
 /// Evaluates the model and baselines on test rows (all labelled, and random inspections only).
-pub fn backtest_populations(test: &DataFrame, probs: &[f64]) -> Result<Vec<Population>> {
+pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f64]>) -> Result<Vec<Population>> {
     let labels: Vec<bool> = test.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
     let random: Vec<Option<bool>> = test.column("random_label")?.bool()?.iter().collect();
     let past: Vec<f64> = match test.column("insp_violation_1095d") {
@@ -108,11 +143,15 @@ pub fn backtest_populations(test: &DataFrame, probs: &[f64]) -> Result<Vec<Popul
             population: population.into(),
             rows: rows.len(),
             positives: y.iter().filter(|&&v| v).count(),
-            rankings: vec![
-                ranking("model", &p, &y, true),
-                ranking("past violations (insp_violation_1095d)", &pick(&past), &y, false),
-                ranking("random order", &pick(&shuffled), &y, false),
-            ],
+            rankings: [
+                Some(ranking("model", &p, &y, true)),
+                oracle.map(|o| ranking("oracle (hidden propensity)", &pick(o), &y, false)),
+                Some(ranking("past violations (insp_violation_1095d)", &pick(&past), &y, false)),
+                Some(ranking("random order", &pick(&shuffled), &y, false)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
             calibration: metrics::calibration(&p, &y, 10),
         });
     }
@@ -225,7 +264,8 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     let z_cal = model.raw_scores(&model.matrix(&cal_rows)?);
     model.calibration = Platt::fit(&z_cal, &bools(&cal_rows)?);
     let probs = model.score(&test_rows)?;
-    model.backtest.test = backtest_populations(&test_rows, &probs)?;
+    let oracle = opts.truth.as_ref().map(|truth| oracle_scores(truth, &test_rows, t_test, h)).transpose()?;
+    model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref())?;
     let json = serde_json::to_string(&model)?;
     model.model_id = format!("logistic-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
     Ok(model)

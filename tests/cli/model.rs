@@ -19,13 +19,17 @@ fn data() -> &'static (tempfile::TempDir, Validated) {
 
 #[test]
 fn trained_model_beats_baselines_out_of_time() {
-    let (_dir, v) = data();
-    let model = train(v, &TrainOptions::default()).unwrap();
+    let (dir, v) = data();
+    let truth = riskwarn::io::read_truth(dir.path()).unwrap();
+    assert!(truth.is_some(), "generated data carries truth.parquet");
+    let model = train(v, &TrainOptions { truth, ..Default::default() }).unwrap();
     let all = &model.backtest.test[0];
     let auc = |name: &str| all.rankings.iter().find(|r| r.ranking.starts_with(name)).unwrap().auc.unwrap();
     assert!(auc("model") > 0.65, "model AUC {}", auc("model"));
     assert!(auc("model") > auc("past violations"), "{} vs {}", auc("model"), auc("past violations"));
     assert!((auc("random order") - 0.5).abs() < 0.08, "random order AUC {}", auc("random order"));
+    // The oracle ranks by the hidden propensity: the best a model can do, up to sampling noise.
+    assert!(auc("oracle") > 0.7 && auc("oracle") > auc("model") - 0.02, "oracle {} vs model {}", auc("oracle"), auc("model"));
     assert_eq!(model.backtest.test[1].population, "random inspections");
     assert!(model.backtest.test[1].rows > 0);
     // Calibrated: over the test period the mean probability is near the observed rate.
