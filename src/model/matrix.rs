@@ -1,4 +1,5 @@
-//! Features → model matrix: median imputation with a missing-value indicator, standardisation
+//! Features → model matrix: median imputation with a missing-value indicator, asinh (log-like
+//! for large counts, near-identity around 0, defined for negative trends), standardisation
 //! (clipped to ±10 standard deviations), and one-hot levels for categorical features. Fitted on
 //! training rows and stored in the model, so scoring applies exactly the same transformation.
 
@@ -12,7 +13,7 @@ const CLIP: f64 = 10.0;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MatrixColumn {
-    /// (value, or `median` when null, − mean) / std, clipped to ±10.
+    /// (asinh(value, or `median` when null) − mean) / std, clipped to ±10.
     Numeric { feature: String, median: f64, mean: f64, std: f64 },
     /// 1 when the feature is null.
     Missing { feature: String },
@@ -62,7 +63,7 @@ impl Preprocessor {
             }
             present.sort_by(f64::total_cmp);
             let median = present[present.len() / 2];
-            let filled: Vec<f64> = values.iter().map(|v| v.filter(|x| x.is_finite()).unwrap_or(median)).collect();
+            let filled: Vec<f64> = values.iter().map(|v| v.filter(|x| x.is_finite()).unwrap_or(median).asinh()).collect();
             let n = filled.len() as f64;
             let mean = filled.iter().sum::<f64>() / n;
             let std = (filled.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
@@ -108,7 +109,7 @@ impl Preprocessor {
             match c {
                 MatrixColumn::Numeric { feature, median, mean, std } => {
                     for (i, v) in f64_column(df, feature)?.into_iter().enumerate() {
-                        let v = v.filter(|x| x.is_finite()).unwrap_or(*median);
+                        let v = v.filter(|x| x.is_finite()).unwrap_or(*median).asinh();
                         x[[i, j]] = ((v - mean) / std).clamp(-CLIP, CLIP);
                     }
                 }
