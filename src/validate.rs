@@ -363,13 +363,9 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
         .chain((has_uscc && !is_subjects).then(|| col(SID)))
         .collect();
     let mut used = frame.clone().lazy().filter(col(CHECK).is_null()).select(contract_cols).collect()?;
-    if has_uscc {
-        let sid: Vec<u32> = if is_subjects {
-            (0..used.height() as u32).collect()
-        } else {
-            used.column(SID)?.u32()?.into_no_null_iter().collect()
-        };
-        used.with_column(Column::new(SID.into(), sid))?;
+    // Event rows already carry their subject's sid; a subject's sid is its row in `used`.
+    if is_subjects {
+        used.with_column(Column::new(SID.into(), (0..used.height() as u32).collect::<Vec<u32>>()))?;
     }
     let uscc_expr = if has_uscc { col("uscc") } else { lit(NULL).cast(DataType::String) };
     let mut rejected = frame

@@ -103,7 +103,6 @@ fn dates_or(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
 impl Grouped {
     /// Evaluates the declaration's predicates and values with polars, then groups by subject.
     pub fn build(frame: &DataFrame, decl: &TableFeatures, n_subjects: usize) -> Result<Self> {
-        let spec = crate::contract::table(decl.table).expect("declared tables are contract tables");
         let mut bits_expr = lit(0u32);
         for (i, (_, pred)) in decl.predicates.iter().enumerate() {
             bits_expr = bits_expr + when(pred.clone().fill_null(lit(false))).then(lit(1u32 << i)).otherwise(lit(0u32));
@@ -119,10 +118,11 @@ impl Grouped {
                     .collect::<Vec<_>>(),
             )
             .collect()?;
-        let (date, aux) = match decl.table {
-            "annual_reports" => (dates_or(frame, "filed_on", i32::MAX)?, frame.column("year")?.i32()?.iter().map(|v| v.unwrap_or(0)).collect()),
-            "credit_lists" => (dates_or(frame, "listed_on", i32::MAX)?, dates_or(frame, "removed_on", i32::MAX)?),
-            _ => (dates_or(frame, spec.event_date.expect("event table"), i32::MAX)?, Vec::new()),
+        let date = dates_or(frame, decl.date_column(), i32::MAX)?;
+        let aux = match decl.table {
+            "annual_reports" => frame.column("year")?.i32()?.iter().map(|v| v.unwrap_or(0)).collect(),
+            "credit_lists" => dates_or(frame, "removed_on", i32::MAX)?,
+            _ => Vec::new(),
         };
         let recorded = dates_or(frame, "recorded_on", i32::MIN)?;
         let bits: Vec<u32> = if decl.predicates.is_empty() {
@@ -251,12 +251,12 @@ impl Grouped {
             Measure::RemovedBefore => rows.filter(|&i| self.known(i, t) && self.aux[i] < t).count() as f64,
             Measure::ReportsDue => rows.filter(|&i| in_scope(i)).count() as f64,
             Measure::ReportsMissing => rows.filter(|&i| in_scope(i) && self.date[i] >= t).count() as f64,
-            Measure::Count { .. } | Measure::Sum { .. } | Measure::Log1pSum { .. } | Measure::Trend { .. } | Measure::Share { .. } => {
-                unreachable!("accumulated measures are read off the plan's accumulators")
-            }
             Measure::ReportsLate => rows
                 .filter(|&i| in_scope(i) && self.date[i] < t && self.date[i] > dates::days_from_civil(self.aux[i] + 1, 6, 30))
                 .count() as f64,
+            Measure::Count { .. } | Measure::Sum { .. } | Measure::Log1pSum { .. } | Measure::Trend { .. } | Measure::Share { .. } => {
+                unreachable!("accumulated measures are read off the plan's accumulators")
+            }
         }
     }
 }

@@ -4,8 +4,9 @@
 //! polars expressions, evaluated once into bits, and measures over windows before T. A measure
 //! sees a row only if it was dated — and, where `recorded_on` exists, recorded — strictly before
 //! T. Each table is grouped by subject once for all as-of dates of a call (`kernel`); `reference`
-//! evaluates the same specs with polars expressions, independently, for the tests. Peer-group statistics are a separate pre-aggregation (`peer`), joined back, so the
-//! same kernel can run per hash bucket of subjects under a distributed engine.
+//! evaluates the same specs with polars expressions, independently, for the tests. Peer-group
+//! statistics are a separate pre-aggregation (`peer`), joined back, so the same kernel can run
+//! per hash bucket of subjects under a distributed engine.
 
 mod annual_reports;
 mod complaints;

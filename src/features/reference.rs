@@ -101,13 +101,9 @@ fn expr(decl: &TableFeatures, m: &Measure, ctx: &Ctx) -> Expr {
 
 /// Features of one table as of `t` for every subject with rows: `sid` then the features.
 pub fn evaluate(frame: &DataFrame, decl: &TableFeatures, t: i32) -> Result<DataFrame> {
-    let spec = crate::contract::table(decl.table).expect("declared tables are contract tables");
     let ctx = Ctx {
         t,
-        date: match decl.table {
-            "annual_reports" => "filed_on",
-            _ => spec.event_date.expect("event table"),
-        },
+        date: decl.date_column(),
         has_recorded: frame.schema().contains("recorded_on"),
     };
     let aggs: Vec<Expr> = decl.features.iter().map(|f| expr(decl, &f.measure, &ctx).alias(f.name.as_str())).collect();

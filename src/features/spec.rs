@@ -69,6 +69,15 @@ impl TableFeatures {
         Self { table, family, predicates: Vec::new(), values: Vec::new(), features: Vec::new() }
     }
 
+    /// The column that dates the table's rows: the event date, or `filed_on` for annual reports
+    /// (which have no event date of their own).
+    pub fn date_column(&self) -> &'static str {
+        match self.table {
+            "annual_reports" => "filed_on",
+            table => crate::contract::table(table).and_then(|t| t.event_date).expect("declared tables are dated contract tables"),
+        }
+    }
+
     /// Declares a row predicate; returns its bit.
     pub fn predicate(&mut self, name: &'static str, expr: Expr) -> u32 {
         assert!(self.predicates.len() < 32, "at most 32 predicates per table");
