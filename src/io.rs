@@ -318,3 +318,110 @@ pub fn read_truth(dir: &Path) -> Result<Option<DataFrame>> {
     }
     read_parquet(&path).map(Some)
 }
+
+/// SHA-256 of a file, hex (manifest).
+pub fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// SHA-256 of several files, in parallel, in the given order.
+pub fn sha256_files(paths: &[PathBuf]) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    paths.par_iter().map(|p| sha256_file(p)).collect()
+}
+
+pub fn write_text(path: &Path, text: &str) -> Result<()> {
+    write_atomic(path, |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))
+}
+
+/// CSV in UTF-8 with a byte-order mark, so Excel opens Chinese text correctly. List columns are
+/// not CSV material; callers pass flat frames.
+pub fn write_csv_bom(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_atomic(path, |f| {
+        std::io::Write::write_all(f, "\u{feff}".as_bytes())?;
+        CsvWriter::new(f).include_header(true).finish(df)?;
+        Ok(())
+    })
+}
+
+/// What a supervisor's workbook shows: the sheet, its rows, the colour of each row's level, and
+/// a notes sheet.
+pub struct Workbook<'a> {
+    pub sheet_name: &'a str,
+    pub frame: &'a DataFrame,
+    /// Background colour (0xRRGGBB) per row, if any.
+    pub row_colors: Vec<Option<u32>>,
+    pub column_widths: Vec<f64>,
+    pub notes_sheet: &'a str,
+    pub notes: Vec<String>,
+    /// Document date (the run's as-of date), fixed so the file depends only on its content.
+    pub date: (u16, u8, u8),
+}
+
+/// Writes an .xlsx: frozen header, filters, widths, row colours (constant-memory mode).
+pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
+    use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, Workbook as Xlsx};
+    let x = |e: rust_xlsxwriter::XlsxError| Error::Internal(format!("xlsx: {e}"));
+    let mut wb = Xlsx::new();
+    let when = ExcelDateTime::from_ymd(book.date.0, book.date.1, book.date.2).map_err(x)?;
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&when));
+    let header = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9));
+    let df = book.frame;
+    {
+        let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;
+        ws.set_name(book.sheet_name).map_err(x)?;
+        for (c, w) in book.column_widths.iter().enumerate() {
+            ws.set_column_width(c as u16, *w).map_err(x)?;
+        }
+        for (c, name) in df.get_column_names().iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, name.as_str(), &header).map_err(x)?;
+        }
+        let formats: std::collections::HashMap<u32, Format> = book
+            .row_colors
+            .iter()
+            .flatten()
+            .map(|c| (*c, Format::new().set_background_color(Color::RGB(*c))))
+            .collect();
+        let plain = Format::new();
+        let columns = df.columns();
+        for r in 0..df.height() {
+            let fmt = book.row_colors.get(r).copied().flatten().and_then(|c| formats.get(&c)).unwrap_or(&plain);
+            for (c, col) in columns.iter().enumerate() {
+                let (row, cn) = (r as u32 + 1, c as u16);
+                match col.get(r)? {
+                    AnyValue::Null => ws.write_blank(row, cn, fmt).map(|_| ()),
+                    AnyValue::Float64(v) => ws.write_number_with_format(row, cn, v, fmt).map(|_| ()),
+                    AnyValue::UInt32(v) => ws.write_number_with_format(row, cn, v as f64, fmt).map(|_| ()),
+                    AnyValue::Int32(v) => ws.write_number_with_format(row, cn, v as f64, fmt).map(|_| ()),
+                    AnyValue::String(s) => ws.write_string_with_format(row, cn, s, fmt).map(|_| ()),
+                    other => ws.write_string_with_format(row, cn, other.to_string(), fmt).map(|_| ()),
+                }
+                .map_err(x)?;
+            }
+        }
+        if df.height() > 0 {
+            ws.autofilter(0, 0, df.height() as u32, df.width().saturating_sub(1) as u16).map_err(x)?;
+        }
+        ws.set_freeze_panes(1, 0).map_err(x)?;
+    }
+    let notes = wb.add_worksheet();
+    notes.set_name(book.notes_sheet).map_err(x)?;
+    notes.set_column_width(0, 120).map_err(x)?;
+    for (r, line) in book.notes.iter().enumerate() {
+        notes.write_string(r as u32, 0, line).map_err(x)?;
+    }
+    let bytes = wb.save_to_buffer().map_err(x)?;
+    write_atomic(path, |f| Ok(std::io::Write::write_all(f, &bytes)?))
+}

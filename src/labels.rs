@@ -10,7 +10,8 @@ use crate::validate::{Validated, SID};
 
 /// One row per labelled (subject, T): `sid`, `uscc`, `as_of`, `label`, `from_random` (a random
 /// inspection in the window), `random_label` (a random inspection found a violation; null when
-/// there was none), `first_positive_on` (date of the first positive outcome in the window).
+/// there was none), `first_positive_on` (date of the first positive outcome in the window),
+/// `first_event_on` (date of the first inspection or penalty in the window: the actual schedule).
 pub fn labels(data: &Validated, as_of: &[i32], horizon_days: i32) -> Result<DataFrame> {
     if horizon_days <= 0 {
         return Err(Error::BadArgument(format!("horizon must be positive, got {horizon_days} days")));
@@ -31,6 +32,7 @@ pub fn labels(data: &Validated, as_of: &[i32], horizon_days: i32) -> Result<Data
                 random.clone().alias("random"),
                 random.and(violation.clone()).alias("random_positive"),
                 when(violation).then(col("inspected_on")).otherwise(lit(NULL).cast(DataType::Date)).alias("positive_on"),
+                col("inspected_on").alias("event_on"),
             ]));
         }
         if let Some(pen) = data.table("penalties") {
@@ -42,6 +44,7 @@ pub fn labels(data: &Validated, as_of: &[i32], horizon_days: i32) -> Result<Data
                 lit(false).alias("random"),
                 lit(false).alias("random_positive"),
                 when(grave).then(col("decided_on")).otherwise(lit(NULL).cast(DataType::Date)).alias("positive_on"),
+                col("decided_on").alias("event_on"),
             ]));
         }
         if parts.is_empty() {
@@ -55,6 +58,7 @@ pub fn labels(data: &Validated, as_of: &[i32], horizon_days: i32) -> Result<Data
                 col("random").any(true).alias("from_random"),
                 col("random_positive").any(true).alias("random_positive"),
                 col("positive_on").min().alias("first_positive_on"),
+                col("event_on").min().alias("first_event_on"),
             ])
             .join(codes.clone(), [col(SID)], [col(SID)], JoinArgs::new(JoinType::Inner))
             .select([
@@ -65,6 +69,7 @@ pub fn labels(data: &Validated, as_of: &[i32], horizon_days: i32) -> Result<Data
                 col("from_random"),
                 when(col("from_random")).then(col("random_positive")).otherwise(lit(NULL).cast(DataType::Boolean)).alias("random_label"),
                 col("first_positive_on"),
+                col("first_event_on"),
             ])
             .sort([SID], SortMultipleOptions::default())
             .collect()?;

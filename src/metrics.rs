@@ -1,5 +1,6 @@
 //! Ranking and calibration metrics for backtests: AUC, KS, Brier, precision and lift at the
-//! top of the list, the share of positives in the first half, and a calibration table.
+//! top of the list, the share of positives in the first half, a calibration table, and the
+//! population stability index (PSI) of a score or feature against a baseline distribution.
 //! Ties in the score are handled exactly (average ranks; tied groups move together).
 
 /// Indices ordered by score, highest first; ties broken by index so the order is deterministic.
@@ -109,4 +110,69 @@ pub fn calibration(probs: &[f64], labels: &[bool], bins: usize) -> Vec<Calibrati
             })
         })
         .collect()
+}
+
+/// A binned distribution of one variable (quantile edges from a baseline), for the population
+/// stability index. Null values are a bin of their own.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Distribution {
+    /// Interior cut points, increasing; bin k holds edges[k-1] ≤ v < edges[k].
+    pub edges: Vec<f64>,
+    /// Share of baseline rows in each bin (edges.len() + 1 bins).
+    pub shares: Vec<f64>,
+    pub null_share: f64,
+}
+
+/// Counts per bin (nulls last) of values against edges.
+fn bin_counts(edges: &[f64], values: &[Option<f64>]) -> Vec<f64> {
+    let mut counts = vec![0.0; edges.len() + 2];
+    for v in values {
+        match v.filter(|x| x.is_finite()) {
+            Some(x) => counts[edges.partition_point(|e| *e <= x)] += 1.0,
+            None => counts[edges.len() + 1] += 1.0,
+        }
+    }
+    counts
+}
+
+impl Distribution {
+    /// Quantile bins (at most `bins`, fewer when values repeat) fitted on baseline values.
+    pub fn fit(values: &[Option<f64>], bins: usize) -> Distribution {
+        let mut present: Vec<f64> = values.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+        present.sort_by(f64::total_cmp);
+        let mut edges: Vec<f64> = Vec::new();
+        if !present.is_empty() {
+            for k in 1..bins {
+                let e = present[k * present.len() / bins];
+                if e > present[0] && edges.last().is_none_or(|l| *l < e) {
+                    edges.push(e);
+                }
+            }
+        }
+        let counts = bin_counts(&edges, values);
+        let n = values.len().max(1) as f64;
+        let null_share = counts[edges.len() + 1] / n;
+        let shares = counts[..=edges.len()].iter().map(|c| c / n).collect();
+        Distribution { edges, shares, null_share }
+    }
+
+    /// Population stability index of `values` against this baseline: Σ (a − e) ln(a / e) over
+    /// the bins and the null bin. Both sides are smoothed by half a row per bin (Laplace-style),
+    /// so an empty bin gives a large but finite term, never infinity.
+    pub fn psi(&self, values: &[Option<f64>], baseline_rows: usize) -> f64 {
+        let counts = bin_counts(&self.edges, values);
+        let bins = counts.len() as f64;
+        let n = values.len() as f64;
+        let m = baseline_rows.max(1) as f64;
+        let expected: Vec<f64> = self.shares.iter().copied().chain([self.null_share]).collect();
+        counts
+            .iter()
+            .zip(expected)
+            .map(|(c, e)| {
+                let a = (c + 0.5) / (n + 0.5 * bins);
+                let e = (e * m + 0.5) / (m + 0.5 * bins);
+                (a - e) * (a / e).ln()
+            })
+            .sum()
+    }
 }

@@ -36,6 +36,109 @@ pub enum Command {
     Features(FeaturesArgs),
     /// Train a model on a time-split panel and report an honest backtest.
     Train(TrainArgs),
+    /// The nightly job: validate → features → score → grade → plan → outputs, in one run directory.
+    Run(RunArgs),
+    /// Like `run` without the inspection plan: the ranked warning list with grades and reasons.
+    Score(ScoreArgs),
+    /// The 双随机 inspection plan for a warning list (reproducible from the seed).
+    Plan(PlanArgs),
+    /// A past run's warning list against what happened next: ranking metrics, lead time, and
+    /// Horvitz–Thompson violation rates per grade from the plan's random inspections.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// warnings.parquet of the run to evaluate.
+    #[arg(long)]
+    pub warnings: PathBuf,
+    /// Data directory holding what happened after the run's as-of date.
+    #[arg(long)]
+    pub outcomes: PathBuf,
+    #[arg(long, default_value_t = 180)]
+    pub horizon: i32,
+    /// The run's plan.parquet (default: the one beside the warnings, if any).
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long, default_value = "data/sample")]
+    pub data: PathBuf,
+    #[arg(long, default_value = "models/logistic-sample.json")]
+    pub model: PathBuf,
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
+    /// As-of date (default: today, clamped to the day after the data's last date).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Seed of the plan's draw (default: the policy's published seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    #[arg(long)]
+    pub data: PathBuf,
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub as_of: String,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A warnings.parquet written by `run` or `score`.
+    #[arg(long)]
+    pub warnings: PathBuf,
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
+    /// Seed of the draw (default: the policy's published seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Data directory holding the inspectors (and conflicts) tables, for inspector assignment.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl RunArgs {
+    pub fn options(&self) -> Result<crate::run::RunOptions> {
+        Ok(crate::run::RunOptions {
+            data: self.data.clone(),
+            model: self.model.clone(),
+            policy: self.policy.clone(),
+            as_of: self.as_of.as_deref().map(|d| parse_date("--as-of", d)).transpose()?,
+            out: self.out.clone(),
+            seed: self.seed,
+            with_plan: true,
+            today: dates::today(),
+        })
+    }
+}
+
+impl ScoreArgs {
+    pub fn options(&self) -> Result<crate::run::RunOptions> {
+        Ok(crate::run::RunOptions {
+            data: self.data.clone(),
+            model: self.model.clone(),
+            policy: self.policy.clone(),
+            as_of: Some(parse_date("--as-of", &self.as_of)?),
+            out: self.out.clone(),
+            seed: None,
+            with_plan: false,
+            today: dates::today(),
+        })
+    }
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,10 @@
 //! One module per subcommand: each turns checked options into library calls and a summary.
 
+pub mod evaluate;
 pub mod features;
 pub mod generate;
+pub mod plan;
+pub mod run;
 pub mod train;
 pub mod validate;
 
@@ -14,6 +17,10 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Validate(args) => validate::run(args, &cli.global),
         Command::Features(args) => features::run(args, &cli.global),
         Command::Train(args) => train::run(args, &cli.global),
+        Command::Run(args) => run::run(&args.options()?, &cli.global),
+        Command::Score(args) => run::run(&args.options()?, &cli.global),
+        Command::Plan(args) => plan::run(args, &cli.global),
+        Command::Evaluate(args) => evaluate::run(args, &cli.global),
     }
 }
 

@@ -8,6 +8,7 @@ use super::FeatureOptions;
 pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     let mut t = TableFeatures::new("inspections", "inspections");
     let violation = t.predicate("violation", col("outcome").eq(lit("violation")));
+    let pass = t.predicate("pass", col("outcome").eq(lit("pass")));
     let issues = t.predicate("issues", col("outcome").eq(lit("issues")));
     let modes: Vec<(&str, u32)> = crate::contract::INSPECTION_MODES
         .iter()
@@ -30,5 +31,6 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     t.trend("insp_violation", "violations", violation);
     t.days_since("insp_days_since_last", "inspection", 0);
     t.days_since("insp_days_since_violation", "violation", violation);
+    t.days_since("insp_days_since_random_pass", "`random` inspection passed without findings", random | pass);
     t
 }

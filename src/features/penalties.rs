@@ -22,6 +22,11 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
         "ln(1 + total fines in CNY) in the 1095 days before T",
         Measure::Log1pSum { value: fine, window: Window::Within(1095), bits: 0 },
     );
+    t.add(
+        "pen_license_revoked_365d",
+        "penalties that revoked a licence in the 365 days before T",
+        Measure::Count { window: Window::Within(365), bits: revoked },
+    );
     t.count_1095("pen_license_revoked_1095d", "penalties that revoked a licence", revoked);
     t.trend("pen", "penalties", 0);
     t.days_since("pen_days_since_last", "penalty", 0);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::rng::Rng;
+use crate::rng::Rng;
 use super::simulate::subject_uscc;
 use super::GenerateOptions;
 use crate::dates;

@@ -6,7 +6,7 @@
 //! is identical for any thread count and memory stays bounded at any size.
 
 mod dirt;
-mod rng;
+
 mod simulate;
 mod tables;
 mod world;
@@ -141,7 +141,7 @@ impl Writers {
 /// The inspector roster: a few inspectors per department and region.
 fn inspectors(opts: &GenerateOptions) -> RecordBatch {
     let mut t = tables::Inspectors::default();
-    let mut r = rng::Rng::new(opts.seed, u64::MAX);
+    let mut r = crate::rng::Rng::new(opts.seed, u64::MAX);
     let per_cell = simulate::inspectors_per_cell(opts.subjects);
     for (d, dept) in world::DEPARTMENTS.iter().enumerate() {
         for (ri, region) in world::REGIONS.iter().enumerate() {

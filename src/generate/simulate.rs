@@ -5,7 +5,7 @@
 //! earlier signals, as they do in practice.
 
 use super::dirt::{Dirt, Kind};
-use super::rng::{sigmoid, Rng};
+use crate::rng::{sigmoid, Rng};
 use super::tables::ChunkTables;
 use super::world::*;
 use super::GenerateOptions;

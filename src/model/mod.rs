@@ -11,6 +11,7 @@ use std::path::Path;
 
 use ndarray::Array2;
 use polars::prelude::*;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -44,6 +45,64 @@ pub struct Model {
     /// Matrix columns whose fitted sign runs against the expected direction (reported).
     pub direction_warnings: Vec<String>,
     pub backtest: train::Backtest,
+    /// Distributions of the score and of the most important features on the scored population
+    /// of the last training date: the baseline of the stability (PSI) check at scoring time.
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Baseline {
+    pub as_of: String,
+    pub rows: usize,
+    pub score: crate::metrics::Distribution,
+    /// The features with the largest coefficients (importance order).
+    pub features: Vec<(String, crate::metrics::Distribution)>,
+}
+
+/// PSI above this: the population has moved; the model needs a look (and likely retraining).
+pub const PSI_ALERT: f64 = 0.25;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Stability {
+    pub name: String,
+    pub psi: f64,
+    pub alert: bool,
+}
+
+/// Scores and the top contributions of every row; reasons are `top` consecutive entries per row.
+#[derive(Debug, Clone, Default)]
+pub struct Explained {
+    /// Input feature names; `feature` indexes into them.
+    pub names: Vec<String>,
+    pub top: usize,
+    pub score: Vec<f64>,
+    pub feature: Vec<u32>,
+    /// The feature's value (null for a missing value or a categorical feature).
+    pub value: Vec<Option<f64>>,
+    /// In calibrated log-odds.
+    pub contribution: Vec<f64>,
+}
+
+impl Explained {
+    fn with_capacity(rows: usize, top: usize) -> Self {
+        Explained {
+            names: Vec::new(),
+            top,
+            score: Vec::with_capacity(rows),
+            feature: Vec::with_capacity(rows * top),
+            value: Vec::with_capacity(rows * top),
+            contribution: Vec::with_capacity(rows * top),
+        }
+    }
+}
+
+fn numeric_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
+    let c = df.column(name)?;
+    if c.dtype() == &DataType::String {
+        return Ok(vec![None; df.height()]);
+    }
+    Ok(c.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.filter(|x| x.is_finite())).collect())
 }
 
 pub fn schema_hash(features: &[String]) -> String {
@@ -73,6 +132,97 @@ impl Model {
     pub fn score(&self, features: &DataFrame) -> Result<Vec<f64>> {
         let x = self.matrix(features)?;
         Ok(self.raw_scores(&x).into_iter().map(|z| self.calibration.apply(z)).collect())
+    }
+
+    /// Calibrated scores with exact per-feature contributions in calibrated log-odds: for every
+    /// row, `base_logit() + Σ contributions = logit(score)`. A feature's contribution sums its
+    /// matrix columns (value, missing indicator, category levels); 0 means "at the training mean".
+    /// Rows are processed in parallel chunks, so memory stays bounded at any scale.
+    pub fn explain(&self, features: &DataFrame, top: usize) -> Result<Explained> {
+        let names = self.preprocessing.features();
+        let feature_of: Vec<usize> = self
+            .preprocessing
+            .columns
+            .iter()
+            .map(|c| names.iter().position(|n| n == c.feature()).expect("feature of a column"))
+            .collect();
+        let top = top.min(names.len());
+        let slope = self.calibration.a;
+        let base = self.base_logit();
+        const CHUNK: usize = 1 << 15;
+        let n = features.height();
+        let parts: Vec<Result<Explained>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let chunk = features.slice((c * CHUNK) as i64, CHUNK);
+                let x = self.matrix(&chunk)?;
+                let values: Vec<Vec<Option<f64>>> = names.iter().map(|f| numeric_values(&chunk, f)).collect::<Result<_>>()?;
+                let mut out = Explained::with_capacity(chunk.height(), top);
+                let mut contrib = vec![0.0; names.len()];
+                let mut order: Vec<usize> = (0..names.len()).collect();
+                for (i, row) in x.rows().into_iter().enumerate() {
+                    contrib.iter_mut().for_each(|v| *v = 0.0);
+                    for ((v, w), f) in row.iter().zip(&self.coefficients).zip(&feature_of) {
+                        contrib[*f] += slope * w * v;
+                    }
+                    let logit = base + contrib.iter().sum::<f64>();
+                    out.score.push(1.0 / (1.0 + (-logit).exp()));
+                    order.sort_by(|a, b| contrib[*b].total_cmp(&contrib[*a]).then(a.cmp(b)));
+                    for &f in &order[..top] {
+                        out.feature.push(f as u32);
+                        out.value.push(values[f][i]);
+                        out.contribution.push(contrib[f]);
+                    }
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut all = Explained::with_capacity(n, top);
+        all.names = names;
+        all.top = top;
+        for p in parts {
+            let p = p?;
+            all.score.extend(p.score);
+            all.feature.extend(p.feature);
+            all.value.extend(p.value);
+            all.contribution.extend(p.contribution);
+        }
+        Ok(all)
+    }
+
+    /// Scores' and top features' distributions for the stability baseline.
+    pub fn fit_baseline(&self, features: &DataFrame, as_of: &str, top: usize) -> Result<Baseline> {
+        let scores: Vec<Option<f64>> = self.score(features)?.into_iter().map(Some).collect();
+        let mut importance: Vec<(f64, &str)> = Vec::new();
+        for (c, w) in self.preprocessing.columns.iter().zip(&self.coefficients) {
+            if let matrix::MatrixColumn::Numeric { feature, .. } = c {
+                importance.push((w.abs(), feature));
+            }
+        }
+        importance.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        let mut out = Vec::new();
+        for (_, f) in importance.into_iter().take(top) {
+            out.push((f.to_string(), crate::metrics::Distribution::fit(&numeric_values(features, f)?, 10)));
+        }
+        Ok(Baseline { as_of: as_of.into(), rows: features.height(), score: crate::metrics::Distribution::fit(&scores, 10), features: out })
+    }
+
+    /// PSI of the scores and the baseline's features against the model's baseline (empty without one).
+    pub fn stability(&self, features: &DataFrame, scores: &[f64]) -> Result<Vec<Stability>> {
+        let Some(b) = &self.baseline else { return Ok(Vec::new()) };
+        let mut out = Vec::new();
+        let s: Vec<Option<f64>> = scores.iter().copied().map(Some).collect();
+        let mut push = |name: &str, psi: f64| out.push(Stability { name: name.into(), psi, alert: psi > PSI_ALERT });
+        push("score", b.score.psi(&s, b.rows));
+        for (f, d) in &b.features {
+            push(f, d.psi(&numeric_values(features, f)?, b.rows));
+        }
+        Ok(out)
+    }
+
+    /// The calibrated log-odds of a row whose every feature sits at the training mean.
+    pub fn base_logit(&self) -> f64 {
+        self.calibration.a * self.intercept + self.calibration.b
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {

@@ -213,6 +213,7 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     let features = crate::features::compute(data, &all_dates, &opts.features)?;
     let labels = crate::labels::labels(data, &all_dates, h)?;
     let panel = features
+        .clone()
         .lazy()
         .join(
             labels.lazy().select([col("uscc"), col("as_of"), col("label"), col("random_label")]),
@@ -259,6 +260,7 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
         calibration_as_of: dates::format(t_cal),
         test_as_of: dates::format(t_test),
         direction_warnings,
+        baseline: None,
         backtest: Backtest { train_rows: y.len(), train_positive_rate: y.iter().filter(|&&v| v).count() as f64 / y.len() as f64, test: Vec::new() },
     };
     let z_cal = model.raw_scores(&model.matrix(&cal_rows)?);
@@ -266,6 +268,9 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     let probs = model.score(&test_rows)?;
     let oracle = opts.truth.as_ref().map(|truth| oracle_scores(truth, &test_rows, t_test, h)).transpose()?;
     model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref())?;
+    let last_train = *train_dates.last().expect("non-empty");
+    let population = features.clone().lazy().filter(col("as_of").cast(DataType::Int32).eq(lit(last_train))).collect()?;
+    model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
     model.model_id = format!("logistic-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
     Ok(model)

@@ -3,10 +3,13 @@
 mod support;
 
 mod contract_docs;
+mod evaluate;
 mod features;
 mod generate;
 mod labels;
 mod metrics;
 mod model;
+mod plan;
+mod run;
 mod uscc;
 mod validate;

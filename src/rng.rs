@@ -1,4 +1,5 @@
-//! A portable seeded random source (ChaCha8) with the few distributions the generator needs.
+//! A portable seeded random source (ChaCha8) with the few distributions the generator and the
+//! inspection plan need.
 //! Every draw is derived from the seed and a stream id, so output never depends on thread count.
 
 use rand_chacha::ChaCha8Rng;

@@ -1,0 +1,83 @@
+//! `riskwarn evaluate`: a past run's warning list against what happened next.
+
+use crate::cli::{EvaluateArgs, Global};
+use crate::error::{Error, Result};
+
+pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
+    let warnings = crate::io::read_parquet(&args.warnings)?;
+    let as_of = warnings
+        .column("as_of")
+        .map_err(|_| Error::bad_file(&args.warnings, "no as_of column: not a riskwarn warning list"))?
+        .cast(&polars::prelude::DataType::Int32)?
+        .i32()?
+        .get(0)
+        .ok_or_else(|| Error::bad_file(&args.warnings, "empty warning list"))?;
+    let plan_path = args.plan.clone().or_else(|| {
+        let p = args.warnings.with_file_name("plan.parquet");
+        p.exists().then_some(p)
+    });
+    let plan = plan_path.as_ref().map(|p| crate::io::read_parquet(p)).transpose()?;
+    let raw = crate::io::load_dir(&args.outcomes)?;
+    let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
+    let labels = crate::labels::labels(&data, &[as_of], args.horizon)?;
+    let features = crate::features::compute(&data, &[as_of], &Default::default())?;
+    let truth = crate::io::read_truth(&args.outcomes)?;
+    let (_, last) = crate::model::train::data_span(&data)?;
+    if last < as_of + args.horizon - 1 {
+        super::notice(
+            global,
+            &format!(
+                "the outcome data ends {} days before the horizon does: outcomes after {} are not yet known",
+                as_of + args.horizon - 1 - last,
+                crate::dates::format(last)
+            ),
+        );
+    }
+    let e = crate::evaluate::evaluate(&crate::evaluate::EvaluateInput {
+        warnings: &warnings,
+        labels: &labels,
+        features: &features,
+        truth: truth.as_ref(),
+        plan: plan.as_ref(),
+        as_of,
+        horizon_days: args.horizon,
+    })?;
+    super::print_summary(global, &e, || {
+        let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into());
+        let mut s = format!("as of {}, horizon {} days: {} scored, {} labelled\n", e.as_of, e.horizon_days, e.scored, e.labelled);
+        for p in &e.populations {
+            s += &format!("{} ({} rows, {} positives)\n", p.population, p.rows, p.positives);
+            for r in &p.rankings {
+                s += &format!(
+                    "  {:<42} AUC {}  KS {}  lift@1% {}  lift@5% {}  lift@10% {}  first half {}\n",
+                    r.ranking,
+                    f(r.auc),
+                    f(r.ks),
+                    f(r.lift_top_1),
+                    f(r.lift_top_5),
+                    f(r.lift_top_10),
+                    f(r.positives_in_first_half)
+                );
+            }
+        }
+        for (name, l) in [("model", &e.lead_time_model), ("past violations", &e.lead_time_past_violations)] {
+            s += &format!(
+                "lead time ({name}): violations found {} days earlier on average; within 30 days {} ranked vs {} actual\n",
+                f(l.mean_days_earlier),
+                f(l.found_in_30_days_ranked),
+                f(l.found_in_30_days_actual)
+            );
+        }
+        for r in e.plan_estimates.iter().filter(|r| r.group.contains("grade")) {
+            s += &format!(
+                "plan {}: {} selected, {} inspected, violation rate {} ± {}\n",
+                r.group,
+                r.selected,
+                r.inspected,
+                f(r.rate),
+                f(r.standard_error)
+            );
+        }
+        s
+    })
+}

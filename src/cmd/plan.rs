@@ -1,0 +1,55 @@
+//! `riskwarn plan`: the inspection plan for an existing warning list.
+
+use crate::cli::{Global, PlanArgs};
+use crate::error::Result;
+
+#[derive(serde::Serialize)]
+struct Summary<'a> {
+    out: String,
+    seed: u64,
+    method: &'a str,
+    departments: &'a [crate::plan::DepartmentSummary],
+    selections: usize,
+    visits: usize,
+    notices: &'a [String],
+}
+
+pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
+    let policy = crate::policy::Policy::load(&args.policy)?;
+    let seed = args.seed.unwrap_or(policy.seed);
+    let warnings = crate::io::read_parquet(&args.warnings)?;
+    let units = crate::plan::units_from_warnings(&warnings)?;
+    let roster = match &args.data {
+        Some(dir) => {
+            let raw = crate::io::load_dir(dir)?;
+            let v = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
+            match v.table("inspectors") {
+                Some(i) => Some(crate::plan::Roster::from_frames(i, v.table("conflicts"))?),
+                None => None,
+            }
+        }
+        None => None,
+    };
+    let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed)?;
+    let mut frame = plan.frame.clone();
+    crate::io::write_parquet(&mut frame, &args.out)?;
+    for n in &plan.notices {
+        super::notice(global, n);
+    }
+    let summary = Summary {
+        out: args.out.display().to_string(),
+        seed,
+        method: crate::plan::METHOD,
+        departments: &plan.departments,
+        selections: plan.selections,
+        visits: plan.visits,
+        notices: &plan.notices,
+    };
+    super::print_summary(global, &summary, || {
+        let mut s = String::new();
+        for d in &plan.departments {
+            s += &format!("{}: capacity {}, eligible {}, Σπ {:.2}, selected {}\n", d.department, d.capacity, d.eligible, d.sum_probability, d.selected);
+        }
+        s + &format!("{} selections, {} visits (seed {seed}) → {}\n", plan.selections, plan.visits, summary.out)
+    })
+}

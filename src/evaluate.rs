@@ -1,0 +1,189 @@
+//! Evaluation of a past run against what happened next (SPEC §3 `evaluate`): ranking metrics on
+//! all labelled subjects and on random-inspection outcomes alone, beside the baselines and (on
+//! generated data) the oracle; lead time; and, given the run's plan, Horvitz–Thompson (Hájek)
+//! estimates of the violation rate per grade and stratum from the random inspections.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::model::train::{backtest_populations, oracle_scores, Population};
+
+/// How much earlier violations are found when the inspections that actually happened in the
+/// window are re-ordered by the ranking (the Chicago food-inspection measure): the k-th highest
+/// ranked labelled subject takes the k-th earliest actual inspection date.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LeadTime {
+    pub positives: usize,
+    /// Mean of (actual date found − date found under the ranking), in days, over positives.
+    pub mean_days_earlier: Option<f64>,
+    /// Share of positives found within the first 30 days of the window.
+    pub found_in_30_days_actual: Option<f64>,
+    pub found_in_30_days_ranked: Option<f64>,
+}
+
+/// `as_of` day; `first_event` and `first_positive` in days; rows are labelled subjects.
+pub fn lead_time(scores: &[f64], codes: &[&str], first_event: &[i32], first_positive: &[Option<i32>], as_of: i32) -> LeadTime {
+    let mut slots: Vec<i32> = first_event.to_vec();
+    slots.sort_unstable();
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(codes[a].cmp(codes[b])));
+    let (mut sum, mut n, mut early_actual, mut early_ranked) = (0.0, 0usize, 0usize, 0usize);
+    for (k, &i) in order.iter().enumerate() {
+        if let Some(found) = first_positive[i] {
+            // Under the ranking the subject is inspected at slot k; its violation is found then.
+            let ranked = slots[k];
+            sum += (found - ranked) as f64;
+            n += 1;
+            early_actual += (found < as_of + 30) as usize;
+            early_ranked += (ranked < as_of + 30) as usize;
+        }
+    }
+    let share = |c: usize| (n > 0).then(|| c as f64 / n as f64);
+    LeadTime {
+        positives: n,
+        mean_days_earlier: (n > 0).then(|| sum / n as f64),
+        found_in_30_days_actual: share(early_actual),
+        found_in_30_days_ranked: share(early_ranked),
+    }
+}
+
+/// A Hájek (ratio-form Horvitz–Thompson) estimate of a violation rate from inspected units.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RateEstimate {
+    pub group: String,
+    /// Units drawn by the plan in this group.
+    pub selected: usize,
+    /// … of which a random inspection in the window gave an outcome.
+    pub inspected: usize,
+    pub violations: usize,
+    /// Σ 1/π over inspected units: the population the estimate stands for.
+    pub estimated_population: f64,
+    pub rate: Option<f64>,
+    /// Linearised standard error (Poisson-sampling approximation: Σ (1−π)/π² (y − R)² / N̂²).
+    pub standard_error: Option<f64>,
+}
+
+pub fn hajek(group: &str, selected: usize, y: &[bool], pi: &[f64]) -> RateEstimate {
+    let n_hat: f64 = pi.iter().map(|p| 1.0 / p).sum();
+    let y_hat: f64 = y.iter().zip(pi).filter(|(v, _)| **v).map(|(_, p)| 1.0 / p).sum();
+    let rate = (n_hat > 0.0).then(|| y_hat / n_hat);
+    let se = rate.map(|r| {
+        let v: f64 = y.iter().zip(pi).map(|(v, p)| (1.0 - p) / (p * p) * ((*v as u8 as f64) - r).powi(2)).sum();
+        v.sqrt() / n_hat
+    });
+    RateEstimate {
+        group: group.into(),
+        selected,
+        inspected: y.len(),
+        violations: y.iter().filter(|v| **v).count(),
+        estimated_population: n_hat,
+        rate,
+        standard_error: se,
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Evaluation {
+    pub as_of: String,
+    pub horizon_days: i32,
+    pub scored: usize,
+    pub labelled: usize,
+    pub populations: Vec<Population>,
+    pub lead_time_model: LeadTime,
+    pub lead_time_past_violations: LeadTime,
+    /// Per department × grade, and per department × stratum, from the plan's selected units.
+    pub plan_estimates: Vec<RateEstimate>,
+}
+
+pub struct EvaluateInput<'a> {
+    /// warnings.parquet of the run being evaluated.
+    pub warnings: &'a DataFrame,
+    /// Labels over [T, T+H) from the outcome data (`labels::labels`).
+    pub labels: &'a DataFrame,
+    /// Features as of T from the outcome data (for the past-violations baseline).
+    pub features: &'a DataFrame,
+    pub truth: Option<&'a DataFrame>,
+    pub plan: Option<&'a DataFrame>,
+    pub as_of: i32,
+    pub horizon_days: i32,
+}
+
+pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
+    let join = |l: LazyFrame, r: LazyFrame| {
+        l.join(r, [col("uscc")], [col("uscc")], JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) })
+    };
+    let past = match input.features.column("insp_violation_1095d") {
+        Ok(_) => input.features.clone().lazy().select([col("uscc"), col("insp_violation_1095d")]),
+        Err(_) => input.features.clone().lazy().select([col("uscc"), lit(0.0).alias("insp_violation_1095d")]),
+    };
+    let test = join(
+        join(
+            input.warnings.clone().lazy().select([col("uscc"), col("score"), col("credit_grade")]),
+            input.labels.clone().lazy().select([col("uscc"), col("label"), col("random_label"), col("first_positive_on"), col("first_event_on")]),
+        ),
+        past,
+    )
+    .collect()?;
+    if test.height() == 0 {
+        return Err(Error::BadArgument("no scored subject of the warning list has an inspection or penalty in the horizon after its as-of date".into()));
+    }
+    let scores: Vec<f64> = test.column("score")?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
+    let oracle = input.truth.map(|t| oracle_scores(t, &test, input.as_of, input.horizon_days)).transpose()?;
+    let populations = backtest_populations(&test, &scores, oracle.as_deref())?;
+    let codes: Vec<&str> = test.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
+    let days = |c: &str| -> Result<Vec<Option<i32>>> { Ok(test.column(c)?.cast(&DataType::Int32)?.i32()?.iter().collect()) };
+    let first_event: Vec<i32> = days("first_event_on")?.into_iter().map(|v| v.unwrap_or(input.as_of)).collect();
+    let first_positive = days("first_positive_on")?;
+    let past: Vec<f64> = test.column("insp_violation_1095d")?.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
+    let lead_time_model = lead_time(&scores, &codes, &first_event, &first_positive, input.as_of);
+    let lead_time_past_violations = lead_time(&past, &codes, &first_event, &first_positive, input.as_of);
+
+    let mut plan_estimates = Vec::new();
+    if let Some(plan) = input.plan {
+        let selected = plan
+            .clone()
+            .lazy()
+            .filter(col("selected"))
+            .join(
+                input.warnings.clone().lazy().select([col("uscc"), col("credit_grade")]),
+                [col("uscc")],
+                [col("uscc")],
+                JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
+            )
+            .join(
+                input.labels.clone().lazy().select([col("uscc"), col("random_label")]),
+                [col("uscc")],
+                [col("uscc")],
+                JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
+            )
+            .collect()?;
+        let s = |c: &str| -> Result<Vec<String>> { Ok(selected.column(c)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect()) };
+        let (dept, grade, stratum) = (s("department")?, s("credit_grade")?, s("stratum")?);
+        let pi: Vec<f64> = selected.column("inclusion_probability")?.f64()?.iter().map(|v| v.unwrap_or(1.0)).collect();
+        let y: Vec<Option<bool>> = selected.column("random_label")?.bool()?.iter().collect();
+        let mut groups: BTreeMap<String, (usize, Vec<bool>, Vec<f64>)> = BTreeMap::new();
+        for i in 0..selected.height() {
+            for key in [format!("{} · grade {}", dept[i], grade[i]), format!("{} · stratum {}", dept[i], stratum[i])] {
+                let g = groups.entry(key).or_default();
+                g.0 += 1;
+                if let Some(v) = y[i] {
+                    g.1.push(v);
+                    g.2.push(pi[i]);
+                }
+            }
+        }
+        plan_estimates = groups.into_iter().map(|(k, (n, y, p))| hajek(&k, n, &y, &p)).collect();
+    }
+    Ok(Evaluation {
+        as_of: crate::dates::format(input.as_of),
+        horizon_days: input.horizon_days,
+        scored: input.warnings.height(),
+        labelled: test.height(),
+        populations,
+        lead_time_model,
+        lead_time_past_violations,
+        plan_estimates,
+    })
+}

@@ -1,0 +1,459 @@
+//! The 双随机 inspection plan (SPEC §2 plan.parquet; seed 三(三)3–4): per department, inclusion
+//! probabilities that rise with grade and risk under the department's capacity (Σπ = capacity),
+//! a fixed-size draw with exactly those probabilities from a published seed, joint visits
+//! across departments, and inspectors drawn from the roster without conflicts of interest.
+//!
+//! The algorithm, step by step, so anyone can reproduce a plan from its seed (docs/plan.md):
+//! 1. Eligible: the department covers the subject's industry and region; A/B subjects that passed
+//!    a random inspection within `suppress_passed_within_days` are left out (not in key sectors).
+//! 2. Certainty units (π = 1): D subjects (when `full_coverage_d`) and key sectors. When they
+//!    outnumber the capacity, the highest-ranked fill it and the plan says so.
+//! 3. The rest share the remaining capacity R: an exploration part e·C spread uniformly, and the
+//!    remainder ∝ w = ratio(grade) × (score / mean score of the grade)^tilt (× the observation
+//!    factor for A/B subjects in the observation period); units whose π would pass 1 are fixed at
+//!    1 and the rest rescaled until every π ≤ 1 and Σπ = C.
+//! 4. Draw: units with π < 1, in uscc order, each take a 64-bit key from ChaCha8(seed, stream =
+//!    department index); sorted by (key, uscc), a systematic sample with one more uniform start
+//!    u ∈ [0,1) takes the units whose cumulative π interval contains u + k, k = 0, 1, …
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::policy::{Department, Grade, PlanPolicy};
+use crate::rng::Rng;
+
+pub const METHOD: &str = "systematic PPS over a ChaCha8-seeded random order";
+
+/// One candidate subject, from the warning list.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub uscc: String,
+    pub industry: String,
+    pub region: String,
+    pub grade: Grade,
+    pub score: f64,
+    pub rank: u32,
+    pub observation: bool,
+    pub days_since_random_pass: Option<i32>,
+}
+
+/// Reads the units from a warning list (warnings.parquet's columns).
+pub fn units_from_warnings(w: &DataFrame) -> Result<Vec<Unit>> {
+    let s = |name: &str| -> Result<StringChunked> { Ok(w.column(name)?.str()?.clone()) };
+    let (uscc, industry, region, grade) = (s("uscc")?, s("industry")?, s("region")?, s("credit_grade")?);
+    let score = w.column("score")?.f64()?.clone();
+    let rank = w.column("rank")?.cast(&DataType::UInt32)?.u32()?.clone();
+    let obs = w.column("observation_period")?.bool()?.clone();
+    let passed = w.column("days_since_random_pass")?.cast(&DataType::Int32)?.i32()?.clone();
+    (0..w.height())
+        .map(|i| {
+            let g = match grade.get(i) {
+                Some("A") => Grade::A,
+                Some("B") => Grade::B,
+                Some("C") => Grade::C,
+                Some("D") => Grade::D,
+                other => return Err(Error::BadArgument(format!("warnings row {}: credit_grade {other:?} is not A/B/C/D", i + 1))),
+            };
+            Ok(Unit {
+                uscc: uscc.get(i).unwrap_or("").to_string(),
+                industry: industry.get(i).unwrap_or("").to_string(),
+                region: region.get(i).unwrap_or("").to_string(),
+                grade: g,
+                score: score.get(i).unwrap_or(0.0),
+                rank: rank.get(i).unwrap_or(u32::MAX),
+                observation: obs.get(i).unwrap_or(false),
+                days_since_random_pass: passed.get(i),
+            })
+        })
+        .collect()
+}
+
+/// The roster (执法检查人员名录库) and conflicts of interest (回避).
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    /// (inspector_id, department, region)
+    pub inspectors: Vec<(String, String, String)>,
+    /// uscc → inspectors who must not be sent there.
+    pub conflicts: HashMap<String, HashSet<String>>,
+}
+
+impl Roster {
+    pub fn from_frames(inspectors: &DataFrame, conflicts: Option<&DataFrame>) -> Result<Roster> {
+        let s = |df: &DataFrame, name: &str| -> Result<Vec<String>> {
+            Ok(df.column(name)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+        };
+        let (id, dept, region) = (s(inspectors, "inspector_id")?, s(inspectors, "department")?, s(inspectors, "region")?);
+        let inspectors = id.into_iter().zip(dept).zip(region).map(|((a, b), c)| (a, b, c)).collect();
+        let mut by_subject: HashMap<String, HashSet<String>> = HashMap::new();
+        if let Some(c) = conflicts {
+            for (inspector, uscc) in s(c, "inspector_id")?.into_iter().zip(s(c, "uscc")?) {
+                by_subject.entry(uscc).or_default().insert(inspector);
+            }
+        }
+        let conflicts = by_subject;
+        Ok(Roster { inspectors, conflicts })
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct GradeSummary {
+    pub grade: String,
+    pub eligible: usize,
+    pub expected: f64,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DepartmentSummary {
+    pub department: String,
+    pub capacity: usize,
+    pub eligible: usize,
+    pub suppressed: usize,
+    pub certainty: usize,
+    pub sum_probability: f64,
+    pub selected: usize,
+    pub by_grade: Vec<GradeSummary>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// plan.parquet: uscc, department, stratum, inclusion_probability, selected, inspectors,
+    /// joint_with, seed, method — one row per eligible (subject, department).
+    pub frame: DataFrame,
+    pub departments: Vec<DepartmentSummary>,
+    pub selections: usize,
+    pub visits: usize,
+    pub notices: Vec<String>,
+}
+
+/// Inclusion probabilities for one department's eligible units: `certain` get 1; the others
+/// share `capacity − |certain|` as described in the module doc. Returns π per unit.
+pub fn inclusion_probabilities(weights: &[f64], certain: &[bool], capacity: usize, exploration_share: f64) -> Vec<f64> {
+    let n = weights.len();
+    let n_certain = certain.iter().filter(|c| **c).count();
+    let mut pi: Vec<f64> = certain.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
+    let free_total = n - n_certain;
+    if free_total == 0 || capacity <= n_certain {
+        return pi;
+    }
+    let remaining = (capacity - n_certain) as f64;
+    if remaining >= free_total as f64 {
+        pi.iter_mut().for_each(|p| *p = 1.0);
+        return pi;
+    }
+    let explore = (exploration_share * capacity as f64).min(remaining);
+    let base = explore / free_total as f64;
+    let mut capped = vec![false; n];
+    loop {
+        let free: Vec<usize> = (0..n).filter(|&i| !certain[i] && !capped[i]).collect();
+        let n_capped = capped.iter().filter(|c| **c).count() as f64;
+        let budget = (remaining - n_capped).max(0.0);
+        let sum_w: f64 = free.iter().map(|&i| weights[i]).sum();
+        let proportional = (budget - base * free.len() as f64).max(0.0);
+        let mut any = false;
+        for &i in &free {
+            let p = if sum_w > 0.0 { base + proportional * weights[i] / sum_w } else { budget / free.len() as f64 };
+            if p >= 1.0 {
+                capped[i] = true;
+                any = true;
+            }
+            pi[i] = p.min(1.0);
+        }
+        if !any {
+            break;
+        }
+        for i in 0..n {
+            if capped[i] {
+                pi[i] = 1.0;
+            }
+        }
+    }
+    pi
+}
+
+/// A fixed-size draw with first-order inclusion probabilities `pi` (Σπ integral): π = 1 is taken,
+/// the rest by systematic sampling over a random order keyed by `rng` (units in the given order).
+pub fn draw(pi: &[f64], rng: &mut Rng) -> Vec<bool> {
+    let mut selected: Vec<bool> = pi.iter().map(|p| *p >= 1.0).collect();
+    let mut rest: Vec<(u64, usize)> = (0..pi.len()).filter(|&i| pi[i] < 1.0 && pi[i] > 0.0).map(|i| (rng.u64(), i)).collect();
+    rest.sort_unstable();
+    let n_draw = pi.iter().filter(|p| **p < 1.0).sum::<f64>().round() as usize;
+    let u = rng.f64();
+    let mut cum = 0.0;
+    let mut k = 0usize;
+    for &(_, i) in &rest {
+        cum += pi[i];
+        if k < n_draw && u + (k as f64) < cum {
+            selected[i] = true;
+            k += 1;
+        }
+    }
+    // Floating-point shortfall at the very end of the list: the last unselected units complete it.
+    for &(_, i) in rest.iter().rev() {
+        if k >= n_draw {
+            break;
+        }
+        if !selected[i] {
+            selected[i] = true;
+            k += 1;
+        }
+    }
+    selected
+}
+
+fn stratum(u: &Unit) -> String {
+    format!("{}-{}", u.industry.get(..1).unwrap_or(""), u.region)
+}
+
+/// Every department's plan, merged into joint visits, with inspectors assigned.
+pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: u64) -> Result<Plan> {
+    // Units in uscc order, so the draw does not depend on the order of the warning list.
+    let mut by_uscc: Vec<usize> = (0..units.len()).collect();
+    by_uscc.sort_by(|a, b| units[*a].uscc.cmp(&units[*b].uscc));
+    let mut notices = Vec::new();
+    let mut rows: Vec<(usize, usize, f64, bool)> = Vec::new(); // (department, unit, π, selected)
+    let mut summaries = Vec::new();
+    for (d, dept) in policy.departments.iter().enumerate() {
+        let (summary, dept_rows) = plan_department(units, &by_uscc, dept, policy, seed, d as u64, &mut notices);
+        rows.extend(dept_rows.into_iter().map(|(u, p, s)| (d, u, p, s)));
+        summaries.push(summary);
+    }
+    // Joint visits: a subject selected by several departments is visited once.
+    let mut selected_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &(d, u, _, s) in &rows {
+        if s {
+            selected_by.entry(u).or_default().push(d);
+        }
+    }
+    let selections: usize = selected_by.values().map(Vec::len).sum();
+    let visits = selected_by.len();
+    let inspectors = match roster {
+        Some(r) => assign_inspectors(units, &rows, policy, r, seed, &mut notices),
+        None => {
+            notices.push("no inspector roster (inspectors table): the plan leaves inspectors empty".into());
+            HashMap::new()
+        }
+    };
+    let names: Vec<&str> = policy.departments.iter().map(|d| d.name.as_str()).collect();
+    let n = rows.len();
+    let mut uscc = Vec::with_capacity(n);
+    let mut department = Vec::with_capacity(n);
+    let mut strata = Vec::with_capacity(n);
+    let mut prob = Vec::with_capacity(n);
+    let mut sel = Vec::with_capacity(n);
+    let mut insp: Vec<Series> = Vec::with_capacity(n);
+    let mut joint: Vec<Series> = Vec::with_capacity(n);
+    for (i, &(d, u, p, s)) in rows.iter().enumerate() {
+        uscc.push(units[u].uscc.as_str());
+        department.push(names[d]);
+        strata.push(stratum(&units[u]));
+        prob.push(p);
+        sel.push(s);
+        let assigned: Vec<&str> = inspectors.get(&i).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default();
+        insp.push(Series::new("".into(), assigned));
+        let others: Vec<&str> = if s {
+            selected_by[&u].iter().filter(|o| **o != d).map(|o| names[*o]).collect()
+        } else {
+            Vec::new()
+        };
+        joint.push(Series::new("".into(), others));
+    }
+    let list = |name: &str, v: Vec<Series>| -> Column {
+        let mut ca = if v.is_empty() {
+            ListChunked::full_null_with_dtype(name.into(), 0, &DataType::String)
+        } else {
+            ListChunked::from_iter(v)
+        };
+        ca.rename(name.into());
+        ca.cast(&DataType::List(Box::new(DataType::String))).expect("list<str>").into_column()
+    };
+    let frame = DataFrame::new(n, vec![
+        Column::new("uscc".into(), uscc),
+        Column::new("department".into(), department),
+        Column::new("stratum".into(), strata),
+        Column::new("inclusion_probability".into(), prob),
+        Column::new("selected".into(), sel),
+        list("inspectors", insp),
+        list("joint_with", joint),
+        Column::new("seed".into(), vec![seed; n]),
+        Column::new("method".into(), vec![METHOD; n]),
+    ])?;
+    Ok(Plan { frame, departments: summaries, selections, visits, notices })
+}
+
+fn plan_department(
+    units: &[Unit],
+    by_uscc: &[usize],
+    dept: &Department,
+    policy: &PlanPolicy,
+    seed: u64,
+    stream: u64,
+    notices: &mut Vec<String>,
+) -> (DepartmentSummary, Vec<(usize, f64, bool)>) {
+    let mut suppressed = 0;
+    let eligible: Vec<usize> = by_uscc
+        .iter()
+        .copied()
+        .filter(|&i| dept.covers(&units[i].industry, &units[i].region))
+        .filter(|&i| {
+            let u = &units[i];
+            let recent = policy.suppress_passed_within_days > 0
+                && u.grade <= Grade::B
+                && !dept.is_key_sector(&u.industry)
+                && u.days_since_random_pass.is_some_and(|d| d <= policy.suppress_passed_within_days);
+            suppressed += recent as usize;
+            !recent
+        })
+        .collect();
+    let mut certain: Vec<bool> = eligible
+        .iter()
+        .map(|&i| (policy.full_coverage_d && units[i].grade == Grade::D) || dept.is_key_sector(&units[i].industry))
+        .collect();
+    let n_certain = certain.iter().filter(|c| **c).count();
+    if n_certain > dept.capacity {
+        notices.push(format!(
+            "department {}: capacity {} is below its {} certainty units (D grades and key sectors); the {} highest-ranked get probability 1, the rest 0 — raise the capacity to cover them in full",
+            dept.name, dept.capacity, n_certain, dept.capacity
+        ));
+        let mut idx: Vec<usize> = (0..eligible.len()).filter(|&k| certain[k]).collect();
+        idx.sort_by_key(|&k| units[eligible[k]].rank);
+        for &k in &idx[dept.capacity..] {
+            certain[k] = false;
+        }
+    }
+    // Mean score per grade among the units that share the proportional part.
+    let mut sum = [0.0f64; 4];
+    let mut cnt = [0usize; 4];
+    for (k, &i) in eligible.iter().enumerate() {
+        if !certain[k] {
+            sum[units[i].grade as usize] += units[i].score;
+            cnt[units[i].grade as usize] += 1;
+        }
+    }
+    let weights: Vec<f64> = eligible
+        .iter()
+        .map(|&i| {
+            let u = &units[i];
+            let g = u.grade as usize;
+            let mean = if cnt[g] > 0 { sum[g] / cnt[g] as f64 } else { 0.0 };
+            let tilt = if mean > 0.0 && policy.risk_tilt > 0.0 { (u.score / mean).powf(policy.risk_tilt) } else { 1.0 };
+            let obs = if u.observation && u.grade <= Grade::B { policy.observation_factor } else { 1.0 };
+            dept.ratios.of(u.grade) * tilt * obs
+        })
+        .collect();
+    let mut pi = if n_certain > dept.capacity {
+        certain.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect()
+    } else {
+        inclusion_probabilities(&weights, &certain, dept.capacity, policy.exploration_share)
+    };
+    if eligible.len() < dept.capacity {
+        notices.push(format!(
+            "department {}: capacity {} exceeds its {} eligible subjects; all of them are planned",
+            dept.name,
+            dept.capacity,
+            eligible.len()
+        ));
+    }
+    pi.iter_mut().for_each(|p| *p = p.clamp(0.0, 1.0));
+    let selected = draw(&pi, &mut Rng::new(seed, stream));
+    let mut by_grade: Vec<GradeSummary> =
+        Grade::ALL.iter().map(|g| GradeSummary { grade: g.as_str().into(), ..Default::default() }).collect();
+    for (k, &i) in eligible.iter().enumerate() {
+        let g = &mut by_grade[units[i].grade as usize];
+        g.eligible += 1;
+        g.expected += pi[k];
+        g.selected += selected[k] as usize;
+    }
+    let summary = DepartmentSummary {
+        department: dept.name.clone(),
+        capacity: dept.capacity,
+        eligible: eligible.len(),
+        suppressed,
+        certainty: certain.iter().filter(|c| **c).count(),
+        sum_probability: pi.iter().sum(),
+        selected: selected.iter().filter(|s| **s).count(),
+        by_grade,
+    };
+    let rows = eligible.iter().enumerate().filter(|(k, _)| pi[*k] > 0.0).map(|(k, &i)| (i, pi[k], selected[k])).collect();
+    (summary, rows)
+}
+
+/// Inspectors for every selected row: `inspectors_per_visit` of the department, never one in
+/// conflict with the subject, preferring the subject's region, least-loaded first (ties by a
+/// seeded random key), visits taken in a seeded random order.
+fn assign_inspectors(
+    units: &[Unit],
+    rows: &[(usize, usize, f64, bool)],
+    policy: &PlanPolicy,
+    roster: &Roster,
+    seed: u64,
+    notices: &mut Vec<String>,
+) -> HashMap<usize, Vec<String>> {
+    let k = policy.inspectors_per_visit;
+    let mut out = HashMap::new();
+    for (d, dept) in policy.departments.iter().enumerate() {
+        let mut rng = Rng::new(seed, 1_000_000 + d as u64);
+        let mut staff: Vec<(u64, &str, &str)> = roster
+            .inspectors
+            .iter()
+            .filter(|(_, dep, _)| *dep == dept.name)
+            .map(|(id, _, region)| (0, id.as_str(), region.as_str()))
+            .collect();
+        staff.sort_by(|a, b| a.1.cmp(b.1));
+        for s in staff.iter_mut() {
+            s.0 = rng.u64();
+        }
+        let mut load = vec![0usize; staff.len()];
+        let mut visits: Vec<(u64, usize)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.0 == d && r.3)
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|i| (rng.u64(), i))
+            .collect();
+        visits.sort_unstable();
+        let mut by_region: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, st) in staff.iter().enumerate() {
+            by_region.entry(st.2).or_default().push(i);
+        }
+        let everyone: Vec<usize> = (0..staff.len()).collect();
+        let none = HashSet::new();
+        let mut short = 0usize;
+        for (_, row) in visits {
+            let u = &units[rows[row].1];
+            let conflicted = roster.conflicts.get(&u.uscc).unwrap_or(&none);
+            let free = |c: &Vec<usize>| -> Vec<usize> { c.iter().copied().filter(|&s| !conflicted.contains(staff[s].1)).collect() };
+            let local = by_region.get(u.region.as_str()).map(free).unwrap_or_default();
+            let mut pool = if local.len() >= k { local } else { free(&everyone) };
+            pool.sort_by_key(|&s| (load[s], staff[s].0));
+            pool.truncate(k);
+            if pool.len() < k {
+                short += 1;
+            }
+            for &s in &pool {
+                load[s] += 1;
+            }
+            let mut ids: Vec<String> = pool.iter().map(|&s| staff[s].1.to_string()).collect();
+            ids.sort();
+            out.insert(row, ids);
+        }
+        if short > 0 {
+            notices.push(format!(
+                "department {}: {short} visits have fewer than {k} inspectors without a conflict of interest in the roster",
+                dept.name
+            ));
+        }
+    }
+    out
+}
+
+impl Plan {
+    /// No plan (`riskwarn score`).
+    pub fn empty() -> Plan {
+        Plan { frame: DataFrame::empty(), departments: Vec::new(), selections: 0, visits: 0, notices: Vec::new() }
+    }
+}

@@ -1,0 +1,313 @@
+//! Policy (riskwarn.toml): warning levels, credit grades and their hard rules, and the 双随机
+//! inspection plan (departments, capacities, grade ratios, key sectors). Nothing here is a
+//! constant in code: every threshold a supervisor may change is a field, checked on load (an
+//! unknown key, thresholds out of order or a ratio outside [0, 1] is exit 2). docs/policy.md
+//! documents every field; a test keeps it in step with riskwarn.toml.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    Zh,
+    En,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Language of reason_text and of the supervisor files' headers.
+    pub language: Language,
+    /// Published seed of the random inspection draw (`riskwarn run` uses it unless `--seed`).
+    pub seed: u64,
+    pub features: FeaturePolicy,
+    pub levels: Bands,
+    pub grades: Grades,
+    pub plan: PlanPolicy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeaturePolicy {
+    /// Subjects younger than this are in the observation period (包容审慎).
+    pub observation_period_days: i32,
+}
+
+/// How scored subjects are cut into ordered classes, highest risk first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BandMethod {
+    /// Classes take fixed shares of the ranked list (rank-based; stable across recalibration).
+    Share,
+    /// Classes start at minimum calibrated scores.
+    Score,
+}
+
+/// Warning levels 红/橙/黄 (the rest are 蓝). With `share`, the values are the shares of scored
+/// subjects in each level; with `score`, the minimum calibrated score of each level.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bands {
+    pub method: BandMethod,
+    pub red: f64,
+    pub orange: f64,
+    pub yellow: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Grade {
+    A,
+    B,
+    C,
+    D,
+}
+
+impl Grade {
+    pub const ALL: [Grade; 4] = [Grade::A, Grade::B, Grade::C, Grade::D];
+    pub fn as_str(self) -> &'static str {
+        ["A", "B", "C", "D"][self as usize]
+    }
+    fn from_index(i: usize) -> Grade {
+        Grade::ALL[i.min(3)]
+    }
+    /// `steps` classes toward D (capped at D).
+    pub fn raised(self, steps: u8) -> Grade {
+        Grade::from_index(self as usize + steps as usize)
+    }
+}
+
+/// Credit-risk grades (信用风险分类). With `share`, `d`, `c`, `b` are the shares of scored subjects
+/// graded D, C, B by score (the rest A); with `score`, their minimum calibrated scores.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grades {
+    pub method: BandMethod,
+    pub d: f64,
+    pub c: f64,
+    pub b: f64,
+    /// Subjects in the observation period are graded no worse than this by score alone.
+    pub observation_cap: Grade,
+    /// Hard rules, applied after the score grade (and its observation cap) in order.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<HardRule>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    /// The grade becomes `grade`.
+    Set,
+    /// The grade becomes at least `grade` (toward D).
+    AtLeast,
+    /// The grade moves `steps` classes toward D (capped at D).
+    Raise,
+}
+
+/// A hard rule: when feature ≥ `min`, the action applies. It is named in the subject's reasons.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardRule {
+    pub name: String,
+    pub label_zh: String,
+    pub feature: String,
+    pub min: f64,
+    pub action: RuleAction,
+    #[serde(default)]
+    pub grade: Option<Grade>,
+    #[serde(default)]
+    pub steps: Option<u8>,
+}
+
+impl HardRule {
+    pub fn apply(&self, g: Grade) -> Grade {
+        match self.action {
+            RuleAction::Set => self.grade.unwrap_or(g),
+            RuleAction::AtLeast => g.max(self.grade.unwrap_or(g)),
+            RuleAction::Raise => g.raised(self.steps.unwrap_or(0)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanPolicy {
+    /// Share of each department's capacity spread uniformly over its eligible subjects
+    /// (exploration: every eligible subject keeps a known, nonzero chance).
+    pub exploration_share: f64,
+    /// Within a grade, π ∝ ratio × (score / mean score of the grade)^risk_tilt (0 = no tilt).
+    pub risk_tilt: f64,
+    /// Ratio multiplier for subjects in the observation period (包容审慎), grades A/B only.
+    pub observation_factor: f64,
+    /// Subjects that passed a random inspection within this many days are not planned again,
+    /// unless graded C or D (0 = no suppression).
+    pub suppress_passed_within_days: i32,
+    /// D subjects covered by a department are always selected (probability 1).
+    pub full_coverage_d: bool,
+    /// Inspectors sent on each visit (双随机: at least two).
+    pub inspectors_per_visit: usize,
+    #[serde(rename = "department")]
+    pub departments: Vec<Department>,
+}
+
+/// Base inspection ratios per grade: the relative intensity of inspection; the department's
+/// capacity scales them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GradeRatios {
+    #[serde(rename = "A")]
+    pub a: f64,
+    #[serde(rename = "B")]
+    pub b: f64,
+    #[serde(rename = "C")]
+    pub c: f64,
+    #[serde(rename = "D")]
+    pub d: f64,
+}
+
+impl GradeRatios {
+    pub fn of(&self, g: Grade) -> f64 {
+        [self.a, self.b, self.c, self.d][g as usize]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Department {
+    pub name: String,
+    /// Subjects the department can inspect in the period (the plan's sample size).
+    pub capacity: usize,
+    /// Industry code prefixes it covers (its 随机抽查事项清单); empty = every industry.
+    #[serde(default)]
+    pub industries: Vec<String>,
+    /// Region code prefixes it covers; empty = every region.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// Industry code prefixes covered in full (重点领域: probability 1).
+    #[serde(default)]
+    pub key_sectors: Vec<String>,
+    pub ratios: GradeRatios,
+}
+
+impl Department {
+    pub fn covers(&self, industry: &str, region: &str) -> bool {
+        (self.industries.is_empty() || self.industries.iter().any(|p| industry.starts_with(p.as_str())))
+            && (self.regions.is_empty() || self.regions.iter().any(|p| region.starts_with(p.as_str())))
+    }
+    pub fn is_key_sector(&self, industry: &str) -> bool {
+        self.key_sectors.iter().any(|p| industry.starts_with(p.as_str()))
+    }
+}
+
+fn unit(name: &str, v: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(Error::BadArgument(format!("{name} = {v} is outside [0, 1]")))
+    }
+}
+
+impl Bands {
+    fn check(&self, what: &str, names: [&str; 3]) -> Result<()> {
+        let v = [self.red, self.orange, self.yellow];
+        check_cuts(what, self.method, names, v)
+    }
+}
+
+fn check_cuts(what: &str, method: BandMethod, names: [&str; 3], v: [f64; 3]) -> Result<()> {
+    for (n, x) in names.iter().zip(v) {
+        unit(&format!("{what}.{n}"), x)?;
+    }
+    match method {
+        BandMethod::Share if v.iter().sum::<f64>() > 1.0 + 1e-12 => {
+            Err(Error::BadArgument(format!("{what}: the shares {} add up to more than 1", names.join(" + "))))
+        }
+        BandMethod::Score if !(v[0] >= v[1] && v[1] >= v[2]) => Err(Error::BadArgument(format!(
+            "{what}: score thresholds out of order; need {} ≥ {} ≥ {} (got {} {} {})",
+            names[0], names[1], names[2], v[0], v[1], v[2]
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Policy {
+    /// Reads and checks a policy file; every problem is a clear error naming the file (exit 2).
+    pub fn load(path: &Path) -> Result<Policy> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::bad_file(path, format!("cannot read policy: {e}")))?;
+        Self::parse(&text).map_err(|e| Error::bad_file(path, e.to_string()))
+    }
+
+    pub fn parse(text: &str) -> Result<Policy> {
+        let policy: Policy = toml::from_str(text).map_err(|e| Error::BadArgument(format!("invalid policy: {}", e.message())))?;
+        policy.check()?;
+        Ok(policy)
+    }
+
+    /// A stable hash of the policy's content (manifest, run id).
+    pub fn hash(&self) -> String {
+        crate::digest::hex_digest(serde_json::to_string(self).expect("policy serialises").as_bytes())
+    }
+
+    pub fn check(&self) -> Result<()> {
+        if self.features.observation_period_days < 0 {
+            return Err(Error::BadArgument("features.observation_period_days must be ≥ 0".into()));
+        }
+        self.levels.check("levels", ["red", "orange", "yellow"])?;
+        check_cuts("grades", self.grades.method, ["d", "c", "b"], [self.grades.d, self.grades.c, self.grades.b])?;
+        let mut names = std::collections::BTreeSet::new();
+        for r in &self.grades.rules {
+            if !names.insert(r.name.as_str()) {
+                return Err(Error::BadArgument(format!("grades.rule: the name '{}' is used twice", r.name)));
+            }
+            if !r.min.is_finite() {
+                return Err(Error::BadArgument(format!("grades.rule '{}': min must be a number", r.name)));
+            }
+            match r.action {
+                RuleAction::Set | RuleAction::AtLeast if r.grade.is_none() => {
+                    return Err(Error::BadArgument(format!("grades.rule '{}': action {:?} needs a grade", r.name, r.action)));
+                }
+                RuleAction::Raise if r.steps.is_none_or(|s| s == 0 || s > 3) => {
+                    return Err(Error::BadArgument(format!("grades.rule '{}': action raise needs steps in 1..=3", r.name)));
+                }
+                _ => {}
+            }
+        }
+        let p = &self.plan;
+        unit("plan.exploration_share", p.exploration_share)?;
+        unit("plan.observation_factor", p.observation_factor)?;
+        if !(p.risk_tilt.is_finite() && p.risk_tilt >= 0.0) {
+            return Err(Error::BadArgument("plan.risk_tilt must be ≥ 0".into()));
+        }
+        if p.suppress_passed_within_days < 0 {
+            return Err(Error::BadArgument("plan.suppress_passed_within_days must be ≥ 0".into()));
+        }
+        if p.inspectors_per_visit < 2 {
+            return Err(Error::BadArgument("plan.inspectors_per_visit must be at least 2 (两名以上检查人员)".into()));
+        }
+        let mut depts = std::collections::BTreeSet::new();
+        for d in &p.departments {
+            if !depts.insert(d.name.as_str()) {
+                return Err(Error::BadArgument(format!("plan.department '{}' is declared twice", d.name)));
+            }
+            let r = &d.ratios;
+            for (g, v) in Grade::ALL.iter().map(|g| (g, r.of(*g))) {
+                unit(&format!("plan.department '{}'.ratios.{}", d.name, g.as_str()), v)?;
+            }
+            if !(r.a <= r.b && r.b <= r.c && r.c <= r.d) {
+                return Err(Error::BadArgument(format!(
+                    "plan.department '{}'.ratios must not fall as risk rises (A ≤ B ≤ C ≤ D)",
+                    d.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Features the policy reads besides the model's (hard rules, plan).
+    pub fn rule_features(&self) -> Vec<&str> {
+        self.grades.rules.iter().map(|r| r.feature.as_str()).collect()
+    }
+}
