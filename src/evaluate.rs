@@ -66,8 +66,9 @@ pub struct RateEstimate {
 }
 
 pub fn hajek(group: &str, selected: usize, y: &[bool], pi: &[f64]) -> RateEstimate {
-    let n_hat: f64 = pi.iter().map(|p| 1.0 / p).sum();
-    let y_hat: f64 = y.iter().zip(pi).filter(|(v, _)| **v).map(|(_, p)| 1.0 / p).sum();
+    // `+ 0.0`: an empty f64 sum is −0.0, which would print as "-0.000".
+    let n_hat: f64 = pi.iter().map(|p| 1.0 / p).sum::<f64>() + 0.0;
+    let y_hat: f64 = y.iter().zip(pi).filter(|(v, _)| **v).map(|(_, p)| 1.0 / p).sum::<f64>() + 0.0;
     let rate = (n_hat > 0.0).then(|| y_hat / n_hat);
     let se = rate.map(|r| {
         let v: f64 = y.iter().zip(pi).map(|(v, p)| (1.0 - p) / (p * p) * ((*v as u8 as f64) - r).powi(2)).sum();

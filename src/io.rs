@@ -395,18 +395,35 @@ pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
             .map(|c| (*c, Format::new().set_background_color(Color::RGB(*c))))
             .collect();
         let plain = Format::new();
-        let columns = df.columns();
+        // Cell values per column, extracted once (column-wise, not cell by cell through polars).
+        enum Cells {
+            Number(Vec<Option<f64>>),
+            Text(Vec<Option<String>>),
+        }
+        let cells: Vec<Cells> = df
+            .columns()
+            .iter()
+            .map(|c| -> Result<Cells> {
+                Ok(if c.dtype().is_primitive_numeric() {
+                    Cells::Number(c.cast(&DataType::Float64)?.f64()?.iter().collect())
+                } else {
+                    Cells::Text(c.cast(&DataType::String)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+                })
+            })
+            .collect::<Result<_>>()?;
         for r in 0..df.height() {
             let fmt = book.row_colors.get(r).copied().flatten().and_then(|c| formats.get(&c)).unwrap_or(&plain);
-            for (c, col) in columns.iter().enumerate() {
+            for (c, col) in cells.iter().enumerate() {
                 let (row, cn) = (r as u32 + 1, c as u16);
-                match col.get(r)? {
-                    AnyValue::Null => ws.write_blank(row, cn, fmt).map(|_| ()),
-                    AnyValue::Float64(v) => ws.write_number_with_format(row, cn, v, fmt).map(|_| ()),
-                    AnyValue::UInt32(v) => ws.write_number_with_format(row, cn, v as f64, fmt).map(|_| ()),
-                    AnyValue::Int32(v) => ws.write_number_with_format(row, cn, v as f64, fmt).map(|_| ()),
-                    AnyValue::String(s) => ws.write_string_with_format(row, cn, s, fmt).map(|_| ()),
-                    other => ws.write_string_with_format(row, cn, other.to_string(), fmt).map(|_| ()),
+                match col {
+                    Cells::Number(v) => match v[r] {
+                        Some(x) => ws.write_number_with_format(row, cn, x, fmt).map(|_| ()),
+                        None => ws.write_blank(row, cn, fmt).map(|_| ()),
+                    },
+                    Cells::Text(v) => match &v[r] {
+                        Some(x) => ws.write_string_with_format(row, cn, x, fmt).map(|_| ()),
+                        None => ws.write_blank(row, cn, fmt).map(|_| ()),
+                    },
                 }
                 .map_err(x)?;
             }

@@ -142,9 +142,16 @@ impl Distribution {
         present.sort_by(f64::total_cmp);
         let mut edges: Vec<f64> = Vec::new();
         if !present.is_empty() {
+            // Each edge sits halfway between a quantile and the next smaller distinct value, so
+            // a point mass never lies on an edge (a tiny shift of it would swing the PSI).
             for k in 1..bins {
-                let e = present[k * present.len() / bins];
-                if e > present[0] && edges.last().is_none_or(|l| *l < e) {
+                let q = present[k * present.len() / bins];
+                let first = present.partition_point(|x| *x < q);
+                if first == 0 {
+                    continue;
+                }
+                let e = (present[first - 1] + q) / 2.0;
+                if edges.last().is_none_or(|l| *l < e) {
                     edges.push(e);
                 }
             }

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::policy::{Department, Grade, PlanPolicy};
@@ -211,14 +212,25 @@ fn stratum(u: &Unit) -> String {
 pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: u64) -> Result<Plan> {
     // Units in uscc order, so the draw does not depend on the order of the warning list.
     let mut by_uscc: Vec<usize> = (0..units.len()).collect();
-    by_uscc.sort_by(|a, b| units[*a].uscc.cmp(&units[*b].uscc));
+    by_uscc.par_sort_unstable_by(|a, b| units[*a].uscc.cmp(&units[*b].uscc));
     let mut notices = Vec::new();
     let mut rows: Vec<(usize, usize, f64, bool)> = Vec::new(); // (department, unit, π, selected)
     let mut summaries = Vec::new();
-    for (d, dept) in policy.departments.iter().enumerate() {
-        let (summary, dept_rows) = plan_department(units, &by_uscc, dept, policy, seed, d as u64, &mut notices);
+    // Departments draw independently (each from its own stream), so they run in parallel.
+    let planned: Vec<_> = policy
+        .departments
+        .par_iter()
+        .enumerate()
+        .map(|(d, dept)| {
+            let mut said = Vec::new();
+            let (summary, dept_rows) = plan_department(units, &by_uscc, dept, policy, seed, d as u64, &mut said);
+            (summary, dept_rows, said)
+        })
+        .collect();
+    for (d, (summary, dept_rows, said)) in planned.into_iter().enumerate() {
         rows.extend(dept_rows.into_iter().map(|(u, p, s)| (d, u, p, s)));
         summaries.push(summary);
+        notices.extend(said);
     }
     // Joint visits: a subject selected by several departments is visited once.
     let mut selected_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -243,40 +255,26 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
     let mut strata = Vec::with_capacity(n);
     let mut prob = Vec::with_capacity(n);
     let mut sel = Vec::with_capacity(n);
-    let mut insp: Vec<Series> = Vec::with_capacity(n);
-    let mut joint: Vec<Series> = Vec::with_capacity(n);
+    let mut insp = ListStringChunkedBuilder::new("inspectors".into(), n, selections * policy.inspectors_per_visit);
+    let mut joint = ListStringChunkedBuilder::new("joint_with".into(), n, selections);
     for (i, &(d, u, p, s)) in rows.iter().enumerate() {
         uscc.push(units[u].uscc.as_str());
         department.push(names[d]);
         strata.push(stratum(&units[u]));
         prob.push(p);
         sel.push(s);
-        let assigned: Vec<&str> = inspectors.get(&i).map(|v| v.iter().map(String::as_str).collect()).unwrap_or_default();
-        insp.push(Series::new("".into(), assigned));
-        let others: Vec<&str> = if s {
-            selected_by[&u].iter().filter(|o| **o != d).map(|o| names[*o]).collect()
-        } else {
-            Vec::new()
-        };
-        joint.push(Series::new("".into(), others));
+        insp.append_values_iter(inspectors.get(&i).into_iter().flatten().map(String::as_str));
+        let others = selected_by.get(&u).filter(|_| s).into_iter().flatten().filter(|o| **o != d).map(|o| names[*o]);
+        joint.append_values_iter(others);
     }
-    let list = |name: &str, v: Vec<Series>| -> Column {
-        let mut ca = if v.is_empty() {
-            ListChunked::full_null_with_dtype(name.into(), 0, &DataType::String)
-        } else {
-            ListChunked::from_iter(v)
-        };
-        ca.rename(name.into());
-        ca.cast(&DataType::List(Box::new(DataType::String))).expect("list<str>").into_column()
-    };
     let frame = DataFrame::new(n, vec![
         Column::new("uscc".into(), uscc),
         Column::new("department".into(), department),
         Column::new("stratum".into(), strata),
         Column::new("inclusion_probability".into(), prob),
         Column::new("selected".into(), sel),
-        list("inspectors", insp),
-        list("joint_with", joint),
+        insp.finish().into_column(),
+        joint.finish().into_column(),
         Column::new("seed".into(), vec![seed; n]),
         Column::new("method".into(), vec![METHOD; n]),
     ])?;
@@ -391,53 +389,64 @@ fn assign_inspectors(
     seed: u64,
     notices: &mut Vec<String>,
 ) -> HashMap<usize, Vec<String>> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
     let k = policy.inspectors_per_visit;
     let mut out = HashMap::new();
+    let none = HashSet::new();
     for (d, dept) in policy.departments.iter().enumerate() {
         let mut rng = Rng::new(seed, 1_000_000 + d as u64);
-        let mut staff: Vec<(u64, &str, &str)> = roster
-            .inspectors
-            .iter()
-            .filter(|(_, dep, _)| *dep == dept.name)
-            .map(|(id, _, region)| (0, id.as_str(), region.as_str()))
-            .collect();
-        staff.sort_by(|a, b| a.1.cmp(b.1));
-        for s in staff.iter_mut() {
-            s.0 = rng.u64();
-        }
+        let mut staff: Vec<(&str, &str)> =
+            roster.inspectors.iter().filter(|(_, dep, _)| *dep == dept.name).map(|(id, _, region)| (id.as_str(), region.as_str())).collect();
+        staff.sort();
+        let key: Vec<u64> = staff.iter().map(|_| rng.u64()).collect();
         let mut load = vec![0usize; staff.len()];
-        let mut visits: Vec<(u64, usize)> = rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.0 == d && r.3)
-            .map(|(i, _)| i)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .map(|i| (rng.u64(), i))
-            .collect();
-        visits.sort_unstable();
-        let mut by_region: HashMap<&str, Vec<usize>> = HashMap::new();
+        // Per region, a heap of (load, key, inspector); entries whose load is out of date are skipped.
+        let mut regions: HashMap<&str, BinaryHeap<Reverse<(usize, u64, usize)>>> = HashMap::new();
         for (i, st) in staff.iter().enumerate() {
-            by_region.entry(st.2).or_default().push(i);
+            regions.entry(st.1).or_default().push(Reverse((0, key[i], i)));
         }
-        let everyone: Vec<usize> = (0..staff.len()).collect();
-        let none = HashSet::new();
+        let mut visits: Vec<(u64, usize)> = Vec::new();
+        for (i, r) in rows.iter().enumerate() {
+            if r.0 == d && r.3 {
+                visits.push((rng.u64(), i));
+            }
+        }
+        visits.sort_unstable();
         let mut short = 0usize;
         for (_, row) in visits {
             let u = &units[rows[row].1];
             let conflicted = roster.conflicts.get(&u.uscc).unwrap_or(&none);
-            let free = |c: &Vec<usize>| -> Vec<usize> { c.iter().copied().filter(|&s| !conflicted.contains(staff[s].1)).collect() };
-            let local = by_region.get(u.region.as_str()).map(free).unwrap_or_default();
-            let mut pool = if local.len() >= k { local } else { free(&everyone) };
-            pool.sort_by_key(|&s| (load[s], staff[s].0));
-            pool.truncate(k);
-            if pool.len() < k {
+            let mut chosen: Vec<usize> = Vec::with_capacity(k);
+            if let Some(heap) = regions.get_mut(u.region.as_str()) {
+                let mut skipped = Vec::new();
+                while chosen.len() < k {
+                    let Some(Reverse((l, kk, i))) = heap.pop() else { break };
+                    if l != load[i] {
+                        continue;
+                    }
+                    if conflicted.contains(staff[i].0) {
+                        skipped.push(Reverse((l, kk, i)));
+                    } else {
+                        chosen.push(i);
+                    }
+                }
+                heap.extend(skipped);
+            }
+            if chosen.len() < k {
+                // Too few free inspectors in the region: the department's least-loaded others.
+                let mut rest: Vec<usize> = (0..staff.len()).filter(|i| !chosen.contains(i) && !conflicted.contains(staff[*i].0)).collect();
+                rest.sort_by_key(|&i| (load[i], key[i]));
+                chosen.extend(rest.into_iter().take(k - chosen.len()));
+            }
+            if chosen.len() < k {
                 short += 1;
             }
-            for &s in &pool {
-                load[s] += 1;
+            for &i in &chosen {
+                load[i] += 1;
+                regions.get_mut(staff[i].1).expect("region heap").push(Reverse((load[i], key[i], i)));
             }
-            let mut ids: Vec<String> = pool.iter().map(|&s| staff[s].1.to_string()).collect();
+            let mut ids: Vec<String> = chosen.iter().map(|&i| staff[i].0.to_string()).collect();
             ids.sort();
             out.insert(row, ids);
         }

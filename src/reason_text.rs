@@ -118,8 +118,7 @@ pub fn format_value(v: Option<f64>) -> String {
     }
 }
 
-/// One reason: `label=value(+0.81)`.
-pub fn reason(feature: &str, value: Option<f64>, contribution: f64, zh: bool) -> String {
-    let label = if zh { label_zh(feature) } else { feature.to_string() };
+/// One reason: `label=value(+0.81)`, the label in the report language (see [`label_zh`]).
+pub fn reason(label: &str, value: Option<f64>, contribution: f64) -> String {
     format!("{label}={}({contribution:+.2})", format_value(value))
 }

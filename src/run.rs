@@ -47,6 +47,8 @@ pub struct Timings {
     pub plan: f64,
     pub write: f64,
     pub total: f64,
+    /// Seconds per output file (within `write`).
+    pub files: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -212,17 +214,10 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
         previous: previous.as_ref().map(|p| &p.1),
     })?;
     notices.extend(warnings.notices.iter().cloned());
-    let mut warnings = warnings.frame;
-    let scores: Vec<f64> = warnings.column("score")?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
-    // Stability is measured on the features in the warnings' row order.
-    let stability = {
-        let order = warnings.select(["uscc"])?;
-        let aligned = order.lazy().join(features.lazy(), [col("uscc")], [col("uscc")], JoinArgs {
-            maintain_order: MaintainOrderJoin::Left,
-            ..JoinArgs::new(JoinType::Left)
-        });
-        model.stability(&aligned.collect()?, &scores)?
-    };
+    let stability = model.stability(&features, &warnings.scores_in_feature_order)?;
+    drop(features);
+    let public_reason_text = warnings.public_reason_text;
+    let warnings = warnings.frame;
     for s in stability.iter().filter(|s| s.alert) {
         notices.push(format!("stability: PSI of {} is {:.3} (> {}): the population has moved since training; consider retraining", s.name, s.psi, crate::model::PSI_ALERT));
     }
@@ -261,7 +256,7 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
     let tmp = opts.out.join(format!(".tmp-{run_id}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
-    let result = write_outputs(&tmp, &mut warnings, plan.as_ref(), &mut validated.rejected, &policy, zh, as_of);
+    let result = write_outputs(&tmp, &warnings, plan.as_ref(), &validated.rejected, &public_reason_text, zh, as_of, &mut timings.files);
     let mut outputs = match result {
         Ok(o) => o,
         Err(e) => {
@@ -332,26 +327,29 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
 }
 
 /// Every output file except the report and the manifest; returns their paths.
+#[allow(clippy::too_many_arguments)]
 fn write_outputs(
     dir: &Path,
-    warnings: &mut DataFrame,
+    warnings: &DataFrame,
     plan: Option<&Plan>,
-    rejected: &mut DataFrame,
-    policy: &Policy,
+    rejected: &DataFrame,
+    public_reason_text: &[String],
     zh: bool,
     as_of: i32,
+    files: &mut Vec<(String, f64)>,
 ) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let path = |name: &str| dir.join(name);
-    crate::io::write_parquet(warnings, &path("warnings.parquet"))?;
-    out.push(path("warnings.parquet"));
-    let mut table = crate::report::supervisor_table(warnings, zh)?;
-    crate::io::write_csv_bom(&mut table, &path("warnings.csv"))?;
-    out.push(path("warnings.csv"));
-    let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, policy)?, zh)?;
-    crate::io::write_csv_bom(&mut public, &path("warnings_public.csv"))?;
-    out.push(path("warnings_public.csv"));
+    // The workbook is written on its own thread while the other files are written.
+    let (xlsx, rest) = rayon::join(|| write_workbook(dir, warnings, zh, as_of), || write_tables(dir, warnings, plan, rejected, public_reason_text, zh, files));
+    let (xlsx_seconds, mut out) = (xlsx?, rest?);
+    files.push(("warnings.xlsx (concurrent)".into(), xlsx_seconds));
+    out.push(dir.join("warnings.xlsx"));
+    Ok(out)
+}
 
+fn write_workbook(dir: &Path, warnings: &DataFrame, zh: bool, as_of: i32) -> Result<f64> {
+    let clock = Instant::now();
+    let path = |name: &str| dir.join(name);
+    let table = crate::report::supervisor_table(warnings, zh)?;
     // Excel holds the red/orange/yellow part (its sheet limit is 1,048,576 rows).
     const EXCEL_ROWS: usize = 1_048_575;
     let levels: Vec<&str> = warnings.column("risk_level")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
@@ -390,13 +388,42 @@ fn write_outputs(
         },
         &path("warnings.xlsx"),
     )?;
-    out.push(path("warnings.xlsx"));
+    Ok(clock.elapsed().as_secs_f64())
+}
+
+fn write_tables(
+    dir: &Path,
+    warnings: &DataFrame,
+    plan: Option<&Plan>,
+    rejected: &DataFrame,
+    public_reason_text: &[String],
+    zh: bool,
+    files: &mut Vec<(String, f64)>,
+) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let path = |name: &str| dir.join(name);
+    let mut clock = Instant::now();
+    let mut done = |name: &str, out: &mut Vec<PathBuf>, files: &mut Vec<(String, f64)>| {
+        out.push(path(name));
+        files.push((name.to_string(), clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+    crate::io::write_parquet(&mut warnings.clone(), &path("warnings.parquet"))?;
+    done("warnings.parquet", &mut out, files);
+    let mut table = crate::report::supervisor_table(warnings, zh)?;
+    crate::io::write_csv_bom(&mut table, &path("warnings.csv"))?;
+    done("warnings.csv", &mut out, files);
+    let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, public_reason_text)?, zh)?;
+    crate::io::write_csv_bom(&mut public, &path("warnings_public.csv"))?;
+    drop(public);
+    done("warnings_public.csv", &mut out, files);
+
     if let Some(p) = plan {
         let mut f = p.frame.clone();
         crate::io::write_parquet(&mut f, &path("plan.parquet"))?;
-        out.push(path("plan.parquet"));
+        done("plan.parquet", &mut out, files);
     }
-    crate::io::write_parquet(rejected, &path("rejected.parquet"))?;
-    out.push(path("rejected.parquet"));
+    crate::io::write_parquet(&mut rejected.clone(), &path("rejected.parquet"))?;
+    done("rejected.parquet", &mut out, files);
     Ok(out)
 }

@@ -3,6 +3,7 @@
 //! exact contributions, and the change against a previous run. A pure function over frames.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::grade;
@@ -33,6 +34,10 @@ pub struct WarningsInput<'a> {
 
 pub struct Warnings {
     pub frame: DataFrame,
+    /// Scores in the row order of the input features (for stability checks on those features).
+    pub scores_in_feature_order: Vec<f64>,
+    /// reason_text without complaint reasons, row for row (for the public variant).
+    pub public_reason_text: Vec<String>,
     /// Hard rules whose feature is absent from this run (they cannot fire), said once.
     pub notices: Vec<String>,
 }
@@ -85,52 +90,83 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
     let (grades, fired) = grade::grades(&policy.grades, &explained.score, &rank, &observation, &rule_columns)?;
     let rule_labels: Vec<String> = policy.grades.rules.iter().map(|r| grade::rule_label(r, zh)).collect();
 
-    // Reasons: `top` entries per row, in row order; a fixed stride makes the list column.
+    // Every column is built directly in rank order (no gather of finished columns afterwards).
+    // Reasons: `top` entries per subject; a fixed stride makes the list column.
     let top = explained.top;
-    let reason_feature: Vec<&str> = explained.feature.iter().map(|f| explained.names[*f as usize].as_str()).collect();
-    let reason_text: Vec<String> = (0..n)
-        .map(|i| {
-            let mut parts: Vec<String> = fired[i].iter().map(|r| rule_labels[*r].clone()).collect();
-            for k in i * top..(i + 1) * top {
-                parts.push(reason_text::reason(reason_feature[k], explained.value[k], explained.contribution[k], zh));
+    let sep = if zh { "；" } else { "; " };
+    let labels: Vec<String> = explained.names.iter().map(|f| if zh { reason_text::label_zh(f) } else { f.clone() }).collect();
+    let public_ok: Vec<bool> = explained.names.iter().map(|f| reason_text::family(f) != "complaints").collect();
+    let texts: Vec<(String, String)> = order
+        .par_iter()
+        .map(|&i| {
+            let i = i as usize;
+            let (mut full, mut public) = (String::new(), String::new());
+            let push = |s: &mut String, part: &str| {
+                if !s.is_empty() {
+                    s.push_str(sep);
+                }
+                s.push_str(part);
+            };
+            for r in &fired[i] {
+                push(&mut full, &rule_labels[*r]);
+                push(&mut public, &rule_labels[*r]);
             }
-            parts.join(if zh { "；" } else { "; " })
+            for k in i * top..(i + 1) * top {
+                let f = explained.feature[k] as usize;
+                let part = reason_text::reason(&labels[f], explained.value[k], explained.contribution[k]);
+                push(&mut full, &part);
+                if public_ok[f] {
+                    push(&mut public, &part);
+                }
+            }
+            (full, public)
         })
         .collect();
-    let reasons = StructChunked::from_series(
-        "reasons".into(),
+    let (reason_text, public_text): (Vec<String>, Vec<String>) = texts.into_iter().unzip();
+    // The reasons' fields, flat in rank order, then a list column with a fixed stride of `top`.
+    let at = |k: usize| order[k / top] as usize * top + k % top;
+    let mut flat = StructChunked::from_series(
+        "item".into(),
         n * top,
         [
-            Series::new("feature".into(), &reason_feature),
-            Series::new("value".into(), &explained.value),
-            Series::new("contribution".into(), &explained.contribution),
+            Series::new("feature".into(), (0..n * top).map(|k| explained.names[explained.feature[at(k)] as usize].as_str()).collect::<Vec<_>>()),
+            Series::new("value".into(), (0..n * top).map(|k| explained.value[at(k)]).collect::<Vec<_>>()),
+            Series::new("contribution".into(), (0..n * top).map(|k| explained.contribution[at(k)]).collect::<Vec<_>>()),
         ]
         .iter(),
-    )?
-    .into_series()
-    .reshape_list(&[ReshapeDimension::Infer, ReshapeDimension::new_dimension(top as u64)])?
-    .with_name("reasons".into());
-    let hard_rules: Vec<Series> = fired
-        .iter()
-        .map(|f| Series::new("".into(), f.iter().map(|r| policy.grades.rules[*r].name.as_str()).collect::<Vec<_>>()))
-        .collect();
-
-    let mut df = DataFrame::new(n, vec![
-        Column::new("rank".into(), &rank),
-        features.column("uscc")?.clone(),
-        Column::new("score".into(), &explained.score),
-        Column::new("risk_level".into(), levels.iter().map(|l| grade::LEVELS[*l as usize]).collect::<Vec<_>>()),
-        Column::new("credit_grade".into(), grades.iter().map(|g| g.as_str()).collect::<Vec<_>>()),
-        reasons.into_column(),
+    )?;
+    flat.rechunk_mut();
+    let values = flat.chunks()[0].clone();
+    let offsets: Vec<i64> = (0..=n).map(|i| (i * top) as i64).collect();
+    let dtype = polars_arrow::datatypes::ArrowDataType::LargeList(Box::new(polars_arrow::datatypes::Field::new(
+        "item".into(),
+        values.dtype().clone(),
+        true,
+    )));
+    let list = polars_arrow::array::ListArray::<i64>::new(dtype, offsets.try_into().map_err(|e| Error::Internal(format!("{e}")))?, values, None);
+    // SAFETY: one chunk, built above with the dtype of its values.
+    let reasons = unsafe { ListChunked::from_chunks("reasons".into(), vec![Box::new(list)]) }.into_column();
+    let mut hard_rules = ListStringChunkedBuilder::new("hard_rules".into(), n, n / 4);
+    for &i in &order {
+        hard_rules.append_values_iter(fired[i as usize].iter().map(|r| policy.grades.rules[*r].name.as_str()));
+    }
+    let ordered = |v: &[f64]| -> Vec<f64> { order.iter().map(|&i| v[i as usize]).collect() };
+    let days_since = match features.column("insp_days_since_random_pass") {
+        Ok(c) => c.cast(&DataType::Int32)?.i32()?.iter().collect::<Vec<_>>(),
+        Err(_) => vec![None; n],
+    };
+    let df = DataFrame::new(n, vec![
+        Column::new("rank".into(), (1..=n as u32).collect::<Vec<_>>()),
+        Column::new("uscc".into(), order.iter().map(|&i| uscc[i as usize]).collect::<Vec<_>>()),
+        Column::new("score".into(), ordered(&explained.score)),
+        Column::new("risk_level".into(), order.iter().map(|&i| grade::LEVELS[levels[i as usize] as usize]).collect::<Vec<_>>()),
+        Column::new("credit_grade".into(), order.iter().map(|&i| grades[i as usize].as_str()).collect::<Vec<_>>()),
+        reasons,
         Column::new("reason_text".into(), reason_text),
-        Column::new("hard_rules".into(), ListChunked::from_iter(hard_rules).into_series()).with_name("hard_rules".into()),
-        Column::new("observation_period".into(), observation),
-        match features.column("insp_days_since_random_pass") {
-            Ok(c) => c.cast(&DataType::Int32)?.with_name("days_since_random_pass".into()),
-            Err(_) => Column::full_null("days_since_random_pass".into(), n, &DataType::Int32),
-        },
+        hard_rules.finish().into_column(),
+        Column::new("observation_period".into(), order.iter().map(|&i| observation[i as usize]).collect::<Vec<_>>()),
+        Column::new("days_since_random_pass".into(), order.iter().map(|&i| days_since[i as usize]).collect::<Vec<_>>()),
     ])?;
-    df = df.take(&IdxCa::from_vec("".into(), order.iter().map(|i| *i as IdxSize).collect()))?;
 
     let info = subjects.select(["uscc", "name", "region", "industry", "subject_type"])?;
     let left_order = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
@@ -158,7 +194,7 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
     if frame.height() != n {
         return Err(Error::Internal(format!("warnings: {} rows for {n} scored subjects (duplicate uscc in subjects?)", frame.height())));
     }
-    Ok(Warnings { frame, notices })
+    Ok(Warnings { frame, scores_in_feature_order: explained.score, public_reason_text: public_text, notices })
 }
 
 /// Counts per value of a string column, in the order given.
@@ -174,9 +210,9 @@ pub fn counts(frame: &DataFrame, column: &str, values: &[&str]) -> Result<Vec<(S
 }
 
 /// The supervisor-facing copy without personal data or complaint details (seed 三(五)2): names
-/// of `individual` subjects keep their first character (张*), and complaint reasons are dropped.
-pub fn public_variant(frame: &DataFrame, policy: &Policy) -> Result<DataFrame> {
-    let zh = policy.language == crate::policy::Language::Zh;
+/// of `individual` subjects keep their first character (张*), and complaint reasons are dropped
+/// (`public_reason_text` from [`warnings`], row for row).
+pub fn public_variant(frame: &DataFrame, public_reason_text: &[String]) -> Result<DataFrame> {
     let names = frame.column("name")?.str()?;
     let types = frame.column("subject_type")?.str()?;
     let masked: Vec<Option<String>> = names
@@ -194,42 +230,8 @@ pub fn public_variant(frame: &DataFrame, policy: &Policy) -> Result<DataFrame> {
             })
         })
         .collect();
-    let reasons = frame.column("reasons")?.list()?;
-    let hard = frame.column("hard_rules")?.list()?;
-    let rule_label = |name: &str| {
-        policy.grades.rules.iter().find(|r| r.name == name).map(|r| grade::rule_label(r, zh)).unwrap_or_else(|| name.to_string())
-    };
-    let mut text = Vec::with_capacity(frame.height());
-    for (r, h) in reasons.amortized_iter().zip(hard.amortized_iter()) {
-        let mut parts: Vec<String> = Vec::new();
-        if let Some(h) = h {
-            parts.extend(h.as_ref().str()?.iter().flatten().map(rule_label));
-        }
-        if let Some(r) = r {
-            let s = r.as_ref().struct_()?;
-            let f = s.field_by_name("feature")?;
-            let v = s.field_by_name("value")?;
-            let c = s.field_by_name("contribution")?;
-            for ((f, v), c) in f.str()?.iter().zip(v.f64()?.iter()).zip(c.f64()?.iter()) {
-                let f = f.unwrap_or("");
-                if reason_text::family(f) != "complaints" {
-                    parts.push(reason_text::reason(f, v, c.unwrap_or(0.0), zh));
-                }
-            }
-        }
-        text.push(parts.join(if zh { "；" } else { "; " }));
-    }
-    let out = frame
-        .clone()
-        .lazy()
-        .with_columns([
-            lit(Series::new("name".into(), masked)).alias("name"),
-            lit(Series::new("reason_text".into(), text)).alias("reason_text"),
-        ])
-        .select(
-            ["rank", "uscc", "name", "region", "industry", "subject_type", "score", "risk_level", "credit_grade", "reason_text", "as_of"]
-                .map(col),
-        )
-        .collect()?;
+    let mut out = frame.select(["rank", "uscc", "name", "region", "industry", "subject_type", "score", "risk_level", "credit_grade", "reason_text", "as_of"])?;
+    out.with_column(Column::new("name".into(), masked))?;
+    out.with_column(Column::new("reason_text".into(), public_reason_text))?;
     Ok(out)
 }

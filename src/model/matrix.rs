@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 
-const CLIP: f64 = 10.0;
+pub(crate) const CLIP: f64 = 10.0;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

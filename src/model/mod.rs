@@ -97,6 +97,11 @@ impl Explained {
     }
 }
 
+enum Input {
+    Number(Vec<f64>),
+    Category(Vec<Option<String>>),
+}
+
 fn numeric_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     let c = df.column(name)?;
     if c.dtype() == &DataType::String {
@@ -140,38 +145,96 @@ impl Model {
     /// Rows are processed in parallel chunks, so memory stays bounded at any scale.
     pub fn explain(&self, features: &DataFrame, top: usize) -> Result<Explained> {
         let names = self.preprocessing.features();
-        let feature_of: Vec<usize> = self
-            .preprocessing
-            .columns
-            .iter()
-            .map(|c| names.iter().position(|n| n == c.feature()).expect("feature of a column"))
-            .collect();
+        let n = features.height();
         let top = top.min(names.len());
         let slope = self.calibration.a;
         let base = self.base_logit();
-        const CHUNK: usize = 1 << 15;
-        let n = features.height();
+        for f in &names {
+            if features.column(f).is_err() {
+                return Err(Error::BadArgument(format!("model {} expects feature `{f}`, which the data does not have", self.model_id)));
+            }
+        }
+        // A chunk's input columns as contiguous values: f64 (NaN = null) or the category string.
+        // Extracted per chunk, so no full copy of the feature table is ever held.
+        let inputs_of = |rows: &std::ops::Range<usize>| -> Result<Vec<Input>> {
+            names
+                .iter()
+                .map(|f| {
+                    let c = features.column(f)?.slice(rows.start as i64, rows.len());
+                    Ok(if c.dtype() == &DataType::String {
+                        Input::Category(c.str()?.iter().map(|v| v.map(str::to_string)).collect())
+                    } else {
+                        Input::Number(c.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+                    })
+                })
+                .collect()
+        };
+        // Matrix column j → (input feature index, contribution per unit of its transformed value).
+        let terms: Vec<(usize, &matrix::MatrixColumn, f64)> = self
+            .preprocessing
+            .columns
+            .iter()
+            .zip(&self.coefficients)
+            .map(|(c, w)| (names.iter().position(|n| n == c.feature()).expect("feature of a column"), c, slope * w))
+            .collect();
+        const CHUNK: usize = 1 << 14;
         let parts: Vec<Result<Explained>> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|c| {
-                let chunk = features.slice((c * CHUNK) as i64, CHUNK);
-                let x = self.matrix(&chunk)?;
-                let values: Vec<Vec<Option<f64>>> = names.iter().map(|f| numeric_values(&chunk, f)).collect::<Result<_>>()?;
-                let mut out = Explained::with_capacity(chunk.height(), top);
-                let mut contrib = vec![0.0; names.len()];
-                let mut order: Vec<usize> = (0..names.len()).collect();
-                for (i, row) in x.rows().into_iter().enumerate() {
-                    contrib.iter_mut().for_each(|v| *v = 0.0);
-                    for ((v, w), f) in row.iter().zip(&self.coefficients).zip(&feature_of) {
-                        contrib[*f] += slope * w * v;
+                let rows = c * CHUNK..((c + 1) * CHUNK).min(n);
+                let len = rows.len();
+                let inputs = inputs_of(&rows)?;
+                // contributions[f * len + r], filled column by column (sequential memory access).
+                let mut contrib = vec![0.0f64; names.len() * len];
+                for &(f, column, w) in &terms {
+                    let out = &mut contrib[f * len..(f + 1) * len];
+                    match (column, &inputs[f]) {
+                        (matrix::MatrixColumn::Numeric { median, mean, std, .. }, Input::Number(v)) => {
+                            for (o, x) in out.iter_mut().zip(v) {
+                                let x = if x.is_finite() { *x } else { *median };
+                                *o += w * ((x.asinh() - mean) / std).clamp(-matrix::CLIP, matrix::CLIP);
+                            }
+                        }
+                        (matrix::MatrixColumn::Missing { .. }, Input::Number(v)) => {
+                            for (o, x) in out.iter_mut().zip(v) {
+                                if !x.is_finite() {
+                                    *o += w;
+                                }
+                            }
+                        }
+                        (matrix::MatrixColumn::Level { level, .. }, Input::Category(v)) => {
+                            for (o, x) in out.iter_mut().zip(v) {
+                                if x.as_deref() == Some(level.as_str()) {
+                                    *o += w;
+                                }
+                            }
+                        }
+                        _ => {}
                     }
-                    let logit = base + contrib.iter().sum::<f64>();
+                }
+                let mut out = Explained::with_capacity(len, top);
+                let mut best: Vec<(f64, usize)> = Vec::with_capacity(top + 1);
+                for r in 0..len {
+                    let mut logit = base;
+                    best.clear();
+                    for f in 0..names.len() {
+                        let v = contrib[f * len + r];
+                        logit += v;
+                        // Keep the `top` largest, ties to the earlier feature.
+                        if best.len() < top || v > best[best.len() - 1].0 {
+                            let at = best.partition_point(|(b, _)| *b >= v);
+                            best.insert(at, (v, f));
+                            best.truncate(top);
+                        }
+                    }
                     out.score.push(1.0 / (1.0 + (-logit).exp()));
-                    order.sort_by(|a, b| contrib[*b].total_cmp(&contrib[*a]).then(a.cmp(b)));
-                    for &f in &order[..top] {
+                    for &(v, f) in &best {
                         out.feature.push(f as u32);
-                        out.value.push(values[f][i]);
-                        out.contribution.push(contrib[f]);
+                        out.value.push(match &inputs[f] {
+                            Input::Number(x) => Some(x[r]).filter(|x| x.is_finite()),
+                            Input::Category(_) => None,
+                        });
+                        out.contribution.push(v);
                     }
                 }
                 Ok(out)

@@ -81,3 +81,22 @@ fn bad_hyper_parameters_and_tampered_models_exit_2() {
     std::fs::write(&path, json.to_string()).unwrap();
     assert_eq!(Model::load(&path).unwrap_err().exit_code(), 2);
 }
+
+#[test]
+fn contributions_add_up_exactly_to_the_calibrated_score() {
+    let model = Model::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/logistic-sample.json"))).unwrap();
+    let (_dir, v) = data();
+    let features = riskwarn::features::compute(v, &[date("2025-06-30")], &Default::default()).unwrap();
+    let all = model.explain(&features, usize::MAX).unwrap();
+    let scores = model.score(&features).unwrap();
+    let k = all.top;
+    assert_eq!(k, model.preprocessing.features().len());
+    for (i, (s, p)) in all.score.iter().zip(&scores).enumerate() {
+        assert!((s - p).abs() < 1e-12, "row {i}: explained score {s} vs score {p}");
+        let sum: f64 = all.contribution[i * k..(i + 1) * k].iter().sum();
+        let logit = (s / (1.0 - s)).ln();
+        assert!((model.base_logit() + sum - logit).abs() < 1e-9, "row {i}: base + Σ contributions ≠ logit(score)");
+        // Reasons come largest first.
+        assert!(all.contribution[i * k..(i + 1) * k].windows(2).all(|w| w[0] >= w[1]));
+    }
+}
