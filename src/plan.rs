@@ -16,7 +16,7 @@
 //!    department index); sorted by (key, uscc), a systematic sample with one more uniform start
 //!    u ∈ [0,1) takes the units whose cumulative π interval contains u + k, k = 0, 1, …
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -69,6 +69,36 @@ pub fn units_from_warnings(w: &DataFrame) -> Result<Vec<Unit>> {
             })
         })
         .collect()
+}
+
+/// Industry and region of every unit as small integer codes, so a department's coverage is a
+/// table lookup rather than prefix matching per unit.
+struct Codes {
+    industry: Vec<u32>,
+    region: Vec<u32>,
+    industries: Vec<String>,
+    regions: Vec<String>,
+}
+
+impl Codes {
+    fn new(units: &[Unit]) -> Codes {
+        let mut ind: HashMap<&str, u32> = HashMap::new();
+        let mut reg: HashMap<&str, u32> = HashMap::new();
+        let (mut industries, mut regions) = (Vec::new(), Vec::new());
+        let mut industry = Vec::with_capacity(units.len());
+        let mut region = Vec::with_capacity(units.len());
+        for u in units {
+            industry.push(*ind.entry(&u.industry).or_insert_with(|| {
+                industries.push(u.industry.clone());
+                industries.len() as u32 - 1
+            }));
+            region.push(*reg.entry(&u.region).or_insert_with(|| {
+                regions.push(u.region.clone());
+                regions.len() as u32 - 1
+            }));
+        }
+        Codes { industry, region, industries, regions }
+    }
 }
 
 /// The roster (执法检查人员名录库) and conflicts of interest (回避).
@@ -133,43 +163,40 @@ pub struct Plan {
 /// share `capacity − |certain|` as described in the module doc. Returns π per unit.
 pub fn inclusion_probabilities(weights: &[f64], certain: &[bool], capacity: usize, exploration_share: f64) -> Vec<f64> {
     let n = weights.len();
-    let n_certain = certain.iter().filter(|c| **c).count();
     let mut pi: Vec<f64> = certain.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
-    let free_total = n - n_certain;
-    if free_total == 0 || capacity <= n_certain {
+    let mut free: Vec<usize> = (0..n).filter(|&i| !certain[i]).collect();
+    let n_certain = n - free.len();
+    if free.is_empty() || capacity <= n_certain {
         return pi;
     }
     let remaining = (capacity - n_certain) as f64;
-    if remaining >= free_total as f64 {
-        pi.iter_mut().for_each(|p| *p = 1.0);
+    let f = free.len();
+    if remaining >= f as f64 {
+        free.iter().for_each(|&i| pi[i] = 1.0);
         return pi;
     }
-    let explore = (exploration_share * capacity as f64).min(remaining);
-    let base = explore / free_total as f64;
-    let mut capped = vec![false; n];
-    loop {
-        let free: Vec<usize> = (0..n).filter(|&i| !certain[i] && !capped[i]).collect();
-        let n_capped = capped.iter().filter(|c| **c).count() as f64;
-        let budget = (remaining - n_capped).max(0.0);
-        let sum_w: f64 = free.iter().map(|&i| weights[i]).sum();
-        let proportional = (budget - base * free.len() as f64).max(0.0);
-        let mut any = false;
-        for &i in &free {
-            let p = if sum_w > 0.0 { base + proportional * weights[i] / sum_w } else { budget / free.len() as f64 };
-            if p >= 1.0 {
-                capped[i] = true;
-                any = true;
-            }
-            pi[i] = p.min(1.0);
+    let base = (exploration_share * capacity as f64).min(remaining) / f as f64;
+    // Units that reach π = 1 are always those of largest weight: sort once, and find how many
+    // (m) must be fixed at 1 so that the rest, rescaled, stay below 1.
+    free.sort_unstable_by(|a, b| weights[*b].total_cmp(&weights[*a]).then(a.cmp(b)));
+    let mut suffix = vec![0.0f64; f + 1];
+    for k in (0..f).rev() {
+        suffix[k] = suffix[k + 1] + weights[free[k]];
+    }
+    let mut m = 0usize;
+    let value = |m: usize, w: f64| -> f64 {
+        let budget = remaining - m as f64;
+        if suffix[m] > 0.0 {
+            base + (budget - base * (f - m) as f64).max(0.0) * w / suffix[m]
+        } else {
+            budget / (f - m) as f64
         }
-        if !any {
-            break;
-        }
-        for i in 0..n {
-            if capped[i] {
-                pi[i] = 1.0;
-            }
-        }
+    };
+    while m < f && value(m, weights[free[m]]) >= 1.0 {
+        m += 1;
+    }
+    for (k, &i) in free.iter().enumerate() {
+        pi[i] = if k < m { 1.0 } else { value(m, weights[i]).min(1.0) };
     }
     pi
 }
@@ -204,13 +231,10 @@ pub fn draw(pi: &[f64], rng: &mut Rng) -> Vec<bool> {
     selected
 }
 
-fn stratum(u: &Unit) -> String {
-    format!("{}-{}", u.industry.get(..1).unwrap_or(""), u.region)
-}
-
 /// Every department's plan, merged into joint visits, with inspectors assigned.
 pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: u64) -> Result<Plan> {
     // Units in uscc order, so the draw does not depend on the order of the warning list.
+    let codes = Codes::new(units);
     let mut by_uscc: Vec<usize> = (0..units.len()).collect();
     by_uscc.par_sort_unstable_by(|a, b| units[*a].uscc.cmp(&units[*b].uscc));
     let mut notices = Vec::new();
@@ -223,7 +247,7 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
         .enumerate()
         .map(|(d, dept)| {
             let mut said = Vec::new();
-            let (summary, dept_rows) = plan_department(units, &by_uscc, dept, policy, seed, d as u64, &mut said);
+            let (summary, dept_rows) = plan_department(units, &codes, &by_uscc, dept, policy, seed, d as u64, &mut said);
             (summary, dept_rows, said)
         })
         .collect();
@@ -232,47 +256,64 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
         summaries.push(summary);
         notices.extend(said);
     }
-    // Joint visits: a subject selected by several departments is visited once.
-    let mut selected_by: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for &(d, u, _, s) in &rows {
+    // Joint visits: a subject selected by several departments is visited once. Selections are
+    // grouped by subject with a counting sort (`by_subject[start[u]..start[u + 1]]`).
+    let mut start = vec![0u32; units.len() + 1];
+    for &(_, u, _, s) in &rows {
         if s {
-            selected_by.entry(u).or_default().push(d);
+            start[u + 1] += 1;
         }
     }
-    let selections: usize = selected_by.values().map(Vec::len).sum();
-    let visits = selected_by.len();
+    for u in 0..units.len() {
+        start[u + 1] += start[u];
+    }
+    let selections = start[units.len()] as usize;
+    let mut by_subject = vec![0u16; selections];
+    let mut fill = start.clone();
+    for &(d, u, _, s) in &rows {
+        if s {
+            by_subject[fill[u] as usize] = d as u16;
+            fill[u] += 1;
+        }
+    }
+    let visits = (0..units.len()).filter(|&u| start[u + 1] > start[u]).count();
     let inspectors = match roster {
         Some(r) => assign_inspectors(units, &rows, policy, r, seed, &mut notices),
         None => {
             notices.push("no inspector roster (inspectors table): the plan leaves inspectors empty".into());
-            HashMap::new()
+            Vec::new()
         }
     };
+    // Unit-level columns once, then gathered per row (views are copied, not strings).
     let names: Vec<&str> = policy.departments.iter().map(|d| d.name.as_str()).collect();
     let n = rows.len();
-    let mut uscc = Vec::with_capacity(n);
-    let mut department = Vec::with_capacity(n);
-    let mut strata = Vec::with_capacity(n);
-    let mut prob = Vec::with_capacity(n);
-    let mut sel = Vec::with_capacity(n);
+    let unit_frame = DataFrame::new(units.len(), vec![
+        Column::new("uscc".into(), units.iter().map(|u| u.uscc.as_str()).collect::<Vec<_>>()),
+        Column::new("section".into(), units.iter().map(|u| u.industry.get(..1).unwrap_or("")).collect::<Vec<_>>()),
+        Column::new("region".into(), units.iter().map(|u| u.region.as_str()).collect::<Vec<_>>()),
+    ])?
+    .lazy()
+    .select([col("uscc"), concat_str([col("section"), col("region")], "-", false).alias("stratum")])
+    .collect()?;
+    let unit_idx = IdxCa::from_vec("".into(), rows.iter().map(|r| r.1 as IdxSize).collect());
+    let dept_idx = IdxCa::from_vec("".into(), rows.iter().map(|r| r.0 as IdxSize).collect());
+    let per_row = unit_frame.take(&unit_idx)?;
+    let department = Series::new("department".into(), &names).take(&dept_idx)?;
     let mut insp = ListStringChunkedBuilder::new("inspectors".into(), n, selections * policy.inspectors_per_visit);
     let mut joint = ListStringChunkedBuilder::new("joint_with".into(), n, selections);
-    for (i, &(d, u, p, s)) in rows.iter().enumerate() {
-        uscc.push(units[u].uscc.as_str());
-        department.push(names[d]);
-        strata.push(stratum(&units[u]));
-        prob.push(p);
-        sel.push(s);
-        insp.append_values_iter(inspectors.get(&i).into_iter().flatten().map(String::as_str));
-        let others = selected_by.get(&u).filter(|_| s).into_iter().flatten().filter(|o| **o != d).map(|o| names[*o]);
-        joint.append_values_iter(others);
+    let mut assigned = inspectors.iter().peekable();
+    for (i, &(d, u, _, s)) in rows.iter().enumerate() {
+        let these = assigned.next_if(|a| a.0 == i).map(|a| a.1.as_slice()).unwrap_or(&[]);
+        insp.append_values_iter(these.iter().map(String::as_str));
+        let group = if s { &by_subject[start[u] as usize..start[u + 1] as usize] } else { &[][..] };
+        joint.append_values_iter(group.iter().filter(|o| **o as usize != d).map(|o| names[*o as usize]));
     }
     let frame = DataFrame::new(n, vec![
-        Column::new("uscc".into(), uscc),
-        Column::new("department".into(), department),
-        Column::new("stratum".into(), strata),
-        Column::new("inclusion_probability".into(), prob),
-        Column::new("selected".into(), sel),
+        per_row.column("uscc")?.clone(),
+        department.into_column(),
+        per_row.column("stratum")?.clone(),
+        Column::new("inclusion_probability".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        Column::new("selected".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
         insp.finish().into_column(),
         joint.finish().into_column(),
         Column::new("seed".into(), vec![seed; n]),
@@ -281,8 +322,10 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
     Ok(Plan { frame, departments: summaries, selections, visits, notices })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn plan_department(
     units: &[Unit],
+    codes: &Codes,
     by_uscc: &[usize],
     dept: &Department,
     policy: &PlanPolicy,
@@ -291,15 +334,18 @@ fn plan_department(
     notices: &mut Vec<String>,
 ) -> (DepartmentSummary, Vec<(usize, f64, bool)>) {
     let mut suppressed = 0;
+    let covers_industry: Vec<bool> = codes.industries.iter().map(|c| dept.covers_industry(c)).collect();
+    let covers_region: Vec<bool> = codes.regions.iter().map(|r| dept.covers_region(r)).collect();
+    let key_sector: Vec<bool> = codes.industries.iter().map(|c| dept.is_key_sector(c)).collect();
     let eligible: Vec<usize> = by_uscc
         .iter()
         .copied()
-        .filter(|&i| dept.covers(&units[i].industry, &units[i].region))
+        .filter(|&i| covers_industry[codes.industry[i] as usize] && covers_region[codes.region[i] as usize])
         .filter(|&i| {
             let u = &units[i];
             let recent = policy.suppress_passed_within_days > 0
                 && u.grade <= Grade::B
-                && !dept.is_key_sector(&u.industry)
+                && !key_sector[codes.industry[i] as usize]
                 && u.days_since_random_pass.is_some_and(|d| d <= policy.suppress_passed_within_days);
             suppressed += recent as usize;
             !recent
@@ -307,7 +353,7 @@ fn plan_department(
         .collect();
     let mut certain: Vec<bool> = eligible
         .iter()
-        .map(|&i| (policy.full_coverage_d && units[i].grade == Grade::D) || dept.is_key_sector(&units[i].industry))
+        .map(|&i| (policy.full_coverage_d && units[i].grade == Grade::D) || key_sector[codes.industry[i] as usize])
         .collect();
     let n_certain = certain.iter().filter(|c| **c).count();
     if n_certain > dept.capacity {
@@ -336,7 +382,11 @@ fn plan_department(
             let u = &units[i];
             let g = u.grade as usize;
             let mean = if cnt[g] > 0 { sum[g] / cnt[g] as f64 } else { 0.0 };
-            let tilt = if mean > 0.0 && policy.risk_tilt > 0.0 { (u.score / mean).powf(policy.risk_tilt) } else { 1.0 };
+            let tilt = match policy.risk_tilt {
+                t if t <= 0.0 || mean <= 0.0 => 1.0,
+                1.0 => u.score / mean,
+                t => (u.score / mean).powf(t),
+            };
             let obs = if u.observation && u.grade <= Grade::B { policy.observation_factor } else { 1.0 };
             dept.ratios.of(u.grade) * tilt * obs
         })
@@ -388,12 +438,18 @@ fn assign_inspectors(
     roster: &Roster,
     seed: u64,
     notices: &mut Vec<String>,
-) -> HashMap<usize, Vec<String>> {
+) -> Vec<(usize, Vec<String>)> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     let k = policy.inspectors_per_visit;
-    let mut out = HashMap::new();
+    let mut out = Vec::new();
     let none = HashSet::new();
+    let mut selected_rows: Vec<Vec<usize>> = vec![Vec::new(); policy.departments.len()];
+    for (i, r) in rows.iter().enumerate() {
+        if r.3 {
+            selected_rows[r.0].push(i);
+        }
+    }
     for (d, dept) in policy.departments.iter().enumerate() {
         let mut rng = Rng::new(seed, 1_000_000 + d as u64);
         let mut staff: Vec<(&str, &str)> =
@@ -406,12 +462,7 @@ fn assign_inspectors(
         for (i, st) in staff.iter().enumerate() {
             regions.entry(st.1).or_default().push(Reverse((0, key[i], i)));
         }
-        let mut visits: Vec<(u64, usize)> = Vec::new();
-        for (i, r) in rows.iter().enumerate() {
-            if r.0 == d && r.3 {
-                visits.push((rng.u64(), i));
-            }
-        }
+        let mut visits: Vec<(u64, usize)> = selected_rows[d].iter().map(|&i| (rng.u64(), i)).collect();
         visits.sort_unstable();
         let mut short = 0usize;
         for (_, row) in visits {
@@ -448,7 +499,7 @@ fn assign_inspectors(
             }
             let mut ids: Vec<String> = chosen.iter().map(|&i| staff[i].0.to_string()).collect();
             ids.sort();
-            out.insert(row, ids);
+            out.push((row, ids));
         }
         if short > 0 {
             notices.push(format!(
@@ -457,6 +508,7 @@ fn assign_inspectors(
             ));
         }
     }
+    out.sort_unstable_by_key(|r| r.0);
     out
 }
 

@@ -194,8 +194,13 @@ pub struct Department {
 
 impl Department {
     pub fn covers(&self, industry: &str, region: &str) -> bool {
-        (self.industries.is_empty() || self.industries.iter().any(|p| industry.starts_with(p.as_str())))
-            && (self.regions.is_empty() || self.regions.iter().any(|p| region.starts_with(p.as_str())))
+        self.covers_industry(industry) && self.covers_region(region)
+    }
+    pub fn covers_industry(&self, industry: &str) -> bool {
+        self.industries.is_empty() || self.industries.iter().any(|p| industry.starts_with(p.as_str()))
+    }
+    pub fn covers_region(&self, region: &str) -> bool {
+        self.regions.is_empty() || self.regions.iter().any(|p| region.starts_with(p.as_str()))
     }
     pub fn is_key_sector(&self, industry: &str) -> bool {
         self.key_sectors.iter().any(|p| industry.starts_with(p.as_str()))
