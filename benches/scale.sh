@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Scale run: generate N subjects (default 4,000,000, ~60M events) once, then time
-# `riskwarn features` as a whole process (wall time, peak RSS) and the DuckDB reference
-# (benches/duckdb_features.py) on the same Parquet files.
+# Scale run: generate N subjects (default 4,000,000, ~60M events) once, then time as whole
+# processes (wall time, peak RSS): `riskwarn features`, the DuckDB reference
+# (benches/duckdb_features.py) on the same Parquet files, and the nightly `riskwarn run` with
+# riskwarn.toml's department capacities scaled to N (its manifest gives the time per stage).
 # Usage: benches/scale.sh [SUBJECTS] [WORK_DIR] [AS_OF]
 set -euo pipefail
 N=${1:-4000000}
@@ -26,3 +27,14 @@ if python3 -c 'import duckdb' 2>/dev/null; then
 else
     echo "duckdb not installed (pip install duckdb): reference skipped"
 fi
+# The nightly job: capacities scaled from the sample's 20,000 subjects to N.
+python3 - "$N" "$WORK/riskwarn-$N.toml" <<'PY'
+import re, sys
+n, out = int(sys.argv[1]), sys.argv[2]
+text = open("riskwarn.toml").read()
+text = re.sub(r"^capacity = (\d+)$", lambda m: f"capacity = {int(m.group(1)) * n // 20000}", text, flags=re.M)
+open(out, "w").write(text)
+PY
+rm -rf "$WORK/out-$N"
+measure run "$BIN" run --data "$DATA" --policy "$WORK/riskwarn-$N.toml" --as-of "$AS_OF" --quiet --out "$WORK/out-$N"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("run stages (s):", {k: round(v, 2) for k, v in m["timings_seconds"].items() if k != "files"}); print("files (s):", [(f, round(t, 2)) for f, t in m["timings_seconds"]["files"]])' "$WORK/out-$N/latest/manifest.json"
