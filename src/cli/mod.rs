@@ -154,18 +154,32 @@ pub struct TrainArgs {
     pub horizon: i32,
     #[arg(long, value_enum, default_value_t = crate::model::ModelKind::Logistic)]
     pub kind: crate::model::ModelKind,
-    /// L2 penalty weight of the logistic regression.
+    /// L2 penalty weight (logistic: on the coefficients; gbdt: on the leaf weights).
     #[arg(long, default_value_t = 1.0)]
     pub l2: f64,
+    /// gbdt: number of trees.
+    #[arg(long, default_value_t = 150)]
+    pub iterations: usize,
+    /// gbdt: learning rate (shrinkage per tree).
+    #[arg(long, default_value_t = 0.05)]
+    pub learning_rate: f64,
+    /// gbdt: maximum tree depth.
+    #[arg(long, default_value_t = 4)]
+    pub max_depth: usize,
     #[arg(long)]
     pub model_out: PathBuf,
 }
 
 impl TrainArgs {
     pub fn options(&self) -> Result<crate::model::train::TrainOptions> {
-        let mut opts = crate::model::train::TrainOptions { horizon_days: self.horizon, ..Default::default() };
+        let mut opts = crate::model::train::TrainOptions { horizon_days: self.horizon, kind: self.kind, ..Default::default() };
         opts.params.l2 = self.l2;
         opts.params.check()?;
+        opts.gbdt.l2 = self.l2;
+        opts.gbdt.iterations = self.iterations;
+        opts.gbdt.learning_rate = self.learning_rate;
+        opts.gbdt.max_depth = self.max_depth;
+        opts.gbdt.check()?;
         if !self.as_of.is_empty() {
             let mut d = self.as_of.iter().map(|v| parse_date("--as-of", v)).collect::<Result<Vec<_>>>()?;
             d.sort_unstable();

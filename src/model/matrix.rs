@@ -17,6 +17,8 @@ pub enum MatrixColumn {
     Numeric { feature: String, median: f64, mean: f64, std: f64 },
     /// 1 when the feature is null.
     Missing { feature: String },
+    /// The value itself, NaN when null (trees split on raw values and route missing ones).
+    Raw { feature: String },
     /// 1 when the categorical feature equals `level` (the most frequent level is the baseline).
     Level { feature: String, level: String },
 }
@@ -26,12 +28,16 @@ impl MatrixColumn {
         match self {
             MatrixColumn::Numeric { feature, .. } => feature.clone(),
             MatrixColumn::Missing { feature } => format!("{feature}__missing"),
+            MatrixColumn::Raw { feature } => feature.clone(),
             MatrixColumn::Level { feature, level } => format!("{feature}={level}"),
         }
     }
     pub fn feature(&self) -> &str {
         match self {
-            MatrixColumn::Numeric { feature, .. } | MatrixColumn::Missing { feature } | MatrixColumn::Level { feature, .. } => feature,
+            MatrixColumn::Numeric { feature, .. }
+            | MatrixColumn::Missing { feature }
+            | MatrixColumn::Raw { feature }
+            | MatrixColumn::Level { feature, .. } => feature,
         }
     }
 }
@@ -88,6 +94,24 @@ impl Preprocessor {
         Ok(Preprocessor { columns })
     }
 
+    /// For trees: raw numeric values (features with at least two distinct values) and one-hot
+    /// levels of categorical features.
+    pub fn fit_raw(df: &DataFrame, numeric: &[String], categorical: &[String]) -> Result<Self> {
+        let mut columns = Vec::new();
+        for name in numeric {
+            let values = f64_column(df, name)?;
+            let mut present = values.iter().flatten().filter(|v| v.is_finite());
+            if let Some(first) = present.next()
+                && present.any(|v| v != first)
+            {
+                columns.push(MatrixColumn::Raw { feature: name.clone() });
+            }
+        }
+        let levels = Self::fit(df, &[], categorical)?;
+        columns.extend(levels.columns);
+        Ok(Preprocessor { columns })
+    }
+
     pub fn names(&self) -> Vec<String> {
         self.columns.iter().map(MatrixColumn::name).collect()
     }
@@ -116,6 +140,11 @@ impl Preprocessor {
                 MatrixColumn::Missing { feature } => {
                     for (i, v) in f64_column(df, feature)?.into_iter().enumerate() {
                         x[[i, j]] = if v.is_some_and(f64::is_finite) { 0.0 } else { 1.0 };
+                    }
+                }
+                MatrixColumn::Raw { feature } => {
+                    for (i, v) in f64_column(df, feature)?.into_iter().enumerate() {
+                        x[[i, j]] = v.filter(|x| x.is_finite()).unwrap_or(f64::NAN);
                     }
                 }
                 MatrixColumn::Level { feature, level } => {

@@ -3,6 +3,7 @@
 //! clear error (exit 2). A scorecard score splits exactly into per-feature contributions.
 
 pub mod calibration;
+pub mod gbdt;
 pub mod logistic;
 pub mod matrix;
 pub mod train;
@@ -21,6 +22,8 @@ use crate::error::{Error, Result};
 pub enum ModelKind {
     /// L2-regularised logistic regression on standardised features (a scorecard).
     Logistic,
+    /// Gradient-boosted trees (forust-ml) with monotone constraints and TreeSHAP reasons.
+    Gbdt,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -32,9 +35,13 @@ pub struct Model {
     pub features: Vec<String>,
     pub schema_hash: String,
     pub preprocessing: matrix::Preprocessor,
-    /// One coefficient per matrix column (`preprocessing.columns`), in log-odds.
+    /// Logistic: one coefficient per matrix column (`preprocessing.columns`), in log-odds.
     pub coefficients: Vec<f64>,
+    /// Logistic: the intercept; gbdt: the Shapley bias (expected raw score), in log-odds.
     pub intercept: f64,
+    /// Gbdt: hyper-parameters, monotone directions per matrix column, the booster (forust JSON).
+    #[serde(default)]
+    pub gbdt: Option<GbdtPart>,
     pub calibration: calibration::Platt,
     pub calibration_method: String,
     pub params: logistic::LogisticParams,
@@ -110,15 +117,26 @@ fn numeric_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     Ok(c.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.filter(|x| x.is_finite())).collect())
 }
 
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GbdtPart {
+    pub params: gbdt::GbdtParams,
+    /// +1 / −1 / 0 per matrix column: the monotone constraint the trees were fitted under.
+    pub directions: Vec<gbdt::Direction>,
+    pub booster: String,
+}
+
 pub fn schema_hash(features: &[String]) -> String {
     let digest = Sha256::digest(features.join("\n").as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 impl Model {
-    /// The raw score (log-odds before calibration) of every row.
-    pub fn raw_scores(&self, x: &Array2<f64>) -> Vec<f64> {
-        x.rows().into_iter().map(|r| self.intercept + r.iter().zip(&self.coefficients).map(|(v, w)| v * w).sum::<f64>()).collect()
+    /// The raw score (log-odds before calibration) of every row of a model matrix.
+    pub fn raw_scores(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
+        Ok(match &self.gbdt {
+            Some(g) => gbdt::raw_scores(&gbdt::load(&g.booster)?, &gbdt::column_major(x), x.nrows(), x.ncols()),
+            None => x.rows().into_iter().map(|r| self.intercept + r.iter().zip(&self.coefficients).map(|(v, w)| v * w).sum::<f64>()).collect(),
+        })
     }
 
     pub fn matrix(&self, features: &DataFrame) -> Result<Array2<f64>> {
@@ -136,7 +154,7 @@ impl Model {
     /// Calibrated probabilities of a violation within the horizon.
     pub fn score(&self, features: &DataFrame) -> Result<Vec<f64>> {
         let x = self.matrix(features)?;
-        Ok(self.raw_scores(&x).into_iter().map(|z| self.calibration.apply(z)).collect())
+        Ok(self.raw_scores(&x)?.into_iter().map(|z| self.calibration.apply(z)).collect())
     }
 
     /// Calibrated scores with exact per-feature contributions in calibrated log-odds: for every
@@ -177,6 +195,13 @@ impl Model {
             .zip(&self.coefficients)
             .map(|(c, w)| (names.iter().position(|n| n == c.feature()).expect("feature of a column"), c, slope * w))
             .collect();
+        let booster = self.gbdt.as_ref().map(|g| gbdt::load(&g.booster)).transpose()?;
+        let column_feature: Vec<usize> = self
+            .preprocessing
+            .columns
+            .iter()
+            .map(|c| names.iter().position(|n| n == c.feature()).expect("feature of a column"))
+            .collect();
         const CHUNK: usize = 1 << 14;
         let parts: Vec<Result<Explained>> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
@@ -186,7 +211,18 @@ impl Model {
                 let inputs = inputs_of(&rows)?;
                 // contributions[f * len + r], filled column by column (sequential memory access).
                 let mut contrib = vec![0.0f64; names.len() * len];
-                for &(f, column, w) in &terms {
+                if let Some(booster) = &booster {
+                    // TreeSHAP per matrix column (+ bias), summed per input feature.
+                    let x = self.preprocessing.transform(&features.slice(rows.start as i64, len))?;
+                    let m = x.ncols();
+                    let c = gbdt::contributions(booster, &gbdt::column_major(&x), len, m);
+                    for r in 0..len {
+                        for (j, f) in column_feature.iter().enumerate() {
+                            contrib[f * len + r] += slope * c[r * (m + 1) + j];
+                        }
+                    }
+                }
+                for &(f, column, w) in terms.iter().filter(|_| booster.is_none()) {
                     let out = &mut contrib[f * len..(f + 1) * len];
                     match (column, &inputs[f]) {
                         (matrix::MatrixColumn::Numeric { median, mean, std, .. }, Input::Number(v)) => {
@@ -257,9 +293,21 @@ impl Model {
     pub fn fit_baseline(&self, features: &DataFrame, as_of: &str, top: usize) -> Result<Baseline> {
         let scores: Vec<Option<f64>> = self.score(features)?.into_iter().map(Some).collect();
         let mut importance: Vec<(f64, &str)> = Vec::new();
-        for (c, w) in self.preprocessing.columns.iter().zip(&self.coefficients) {
-            if let matrix::MatrixColumn::Numeric { feature, .. } = c {
-                importance.push((w.abs(), feature));
+        match &self.gbdt {
+            Some(g) => {
+                let gains = gbdt::load(&g.booster)?.calculate_feature_importance(forust_ml::gradientbooster::ImportanceMethod::TotalGain, true);
+                for (j, c) in self.preprocessing.columns.iter().enumerate() {
+                    if let matrix::MatrixColumn::Raw { feature } = c {
+                        importance.push((gains.get(&j).copied().unwrap_or(0.0) as f64, feature));
+                    }
+                }
+            }
+            None => {
+                for (c, w) in self.preprocessing.columns.iter().zip(&self.coefficients) {
+                    if let matrix::MatrixColumn::Numeric { feature, .. } = c {
+                        importance.push((w.abs(), feature));
+                    }
+                }
             }
         }
         importance.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
@@ -298,8 +346,15 @@ impl Model {
         if schema_hash(&model.features) != model.schema_hash {
             return Err(Error::bad_file(path, "feature schema hash does not match the model's feature list"));
         }
-        if model.coefficients.len() != model.preprocessing.columns.len() {
-            return Err(Error::bad_file(path, "coefficients do not match the model's matrix columns"));
+        match (&model.kind, &model.gbdt) {
+            (ModelKind::Logistic, _) if model.coefficients.len() != model.preprocessing.columns.len() => {
+                return Err(Error::bad_file(path, "coefficients do not match the model's matrix columns"));
+            }
+            (ModelKind::Gbdt, None) => return Err(Error::bad_file(path, "a gbdt model without its booster")),
+            (ModelKind::Gbdt, Some(g)) => {
+                gbdt::load(&g.booster).map_err(|e| Error::bad_file(path, e.to_string()))?;
+            }
+            _ => {}
         }
         Ok(model)
     }

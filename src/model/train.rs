@@ -20,7 +20,9 @@ pub struct TrainOptions {
     pub horizon_days: i32,
     /// Training dates; default: quarterly back from the calibration date.
     pub train_as_of: Option<Vec<i32>>,
+    pub kind: ModelKind,
     pub params: LogisticParams,
+    pub gbdt: super::gbdt::GbdtParams,
     pub features: FeatureOptions,
     /// How many quarterly training dates by default.
     pub default_dates: usize,
@@ -30,7 +32,16 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        Self { horizon_days: 180, train_as_of: None, params: LogisticParams::default(), features: FeatureOptions::default(), default_dates: 8, truth: None }
+        Self {
+            horizon_days: 180,
+            train_as_of: None,
+            kind: ModelKind::Logistic,
+            params: LogisticParams::default(),
+            gbdt: super::gbdt::GbdtParams::default(),
+            features: FeatureOptions::default(),
+            default_dates: 8,
+            truth: None,
+        }
     }
 }
 
@@ -187,6 +198,7 @@ fn expected_positive(feature: &str) -> bool {
 
 pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     opts.params.check()?;
+    opts.gbdt.check()?;
     let h = opts.horizon_days;
     if h <= 0 {
         return Err(Error::BadArgument(format!("--horizon must be positive, got {h}")));
@@ -231,27 +243,50 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
 
     let categorical: Vec<String> = ["subject_type", "industry_section"].iter().map(|s| s.to_string()).collect();
     let numeric: Vec<String> = features_schema(&panel).into_iter().filter(|n| !categorical.contains(n)).collect();
-    let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
-    let x = pre.transform(&train_rows)?;
     let y = bools(&train_rows)?;
-    let (coefficients, intercept) = logistic::fit(&x, &y, &opts.params)?;
-    let direction_warnings = pre
-        .columns
-        .iter()
-        .zip(&coefficients)
-        .filter(|(c, w)| matches!(c, MatrixColumn::Numeric { feature, .. } if expected_positive(feature)) && **w < 0.0)
-        .map(|(c, w)| format!("{}: coefficient {w:.4} < 0 although more of it should never lower risk", c.name()))
-        .collect();
+    let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
+        ModelKind::Logistic => {
+            let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
+            let x = pre.transform(&train_rows)?;
+            let (coefficients, intercept) = logistic::fit(&x, &y, &opts.params)?;
+            let warnings = pre
+                .columns
+                .iter()
+                .zip(&coefficients)
+                .filter(|(c, w)| matches!(c, MatrixColumn::Numeric { feature, .. } if expected_positive(feature)) && **w < 0.0)
+                .map(|(c, w)| format!("{}: coefficient {w:.4} < 0 although more of it should never lower risk", c.name()))
+                .collect();
+            (pre, coefficients, intercept, None, warnings)
+        }
+        ModelKind::Gbdt => {
+            let pre = Preprocessor::fit_raw(&train_rows, &numeric, &categorical)?;
+            let x = pre.transform(&train_rows)?;
+            let directions: Vec<super::gbdt::Direction> = pre
+                .columns
+                .iter()
+                .map(|c| matches!(c, MatrixColumn::Raw { feature } if expected_positive(feature)) as i8)
+                .collect();
+            let cm = super::gbdt::column_major(&x);
+            let booster = super::gbdt::fit(&cm, x.nrows(), x.ncols(), &y, &directions, &opts.gbdt)?;
+            // The Shapley bias (the expected raw score) is the same for every row.
+            let loaded = super::gbdt::load(&booster)?;
+            let first = super::gbdt::contributions(&loaded, &x.row(0).to_vec(), 1, x.ncols());
+            let bias = first.get(x.ncols()).copied().unwrap_or(0.0);
+            let part = super::GbdtPart { params: opts.gbdt.clone(), directions, booster };
+            (pre, Vec::new(), bias, Some(part), Vec::new())
+        }
+    };
     let features_used = pre.features();
     let mut model = Model {
         model_id: String::new(),
-        kind: ModelKind::Logistic,
+        kind: opts.kind,
         engine_version: env!("CARGO_PKG_VERSION").into(),
         schema_hash: schema_hash(&features_used),
         features: features_used,
         preprocessing: pre,
         coefficients,
         intercept,
+        gbdt: gbdt_part,
         calibration: Platt { a: 1.0, b: 0.0 },
         calibration_method: "platt on the held-out calibration date".into(),
         params: opts.params.clone(),
@@ -263,7 +298,7 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
         baseline: None,
         backtest: Backtest { train_rows: y.len(), train_positive_rate: y.iter().filter(|&&v| v).count() as f64 / y.len() as f64, test: Vec::new() },
     };
-    let z_cal = model.raw_scores(&model.matrix(&cal_rows)?);
+    let z_cal = model.raw_scores(&model.matrix(&cal_rows)?)?;
     model.calibration = Platt::fit(&z_cal, &bools(&cal_rows)?);
     let probs = model.score(&test_rows)?;
     let oracle = opts.truth.as_ref().map(|truth| oracle_scores(truth, &test_rows, t_test, h)).transpose()?;
@@ -272,7 +307,11 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     let population = features.clone().lazy().filter(col("as_of").cast(DataType::Int32).eq(lit(last_train))).collect()?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
-    model.model_id = format!("logistic-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
+    let kind = match opts.kind {
+        ModelKind::Logistic => "logistic",
+        ModelKind::Gbdt => "gbdt",
+    };
+    model.model_id = format!("{kind}-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
     Ok(model)
 }
 

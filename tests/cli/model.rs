@@ -82,6 +82,62 @@ fn bad_hyper_parameters_and_tampered_models_exit_2() {
     assert_eq!(Model::load(&path).unwrap_err().exit_code(), 2);
 }
 
+fn gbdt() -> &'static Model {
+    static M: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
+    M.get_or_init(|| train(&data().1, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }).unwrap())
+}
+
+#[test]
+fn gbdt_is_deterministic_beats_baselines_and_respects_monotone_constraints() {
+    let (_dir, v) = data();
+    let a = gbdt();
+    let b = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }).unwrap();
+    assert!(serde_json::to_string(a).unwrap() == serde_json::to_string(&b).unwrap(), "gbdt training is not bit-identical");
+    let all = &a.backtest.test[0];
+    let auc = |name: &str| all.rankings.iter().find(|r| r.ranking.starts_with(name)).unwrap().auc.unwrap();
+    assert!(auc("model") > 0.65 && auc("model") > auc("past violations"), "gbdt AUC {}", auc("model"));
+    let g = a.gbdt.as_ref().unwrap();
+    let constrained: Vec<String> = a.preprocessing.columns.iter().zip(&g.directions).filter(|(_, d)| **d > 0).map(|(c, _)| c.feature().to_string()).collect();
+    assert!(constrained.iter().any(|f| f == "insp_violation_1095d"), "{constrained:?}");
+    // More past violations (or any constrained feature) never lowers a subject's score.
+    let features = riskwarn::features::compute(v, &[date("2025-06-30")], &Default::default()).unwrap().head(Some(400));
+    let base = a.score(&features).unwrap();
+    for f in &constrained {
+        for bump in [1.0, 3.0, 10.0] {
+            let mut more = features.clone();
+            let c = more.column(f).unwrap().cast(&polars::prelude::DataType::Float64).unwrap();
+            let bumped: Vec<Option<f64>> = c.f64().unwrap().iter().map(|x| Some(x.unwrap_or(0.0) + bump)).collect();
+            more.with_column(polars::prelude::Column::new(f.as_str().into(), bumped)).unwrap();
+            let after = a.score(&more).unwrap();
+            for (i, (x, y)) in base.iter().zip(&after).enumerate() {
+                // A null that becomes a value takes the tree's value branch, which the constraint does not order.
+                if c.f64().unwrap().get(i).is_some() {
+                    assert!(y >= &(x - 1e-12), "{f} + {bump} lowered row {i}: {x} → {y}");
+                }
+            }
+        }
+    }
+    riskwarn().args(["train", "--kind", "gbdt", "--learning-rate", "0", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("learning_rate");
+    riskwarn().args(["train", "--kind", "gbdt", "--max-depth", "99", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("max_depth");
+}
+
+#[test]
+fn gbdt_contributions_add_up_and_survive_the_json_round_trip() {
+    let (dir, v) = data();
+    let path = dir.path().join("gbdt.json");
+    gbdt().save(&path).unwrap();
+    let model = Model::load(&path).unwrap();
+    let features = riskwarn::features::compute(v, &[date("2025-06-30")], &Default::default()).unwrap();
+    let all = model.explain(&features, usize::MAX).unwrap();
+    let scores = gbdt().score(&features).unwrap();
+    let k = all.top;
+    for (i, (s, p)) in all.score.iter().zip(&scores).enumerate() {
+        assert!((s - p).abs() < 1e-9, "row {i}: explained score {s} vs score {p}");
+        let sum: f64 = all.contribution[i * k..(i + 1) * k].iter().sum();
+        assert!((model.base_logit() + sum - (s / (1.0 - s)).ln()).abs() < 1e-6, "row {i}");
+    }
+}
+
 #[test]
 fn contributions_add_up_exactly_to_the_calibrated_score() {
     let model = Model::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/logistic-sample.json"))).unwrap();

@@ -1,0 +1,158 @@
+//! Gradient-boosted trees (forust-ml) behind the model interface: raw feature values (missing as
+//! NaN, categories one-hot), monotone constraints where the direction of a feature is known, and
+//! exact per-feature Shapley contributions (TreeSHAP) in log-odds for reasons. Fitting is
+//! single-threaded so the trees are bit-identical for any thread count.
+
+use forust_ml::constraints::{Constraint, ConstraintMap};
+use forust_ml::gradientbooster::{ContributionsMethod, GradientBooster};
+use forust_ml::objective::ObjectiveType;
+use forust_ml::Matrix;
+
+use crate::error::{Error, Result};
+
+/// Hyper-parameters, checked before any fitting (a bad value is exit 2, not a panic).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GbdtParams {
+    pub iterations: usize,
+    pub learning_rate: f64,
+    pub max_depth: usize,
+    /// Minimum sum of hessians in a leaf (larger = smoother trees).
+    pub min_leaf_weight: f64,
+    pub l2: f64,
+    /// Histogram bins per feature.
+    pub nbins: u16,
+}
+
+impl Default for GbdtParams {
+    fn default() -> Self {
+        Self { iterations: 150, learning_rate: 0.05, max_depth: 4, min_leaf_weight: 20.0, l2: 1.0, nbins: 64 }
+    }
+}
+
+impl GbdtParams {
+    pub fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::BadArgument(m));
+        if self.iterations == 0 || self.iterations > 100_000 {
+            return bad(format!("gbdt iterations must be in 1..=100000, got {}", self.iterations));
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+            return bad(format!("gbdt learning_rate must be in (0, 1], got {}", self.learning_rate));
+        }
+        if self.max_depth == 0 || self.max_depth > 16 {
+            return bad(format!("gbdt max_depth must be in 1..=16, got {}", self.max_depth));
+        }
+        if !(self.min_leaf_weight.is_finite() && self.min_leaf_weight >= 0.0) {
+            return bad(format!("gbdt min_leaf_weight must be ≥ 0, got {}", self.min_leaf_weight));
+        }
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return bad(format!("gbdt l2 must be ≥ 0, got {}", self.l2));
+        }
+        if self.nbins < 2 {
+            return bad(format!("gbdt nbins must be at least 2, got {}", self.nbins));
+        }
+        Ok(())
+    }
+}
+
+/// +1: more never lowers risk; −1: more never raises it; 0: unconstrained.
+pub type Direction = i8;
+
+/// Fits on a column-major matrix; returns the booster as JSON (stored in the model file).
+pub fn fit(x: &[f64], rows: usize, cols: usize, y: &[bool], directions: &[Direction], params: &GbdtParams) -> Result<String> {
+    params.check()?;
+    let positives = y.iter().filter(|v| **v).count();
+    if positives == 0 || positives == y.len() {
+        return Err(Error::BadArgument(format!("training needs both outcomes; {positives} of {} labelled rows are positive", y.len())));
+    }
+    let constraints: ConstraintMap = directions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| **d != 0)
+        .map(|(i, d)| (i, if *d > 0 { Constraint::Positive } else { Constraint::Negative }))
+        .collect();
+    let mut booster = GradientBooster::default()
+        .set_objective_type(ObjectiveType::LogLoss)
+        .set_iterations(params.iterations)
+        .set_learning_rate(params.learning_rate as f32)
+        .set_max_depth(params.max_depth)
+        .set_min_leaf_weight(params.min_leaf_weight as f32)
+        .set_l2(params.l2 as f32)
+        .set_nbins(params.nbins)
+        .set_monotone_constraints(Some(constraints))
+        .set_parallel(false)
+        .set_seed(0);
+    let target: Vec<f64> = y.iter().map(|v| *v as u8 as f64).collect();
+    let weights = vec![1.0; rows];
+    booster
+        .fit(&Matrix::new(x, rows, cols), &target, &weights, None)
+        .map_err(|e| Error::Internal(format!("gbdt fit: {e}")))?;
+    let json = booster.json_dump().map_err(|e| Error::Internal(format!("gbdt: {e}")))?;
+    // forust keeps its constraints in a HashMap, whose order changes from run to run; a
+    // serde_json Value (sorted maps) makes the stored booster byte-identical.
+    let mut value: serde_json::Value = serde_json::from_str(&json)?;
+    enforce_monotone(&mut value, directions)?;
+    Ok(value.to_string())
+}
+
+/// Makes every tree exactly monotone in the constrained columns. forust 0.8 bounds the two
+/// children of a split on a constrained feature, but a deeper split on an unconstrained feature
+/// is not clipped to the bounds it inherited, so predictions can break the constraint. This
+/// walks each tree from the root with (lower, upper) bounds, clips every node weight to them and,
+/// below a constrained split, gives the two sides the bounds (lower, mid) and (mid, upper):
+/// every leaf left of such a split is then ≤ every leaf right of it (the reverse for −1).
+/// Node weights stay a telescoping path, so per-feature contributions still add up.
+pub fn enforce_monotone(booster: &mut serde_json::Value, directions: &[Direction]) -> Result<()> {
+    let bad = || Error::Internal("gbdt: unexpected booster layout".into());
+    let trees = booster.get_mut("trees").and_then(|t| t.as_array_mut()).ok_or_else(bad)?;
+    for tree in trees {
+        let nodes = tree.get_mut("nodes").and_then(|n| n.as_array_mut()).ok_or_else(bad)?;
+        let position: std::collections::HashMap<u64, usize> =
+            nodes.iter().enumerate().filter_map(|(i, n)| n["num"].as_u64().map(|k| (k, i))).collect();
+        let field = |n: &serde_json::Value, k: &str| n[k].as_u64().and_then(|v| position.get(&v).copied());
+        let mut stack = vec![(*position.get(&0).ok_or_else(bad)?, f64::NEG_INFINITY, f64::INFINITY)];
+        while let Some((i, lo, hi)) = stack.pop() {
+            let w = nodes[i]["weight_value"].as_f64().ok_or_else(bad)?.clamp(lo, hi);
+            nodes[i]["weight_value"] = w.into();
+            if nodes[i]["is_leaf"].as_bool().unwrap_or(true) {
+                continue;
+            }
+            let (left, right) = (field(&nodes[i], "left_child").ok_or_else(bad)?, field(&nodes[i], "right_child").ok_or_else(bad)?);
+            let missing = field(&nodes[i], "missing_node");
+            let direction = nodes[i]["split_feature"].as_u64().and_then(|f| directions.get(f as usize)).copied().unwrap_or(0);
+            let (lb, rb) = if direction == 0 {
+                ((lo, hi), (lo, hi))
+            } else {
+                let wl = nodes[left]["weight_value"].as_f64().ok_or_else(bad)?.clamp(lo, hi);
+                let wr = nodes[right]["weight_value"].as_f64().ok_or_else(bad)?.clamp(lo, hi);
+                let mid = (wl + wr) / 2.0;
+                if direction > 0 { ((lo, mid), (mid, hi)) } else { ((mid, hi), (lo, mid)) }
+            };
+            stack.push((left, lb.0, lb.1));
+            stack.push((right, rb.0, rb.1));
+            if let Some(m) = missing.filter(|m| *m != left && *m != right) {
+                stack.push((m, lo, hi));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn load(json: &str) -> Result<GradientBooster> {
+    GradientBooster::from_json(json).map_err(|e| Error::BadArgument(format!("the model's gbdt booster cannot be read: {e}")))
+}
+
+/// Raw scores (log-odds) of a column-major matrix.
+pub fn raw_scores(booster: &GradientBooster, x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    booster.predict(&Matrix::new(x, rows, cols), false)
+}
+
+/// Shapley contributions, row-major, `cols + 1` per row (the last is the bias); each row sums
+/// to its raw score.
+pub fn contributions(booster: &GradientBooster, x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    booster.predict_contributions(&Matrix::new(x, rows, cols), ContributionsMethod::Weight, false)
+}
+
+/// A row-major ndarray matrix as the column-major slice forust reads.
+pub fn column_major(x: &ndarray::Array2<f64>) -> Vec<f64> {
+    x.t().iter().copied().collect()
+}
