@@ -58,7 +58,16 @@ impl GbdtParams {
 pub type Direction = i8;
 
 /// Fits on a column-major matrix; returns the booster as JSON (stored in the model file).
-pub fn fit(x: &[f64], rows: usize, cols: usize, y: &[bool], directions: &[Direction], params: &GbdtParams) -> Result<String> {
+/// `weights`: one positive weight per row (None = all 1).
+pub fn fit(
+    x: &[f64],
+    rows: usize,
+    cols: usize,
+    y: &[bool],
+    weights: Option<&[f64]>,
+    directions: &[Direction],
+    params: &GbdtParams,
+) -> Result<String> {
     params.check()?;
     let positives = y.iter().filter(|v| **v).count();
     if positives == 0 || positives == y.len() {
@@ -82,9 +91,9 @@ pub fn fit(x: &[f64], rows: usize, cols: usize, y: &[bool], directions: &[Direct
         .set_parallel(false)
         .set_seed(0);
     let target: Vec<f64> = y.iter().map(|v| *v as u8 as f64).collect();
-    let weights = vec![1.0; rows];
+    let ones = vec![1.0; rows];
     booster
-        .fit(&Matrix::new(x, rows, cols), &target, &weights, None)
+        .fit(&Matrix::new(x, rows, cols), &target, weights.unwrap_or(&ones), None)
         .map_err(|e| Error::Internal(format!("gbdt fit: {e}")))?;
     let json = booster.json_dump().map_err(|e| Error::Internal(format!("gbdt: {e}")))?;
     // forust keeps its constraints in a HashMap, whose order changes from run to run; a

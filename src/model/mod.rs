@@ -122,6 +122,9 @@ pub struct GbdtPart {
     pub params: gbdt::GbdtParams,
     /// +1 / −1 / 0 per matrix column: the monotone constraint the trees were fitted under.
     pub directions: Vec<gbdt::Direction>,
+    /// `none`, or `inverse propensity of being labelled` (docs/model.md).
+    #[serde(default)]
+    pub row_weights: String,
     pub booster: String,
 }
 

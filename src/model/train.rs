@@ -21,6 +21,9 @@ pub struct TrainOptions {
     /// Training dates; default: quarterly back from the calibration date.
     pub train_as_of: Option<Vec<i32>>,
     pub kind: ModelKind,
+    /// gbdt: weight labelled rows by the inverse of their estimated probability of being
+    /// labelled (inspected or penalised) given the features — a selection-bias correction.
+    pub inverse_propensity: bool,
     pub params: LogisticParams,
     pub gbdt: super::gbdt::GbdtParams,
     pub features: FeatureOptions,
@@ -36,6 +39,7 @@ impl Default for TrainOptions {
             horizon_days: 180,
             train_as_of: None,
             kind: ModelKind::Logistic,
+            inverse_propensity: false,
             params: LogisticParams::default(),
             gbdt: super::gbdt::GbdtParams::default(),
             features: FeatureOptions::default(),
@@ -267,12 +271,20 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
                 .map(|c| matches!(c, MatrixColumn::Raw { feature } if expected_positive(feature)) as i8)
                 .collect();
             let cm = super::gbdt::column_major(&x);
-            let booster = super::gbdt::fit(&cm, x.nrows(), x.ncols(), &y, &directions, &opts.gbdt)?;
+            let weights = if opts.inverse_propensity {
+                let last = *train_dates.last().expect("non-empty");
+                let population = features.clone().lazy().filter(col("as_of").cast(DataType::Int32).lt_eq(lit(last))).collect()?;
+                Some(inverse_propensity_weights(&pre, &population, &train_rows, &opts.gbdt)?)
+            } else {
+                None
+            };
+            let booster = super::gbdt::fit(&cm, x.nrows(), x.ncols(), &y, weights.as_deref(), &directions, &opts.gbdt)?;
             // The Shapley bias (the expected raw score) is the same for every row.
             let loaded = super::gbdt::load(&booster)?;
             let first = super::gbdt::contributions(&loaded, &x.row(0).to_vec(), 1, x.ncols());
             let bias = first.get(x.ncols()).copied().unwrap_or(0.0);
-            let part = super::GbdtPart { params: opts.gbdt.clone(), directions, booster };
+            let row_weights = if opts.inverse_propensity { "inverse propensity of being labelled" } else { "none" }.to_string();
+            let part = super::GbdtPart { params: opts.gbdt.clone(), directions, row_weights, booster };
             (pre, Vec::new(), bias, Some(part), Vec::new())
         }
     };
@@ -313,6 +325,30 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     };
     model.model_id = format!("{kind}-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
     Ok(model)
+}
+
+/// Selection-bias weights for the labelled rows: a gbdt estimates, on every scored subject at
+/// the training dates, the probability p(x) that a subject is labelled (has an inspection or
+/// penalty in the horizon); each labelled row is weighted 1 / max(p, 0.05), normalised to mean 1,
+/// so the fit stands for the whole population rather than the inspected part of it. Valid to the
+/// extent that who gets inspected depends on what the features record.
+fn inverse_propensity_weights(pre: &Preprocessor, population: &DataFrame, labelled: &DataFrame, params: &super::gbdt::GbdtParams) -> Result<Vec<f64>> {
+    let keys = |df: &DataFrame| -> Result<Vec<(String, i32)>> {
+        let u = df.column("uscc")?.str()?.clone();
+        let d = df.column("as_of")?.cast(&DataType::Int32)?.i32()?.clone();
+        Ok(u.iter().zip(d.iter()).map(|(u, d)| (u.unwrap_or("").to_string(), d.unwrap_or(0))).collect())
+    };
+    let seen: std::collections::HashSet<(String, i32)> = keys(labelled)?.into_iter().collect();
+    let is_labelled: Vec<bool> = keys(population)?.iter().map(|k| seen.contains(k)).collect();
+    let x = pre.transform(population)?;
+    let propensity_params = super::gbdt::GbdtParams { iterations: 100, ..params.clone() };
+    let booster = super::gbdt::fit(&super::gbdt::column_major(&x), x.nrows(), x.ncols(), &is_labelled, None, &vec![0; x.ncols()], &propensity_params)?;
+    let booster = super::gbdt::load(&booster)?;
+    let xl = pre.transform(labelled)?;
+    let raw = super::gbdt::raw_scores(&booster, &super::gbdt::column_major(&xl), xl.nrows(), xl.ncols());
+    let w: Vec<f64> = raw.iter().map(|z| 1.0 / (1.0 / (1.0 + (-z).exp())).max(0.05)).collect();
+    let mean = w.iter().sum::<f64>() / w.len().max(1) as f64;
+    Ok(w.into_iter().map(|v| v / mean).collect())
 }
 
 /// The feature columns of a features frame (everything but keys and labels).

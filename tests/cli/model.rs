@@ -118,6 +118,10 @@ fn gbdt_is_deterministic_beats_baselines_and_respects_monotone_constraints() {
         }
     }
     riskwarn().args(["train", "--kind", "gbdt", "--learning-rate", "0", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("learning_rate");
+    riskwarn().args(["train", "--inverse-propensity", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("--kind gbdt");
+    let ipw = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, inverse_propensity: true, ..Default::default() }).unwrap();
+    assert_eq!(ipw.gbdt.as_ref().unwrap().row_weights, "inverse propensity of being labelled");
+    assert!(serde_json::to_string(&ipw).unwrap() != serde_json::to_string(a).unwrap(), "the weights change the fit");
     riskwarn().args(["train", "--kind", "gbdt", "--max-depth", "99", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("max_depth");
 }
 
