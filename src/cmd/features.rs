@@ -16,6 +16,7 @@ struct Summary<'a> {
     seconds_load: f64,
     seconds_validate: f64,
     seconds_features: f64,
+    seconds_write: f64,
 }
 
 pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
@@ -37,6 +38,7 @@ pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
     // The input tables are no longer needed: release them before the large write.
     validated.tables.clear();
     crate::io::write_parquet(&mut df, &args.out)?;
+    let t4 = Instant::now();
     let summary = Summary {
         out: args.out.display().to_string(),
         as_of: as_of.iter().map(|d| crate::dates::format(*d)).collect(),
@@ -46,11 +48,12 @@ pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
         seconds_load: (t1 - t0).as_secs_f64(),
         seconds_validate: (t2 - t1).as_secs_f64(),
         seconds_features: (t3 - t2).as_secs_f64(),
+        seconds_write: (t4 - t3).as_secs_f64(),
     };
     super::print_summary(global, &summary, || {
         let rejected: u64 = validated.counts.iter().map(|c| c.rejected).sum();
         format!(
-            "{} rows × {} features as of {} → {}\nload {:.2} s, validate {:.2} s, features {:.2} s; {} input rows rejected (see {})\n",
+            "{} rows × {} features as of {} → {}\nload {:.2} s, validate {:.2} s, features {:.2} s, write {:.2} s; {} input rows rejected (see {})\n",
             summary.rows,
             summary.features,
             summary.as_of.join(", "),
@@ -58,6 +61,7 @@ pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
             summary.seconds_load,
             summary.seconds_validate,
             summary.seconds_features,
+            summary.seconds_write,
             rejected,
             rejected_path.display()
         )
