@@ -428,6 +428,9 @@ fn plan_department(
     (summary, rows)
 }
 
+/// A region's inspectors, least-loaded first: (load, key, inspector).
+type StaffHeap = std::collections::BinaryHeap<std::cmp::Reverse<(usize, u64, usize)>>;
+
 /// Inspectors for every selected row: `inspectors_per_visit` of the department, never one in
 /// conflict with the subject, preferring the subject's region, least-loaded first (ties by a
 /// seeded random key), visits taken in a seeded random order.
@@ -440,7 +443,6 @@ fn assign_inspectors(
     notices: &mut Vec<String>,
 ) -> Vec<(usize, Vec<String>)> {
     use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
     let k = policy.inspectors_per_visit;
     let mut out = Vec::new();
     let none = HashSet::new();
@@ -458,7 +460,7 @@ fn assign_inspectors(
         let key: Vec<u64> = staff.iter().map(|_| rng.u64()).collect();
         let mut load = vec![0usize; staff.len()];
         // Per region, a heap of (load, key, inspector); entries whose load is out of date are skipped.
-        let mut regions: HashMap<&str, BinaryHeap<Reverse<(usize, u64, usize)>>> = HashMap::new();
+        let mut regions: HashMap<&str, StaffHeap> = HashMap::new();
         for (i, st) in staff.iter().enumerate() {
             regions.entry(st.1).or_default().push(Reverse((0, key[i], i)));
         }

@@ -256,7 +256,16 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
     let tmp = opts.out.join(format!(".tmp-{run_id}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
-    let result = write_outputs(&tmp, &warnings, plan.as_ref(), &validated.rejected, &public_reason_text, zh, as_of, &mut timings.files);
+    let outputs = Outputs {
+        dir: &tmp,
+        warnings: &warnings,
+        plan: plan.as_ref(),
+        rejected: &validated.rejected,
+        public_reason_text: &public_reason_text,
+        zh,
+        as_of,
+    };
+    let result = write_outputs(&outputs, &mut timings.files);
     let mut outputs = match result {
         Ok(o) => o,
         Err(e) => {
@@ -326,27 +335,30 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
     Ok(RunResult { manifest, run_dir })
 }
 
-/// Every output file except the report and the manifest; returns their paths.
-#[allow(clippy::too_many_arguments)]
-fn write_outputs(
-    dir: &Path,
-    warnings: &DataFrame,
-    plan: Option<&Plan>,
-    rejected: &DataFrame,
-    public_reason_text: &[String],
+/// What the output files are made of.
+struct Outputs<'a> {
+    dir: &'a Path,
+    warnings: &'a DataFrame,
+    plan: Option<&'a Plan>,
+    rejected: &'a DataFrame,
+    public_reason_text: &'a [String],
     zh: bool,
     as_of: i32,
-    files: &mut Vec<(String, f64)>,
-) -> Result<Vec<PathBuf>> {
+}
+
+/// Every output file except the report and the manifest; returns their paths.
+fn write_outputs(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
     // The workbook is written on its own thread while the other files are written.
-    let (xlsx, rest) = rayon::join(|| write_workbook(dir, warnings, zh, as_of), || write_tables(dir, warnings, plan, rejected, public_reason_text, zh, files));
+    let (xlsx, rest) = rayon::join(|| write_workbook(o), || write_tables(o, files));
+    let dir = o.dir;
     let (xlsx_seconds, mut out) = (xlsx?, rest?);
     files.push(("warnings.xlsx (concurrent)".into(), xlsx_seconds));
     out.push(dir.join("warnings.xlsx"));
     Ok(out)
 }
 
-fn write_workbook(dir: &Path, warnings: &DataFrame, zh: bool, as_of: i32) -> Result<f64> {
+fn write_workbook(o: &Outputs) -> Result<f64> {
+    let Outputs { dir, warnings, zh, as_of, .. } = *o;
     let clock = Instant::now();
     let path = |name: &str| dir.join(name);
     let table = crate::report::supervisor_table(warnings, zh)?;
@@ -391,15 +403,8 @@ fn write_workbook(dir: &Path, warnings: &DataFrame, zh: bool, as_of: i32) -> Res
     Ok(clock.elapsed().as_secs_f64())
 }
 
-fn write_tables(
-    dir: &Path,
-    warnings: &DataFrame,
-    plan: Option<&Plan>,
-    rejected: &DataFrame,
-    public_reason_text: &[String],
-    zh: bool,
-    files: &mut Vec<(String, f64)>,
-) -> Result<Vec<PathBuf>> {
+fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
+    let Outputs { dir, warnings, plan, rejected, public_reason_text, zh, .. } = *o;
     let mut out = Vec::new();
     let path = |name: &str| dir.join(name);
     let mut clock = Instant::now();

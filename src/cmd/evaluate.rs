@@ -45,21 +45,7 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     super::print_summary(global, &e, || {
         let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into());
         let mut s = format!("as of {}, horizon {} days: {} scored, {} labelled\n", e.as_of, e.horizon_days, e.scored, e.labelled);
-        for p in &e.populations {
-            s += &format!("{} ({} rows, {} positives)\n", p.population, p.rows, p.positives);
-            for r in &p.rankings {
-                s += &format!(
-                    "  {:<42} AUC {}  KS {}  lift@1% {}  lift@5% {}  lift@10% {}  first half {}\n",
-                    r.ranking,
-                    f(r.auc),
-                    f(r.ks),
-                    f(r.lift_top_1),
-                    f(r.lift_top_5),
-                    f(r.lift_top_10),
-                    f(r.positives_in_first_half)
-                );
-            }
-        }
+        s += &super::populations_table(&e.populations);
         for (name, l) in [("model", &e.lead_time_model), ("past violations", &e.lead_time_past_violations)] {
             s += &format!(
                 "lead time ({name}): violations found {} days earlier on average; within 30 days {} ranked vs {} actual\n",

@@ -56,3 +56,31 @@ pub fn print_summary<T: serde::Serialize>(global: &Global, value: &T, human: imp
     }
     Ok(())
 }
+
+fn metric(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{v:.3}"))
+}
+
+/// The backtest table of `train` and `evaluate`: every ranking on every population.
+pub fn populations_table(populations: &[crate::model::train::Population]) -> String {
+    let mut s = String::new();
+    for p in populations {
+        s += &format!("\n{} ({} rows, {} positive)\n", p.population, p.rows, p.positives);
+        s += &format!("  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}{:>8}\n", "ranking", "AUC", "KS", "Brier", "P@1%", "P@10%", "lift@5", "lift@10", "half");
+        for r in &p.rankings {
+            s += &format!(
+                "  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}{:>8}\n",
+                r.ranking,
+                metric(r.auc),
+                metric(r.ks),
+                metric(r.brier),
+                metric(r.precision_top_1),
+                metric(r.precision_top_10),
+                metric(r.lift_top_5),
+                metric(r.lift_top_10),
+                metric(r.positives_in_first_half)
+            );
+        }
+    }
+    s
+}

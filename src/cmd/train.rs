@@ -3,10 +3,6 @@
 use crate::cli::{Global, TrainArgs};
 use crate::error::Result;
 
-fn fmt(v: Option<f64>) -> String {
-    v.map_or("–".into(), |x| format!("{x:.3}"))
-}
-
 pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     let mut opts = args.options()?;
     opts.truth = crate::io::read_truth(&args.data)?;
@@ -30,23 +26,7 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
             model.calibration_as_of,
             model.test_as_of
         );
-        for p in &model.backtest.test {
-            s += &format!("\n{} ({} rows, {} positive)\n", p.population, p.rows, p.positives);
-            s += &format!("  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}\n", "ranking", "AUC", "KS", "Brier", "P@1%", "P@10%", "lift@10", "half");
-            for r in &p.rankings {
-                s += &format!(
-                    "  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}\n",
-                    r.ranking,
-                    fmt(r.auc),
-                    fmt(r.ks),
-                    fmt(r.brier),
-                    fmt(r.precision_top_1),
-                    fmt(r.precision_top_10),
-                    fmt(r.lift_top_10),
-                    fmt(r.positives_in_first_half)
-                );
-            }
-        }
+        s += &super::populations_table(&model.backtest.test);
         for w in &model.direction_warnings {
             s += &format!("direction: {w}\n");
         }
