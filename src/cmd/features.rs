@@ -31,13 +31,13 @@ pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
     let t1 = Instant::now();
     let mut validated = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
     let t2 = Instant::now();
-    let mut df = crate::features::compute(&validated, &as_of, &opts)?;
+    let df = crate::features::compute(&validated, &as_of, &opts)?;
     let t3 = Instant::now();
     let rejected_path = args.out.with_extension("rejected.parquet");
     crate::io::write_parquet(&mut validated.rejected, &rejected_path)?;
     // The input tables are no longer needed: release them before the large write.
     validated.tables.clear();
-    crate::io::write_parquet(&mut df, &args.out)?;
+    crate::io::write_parquet_wide(&df, &args.out)?;
     let t4 = Instant::now();
     let summary = Summary {
         out: args.out.display().to_string(),
