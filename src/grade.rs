@@ -67,11 +67,15 @@ pub fn grades(
 
 /// A rule's audit label in the report language.
 pub fn rule_label(rule: &HardRule, zh: bool) -> String {
-    let outcome = match (rule.action, rule.grade, rule.steps) {
-        (crate::policy::RuleAction::Set, Some(g), _) => format!("→{}", g.as_str()),
-        (crate::policy::RuleAction::AtLeast, Some(g), _) => format!("≥{}", g.as_str()),
-        (_, _, Some(s)) => format!("+{s}"),
-        _ => String::new(),
-    };
-    if zh { format!("{}({outcome})", rule.label_zh) } else { format!("rule {} ({outcome})", rule.name) }
+    use crate::policy::RuleAction;
+    match (rule.action, rule.grade, rule.steps, zh) {
+        (RuleAction::Set, Some(g), _, true) => format!("{}(→{})", rule.label_zh, g.as_str()),
+        (RuleAction::AtLeast, Some(g), _, true) => format!("{}(≥{})", rule.label_zh, g.as_str()),
+        (_, _, Some(n), true) => format!("{}(+{n})", rule.label_zh),
+        (RuleAction::Set, Some(g), _, false) => format!("rule {} (grade {})", rule.name, g.as_str()),
+        (RuleAction::AtLeast, Some(g), _, false) => format!("rule {} (at least {})", rule.name, g.as_str()),
+        (_, _, Some(n), false) => format!("rule {} (+{n} class)", rule.name),
+        (_, _, _, true) => rule.label_zh.clone(),
+        _ => format!("rule {}", rule.name),
+    }
 }

@@ -267,3 +267,54 @@ fn policy_doc_covers_every_field_of_the_policy_file() {
         assert!(doc.contains(&format!("`{k}`")), "docs/policy.md does not document `{k}`");
     }
 }
+
+#[test]
+fn anyone_can_redraw_the_plan_from_the_published_seed() {
+    let out = tempdir();
+    let m = run_at(out.path(), "2026-05-01");
+    let dir = latest(out.path());
+    let again = out.path().join("redrawn.parquet");
+    let seed = m["seed"].as_u64().unwrap().to_string();
+    let p = riskwarn()
+        .args(["plan", "--quiet", "--json", "--data", "data/sample", "--seed", &seed, "--warnings"])
+        .arg(dir.join("warnings.parquet"))
+        .arg("--out")
+        .arg(&again)
+        .run()
+        .status(0)
+        .json();
+    assert_eq!(p["visits"], m["plan_visits"]);
+    assert!(read(&again).equals_missing(&read(&dir.join("plan.parquet"))), "riskwarn plan reproduces the run's plan");
+    // The plan's own invariants, on the real run: Σπ = capacity per department, selected = capacity.
+    for d in m["plan"].as_array().unwrap() {
+        let (cap, sum, sel) = (d["capacity"].as_f64().unwrap(), d["sum_probability"].as_f64().unwrap(), d["selected"].as_f64().unwrap());
+        let eligible = d["eligible"].as_f64().unwrap();
+        assert!((sum - cap.min(eligible).max(d["certainty"].as_f64().unwrap().min(cap))).abs() < 1e-6, "{d}");
+        assert_eq!(sel, sum.round(), "{d}");
+    }
+}
+
+#[test]
+fn score_writes_the_list_without_a_plan_and_english_policies_speak_english() {
+    let out = tempdir();
+    let policy = out.path().join("en.toml");
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/riskwarn.toml")).unwrap();
+    std::fs::write(&policy, text.replace("language = \"zh\"", "language = \"en\"")).unwrap();
+    let m = riskwarn()
+        .args(["score", "--quiet", "--json", "--data", "data/sample", "--model", "models/gbdt-sample.json", "--as-of", "2026-05-01", "--out"])
+        .arg(out.path())
+        .arg("--policy")
+        .arg(&policy)
+        .run()
+        .status(0)
+        .json();
+    assert!(m["model_id"].as_str().unwrap().starts_with("gbdt-"));
+    let dir = latest(out.path());
+    assert!(!dir.join("plan.parquet").exists() && dir.join("warnings.parquet").exists());
+    let csv = std::fs::read_to_string(dir.join("warnings.csv")).unwrap();
+    assert!(csv.starts_with("\u{feff}rank,uscc,name,region,industry,subject_type,score,risk_level"), "{}", &csv[..200]);
+    assert!(csv.lines().nth(1).unwrap().contains(",red,"));
+    let w = read(&dir.join("warnings.parquet"));
+    let text = w.column("reason_text").unwrap().str().unwrap().get(0).unwrap().to_string();
+    assert!(text.is_ascii(), "English reason text: {text}");
+}
