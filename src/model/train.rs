@@ -226,18 +226,42 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     }
     let mut all_dates = train_dates.clone();
     all_dates.extend([t_cal, t_test]);
-    let features = crate::features::compute(data, &all_dates, &opts.features)?;
+    // Date by date: the full scored population of one date at a time, of which only labelled
+    // rows are kept (plus the last training date's population, the stability baseline and the
+    // propensity sample), so memory holds one date's features, not all of them.
     let labels = crate::labels::labels(data, &all_dates, h)?;
-    let panel = features
-        .clone()
-        .lazy()
-        .join(
-            labels.lazy().select([col("uscc"), col("as_of"), col("label"), col("random_label")]),
-            [col("uscc"), col("as_of")],
-            [col("uscc"), col("as_of")],
-            JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) },
-        )
-        .collect()?;
+    let last_train = *train_dates.last().expect("non-empty");
+    let mut panel: Option<DataFrame> = None;
+    let mut population: Option<DataFrame> = None;
+    for &t in &all_dates {
+        let features = crate::features::compute(data, &[t], &opts.features)?;
+        let labelled = features
+            .clone()
+            .lazy()
+            .join(
+                labels
+                    .clone()
+                    .lazy()
+                    .filter(col("as_of").cast(DataType::Int32).eq(lit(t)))
+                    .select([col("uscc"), col("as_of"), col("label"), col("random_label")]),
+                [col("uscc"), col("as_of")],
+                [col("uscc"), col("as_of")],
+                JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) },
+            )
+            .collect()?;
+        if t == last_train {
+            population = Some(features);
+        }
+        match panel.as_mut() {
+            None => panel = Some(labelled),
+            Some(p) => {
+                p.vstack_mut(&labelled)?;
+            }
+        }
+    }
+    let mut panel = panel.expect("at least one date");
+    panel.rechunk_mut();
+    let population = population.expect("the last training date is among the dates");
     let split = |f: Expr| panel.clone().lazy().filter(f).collect();
     let as_of = || col("as_of").cast(DataType::Int32);
     let train_rows = split(as_of().lt_eq(lit(*train_dates.last().expect("non-empty"))))?;
@@ -272,8 +296,6 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
                 .collect();
             let cm = super::gbdt::column_major(&x);
             let weights = if opts.inverse_propensity {
-                let last = *train_dates.last().expect("non-empty");
-                let population = features.clone().lazy().filter(col("as_of").cast(DataType::Int32).lt_eq(lit(last))).collect()?;
                 Some(inverse_propensity_weights(&pre, &population, &train_rows, &opts.gbdt)?)
             } else {
                 None
@@ -315,8 +337,6 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     let probs = model.score(&test_rows)?;
     let oracle = opts.truth.as_ref().map(|truth| oracle_scores(truth, &test_rows, t_test, h)).transpose()?;
     model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref())?;
-    let last_train = *train_dates.last().expect("non-empty");
-    let population = features.clone().lazy().filter(col("as_of").cast(DataType::Int32).eq(lit(last_train))).collect()?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
     let kind = match opts.kind {
@@ -328,7 +348,7 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
 }
 
 /// Selection-bias weights for the labelled rows: a gbdt estimates, on every scored subject at
-/// the training dates, the probability p(x) that a subject is labelled (has an inspection or
+/// the last training date, the probability p(x) that a subject is labelled (has an inspection or
 /// penalty in the horizon); each labelled row is weighted 1 / max(p, 0.05), normalised to mean 1,
 /// so the fit stands for the whole population rather than the inspected part of it. Valid to the
 /// extent that who gets inspected depends on what the features record.

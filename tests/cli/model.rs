@@ -160,3 +160,14 @@ fn contributions_add_up_exactly_to_the_calibrated_score() {
         assert!(all.contribution[i * k..(i + 1) * k].windows(2).all(|w| w[0] >= w[1]));
     }
 }
+
+#[test]
+fn committed_models_are_reproduced_by_their_documented_commands() {
+    let dir = tempdir();
+    for (kind, file) in [("logistic", "models/logistic-sample.json"), ("gbdt", "models/gbdt-sample.json")] {
+        let out = dir.path().join(format!("{kind}.json"));
+        riskwarn().args(["train", "--quiet", "--data", "data/sample", "--kind", kind, "--model-out"]).arg(&out).run().status(0);
+        let committed = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        assert!(std::fs::read(&out).unwrap() == committed, "{file} is stale: riskwarn train --data data/sample --kind {kind} --model-out {file}");
+    }
+}
