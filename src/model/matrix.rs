@@ -127,6 +127,18 @@ impl Preprocessor {
         out
     }
 
+    /// The same matrix as [`Preprocessor::transform`], column-major in one flat vector (what the
+    /// trees read), without a row-major copy.
+    pub fn transform_column_major(&self, df: &DataFrame) -> Result<Vec<f64>> {
+        let n = df.height();
+        let mut out = Vec::with_capacity(n * self.columns.len());
+        for c in &self.columns {
+            let one = Preprocessor { columns: vec![c.clone()] }.transform(df)?;
+            out.extend(one.iter().copied());
+        }
+        Ok(out)
+    }
+
     pub fn transform(&self, df: &DataFrame) -> Result<Array2<f64>> {
         let mut x = Array2::<f64>::zeros((df.height(), self.columns.len()));
         for (j, c) in self.columns.iter().enumerate() {

@@ -231,7 +231,8 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     // propensity sample), so memory holds one date's features, not all of them.
     let labels = crate::labels::labels(data, &all_dates, h)?;
     let last_train = *train_dates.last().expect("non-empty");
-    let mut panel: Option<DataFrame> = None;
+    // Labelled rows of the training dates, the calibration date and the test date.
+    let (mut train_rows, mut cal_rows, mut test_rows) = (DataFrame::empty(), DataFrame::empty(), DataFrame::empty());
     let mut population: Option<DataFrame> = None;
     for &t in &all_dates {
         let features = crate::features::compute(data, &[t], &opts.features)?;
@@ -252,25 +253,25 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
         if t == last_train {
             population = Some(features);
         }
-        match panel.as_mut() {
-            None => panel = Some(labelled),
-            Some(p) => {
-                p.vstack_mut(&labelled)?;
-            }
+        let part = if t == t_test {
+            &mut test_rows
+        } else if t == t_cal {
+            &mut cal_rows
+        } else {
+            &mut train_rows
+        };
+        if part.width() == 0 {
+            *part = labelled;
+        } else {
+            part.vstack_mut(&labelled)?;
         }
     }
-    let mut panel = panel.expect("at least one date");
-    panel.rechunk_mut();
+    train_rows.rechunk_mut();
     let population = population.expect("the last training date is among the dates");
-    let split = |f: Expr| panel.clone().lazy().filter(f).collect();
-    let as_of = || col("as_of").cast(DataType::Int32);
-    let train_rows = split(as_of().lt_eq(lit(*train_dates.last().expect("non-empty"))))?;
-    let cal_rows = split(as_of().eq(lit(t_cal)))?;
-    let test_rows = split(as_of().eq(lit(t_test)))?;
     let bools = |df: &DataFrame| -> Result<Vec<bool>> { Ok(df.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect()) };
 
     let categorical: Vec<String> = ["subject_type", "industry_section"].iter().map(|s| s.to_string()).collect();
-    let numeric: Vec<String> = features_schema(&panel).into_iter().filter(|n| !categorical.contains(n)).collect();
+    let numeric: Vec<String> = features_schema(&train_rows).into_iter().filter(|n| !categorical.contains(n)).collect();
     let y = bools(&train_rows)?;
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
         ModelKind::Logistic => {
@@ -288,23 +289,25 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
         }
         ModelKind::Gbdt => {
             let pre = Preprocessor::fit_raw(&train_rows, &numeric, &categorical)?;
-            let x = pre.transform(&train_rows)?;
             let directions: Vec<super::gbdt::Direction> = pre
                 .columns
                 .iter()
                 .map(|c| matches!(c, MatrixColumn::Raw { feature } if expected_positive(feature)) as i8)
                 .collect();
-            let cm = super::gbdt::column_major(&x);
+            let cm = pre.transform_column_major(&train_rows)?;
+            let (rows, cols) = (train_rows.height(), pre.columns.len());
+            let row0: Vec<f64> = (0..cols).map(|j| cm[j * rows]).collect();
             let weights = if opts.inverse_propensity {
                 Some(inverse_propensity_weights(&pre, &population, &train_rows, &opts.gbdt)?)
             } else {
                 None
             };
-            let booster = super::gbdt::fit(&cm, x.nrows(), x.ncols(), &y, weights.as_deref(), &directions, &opts.gbdt)?;
-            // The Shapley bias (the expected raw score) is the same for every row.
+            let booster = super::gbdt::fit(&cm, rows, cols, &y, weights.as_deref(), &directions, &opts.gbdt)?;
+            drop(cm);
+            // The contributions' bias (the expected raw score) is the same for every row.
             let loaded = super::gbdt::load(&booster)?;
-            let first = super::gbdt::contributions(&loaded, &x.row(0).to_vec(), 1, x.ncols());
-            let bias = first.get(x.ncols()).copied().unwrap_or(0.0);
+            let first = super::gbdt::contributions(&loaded, &row0, 1, cols);
+            let bias = first.get(cols).copied().unwrap_or(0.0);
             let row_weights = if opts.inverse_propensity { "inverse propensity of being labelled" } else { "none" }.to_string();
             let part = super::GbdtPart { params: opts.gbdt.clone(), directions, row_weights, booster };
             (pre, Vec::new(), bias, Some(part), Vec::new())
