@@ -38,3 +38,7 @@ PY
 rm -rf "$WORK/out-$N"
 measure run "$BIN" run --data "$DATA" --policy "$WORK/riskwarn-$N.toml" --as-of "$AS_OF" --quiet --out "$WORK/out-$N"
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("run stages (s):", {k: round(v, 2) for k, v in m["timings_seconds"].items() if k != "files"}); print("files (s):", [(f, round(t, 2)) for f, t in m["timings_seconds"]["files"]])' "$WORK/out-$N/latest/manifest.json"
+# Optional (RISKWARN_SCALE_TRAIN=1): gbdt training on 8 quarterly dates + calibration + test date.
+if [ "${RISKWARN_SCALE_TRAIN:-0}" = 1 ]; then
+    measure train "$BIN" train --kind gbdt --data "$DATA" --quiet --model-out "$WORK/gbdt-$N.json"
+fi
