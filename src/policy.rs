@@ -193,9 +193,6 @@ pub struct Department {
 }
 
 impl Department {
-    pub fn covers(&self, industry: &str, region: &str) -> bool {
-        self.covers_industry(industry) && self.covers_region(region)
-    }
     pub fn covers_industry(&self, industry: &str) -> bool {
         self.industries.is_empty() || self.industries.iter().any(|p| industry.starts_with(p.as_str()))
     }
@@ -309,10 +306,5 @@ impl Policy {
             }
         }
         Ok(())
-    }
-
-    /// Features the policy reads besides the model's (hard rules, plan).
-    pub fn rule_features(&self) -> Vec<&str> {
-        self.grades.rules.iter().map(|r| r.feature.as_str()).collect()
     }
 }

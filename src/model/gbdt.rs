@@ -1,6 +1,6 @@
 //! Gradient-boosted trees (forust-ml) behind the model interface: raw feature values (missing as
 //! NaN, categories one-hot), monotone constraints where the direction of a feature is known, and
-//! exact per-feature Shapley contributions (TreeSHAP) in log-odds for reasons. Fitting is
+//! exact, additive per-feature path contributions (forust's own) in log-odds for reasons. Fitting is
 //! single-threaded so the trees are bit-identical for any thread count.
 
 use forust_ml::constraints::{Constraint, ConstraintMap};
@@ -155,7 +155,7 @@ pub fn raw_scores(booster: &GradientBooster, x: &[f64], rows: usize, cols: usize
     booster.predict(&Matrix::new(x, rows, cols), false)
 }
 
-/// Shapley contributions, row-major, `cols + 1` per row (the last is the bias); each row sums
+/// Path contributions (Saabas: the change of node weight along each tree's path), row-major, `cols + 1` per row (the last is the bias); each row sums
 /// to its raw score.
 pub fn contributions(booster: &GradientBooster, x: &[f64], rows: usize, cols: usize) -> Vec<f64> {
     booster.predict_contributions(&Matrix::new(x, rows, cols), ContributionsMethod::Weight, false)

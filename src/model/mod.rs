@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 pub enum ModelKind {
     /// L2-regularised logistic regression on standardised features (a scorecard).
     Logistic,
-    /// Gradient-boosted trees (forust-ml) with monotone constraints and TreeSHAP reasons.
+    /// Gradient-boosted trees (forust-ml) with monotone constraints and path-contribution reasons.
     Gbdt,
 }
 
@@ -37,7 +37,7 @@ pub struct Model {
     pub preprocessing: matrix::Preprocessor,
     /// Logistic: one coefficient per matrix column (`preprocessing.columns`), in log-odds.
     pub coefficients: Vec<f64>,
-    /// Logistic: the intercept; gbdt: the Shapley bias (expected raw score), in log-odds.
+    /// Logistic: the intercept; gbdt: the contributions' bias (the same for every row), in log-odds.
     pub intercept: f64,
     /// Gbdt: hyper-parameters, monotone directions per matrix column, the booster (forust JSON).
     #[serde(default)]
@@ -142,15 +142,21 @@ impl Model {
         })
     }
 
-    pub fn matrix(&self, features: &DataFrame) -> Result<Array2<f64>> {
+    /// A clear error (exit 2) naming every feature the model needs that the data lacks.
+    fn require_features(&self, features: &DataFrame) -> Result<()> {
         let missing: Vec<&String> = self.features.iter().filter(|f| features.column(f).is_err()).collect();
-        if !missing.is_empty() {
-            return Err(Error::BadArgument(format!(
-                "model {} expects features the data does not have ({}); retrain the model or supply those tables",
-                self.model_id,
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            )));
+        if missing.is_empty() {
+            return Ok(());
         }
+        Err(Error::BadArgument(format!(
+            "model {} expects features the data does not have ({}); retrain the model or supply those tables",
+            self.model_id,
+            missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        )))
+    }
+
+    pub fn matrix(&self, features: &DataFrame) -> Result<Array2<f64>> {
+        self.require_features(features)?;
         self.preprocessing.transform(features)
     }
 
@@ -170,11 +176,7 @@ impl Model {
         let top = top.min(names.len());
         let slope = self.calibration.a;
         let base = self.base_logit();
-        for f in &names {
-            if features.column(f).is_err() {
-                return Err(Error::BadArgument(format!("model {} expects feature `{f}`, which the data does not have", self.model_id)));
-            }
-        }
+        self.require_features(features)?;
         // A chunk's input columns as contiguous values: f64 (NaN = null) or the category string.
         // Extracted per chunk, so no full copy of the feature table is ever held.
         let inputs_of = |rows: &std::ops::Range<usize>| -> Result<Vec<Input>> {
@@ -190,21 +192,21 @@ impl Model {
                 })
                 .collect()
         };
-        // Matrix column j → (input feature index, contribution per unit of its transformed value).
-        let terms: Vec<(usize, &matrix::MatrixColumn, f64)> = self
-            .preprocessing
-            .columns
-            .iter()
-            .zip(&self.coefficients)
-            .map(|(c, w)| (names.iter().position(|n| n == c.feature()).expect("feature of a column"), c, slope * w))
-            .collect();
-        let booster = self.gbdt.as_ref().map(|g| gbdt::load(&g.booster)).transpose()?;
+        // Matrix column j → its input feature's index.
         let column_feature: Vec<usize> = self
             .preprocessing
             .columns
             .iter()
             .map(|c| names.iter().position(|n| n == c.feature()).expect("feature of a column"))
             .collect();
+        // Logistic: (input feature, column, contribution per unit of its transformed value).
+        let terms: Vec<(usize, &matrix::MatrixColumn, f64)> = column_feature
+            .iter()
+            .zip(&self.preprocessing.columns)
+            .zip(&self.coefficients)
+            .map(|((f, c), w)| (*f, c, slope * w))
+            .collect();
+        let booster = self.gbdt.as_ref().map(|g| gbdt::load(&g.booster)).transpose()?;
         const CHUNK: usize = 1 << 14;
         let parts: Vec<Result<Explained>> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
@@ -215,7 +217,7 @@ impl Model {
                 // contributions[f * len + r], filled column by column (sequential memory access).
                 let mut contrib = vec![0.0f64; names.len() * len];
                 if let Some(booster) = &booster {
-                    // TreeSHAP per matrix column (+ bias), summed per input feature.
+                    // Path contributions per matrix column (+ bias), summed per input feature.
                     let x = self.preprocessing.transform(&features.slice(rows.start as i64, len))?;
                     let m = x.ncols();
                     let c = gbdt::contributions(booster, &gbdt::column_major(&x), len, m);
