@@ -244,8 +244,9 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
     let model_file = file_hash(&opts.model, crate::io::sha256_file(&opts.model)?, Path::new(""))?;
     let policy_file = file_hash(&opts.policy, crate::io::sha256_file(&opts.policy)?, Path::new(""))?;
     let previous_id = previous.as_ref().map(|p| p.0.clone());
+    let policy_hash = policy.hash();
     let run_id = {
-        let mut key = format!("{}|{}|{}|{seed}|{}|{:?}|{}", env!("CARGO_PKG_VERSION"), model_file.sha256, policy.hash(), as_of_text, previous_id, opts.with_plan);
+        let mut key = format!("{}|{}|{}|{seed}|{}|{:?}|{}", env!("CARGO_PKG_VERSION"), model_file.sha256, policy_hash, as_of_text, previous_id, opts.with_plan);
         for i in &inputs {
             key += &format!("|{}:{}", i.file, i.sha256);
         }
@@ -289,7 +290,7 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
         model_id: model.model_id.clone(),
         model_file,
         policy_file,
-        policy_hash: policy.hash(),
+        policy_hash,
         seed,
         plan_method: plan.as_ref().map(|_| crate::plan::METHOD.to_string()),
         previous_run: previous_id,
