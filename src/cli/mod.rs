@@ -166,7 +166,7 @@ pub struct TrainArgs {
     /// gbdt: maximum tree depth.
     #[arg(long, default_value_t = 4)]
     pub max_depth: usize,
-    /// gbdt: weight labelled rows by 1 / P(labelled | features) (selection-bias correction).
+    /// Weight labelled rows by 1 / P(labelled | features) (a selection-bias correction).
     #[arg(long)]
     pub inverse_propensity: bool,
     #[arg(long)]
@@ -183,9 +183,6 @@ impl TrainArgs {
         opts.gbdt.learning_rate = self.learning_rate;
         opts.gbdt.max_depth = self.max_depth;
         opts.inverse_propensity = self.inverse_propensity;
-        if self.inverse_propensity && self.kind != crate::model::ModelKind::Gbdt {
-            return Err(Error::BadArgument("--inverse-propensity needs --kind gbdt (linfa's logistic regression takes no row weights)".into()));
-        }
         opts.gbdt.check()?;
         if !self.as_of.is_empty() {
             let mut d = self.as_of.iter().map(|v| parse_date("--as-of", v)).collect::<Result<Vec<_>>>()?;

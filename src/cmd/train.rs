@@ -11,7 +11,13 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
         super::notice(global, n);
     }
     let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
-    let model = crate::model::train::train(&data, &opts)?;
+    let panel = crate::model::train::panel(&data, &opts)?;
+    // The event tables are not needed past the panel; at province scale they are gigabytes.
+    drop(data);
+    let panel_seconds = panel.seconds;
+    let fit_started = std::time::Instant::now();
+    let model = crate::model::train::fit(panel, &opts)?;
+    let fit_seconds = fit_started.elapsed().as_secs_f64();
     model.save(&args.model_out)?;
     super::print_summary(global, &model.backtest, || {
         let mut s = format!(
@@ -26,6 +32,7 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
             model.calibration_as_of,
             model.test_as_of
         );
+        s += &format!("panel (features and labels of {} dates) {panel_seconds:.1} s, fit + calibration + backtest {fit_seconds:.1} s\n", model.train_as_of.len() + 2);
         s += &super::populations_table(&model.backtest.test);
         for w in &model.direction_warnings {
             s += &format!("direction: {w}\n");

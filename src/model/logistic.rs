@@ -1,22 +1,34 @@
-//! L2-regularised logistic regression (linfa-logistic) with checked hyper-parameters.
+//! L2-regularised logistic regression with checked hyper-parameters, fitted by Newton's method
+//! (iteratively reweighted least squares).
+//!
+//! Why not linfa-logistic's L-BFGS, which this module used first: on the scorecard's correlated
+//! window counts (30/90/365/1095 days) L-BFGS converges slowly; at 400k subjects it ran its 200
+//! iterations in 85 s without reaching a per-row gradient of 1e-4, and every iteration re-packs
+//! the whole matrix for a matrix–vector product. Newton needs 6–10 passes to machine precision
+//! with the curvature Xᵀ·diag(p(1−p))·X summed over fixed row blocks, in parallel and in block
+//! order, so the result is bit-identical for any thread count. The tests check the solution
+//! against linfa-logistic's on the same problem.
 
-use linfa::prelude::*;
-use linfa_logistic::LogisticRegression;
-use ndarray::{Array1, Array2};
+use ndarray::{s, Array1, Array2, ArrayView2, ShapeBuilder};
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogisticParams {
-    /// Weight of the L2 penalty ½·l2·‖w‖² against the summed log-loss.
+    /// Weight of the L2 penalty ½·l2·‖w‖² against the summed log-loss (the intercept is not
+    /// penalised).
     pub l2: f64,
+    /// Newton iterations at most.
     pub max_iterations: u64,
+    /// Stops when the largest gradient component of the penalised loss, divided by the number of
+    /// rows, falls below this (a per-row tolerance: it means the same at any training-set size).
     pub gradient_tolerance: f64,
 }
 
 impl Default for LogisticParams {
     fn default() -> Self {
-        Self { l2: 1.0, max_iterations: 200, gradient_tolerance: 1e-6 }
+        Self { l2: 1.0, max_iterations: 50, gradient_tolerance: 1e-10 }
     }
 }
 
@@ -36,24 +48,169 @@ impl LogisticParams {
     }
 }
 
-/// Coefficients and intercept of the log-odds of a positive label.
-pub fn fit(x: &Array2<f64>, y: &[bool], params: &LogisticParams) -> Result<(Vec<f64>, f64)> {
-    params.check()?;
-    let positives = y.iter().filter(|&&v| v).count();
-    if positives == 0 || positives == y.len() {
-        return Err(Error::BadArgument(format!(
-            "training needs both outcomes; {positives} of {} labelled rows are positive",
-            y.len()
-        )));
+/// Rows per block of the sums; fixed, so the summation order never depends on the thread count.
+const BLOCK: usize = 16_384;
+
+/// Penalised loss, gradient and Hessian at (w, b); the last coordinate is the intercept.
+struct Pass {
+    loss: f64,
+    gradient: Array1<f64>,
+    hessian: Array2<f64>,
+}
+
+fn log1p_exp(z: f64) -> f64 {
+    if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() }
+}
+
+fn pass(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, w: &Array1<f64>, l2: f64) -> Pass {
+    let (n, p) = x.dim();
+    let blocks: Vec<(f64, Array1<f64>, Array2<f64>)> = (0..n.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|k| {
+            let (a, e) = (k * BLOCK, ((k + 1) * BLOCK).min(n));
+            let xb = x.slice(s![a..e, ..]);
+            // Column by column: contiguous reads of a column-major matrix.
+            let mut z = Array1::<f64>::from_elem(e - a, w[p]);
+            for (j, column) in xb.columns().into_iter().enumerate() {
+                z.scaled_add(w[j], &column);
+            }
+            let mut loss = 0.0;
+            let mut residual = Array1::<f64>::zeros(e - a);
+            let mut root_weight = Array1::<f64>::zeros(e - a);
+            for (i, &zi) in z.iter().enumerate() {
+                let yi = y[a + i];
+                let weight = weights.map_or(1.0, |v| v[a + i]);
+                // −log σ(z) for a positive, −log(1 − σ(z)) for a negative.
+                loss += weight * if yi { log1p_exp(-zi) } else { log1p_exp(zi) };
+                let pi = 1.0 / (1.0 + (-zi).exp());
+                residual[i] = weight * (pi - yi as u8 as f64);
+                root_weight[i] = (weight * pi * (1.0 - pi)).sqrt();
+            }
+            let mut g = Array1::<f64>::zeros(p + 1);
+            g.slice_mut(s![..p]).assign(&xb.t().dot(&residual));
+            g[p] = residual.sum();
+            let h = {
+                // [X 1] scaled row-wise by √(p(1−p)): H = Sᵀ·S.
+                let mut scaled = Array2::<f64>::zeros((e - a, p + 1).f());
+                for (j, column) in xb.columns().into_iter().enumerate() {
+                    let mut target = scaled.column_mut(j);
+                    target.assign(&column);
+                    target *= &root_weight;
+                }
+                scaled.column_mut(p).assign(&root_weight);
+                scaled.t().dot(&scaled)
+            };
+            (loss, g, h)
+        })
+        .collect();
+    let mut out = Pass { loss: 0.0, gradient: Array1::zeros(p + 1), hessian: Array2::zeros((p + 1, p + 1)) };
+    for (loss, g, h) in blocks {
+        out.loss += loss;
+        out.gradient += &g;
+        out.hessian += &h;
     }
-    let dataset = Dataset::new(x.clone(), Array1::from(y.to_vec()));
-    let fitted = LogisticRegression::default()
-        .alpha(params.l2)
-        .max_iterations(params.max_iterations)
-        .gradient_tolerance(params.gradient_tolerance)
-        .fit(&dataset)
-        .map_err(|e| Error::Internal(format!("logistic regression: {e}")))?;
-    // linfa models the log-odds of its "positive" class, the larger one: flip to `true`.
-    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-    Ok((fitted.params().iter().map(|w| sign * w).collect(), sign * fitted.intercept()))
+    let coefficients = w.slice(s![..p]);
+    out.loss += 0.5 * l2 * coefficients.dot(&coefficients);
+    out.gradient.slice_mut(s![..p]).scaled_add(l2, &coefficients);
+    for j in 0..p {
+        out.hessian[[j, j]] += l2;
+    }
+    out
+}
+
+/// Solves H·d = g for a symmetric positive-definite H (Cholesky); None when H is not
+/// positive definite.
+fn cholesky_solve(h: &Array2<f64>, g: &Array1<f64>) -> Option<Array1<f64>> {
+    let m = g.len();
+    let mut l = Array2::<f64>::zeros((m, m));
+    for i in 0..m {
+        for j in 0..=i {
+            let mut sum = h[[i, j]];
+            for k in 0..j {
+                sum -= l[[i, k]] * l[[j, k]];
+            }
+            if i == j {
+                if sum <= 0.0 || !sum.is_finite() {
+                    return None;
+                }
+                l[[i, i]] = sum.sqrt();
+            } else {
+                l[[i, j]] = sum / l[[j, j]];
+            }
+        }
+    }
+    let mut v = g.clone();
+    for i in 0..m {
+        for k in 0..i {
+            v[i] -= l[[i, k]] * v[k];
+        }
+        v[i] /= l[[i, i]];
+    }
+    for i in (0..m).rev() {
+        for k in i + 1..m {
+            v[i] -= l[[k, i]] * v[k];
+        }
+        v[i] /= l[[i, i]];
+    }
+    Some(v)
+}
+
+/// Coefficients and intercept of the log-odds of a positive label. `x` is read column by
+/// column (column-major is fastest) and is not copied. `weights`: one non-negative weight per
+/// row, multiplying its log-loss (None = all 1).
+pub fn fit(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, params: &LogisticParams) -> Result<(Vec<f64>, f64)> {
+    params.check()?;
+    let (n, p) = x.dim();
+    if y.len() != n || weights.is_some_and(|v| v.len() != n) {
+        return Err(Error::Internal(format!("logistic fit: {n} rows but {} labels", y.len())));
+    }
+    if weights.is_some_and(|v| v.iter().any(|w| !(w.is_finite() && *w >= 0.0))) {
+        return Err(Error::BadArgument("row weights must be finite and ≥ 0".into()));
+    }
+    let positives = y.iter().filter(|&&v| v).count();
+    if positives == 0 || positives == n {
+        return Err(Error::BadArgument(format!("training needs both outcomes; {positives} of {n} labelled rows are positive")));
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Internal("logistic fit: the model matrix has a non-finite value".into()));
+    }
+    let mut w = Array1::<f64>::zeros(p + 1);
+    w[p] = (positives as f64 / (n - positives) as f64).ln();
+    let mut current = pass(x, y, weights, &w, params.l2);
+    for _ in 0..params.max_iterations {
+        if current.gradient.iter().fold(0.0f64, |m, g| m.max(g.abs())) / (n as f64) < params.gradient_tolerance {
+            break;
+        }
+        let mut hessian = current.hessian.clone();
+        // Without a penalty, perfectly collinear columns leave H singular: a vanishing ridge
+        // picks the minimum-norm direction instead of failing.
+        let step = loop {
+            if let Some(d) = cholesky_solve(&hessian, &current.gradient) {
+                break d;
+            }
+            let ridge = 1e-10 * (0..=p).map(|j| hessian[[j, j]]).fold(1.0f64, f64::max);
+            for j in 0..=p {
+                hessian[[j, j]] += ridge;
+            }
+        };
+        // Newton step, halved until the penalised loss does not rise (it rarely needs to).
+        let mut scale = 1.0;
+        let (next, at_next) = loop {
+            let candidate = &w - &(&step * scale);
+            let trial = pass(x, y, weights, &candidate, params.l2);
+            if trial.loss <= current.loss || scale < 1e-6 {
+                break (candidate, trial);
+            }
+            scale *= 0.5;
+        };
+        if next == w {
+            break;
+        }
+        w = next;
+        current = at_next;
+    }
+    if w.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Internal("logistic fit diverged".into()));
+    }
+    Ok((w.slice(s![..p]).to_vec(), w[p]))
 }

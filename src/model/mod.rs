@@ -42,6 +42,10 @@ pub struct Model {
     /// Gbdt: hyper-parameters, monotone directions per matrix column, the booster (forust JSON).
     #[serde(default)]
     pub gbdt: Option<GbdtPart>,
+    /// How training rows were weighted: `none`, or `inverse propensity of being labelled`
+    /// (docs/model.md). Calibration is fitted after, on unweighted held-out rows.
+    #[serde(default)]
+    pub row_weights: String,
     pub calibration: calibration::Platt,
     pub calibration_method: String,
     pub params: logistic::LogisticParams,
@@ -122,9 +126,6 @@ pub struct GbdtPart {
     pub params: gbdt::GbdtParams,
     /// +1 / −1 / 0 per matrix column: the monotone constraint the trees were fitted under.
     pub directions: Vec<gbdt::Direction>,
-    /// `none`, or `inverse propensity of being labelled` (docs/model.md).
-    #[serde(default)]
-    pub row_weights: String,
     pub booster: String,
 }
 

@@ -3,6 +3,7 @@
 //! quarterly dates whose label windows end by T_cal, so no label the model or its calibration
 //! saw overlaps the test period.
 
+use ndarray::ShapeBuilder;
 use polars::prelude::*;
 
 use super::calibration::Platt;
@@ -200,7 +201,30 @@ fn expected_positive(feature: &str) -> bool {
         .any(|p| feature.starts_with(p))
 }
 
+/// The labelled rows of every date a training run needs, computed date by date from the data.
+pub struct Panel {
+    pub train_dates: Vec<i32>,
+    pub t_cal: i32,
+    pub t_test: i32,
+    pub train_rows: DataFrame,
+    pub cal_rows: DataFrame,
+    pub test_rows: DataFrame,
+    /// Every scored subject at the last training date: the stability baseline and the
+    /// propensity sample.
+    pub population: DataFrame,
+    /// Seconds spent computing features and labels.
+    pub seconds: f64,
+}
+
+/// Trains on `data` (the panel, then the fit).
 pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
+    fit(panel(data, opts)?, opts)
+}
+
+/// The training, calibration and test rows (SPEC §1 labels joined to features as of each date).
+/// It reads `data` only here, so a caller can free the event tables before [`fit`].
+pub fn panel(data: &Validated, opts: &TrainOptions) -> Result<Panel> {
+    let started = std::time::Instant::now();
     opts.params.check()?;
     opts.gbdt.check()?;
     let h = opts.horizon_days;
@@ -231,7 +255,6 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     // propensity sample), so memory holds one date's features, not all of them.
     let labels = crate::labels::labels(data, &all_dates, h)?;
     let last_train = *train_dates.last().expect("non-empty");
-    // Labelled rows of the training dates, the calibration date and the test date.
     let (mut train_rows, mut cal_rows, mut test_rows) = (DataFrame::empty(), DataFrame::empty(), DataFrame::empty());
     let mut population: Option<DataFrame> = None;
     for &t in &all_dates {
@@ -268,6 +291,15 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     }
     train_rows.rechunk_mut();
     let population = population.expect("the last training date is among the dates");
+    Ok(Panel { train_dates, t_cal, t_test, train_rows, cal_rows, test_rows, population, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// Fits, calibrates and backtests a model on a panel, freeing the training rows as soon as the
+/// model matrix is built (at 4 million subjects × 8 dates they are gigabytes).
+pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
+    let h = opts.horizon_days;
+    let Panel { train_dates, t_cal, t_test, train_rows, cal_rows, test_rows, population, .. } = panel;
+    let last_train = *train_dates.last().ok_or_else(|| Error::BadArgument("the panel has no training date".into()))?;
     let bools = |df: &DataFrame| -> Result<Vec<bool>> { Ok(df.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect()) };
 
     let categorical: Vec<String> = ["subject_type", "industry_section"].iter().map(|s| s.to_string()).collect();
@@ -276,8 +308,16 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
         ModelKind::Logistic => {
             let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
-            let x = pre.transform(&train_rows)?;
-            let (coefficients, intercept) = logistic::fit(&x, &y, &opts.params)?;
+            let x = ndarray::Array2::from_shape_vec((train_rows.height(), pre.columns.len()).f(), pre.transform_column_major(&train_rows)?)
+                .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
+            let weights = if opts.inverse_propensity {
+                Some(inverse_propensity_weights(&pre, &population, &train_rows, &opts.gbdt)?)
+            } else {
+                None
+            };
+            drop(train_rows);
+            let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &opts.params)?;
+            drop(x);
             let warnings = pre
                 .columns
                 .iter()
@@ -302,14 +342,14 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
             } else {
                 None
             };
+            drop(train_rows);
             let booster = super::gbdt::fit(&cm, rows, cols, &y, weights.as_deref(), &directions, &opts.gbdt)?;
             drop(cm);
             // The contributions' bias (the expected raw score) is the same for every row.
             let loaded = super::gbdt::load(&booster)?;
             let first = super::gbdt::contributions(&loaded, &row0, 1, cols);
             let bias = first.get(cols).copied().unwrap_or(0.0);
-            let row_weights = if opts.inverse_propensity { "inverse propensity of being labelled" } else { "none" }.to_string();
-            let part = super::GbdtPart { params: opts.gbdt.clone(), directions, row_weights, booster };
+            let part = super::GbdtPart { params: opts.gbdt.clone(), directions, booster };
             (pre, Vec::new(), bias, Some(part), Vec::new())
         }
     };
@@ -324,6 +364,7 @@ pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
         coefficients,
         intercept,
         gbdt: gbdt_part,
+        row_weights: if opts.inverse_propensity { "inverse propensity of being labelled" } else { "none" }.into(),
         calibration: Platt { a: 1.0, b: 0.0 },
         calibration_method: "platt on the held-out calibration date".into(),
         params: opts.params.clone(),

@@ -118,9 +118,11 @@ fn gbdt_is_deterministic_beats_baselines_and_respects_monotone_constraints() {
         }
     }
     riskwarn().args(["train", "--kind", "gbdt", "--learning-rate", "0", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("learning_rate");
-    riskwarn().args(["train", "--inverse-propensity", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("--kind gbdt");
+    let ipw_scorecard = train(v, &TrainOptions { inverse_propensity: true, ..Default::default() }).unwrap();
+    assert_eq!(ipw_scorecard.row_weights, "inverse propensity of being labelled");
+    assert_ne!(ipw_scorecard.coefficients, train(v, &TrainOptions::default()).unwrap().coefficients, "the weights change the scorecard");
     let ipw = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, inverse_propensity: true, ..Default::default() }).unwrap();
-    assert_eq!(ipw.gbdt.as_ref().unwrap().row_weights, "inverse propensity of being labelled");
+    assert_eq!(ipw.row_weights, "inverse propensity of being labelled");
     assert!(serde_json::to_string(&ipw).unwrap() != serde_json::to_string(a).unwrap(), "the weights change the fit");
     riskwarn().args(["train", "--kind", "gbdt", "--max-depth", "99", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("max_depth");
 }
@@ -202,4 +204,80 @@ fn committed_models_are_reproduced_by_their_documented_commands() {
             panic!("{file} is stale ({e}): riskwarn train --data data/sample --kind {kind} --model-out {file}");
         }
     }
+}
+
+/// A small problem built from a formula: x1 = sin(0.37 i), x2 = cos(0.11 i) + x1/2,
+/// x3 = (37 i mod 11)/10, y = frac(7919 i / 1000) < σ(−0.5 + 1.2 x1 − 0.8 x2 + 0.6 x3).
+fn formula_problem(n: usize) -> (ndarray::Array2<f64>, Vec<bool>) {
+    let mut x = ndarray::Array2::<f64>::zeros((n, 3));
+    let mut y = Vec::with_capacity(n);
+    for i in 0..n {
+        let f = i as f64;
+        let x1 = (0.37 * f).sin();
+        let x2 = (0.11 * f).cos() + 0.5 * x1;
+        let x3 = ((i * 37) % 11) as f64 / 10.0;
+        x.row_mut(i).assign(&ndarray::arr1(&[x1, x2, x3]));
+        let z: f64 = -0.5 + 1.2 * x1 - 0.8 * x2 + 0.6 * x3;
+        y.push((((i * 7919) % 1000) as f64 / 1000.0) < 1.0 / (1.0 + (-z).exp()));
+    }
+    (x, y)
+}
+
+#[test]
+fn logistic_fit_matches_scikit_learn_and_linfa() {
+    use linfa::prelude::*;
+    use riskwarn::model::logistic::{fit, LogisticParams};
+    let (x, y) = formula_problem(400);
+    assert_eq!(y.iter().filter(|v| **v).count(), 180);
+    let params = LogisticParams { l2: 2.0, ..Default::default() };
+    let (w, b) = fit(x.view(), &y, None, &params).unwrap();
+    // scikit-learn 1.x: LogisticRegression(C=1/2, tol=1e-12, max_iter=10000).fit(X, y), the
+    // same objective ½‖w‖²·l2 + Σ log-loss with an unpenalised intercept.
+    let sklearn = ([1.1279403667744534, -0.7109431265465023, 0.33541833221805506], -0.4029786269097572);
+    for (mine, theirs) in w.iter().zip(sklearn.0) {
+        assert!((mine - theirs).abs() < 1e-6, "{w:?} vs scikit-learn {:?}", sklearn.0);
+    }
+    assert!((b - sklearn.1).abs() < 1e-6, "{b} vs {}", sklearn.1);
+
+    // linfa-logistic's L-BFGS on the same problem, run to convergence; column-major input and
+    // any thread count give the same bits.
+    let linfa = linfa_logistic::LogisticRegression::default()
+        .alpha(2.0)
+        .max_iterations(10_000)
+        .gradient_tolerance(1e-10)
+        .fit(&Dataset::new(x.clone(), ndarray::Array1::from(y.clone())))
+        .unwrap();
+    let sign = if linfa.labels().pos.class { 1.0 } else { -1.0 };
+    for (mine, theirs) in w.iter().zip(linfa.params()) {
+        assert!((mine - sign * theirs).abs() < 1e-5, "{w:?} vs linfa {:?}", linfa.params());
+    }
+    assert!((b - sign * linfa.intercept()).abs() < 1e-5);
+    let column_major = ndarray::Array2::from_shape_vec((400, 3).f(), x.t().iter().copied().collect()).unwrap();
+    use ndarray::ShapeBuilder;
+    assert_eq!(fit(column_major.view(), &y, None, &params).unwrap(), (w.clone(), b));
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    assert_eq!(one_thread.install(|| fit(x.view(), &y, None, &params)).unwrap(), (w.clone(), b));
+    // Integer row weights are the same as repeating rows.
+    let weights: Vec<f64> = (0..400).map(|i| (i % 3) as f64).collect();
+    let rows: Vec<usize> = (0..400).flat_map(|i| std::iter::repeat_n(i, i % 3)).collect();
+    let repeated = x.select(ndarray::Axis(0), &rows);
+    let repeated_y: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
+    let (wr, br) = fit(repeated.view(), &repeated_y, None, &params).unwrap();
+    let (ww, bw) = fit(x.view(), &y, Some(&weights), &params).unwrap();
+    assert!(wr.iter().zip(&ww).all(|(a, b)| (a - b).abs() < 1e-9) && (br - bw).abs() < 1e-9, "{wr:?} {ww:?}");
+}
+
+#[test]
+fn logistic_fit_handles_separable_and_collinear_data_without_blowing_up() {
+    use riskwarn::model::logistic::{fit, LogisticParams};
+    let (x, y) = formula_problem(400);
+    // A duplicated column and no penalty: the Hessian is singular; the fit still returns finite
+    // coefficients that split the effect between the twins.
+    let twin = ndarray::concatenate(ndarray::Axis(1), &[x.view(), x.column(0).insert_axis(ndarray::Axis(1))]).unwrap();
+    let (w, b) = fit(twin.view(), &y, None, &LogisticParams { l2: 0.0, ..Default::default() }).unwrap();
+    assert!(w.iter().chain([&b]).all(|v| v.is_finite()), "{w:?}");
+    // Perfectly separable: the label is x1 > 0. The penalty keeps the coefficients finite.
+    let separable: Vec<bool> = x.column(0).iter().map(|v| *v > 0.0).collect();
+    let (w, _) = fit(x.view(), &separable, None, &LogisticParams::default()).unwrap();
+    assert!(w.iter().all(|v| v.is_finite()) && w[0] > 5.0, "{w:?}");
 }
