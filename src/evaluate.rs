@@ -132,7 +132,7 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
     }
     let scores: Vec<f64> = test.column("score")?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
     let oracle = input.truth.map(|t| oracle_scores(t, &test, input.as_of, input.horizon_days)).transpose()?;
-    let populations = backtest_populations(&test, &scores, oracle.as_deref())?;
+    let populations = backtest_populations(&test, &scores, oracle.as_deref(), None)?;
     let codes: Vec<&str> = test.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let days = |c: &str| -> Result<Vec<Option<i32>>> { Ok(test.column(c)?.cast(&DataType::Int32)?.i32()?.iter().collect()) };
     let first_event: Vec<i32> = days("first_event_on")?.into_iter().map(|v| v.unwrap_or(input.as_of)).collect();

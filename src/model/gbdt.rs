@@ -1,7 +1,8 @@
 //! Gradient-boosted trees (forust-ml) behind the model interface: raw feature values (missing as
 //! NaN, categories one-hot), monotone constraints where the direction of a feature is known, and
-//! exact, additive per-feature path contributions (forust's own) in log-odds for reasons. Fitting is
-//! single-threaded so the trees are bit-identical for any thread count.
+//! exact, additive per-feature path contributions (forust's own) in log-odds for reasons. forust
+//! bins and histograms columns in parallel and sums gradients over fixed row blocks, so the trees
+//! are bit-identical for any thread count (tested).
 
 use forust_ml::constraints::{Constraint, ConstraintMap};
 use forust_ml::gradientbooster::{ContributionsMethod, GradientBooster};
@@ -88,7 +89,7 @@ pub fn fit(
         .set_l2(params.l2 as f32)
         .set_nbins(params.nbins)
         .set_monotone_constraints(Some(constraints))
-        .set_parallel(false)
+        .set_parallel(true)
         .set_seed(0);
     let target: Vec<f64> = y.iter().map(|v| *v as u8 as f64).collect();
     let ones = vec![1.0; rows];
@@ -164,4 +165,26 @@ pub fn contributions(booster: &GradientBooster, x: &[f64], rows: usize, cols: us
 /// A row-major ndarray matrix as the column-major slice forust reads.
 pub fn column_major(x: &ndarray::Array2<f64>) -> Vec<f64> {
     x.t().iter().copied().collect()
+}
+
+/// A least-squares regression forest (no constraints) of `target` on a column-major matrix,
+/// returning its predictions on `predict` (column-major, `predict_rows` rows). Used for the
+/// information ceiling of generated data: the hidden truth regressed on the features.
+pub fn regress(x: &[f64], rows: usize, cols: usize, target: &[f64], predict: &[f64], predict_rows: usize, params: &GbdtParams) -> Result<Vec<f64>> {
+    params.check()?;
+    let mut booster = GradientBooster::default()
+        .set_objective_type(ObjectiveType::SquaredLoss)
+        .set_initialize_base_score(true)
+        .set_iterations(params.iterations)
+        .set_learning_rate(params.learning_rate as f32)
+        .set_max_depth(params.max_depth)
+        .set_min_leaf_weight(params.min_leaf_weight as f32)
+        .set_l2(params.l2 as f32)
+        .set_nbins(params.nbins)
+        .set_parallel(true)
+        .set_seed(0);
+    booster
+        .fit(&Matrix::new(x, rows, cols), target, &vec![1.0; rows], None)
+        .map_err(|e| Error::Internal(format!("gbdt regression: {e}")))?;
+    Ok(booster.predict(&Matrix::new(predict, predict_rows, cols), false))
 }

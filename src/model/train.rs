@@ -137,8 +137,42 @@ pub fn oracle_scores(truth: &DataFrame, test: &DataFrame, t: i32, horizon: i32) 
         .collect())
 }
 
+/// The name of the information-ceiling ranking in backtests.
+pub const CEILING: &str = "ceiling (truth regressed on features)";
+
+/// Training rows the ceiling regression uses at most (evenly spaced); it is an estimate.
+const CEILING_ROWS: usize = 400_000;
+
+/// The information ceiling of generated data: the logit of the hidden propensity (the oracle)
+/// regressed on the same features by a least-squares gbdt on the training rows, scored on the
+/// test rows. It is the best ranking these records allow — a model fitted to labels cannot be
+/// expected to beat a fit to the truth itself — so the oracle's lead over it is what the records
+/// do not show (a subject's own risk beyond its history, changes after T). None without truth.
+fn ceiling_scores(train_rows: &DataFrame, test_rows: &DataFrame, numeric: &[String], categorical: &[String]) -> Result<Option<Vec<f64>>> {
+    let Ok(oracle) = train_rows.column("oracle") else { return Ok(None) };
+    let step = train_rows.height().div_ceil(CEILING_ROWS).max(1);
+    let rows: Vec<IdxSize> = (0..train_rows.height()).step_by(step).map(|i| i as IdxSize).collect();
+    let sample = train_rows.take(&IdxCa::from_vec("".into(), rows.clone()))?;
+    let oracle = oracle.f64()?;
+    let target: Vec<f64> = rows
+        .iter()
+        .map(|&i| {
+            let p = oracle.get(i as usize).unwrap_or(f64::NAN).clamp(1e-9, 1.0 - 1e-9);
+            (p / (1.0 - p)).ln()
+        })
+        .collect();
+    if target.iter().any(|v| !v.is_finite()) {
+        return Ok(None);
+    }
+    let pre = Preprocessor::fit_raw(&sample, numeric, categorical)?;
+    let x = pre.transform_column_major(&sample)?;
+    let test = pre.transform_column_major(test_rows)?;
+    let params = super::gbdt::GbdtParams { iterations: 300, learning_rate: 0.1, max_depth: 5, ..Default::default() };
+    Ok(Some(super::gbdt::regress(&x, sample.height(), pre.columns.len(), &target, &test, test_rows.height(), &params)?))
+}
+
 /// Evaluates the model and baselines on test rows (all labelled, and random inspections only).
-pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f64]>) -> Result<Vec<Population>> {
+pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f64]>, ceiling: Option<&[f64]>) -> Result<Vec<Population>> {
     let labels: Vec<bool> = test.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
     let random: Vec<Option<bool>> = test.column("random_label")?.bool()?.iter().collect();
     let past: Vec<f64> = match test.column("insp_violation_1095d") {
@@ -162,6 +196,7 @@ pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f6
             rankings: [
                 Some(ranking("model", &p, &y, true)),
                 oracle.map(|o| ranking("oracle (hidden propensity)", &pick(o), &y, false)),
+                ceiling.map(|c| ranking(CEILING, &pick(c), &y, false)),
                 Some(ranking("past violations (insp_violation_1095d)", &pick(&past), &y, false)),
                 Some(ranking("random order", &pick(&shuffled), &y, false)),
             ]
@@ -273,6 +308,13 @@ pub fn panel(data: &Validated, opts: &TrainOptions) -> Result<Panel> {
                 JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) },
             )
             .collect()?;
+        let labelled = match &opts.truth {
+            Some(truth) => {
+                let oracle = oracle_scores(truth, &labelled, t, h)?;
+                labelled.hstack(&[Column::new("oracle".into(), oracle)])?
+            }
+            None => labelled,
+        };
         if t == last_train {
             population = Some(features);
         }
@@ -305,6 +347,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
     let categorical: Vec<String> = ["subject_type", "industry_section"].iter().map(|s| s.to_string()).collect();
     let numeric: Vec<String> = features_schema(&train_rows).into_iter().filter(|n| !categorical.contains(n)).collect();
     let y = bools(&train_rows)?;
+    let ceiling = ceiling_scores(&train_rows, &test_rows, &numeric, &categorical)?;
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
         ModelKind::Logistic => {
             let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
@@ -379,8 +422,11 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
     let z_cal = model.raw_scores(&model.matrix(&cal_rows)?)?;
     model.calibration = Platt::fit(&z_cal, &bools(&cal_rows)?);
     let probs = model.score(&test_rows)?;
-    let oracle = opts.truth.as_ref().map(|truth| oracle_scores(truth, &test_rows, t_test, h)).transpose()?;
-    model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref())?;
+    let oracle: Option<Vec<f64>> = match test_rows.column("oracle") {
+        Ok(c) => Some(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect()),
+        Err(_) => None,
+    };
+    model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref())?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
     let kind = match opts.kind {
@@ -420,6 +466,6 @@ pub fn features_schema(df: &DataFrame) -> Vec<String> {
     df.get_column_names()
         .into_iter()
         .map(|n| n.to_string())
-        .filter(|n| !matches!(n.as_str(), "uscc" | "as_of" | "label" | "random_label" | "sid"))
+        .filter(|n| !matches!(n.as_str(), "uscc" | "as_of" | "label" | "random_label" | "sid" | "oracle"))
         .collect()
 }

@@ -30,6 +30,14 @@ fn trained_model_beats_baselines_out_of_time() {
     assert!((auc("random order") - 0.5).abs() < 0.08, "random order AUC {}", auc("random order"));
     // The oracle ranks by the hidden propensity: the best a model can do, up to sampling noise.
     assert!(auc("oracle") > 0.7 && auc("oracle") > auc("model") - 0.02, "oracle {} vs model {}", auc("oracle"), auc("model"));
+    // The ceiling sees only features (a regression of the truth on them, fitted on training
+    // rows): it cannot know what the records do not show, so it stays below the oracle, and as
+    // a fit to the truth itself it ranks at least about as well as the model.
+    assert!(auc("ceiling") < auc("oracle"), "ceiling {} vs oracle {}", auc("ceiling"), auc("oracle"));
+    assert!(auc("ceiling") > auc("model") - 0.02, "ceiling {} vs model {}", auc("ceiling"), auc("model"));
+    let no_truth = train(v, &TrainOptions::default()).unwrap();
+    assert!(no_truth.backtest.test[0].rankings.iter().all(|r| !r.ranking.starts_with("oracle") && !r.ranking.starts_with("ceiling")));
+    assert_eq!(no_truth.coefficients, model.coefficients, "the truth never reaches the fit");
     assert_eq!(model.backtest.test[1].population, "random inspections");
     assert!(model.backtest.test[1].rows > 0);
     // Calibrated: over the test period the mean probability is near the observed rate.
@@ -280,4 +288,20 @@ fn logistic_fit_handles_separable_and_collinear_data_without_blowing_up() {
     let separable: Vec<bool> = x.column(0).iter().map(|v| *v > 0.0).collect();
     let (w, _) = fit(x.view(), &separable, None, &LogisticParams::default()).unwrap();
     assert!(w.iter().all(|v| v.is_finite()) && w[0] > 5.0, "{w:?}");
+}
+
+#[test]
+fn gbdt_fit_is_bit_identical_for_any_thread_count() {
+    use riskwarn::model::gbdt::{fit, GbdtParams};
+    // Above forust's block size, so gradients are computed in parallel blocks.
+    let (x, y) = formula_problem(60_000);
+    let column_major: Vec<f64> = x.t().iter().copied().collect();
+    let params = GbdtParams { iterations: 30, ..Default::default() };
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| fit(&column_major, 60_000, 3, &y, None, &[1, 0, 0], &params).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(4));
 }
