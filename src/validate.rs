@@ -482,7 +482,6 @@ pub fn validate(raw: RawData, opts: &ValidateOptions) -> Result<Validated> {
         let (used, rej) = validate_table(&table, &refs, opts)?;
         record(&table, used, rej, &mut tables)?;
     }
-    drop(record);
     rejected.rechunk_mut();
     Ok(Validated { tables, rejected, counts, notices })
 }

@@ -184,15 +184,18 @@ pub fn fit(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, params: &Log
         let mut hessian = current.hessian.clone();
         // Without a penalty, perfectly collinear columns leave H singular: a vanishing ridge
         // picks the minimum-norm direction instead of failing.
-        let step = loop {
-            if let Some(d) = cholesky_solve(&hessian, &current.gradient) {
-                break d;
+        let mut step = None;
+        for _ in 0..40 {
+            step = cholesky_solve(&hessian, &current.gradient);
+            if step.is_some() {
+                break;
             }
             let ridge = 1e-10 * (0..=p).map(|j| hessian[[j, j]]).fold(1.0f64, f64::max);
             for j in 0..=p {
                 hessian[[j, j]] += ridge;
             }
-        };
+        }
+        let step = step.ok_or_else(|| Error::Internal("logistic fit: the curvature matrix cannot be factorised".into()))?;
         // Newton step, halved until the penalised loss does not rise (it rarely needs to).
         let mut scale = 1.0;
         let (next, at_next) = loop {
