@@ -55,6 +55,21 @@ impl GbdtParams {
     }
 }
 
+/// A booster with the checked hyper-parameters, fitted in parallel (the same trees for any
+/// thread count).
+fn booster(objective: ObjectiveType, params: &GbdtParams) -> GradientBooster {
+    GradientBooster::default()
+        .set_objective_type(objective)
+        .set_iterations(params.iterations)
+        .set_learning_rate(params.learning_rate as f32)
+        .set_max_depth(params.max_depth)
+        .set_min_leaf_weight(params.min_leaf_weight as f32)
+        .set_l2(params.l2 as f32)
+        .set_nbins(params.nbins)
+        .set_parallel(true)
+        .set_seed(0)
+}
+
 /// +1: more never lowers risk; −1: more never raises it; 0: unconstrained.
 pub type Direction = i8;
 
@@ -80,17 +95,7 @@ pub fn fit(
         .filter(|(_, d)| **d != 0)
         .map(|(i, d)| (i, if *d > 0 { Constraint::Positive } else { Constraint::Negative }))
         .collect();
-    let mut booster = GradientBooster::default()
-        .set_objective_type(ObjectiveType::LogLoss)
-        .set_iterations(params.iterations)
-        .set_learning_rate(params.learning_rate as f32)
-        .set_max_depth(params.max_depth)
-        .set_min_leaf_weight(params.min_leaf_weight as f32)
-        .set_l2(params.l2 as f32)
-        .set_nbins(params.nbins)
-        .set_monotone_constraints(Some(constraints))
-        .set_parallel(true)
-        .set_seed(0);
+    let mut booster = booster(ObjectiveType::LogLoss, params).set_monotone_constraints(Some(constraints));
     let target: Vec<f64> = y.iter().map(|v| *v as u8 as f64).collect();
     let ones = vec![1.0; rows];
     booster
@@ -172,17 +177,7 @@ pub fn column_major(x: &ndarray::Array2<f64>) -> Vec<f64> {
 /// information ceiling of generated data: the hidden truth regressed on the features.
 pub fn regress(x: &[f64], rows: usize, cols: usize, target: &[f64], predict: &[f64], predict_rows: usize, params: &GbdtParams) -> Result<Vec<f64>> {
     params.check()?;
-    let mut booster = GradientBooster::default()
-        .set_objective_type(ObjectiveType::SquaredLoss)
-        .set_initialize_base_score(true)
-        .set_iterations(params.iterations)
-        .set_learning_rate(params.learning_rate as f32)
-        .set_max_depth(params.max_depth)
-        .set_min_leaf_weight(params.min_leaf_weight as f32)
-        .set_l2(params.l2 as f32)
-        .set_nbins(params.nbins)
-        .set_parallel(true)
-        .set_seed(0);
+    let mut booster = booster(ObjectiveType::SquaredLoss, params).set_initialize_base_score(true);
     booster
         .fit(&Matrix::new(x, rows, cols), target, &vec![1.0; rows], None)
         .map_err(|e| Error::Internal(format!("gbdt regression: {e}")))?;
