@@ -348,16 +348,16 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
     let numeric: Vec<String> = features_schema(&train_rows).into_iter().filter(|n| !categorical.contains(n)).collect();
     let y = bools(&train_rows)?;
     let ceiling = ceiling_scores(&train_rows, &test_rows, &numeric, &categorical)?;
+    let weights = if opts.inverse_propensity {
+        Some(inverse_propensity_weights(&population, &train_rows, &numeric, &categorical, &opts.gbdt)?)
+    } else {
+        None
+    };
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
         ModelKind::Logistic => {
             let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
             let x = ndarray::Array2::from_shape_vec((train_rows.height(), pre.columns.len()).f(), pre.transform_column_major(&train_rows)?)
                 .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
-            let weights = if opts.inverse_propensity {
-                Some(inverse_propensity_weights(&pre, &population, &train_rows, &opts.gbdt)?)
-            } else {
-                None
-            };
             drop(train_rows);
             let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &opts.params)?;
             drop(x);
@@ -380,11 +380,6 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
             let cm = pre.transform_column_major(&train_rows)?;
             let (rows, cols) = (train_rows.height(), pre.columns.len());
             let row0: Vec<f64> = (0..cols).map(|j| cm[j * rows]).collect();
-            let weights = if opts.inverse_propensity {
-                Some(inverse_propensity_weights(&pre, &population, &train_rows, &opts.gbdt)?)
-            } else {
-                None
-            };
             drop(train_rows);
             let booster = super::gbdt::fit(&cm, rows, cols, &y, weights.as_deref(), &directions, &opts.gbdt)?;
             drop(cm);
@@ -442,7 +437,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
 /// penalty in the horizon); each labelled row is weighted 1 / max(p, 0.05), normalised to mean 1,
 /// so the fit stands for the whole population rather than the inspected part of it. Valid to the
 /// extent that who gets inspected depends on what the features record.
-fn inverse_propensity_weights(pre: &Preprocessor, population: &DataFrame, labelled: &DataFrame, params: &super::gbdt::GbdtParams) -> Result<Vec<f64>> {
+fn inverse_propensity_weights(population: &DataFrame, labelled: &DataFrame, numeric: &[String], categorical: &[String], params: &super::gbdt::GbdtParams) -> Result<Vec<f64>> {
     let keys = |df: &DataFrame| -> Result<Vec<(String, i32)>> {
         let u = df.column("uscc")?.str()?.clone();
         let d = df.column("as_of")?.cast(&DataType::Int32)?.i32()?.clone();
@@ -450,12 +445,14 @@ fn inverse_propensity_weights(pre: &Preprocessor, population: &DataFrame, labell
     };
     let seen: std::collections::HashSet<(String, i32)> = keys(labelled)?.into_iter().collect();
     let is_labelled: Vec<bool> = keys(population)?.iter().map(|k| seen.contains(k)).collect();
-    let x = pre.transform(population)?;
+    let pre = Preprocessor::fit_raw(population, numeric, categorical)?;
+    let cols = pre.columns.len();
+    let x = pre.transform_column_major(population)?;
     let propensity_params = super::gbdt::GbdtParams { iterations: 100, ..params.clone() };
-    let booster = super::gbdt::fit(&super::gbdt::column_major(&x), x.nrows(), x.ncols(), &is_labelled, None, &vec![0; x.ncols()], &propensity_params)?;
+    let booster = super::gbdt::fit(&x, population.height(), cols, &is_labelled, None, &vec![0; cols], &propensity_params)?;
+    drop(x);
     let booster = super::gbdt::load(&booster)?;
-    let xl = pre.transform(labelled)?;
-    let raw = super::gbdt::raw_scores(&booster, &super::gbdt::column_major(&xl), xl.nrows(), xl.ncols());
+    let raw = super::gbdt::raw_scores(&booster, &pre.transform_column_major(labelled)?, labelled.height(), cols);
     let w: Vec<f64> = raw.iter().map(|z| 1.0 / (1.0 / (1.0 + (-z).exp())).max(0.05)).collect();
     let mean = w.iter().sum::<f64>() / w.len().max(1) as f64;
     Ok(w.into_iter().map(|v| v / mean).collect())
