@@ -4,10 +4,10 @@
 //! Why not linfa-logistic's L-BFGS, which this module used first: on the scorecard's correlated
 //! window counts (30/90/365/1095 days) L-BFGS converges slowly; at 400k subjects it ran its 200
 //! iterations in 85 s without reaching a per-row gradient of 1e-4, and every iteration re-packs
-//! the whole matrix for a matrix–vector product. Newton needs 6–10 passes to machine precision
-//! with the curvature Xᵀ·diag(p(1−p))·X summed over fixed row blocks, in parallel and in block
-//! order, so the result is bit-identical for any thread count. The tests check the solution
-//! against linfa-logistic's on the same problem.
+//! the whole matrix for a matrix–vector product. Newton reaches a per-row gradient below 1e-10
+//! in 5 steps (on the sample and at 400k subjects). The curvature Xᵀ·diag(p(1−p))·X is summed
+//! over fixed row blocks, in parallel and then in block order, so the result is bit-identical for
+//! any thread count. The tests check the solution against scikit-learn's and linfa-logistic's.
 
 use ndarray::{s, Array1, Array2, ArrayView2, ShapeBuilder};
 use rayon::prelude::*;
