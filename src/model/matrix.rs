@@ -139,6 +139,25 @@ impl Preprocessor {
         Ok(out)
     }
 
+    /// [`Preprocessor::transform_column_major`] that consumes the frame and releases each input
+    /// column once its last matrix column is built, so the frame and the matrix are never both
+    /// whole in memory (at 6 million training rows each is about 5 GB).
+    pub fn into_column_major(&self, mut df: DataFrame) -> Result<Vec<f64>> {
+        let mut last_use: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, c) in self.columns.iter().enumerate() {
+            last_use.insert(c.feature(), i);
+        }
+        let mut out = Vec::with_capacity(df.height() * self.columns.len());
+        for (i, c) in self.columns.iter().enumerate() {
+            let one = Preprocessor { columns: vec![c.clone()] }.transform(&df)?;
+            out.extend(one.iter().copied());
+            if last_use.get(c.feature()) == Some(&i) {
+                df.drop_in_place(c.feature())?;
+            }
+        }
+        Ok(out)
+    }
+
     pub fn transform(&self, df: &DataFrame) -> Result<Array2<f64>> {
         let mut x = Array2::<f64>::zeros((df.height(), self.columns.len()));
         for (j, c) in self.columns.iter().enumerate() {

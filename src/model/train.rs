@@ -356,9 +356,9 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
         ModelKind::Logistic => {
             let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
-            let x = ndarray::Array2::from_shape_vec((train_rows.height(), pre.columns.len()).f(), pre.transform_column_major(&train_rows)?)
+            let shape = (train_rows.height(), pre.columns.len()).f();
+            let x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(train_rows)?)
                 .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
-            drop(train_rows);
             let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &opts.params)?;
             drop(x);
             let warnings = pre
@@ -377,10 +377,9 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
                 .iter()
                 .map(|c| matches!(c, MatrixColumn::Raw { feature } if expected_positive(feature)) as i8)
                 .collect();
-            let cm = pre.transform_column_major(&train_rows)?;
             let (rows, cols) = (train_rows.height(), pre.columns.len());
+            let cm = pre.into_column_major(train_rows)?;
             let row0: Vec<f64> = (0..cols).map(|j| cm[j * rows]).collect();
-            drop(train_rows);
             let booster = super::gbdt::fit(&cm, rows, cols, &y, weights.as_deref(), &directions, &opts.gbdt)?;
             drop(cm);
             // The contributions' bias (the expected raw score) is the same for every row.
