@@ -155,28 +155,21 @@ fn cholesky_solve(h: &Array2<f64>, g: &Array1<f64>) -> Option<Array1<f64>> {
     Some(v)
 }
 
-/// Coefficients and intercept of the log-odds of a positive label. `x` is read column by
-/// column (column-major is fastest) and is not copied. `weights`: one non-negative weight per
-/// row, multiplying its log-loss (None = all 1).
-pub fn fit(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, params: &LogisticParams) -> Result<(Vec<f64>, f64)> {
-    params.check()?;
+/// Newton's method on the coefficients not `fixed` (those stay at their value) from `w`;
+/// returns the solution and the full gradient there.
+fn newton(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, mut w: Array1<f64>, fixed: &[bool], params: &LogisticParams) -> Result<(Array1<f64>, Array1<f64>)> {
     let (n, p) = x.dim();
-    if y.len() != n || weights.is_some_and(|v| v.len() != n) {
-        return Err(Error::Internal(format!("logistic fit: {n} rows but {} labels", y.len())));
-    }
-    if weights.is_some_and(|v| v.iter().any(|w| !(w.is_finite() && *w >= 0.0))) {
-        return Err(Error::BadArgument("row weights must be finite and ≥ 0".into()));
-    }
-    let positives = y.iter().filter(|&&v| v).count();
-    if positives == 0 || positives == n {
-        return Err(Error::BadArgument(format!("training needs both outcomes; {positives} of {n} labelled rows are positive")));
-    }
-    if x.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Internal("logistic fit: the model matrix has a non-finite value".into()));
-    }
-    let mut w = Array1::<f64>::zeros(p + 1);
-    w[p] = (positives as f64 / (n - positives) as f64).ln();
+    let restrict = |pass: &mut Pass| {
+        for (j, _) in fixed.iter().enumerate().filter(|(_, f)| **f) {
+            pass.gradient[j] = 0.0;
+            pass.hessian.row_mut(j).fill(0.0);
+            pass.hessian.column_mut(j).fill(0.0);
+            pass.hessian[[j, j]] = 1.0;
+        }
+    };
     let mut current = pass(x, y, weights, &w, params.l2);
+    let mut full_gradient = current.gradient.clone();
+    restrict(&mut current);
     for _ in 0..params.max_iterations {
         if current.gradient.iter().fold(0.0f64, |m, g| m.max(g.abs())) / (n as f64) < params.gradient_tolerance {
             break;
@@ -196,21 +189,86 @@ pub fn fit(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, params: &Log
             }
         }
         let step = step.ok_or_else(|| Error::Internal("logistic fit: the curvature matrix cannot be factorised".into()))?;
+        // The Newton decrement gᵀH⁻¹g/2 is the loss the step can still gain: below the loss's
+        // own rounding (ill-conditioned constrained problems stall there) there is nothing left.
+        if current.gradient.dot(&step) / 2.0 <= 1e-14 * (1.0 + current.loss.abs()) {
+            break;
+        }
         // Newton step, halved until the penalised loss does not rise (it rarely needs to).
         let mut scale = 1.0;
-        let (next, at_next) = loop {
+        let accepted = loop {
             let candidate = &w - &(&step * scale);
             let trial = pass(x, y, weights, &candidate, params.l2);
-            if trial.loss <= current.loss || scale < 1e-6 {
-                break (candidate, trial);
+            if trial.loss <= current.loss {
+                break Some((candidate, trial));
+            }
+            if scale < 1e-6 {
+                break None;
             }
             scale *= 0.5;
         };
+        let Some((next, mut at_next)) = accepted else { break };
         if next == w {
             break;
         }
         w = next;
+        full_gradient = at_next.gradient.clone();
+        restrict(&mut at_next);
         current = at_next;
+    }
+    Ok((w, full_gradient))
+}
+
+/// Coefficients and intercept of the log-odds of a positive label. `x` is read column by
+/// column (column-major is fastest) and is not copied. `weights`: one non-negative weight per
+/// row, multiplying its log-loss (None = all 1). `nonnegative`: per column, whether its
+/// coefficient is constrained to ≥ 0 (empty = none).
+///
+/// The constraints are met by an active-set method around Newton's: solve with the free
+/// coefficients; fix at 0 every constrained one that came out negative; release a fixed one
+/// whose gradient says raising it would lower the loss; repeat until neither happens (the KKT
+/// conditions of the convex problem).
+pub fn fit(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, nonnegative: &[bool], params: &LogisticParams) -> Result<(Vec<f64>, f64)> {
+    params.check()?;
+    let (n, p) = x.dim();
+    if y.len() != n || weights.is_some_and(|v| v.len() != n) {
+        return Err(Error::Internal(format!("logistic fit: {n} rows but {} labels", y.len())));
+    }
+    if !nonnegative.is_empty() && nonnegative.len() != p {
+        return Err(Error::Internal(format!("logistic fit: {p} columns but {} sign constraints", nonnegative.len())));
+    }
+    if weights.is_some_and(|v| v.iter().any(|w| !(w.is_finite() && *w >= 0.0))) {
+        return Err(Error::BadArgument("row weights must be finite and ≥ 0".into()));
+    }
+    let positives = y.iter().filter(|&&v| v).count();
+    if positives == 0 || positives == n {
+        return Err(Error::BadArgument(format!("training needs both outcomes; {positives} of {n} labelled rows are positive")));
+    }
+    if x.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Internal("logistic fit: the model matrix has a non-finite value".into()));
+    }
+    let constrained = |j: usize| nonnegative.get(j).copied().unwrap_or(false);
+    let mut w = Array1::<f64>::zeros(p + 1);
+    w[p] = (positives as f64 / (n - positives) as f64).ln();
+    let mut fixed = vec![false; p + 1];
+    // Each round either fixes or releases coefficients; the bound only guards against cycling
+    // on ties, after which the current (feasible) solution is returned.
+    for _ in 0..2 * p + 10 {
+        let gradient;
+        (w, gradient) = newton(x, y, weights, w, &fixed, params)?;
+        let negative: Vec<usize> = (0..p).filter(|&j| constrained(j) && !fixed[j] && w[j] < 0.0).collect();
+        if !negative.is_empty() {
+            for j in negative {
+                w[j] = 0.0;
+                fixed[j] = true;
+            }
+            continue;
+        }
+        let release = (0..p).filter(|&j| fixed[j]).min_by(|a, b| gradient[*a].total_cmp(&gradient[*b]));
+        match release {
+            Some(j) if gradient[j] / (n as f64) < -params.gradient_tolerance => fixed[j] = false,
+            _ => break,
+        }
     }
     if w.iter().any(|v| !v.is_finite()) {
         return Err(Error::Internal("logistic fit diverged".into()));

@@ -37,6 +37,10 @@ pub struct Model {
     pub preprocessing: matrix::Preprocessor,
     /// Logistic: one coefficient per matrix column (`preprocessing.columns`), in log-odds.
     pub coefficients: Vec<f64>,
+    /// Logistic: the matrix columns whose coefficient was constrained to ≥ 0 (features with a
+    /// known direction).
+    #[serde(default)]
+    pub sign_constraints: Vec<String>,
     /// Logistic: the intercept; gbdt: the contributions' bias (the same for every row), in log-odds.
     pub intercept: f64,
     /// Gbdt: hyper-parameters, monotone directions per matrix column, the booster (forust JSON).

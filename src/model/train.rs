@@ -353,13 +353,18 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
     } else {
         None
     };
+    let mut sign_constraints = Vec::new();
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
         ModelKind::Logistic => {
             let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
             let shape = (train_rows.height(), pre.columns.len()).f();
             let x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(train_rows)?)
                 .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
-            let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &opts.params)?;
+            // More of a feature with a known direction must never lower risk.
+            let nonnegative: Vec<bool> =
+                pre.columns.iter().map(|c| matches!(c, MatrixColumn::Numeric { feature, .. } if expected_positive(feature))).collect();
+            let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &nonnegative, &opts.params)?;
+            sign_constraints = pre.columns.iter().zip(&nonnegative).filter(|(_, n)| **n).map(|(c, _)| c.name()).collect();
             drop(x);
             let warnings = pre
                 .columns
@@ -399,6 +404,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
         features: features_used,
         preprocessing: pre,
         coefficients,
+        sign_constraints,
         intercept,
         gbdt: gbdt_part,
         row_weights: if opts.inverse_propensity { "inverse propensity of being labelled" } else { "none" }.into(),
