@@ -42,6 +42,6 @@ python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("run stages (
 # both kinds; the summary prints the backtest with the oracle and the information ceiling.
 if [ "${RISKWARN_SCALE_TRAIN:-0}" = 1 ]; then
     for kind in logistic gbdt; do
-        measure "train-$kind" "$BIN" train --kind "$kind" --data "$DATA" --model-out "$WORK/$kind-$N.json" 2>/dev/null | grep -v "^direction"
+        measure "train-$kind" "$BIN" train --kind "$kind" --data "$DATA" --model-out "$WORK/$kind-$N.json" | grep -v "^direction"
     done
 fi
