@@ -130,13 +130,8 @@ impl Preprocessor {
     /// The same matrix as [`Preprocessor::transform`], column-major in one flat vector (what the
     /// trees read), without a row-major copy.
     pub fn transform_column_major(&self, df: &DataFrame) -> Result<Vec<f64>> {
-        let n = df.height();
-        let mut out = Vec::with_capacity(n * self.columns.len());
-        for c in &self.columns {
-            let one = Preprocessor { columns: vec![c.clone()] }.transform(df)?;
-            out.extend(one.iter().copied());
-        }
-        Ok(out)
+        // A frame clone shares its columns, so consuming it releases nothing of `df`.
+        self.into_column_major(df.clone())
     }
 
     /// [`Preprocessor::transform_column_major`] that consumes the frame and releases each input

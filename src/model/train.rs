@@ -229,11 +229,17 @@ pub fn data_span(data: &Validated) -> Result<(i32, i32)> {
     Ok((lo, hi))
 }
 
-/// Features that should never lower risk as they grow (a negative coefficient is reported).
+/// Features that should never lower risk as they grow.
 fn expected_positive(feature: &str) -> bool {
     ["insp_violation_", "insp_issues_", "pen_n_", "pen_general", "pen_serious", "pc_failed_", "list_abnormal_now", "list_serious_now", "list_debtor_now", "jud_executed", "ar_missing", "ar_late"]
         .iter()
         .any(|p| feature.starts_with(p))
+}
+
+/// A matrix column whose feature has a known direction (more of it must never lower risk): the
+/// scorecard's sign constraints and the trees' monotone constraints.
+fn known_increasing(c: &MatrixColumn) -> bool {
+    matches!(c, MatrixColumn::Numeric { feature, .. } | MatrixColumn::Raw { feature } if expected_positive(feature))
 }
 
 /// The labelled rows of every date a training run needs, computed date by date from the data.
@@ -361,8 +367,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
             let x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(train_rows)?)
                 .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
             // More of a feature with a known direction must never lower risk.
-            let nonnegative: Vec<bool> =
-                pre.columns.iter().map(|c| matches!(c, MatrixColumn::Numeric { feature, .. } if expected_positive(feature))).collect();
+            let nonnegative: Vec<bool> = pre.columns.iter().map(known_increasing).collect();
             let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &nonnegative, &opts.params)?;
             sign_constraints = pre.columns.iter().zip(&nonnegative).filter(|(_, n)| **n).map(|(c, _)| c.name()).collect();
             drop(x);
@@ -370,7 +375,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
                 .columns
                 .iter()
                 .zip(&coefficients)
-                .filter(|(c, w)| matches!(c, MatrixColumn::Numeric { feature, .. } if expected_positive(feature)) && **w < 0.0)
+                .filter(|(c, w)| known_increasing(c) && **w < 0.0)
                 .map(|(c, w)| format!("{}: coefficient {w:.4} < 0 although more of it should never lower risk", c.name()))
                 .collect();
             (pre, coefficients, intercept, None, warnings)
@@ -380,7 +385,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
             let directions: Vec<super::gbdt::Direction> = pre
                 .columns
                 .iter()
-                .map(|c| matches!(c, MatrixColumn::Raw { feature } if expected_positive(feature)) as i8)
+                .map(|c| known_increasing(c) as i8)
                 .collect();
             let (rows, cols) = (train_rows.height(), pre.columns.len());
             let cm = pre.into_column_major(train_rows)?;
