@@ -4,7 +4,8 @@
 
 use std::sync::OnceLock;
 
-use riskwarn::features::{compute_with, Backend, FeatureOptions};
+use riskwarn::features::{compute_with, Backend};
+use riskwarn::options::Check;
 use riskwarn::validate::{validate, ValidateOptions, Validated};
 
 fn main() {
@@ -19,7 +20,7 @@ fn data_dir() -> &'static std::path::Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let opts = riskwarn::generate::GenerateOptions { subjects: subjects(), seed: 1, ..Default::default() };
+        let opts = riskwarn::generate::GenerateOptions { subjects: subjects(), seed: 1, ..Default::default() }.check().unwrap();
         riskwarn::generate::generate(&opts, dir.path(), &|_, _| {}).unwrap();
         dir
     })
@@ -42,16 +43,16 @@ fn load_and_validate() -> Validated {
 
 #[divan::bench(sample_count = 5)]
 fn features_kernel_one_date() -> usize {
-    compute_with(validated(), &[as_of()], &FeatureOptions::default(), Backend::Kernel).unwrap().height()
+    compute_with(validated(), &[as_of()], &Default::default(), Backend::Kernel).unwrap().height()
 }
 
 #[divan::bench(sample_count = 3)]
 fn features_kernel_eight_dates() -> usize {
     let dates: Vec<i32> = (0..8).map(|k| as_of() - 91 * k).collect::<Vec<_>>().into_iter().rev().collect();
-    compute_with(validated(), &dates, &FeatureOptions::default(), Backend::Kernel).unwrap().height()
+    compute_with(validated(), &dates, &Default::default(), Backend::Kernel).unwrap().height()
 }
 
 #[divan::bench(sample_count = 3)]
 fn features_polars_reference_one_date() -> usize {
-    compute_with(validated(), &[as_of()], &FeatureOptions::default(), Backend::Reference).unwrap().height()
+    compute_with(validated(), &[as_of()], &Default::default(), Backend::Reference).unwrap().height()
 }

@@ -1,5 +1,8 @@
 //! Calendar dates as days since 1970-01-01 (polars' Date representation), without a date crate.
 
+/// Days in a common year: windows that are whole multiples of it read as years (近1年).
+pub const DAYS_PER_YEAR: i32 = 365;
+
 /// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
 pub fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
     let y = if m <= 2 { y - 1 } else { y };

@@ -105,6 +105,8 @@ pub struct EvaluateInput<'a> {
     pub labels: &'a DataFrame,
     /// Features as of T from the outcome data (for the past-violations baseline).
     pub features: &'a DataFrame,
+    /// Their options (which window the past-violations baseline counts).
+    pub feature_options: &'a crate::features::FeatureOptions,
     pub truth: Option<&'a DataFrame>,
     pub plan: Option<&'a DataFrame>,
     pub as_of: i32,
@@ -115,9 +117,10 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
     let join = |l: LazyFrame, r: LazyFrame| {
         l.join(r, [col("uscc")], [col("uscc")], JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) })
     };
-    let past = match input.features.column("insp_violation_1095d") {
-        Ok(_) => input.features.clone().lazy().select([col("uscc"), col("insp_violation_1095d")]),
-        Err(_) => input.features.clone().lazy().select([col("uscc"), lit(0.0).alias("insp_violation_1095d")]),
+    let past_feature = crate::features::past_violations(input.feature_options);
+    let past = match input.features.column(&past_feature) {
+        Ok(_) => input.features.clone().lazy().select([col("uscc"), col(&past_feature)]),
+        Err(_) => input.features.clone().lazy().select([col("uscc"), lit(0.0).alias(&past_feature)]),
     };
     let test = join(
         join(
@@ -132,12 +135,12 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
     }
     let scores: Vec<f64> = test.column("score")?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
     let oracle = input.truth.map(|t| oracle_scores(t, &test, input.as_of, input.horizon_days)).transpose()?;
-    let populations = backtest_populations(&test, &scores, oracle.as_deref(), None)?;
+    let populations = backtest_populations(&test, &scores, oracle.as_deref(), None, &past_feature)?;
     let codes: Vec<&str> = test.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let days = |c: &str| -> Result<Vec<Option<i32>>> { Ok(test.column(c)?.cast(&DataType::Int32)?.i32()?.iter().collect()) };
     let first_event: Vec<i32> = days("first_event_on")?.into_iter().map(|v| v.unwrap_or(input.as_of)).collect();
     let first_positive = days("first_positive_on")?;
-    let past: Vec<f64> = test.column("insp_violation_1095d")?.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
+    let past: Vec<f64> = test.column(&past_feature)?.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
     let lead_time_model = lead_time(&scores, &codes, &first_event, &first_positive, input.as_of);
     let lead_time_past_violations = lead_time(&past, &codes, &first_event, &first_positive, input.as_of);
 

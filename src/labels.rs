@@ -8,6 +8,9 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::validate::{Validated, SID};
 
+/// The label horizon H in days unless the user says otherwise (SPEC §1).
+pub const DEFAULT_HORIZON_DAYS: i32 = 180;
+
 /// One row per labelled (subject, T): `sid`, `uscc`, `as_of`, `label`, `from_random` (a random
 /// inspection in the window), `random_label` (a random inspection found a violation; null when
 /// there was none), `first_positive_on` (date of the first positive outcome in the window),

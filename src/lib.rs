@@ -18,6 +18,7 @@ pub mod io;
 pub mod labels;
 pub mod metrics;
 pub mod model;
+pub mod options;
 pub mod plan;
 pub mod policy;
 pub mod reason_text;

@@ -9,6 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::features::FeatureOptions;
+use crate::options::Valid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,17 +26,12 @@ pub struct Policy {
     pub language: Language,
     /// Published seed of the random inspection draw (`riskwarn run` uses it unless `--seed`).
     pub seed: u64,
-    pub features: FeaturePolicy,
+    /// Feature windows, observation period and peer grouping (defaults: `FeatureOptions::default`).
+    #[serde(default)]
+    pub features: Valid<FeatureOptions>,
     pub levels: Bands,
     pub grades: Grades,
     pub plan: PlanPolicy,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeaturePolicy {
-    /// Subjects younger than this are in the observation period (包容审慎).
-    pub observation_period_days: i32,
 }
 
 /// How scored subjects are cut into ordered classes, highest risk first.
@@ -242,8 +239,17 @@ impl Policy {
         Self::parse(&text).map_err(|e| Error::bad_file(path, e.to_string()))
     }
 
+    /// Parses and checks a policy's text; a syntax or type error says where (`line L, column C`).
     pub fn parse(text: &str) -> Result<Policy> {
-        let policy: Policy = toml::from_str(text).map_err(|e| Error::BadArgument(format!("invalid policy: {}", e.message())))?;
+        let policy: Policy = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|span| {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!("line {line}, column {column}: ")
+            });
+            Error::BadArgument(format!("invalid policy: {}{}", at.unwrap_or_default(), e.message().trim_end()))
+        })?;
         policy.check()?;
         Ok(policy)
     }
@@ -254,15 +260,20 @@ impl Policy {
     }
 
     pub fn check(&self) -> Result<()> {
-        if self.features.observation_period_days < 0 {
-            return Err(Error::BadArgument("features.observation_period_days must be ≥ 0".into()));
-        }
+        let registry = crate::features::Registry::all(&self.features);
         self.levels.check("levels", ["red", "orange", "yellow"])?;
         check_cuts("grades", self.grades.method, ["d", "c", "b"], [self.grades.d, self.grades.c, self.grades.b])?;
         let mut names = std::collections::BTreeSet::new();
         for r in &self.grades.rules {
             if !names.insert(r.name.as_str()) {
                 return Err(Error::BadArgument(format!("grades.rule: the name '{}' is used twice", r.name)));
+            }
+            if registry.get(&r.feature).is_none() {
+                let hint = registry.nearest(&r.feature).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                return Err(Error::BadArgument(format!(
+                    "grades.rule '{}': unknown feature `{}`{hint} (docs/features.md lists every feature)",
+                    r.name, r.feature
+                )));
             }
             if !r.min.is_finite() {
                 return Err(Error::BadArgument(format!("grades.rule '{}': min must be a number", r.name)));

@@ -163,6 +163,7 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
     // Policy and model first: a bad one stops the run before any data is read.
     let policy = Policy::load(&opts.policy)?;
     let model = Model::load(&opts.model)?;
+    model.require_feature_options(&policy.features, &opts.policy.display().to_string())?;
     let seed = opts.seed.unwrap_or(policy.seed);
     let zh = policy.language == Language::Zh;
 
@@ -190,11 +191,7 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
 
     progress("features");
     let t = Instant::now();
-    let feature_opts = crate::features::FeatureOptions {
-        observation_period_days: policy.features.observation_period_days,
-        ..Default::default()
-    };
-    let features = crate::features::compute(&validated, &[as_of], &feature_opts)?;
+    let features = crate::features::compute(&validated, &[as_of], &policy.features)?;
     if features.height() == 0 {
         return Err(Error::BadArgument(format!("no subject is scored as of {as_of_text} (none active/suspended and established before it)")));
     }

@@ -94,8 +94,14 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
     // Reasons: `top` entries per subject; a fixed stride makes the list column.
     let top = explained.top;
     let sep = if zh { "；" } else { "; " };
-    let labels: Vec<String> = explained.names.iter().map(|f| if zh { reason_text::label_zh(f) } else { f.clone() }).collect();
-    let public_ok: Vec<bool> = explained.names.iter().map(|f| reason_text::family(f) != "complaints").collect();
+    let registry = crate::features::Registry::all(&model.feature_options);
+    let declared: Vec<&crate::features::Feature> = explained
+        .names
+        .iter()
+        .map(|f| registry.get(f).ok_or_else(|| Error::Internal(format!("model feature `{f}` is not in the feature registry"))))
+        .collect::<Result<_>>()?;
+    let labels: Vec<&str> = declared.iter().map(|f| f.label(zh)).collect();
+    let public_ok: Vec<bool> = declared.iter().map(|f| f.visibility == crate::features::Visibility::Public).collect();
     let texts: Vec<(String, String)> = order
         .par_iter()
         .map(|&i| {
@@ -113,7 +119,7 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
             }
             for k in i * top..(i + 1) * top {
                 let f = explained.feature[k] as usize;
-                let part = reason_text::reason(&labels[f], explained.value[k], explained.contribution[k]);
+                let part = reason_text::reason(labels[f], explained.value[k], explained.contribution[k]);
                 push(&mut full, &part);
                 if public_ok[f] {
                     push(&mut public, &part);

@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::dates;
 use crate::error::{Error, Result};
+use crate::generate::GenerateOptions;
+use crate::model::gbdt::GbdtParams;
+use crate::model::train::TrainOptions;
+use crate::options::{Check, Valid};
 
 #[derive(Debug, Parser)]
 #[command(name = "riskwarn", version, about = "Risk early warning for market supervision (市场监管风险预警)")]
@@ -55,11 +59,15 @@ pub struct EvaluateArgs {
     /// Data directory holding what happened after the run's as-of date.
     #[arg(long)]
     pub outcomes: PathBuf,
-    #[arg(long, default_value_t = 180)]
+    /// Label horizon in days.
+    #[arg(long, default_value_t = crate::labels::DEFAULT_HORIZON_DAYS)]
     pub horizon: i32,
     /// The run's plan.parquet (default: the one beside the warnings, if any).
     #[arg(long)]
     pub plan: Option<PathBuf>,
+    /// The policy whose `[features]` options the baselines (past violations) are computed with.
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -150,22 +158,27 @@ pub struct TrainArgs {
     #[arg(long, value_delimiter = ',')]
     pub as_of: Vec<String>,
     /// Label horizon in days.
-    #[arg(long, default_value_t = 180)]
+    #[arg(long, default_value_t = TrainOptions::default().horizon_days)]
     pub horizon: i32,
-    #[arg(long, value_enum, default_value_t = crate::model::ModelKind::Logistic)]
+    #[arg(long, value_enum, default_value_t = TrainOptions::default().kind)]
     pub kind: crate::model::ModelKind,
-    /// L2 penalty weight (logistic: on the coefficients; gbdt: on the leaf weights).
-    #[arg(long, default_value_t = 1.0)]
-    pub l2: f64,
+    /// L2 penalty weight (logistic: on the coefficients, default LogisticParams' 1; gbdt: on the
+    /// leaf weights, default GbdtParams' 1).
+    #[arg(long)]
+    pub l2: Option<f64>,
     /// gbdt: number of trees.
-    #[arg(long, default_value_t = 150)]
+    #[arg(long, default_value_t = GbdtParams::default().iterations)]
     pub iterations: usize,
     /// gbdt: learning rate (shrinkage per tree).
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = GbdtParams::default().learning_rate)]
     pub learning_rate: f64,
     /// gbdt: maximum tree depth.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = GbdtParams::default().max_depth)]
     pub max_depth: usize,
+    /// The policy whose `[features]` options (windows, observation period, peer grouping) the
+    /// model is trained with; scoring checks that the run's policy agrees.
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
     /// Weight labelled rows by 1 / P(labelled | features) (a selection-bias correction).
     #[arg(long)]
     pub inverse_propensity: bool,
@@ -174,16 +187,18 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    pub fn options(&self) -> Result<crate::model::train::TrainOptions> {
-        let mut opts = crate::model::train::TrainOptions { horizon_days: self.horizon, kind: self.kind, ..Default::default() };
-        opts.params.l2 = self.l2;
-        opts.params.check()?;
-        opts.gbdt.l2 = self.l2;
+    /// The options the flags give; the policy's feature options and the truth table are added
+    /// by the command before the whole is checked.
+    pub fn options(&self) -> Result<TrainOptions> {
+        let mut opts = TrainOptions { horizon_days: self.horizon, kind: self.kind, ..Default::default() };
+        if let Some(l2) = self.l2 {
+            opts.params.l2 = l2;
+            opts.gbdt.l2 = l2;
+        }
         opts.gbdt.iterations = self.iterations;
         opts.gbdt.learning_rate = self.learning_rate;
         opts.gbdt.max_depth = self.max_depth;
         opts.inverse_propensity = self.inverse_propensity;
-        opts.gbdt.check()?;
         if !self.as_of.is_empty() {
             let mut d = self.as_of.iter().map(|v| parse_date("--as-of", v)).collect::<Result<Vec<_>>>()?;
             d.sort_unstable();
@@ -204,6 +219,9 @@ pub struct FeaturesArgs {
     /// Output Parquet file (rejected rows go beside it as <name>.rejected.parquet).
     #[arg(long)]
     pub out: PathBuf,
+    /// The policy whose `[features]` options (windows, observation period, peer grouping) apply.
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
 }
 
 impl FeaturesArgs {
@@ -221,15 +239,15 @@ pub struct GenerateArgs {
     #[arg(long)]
     pub subjects: usize,
     /// Years of history before the extract date.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = GenerateOptions::default().years)]
     pub years: u32,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = GenerateOptions::default().seed)]
     pub seed: u64,
     /// Share of rows per table to inject as bad rows of every kind the contract rejects.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = GenerateOptions::default().dirty)]
     pub dirty: f64,
     /// Extract date (last day of data), YYYY-MM-DD.
-    #[arg(long, default_value = "2026-06-30")]
+    #[arg(long, default_value_t = dates::format(GenerateOptions::default().end))]
     pub end: String,
     #[arg(long)]
     pub out: PathBuf,
@@ -253,17 +271,16 @@ pub fn parse_date(flag: &str, value: &str) -> Result<i32> {
 }
 
 impl GenerateArgs {
-    pub fn options(&self) -> Result<crate::generate::GenerateOptions> {
-        let opts = crate::generate::GenerateOptions {
+    pub fn options(&self) -> Result<Valid<GenerateOptions>> {
+        GenerateOptions {
             subjects: self.subjects,
             years: self.years,
             seed: self.seed,
             dirty: self.dirty,
             end: parse_date("--end", &self.end)?,
             ..Default::default()
-        };
-        opts.check()?;
-        Ok(opts)
+        }
+        .check()
     }
 }
 

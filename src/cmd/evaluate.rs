@@ -20,7 +20,8 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     let raw = crate::io::load_dir(&args.outcomes)?;
     let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
     let labels = crate::labels::labels(&data, &[as_of], args.horizon)?;
-    let features = crate::features::compute(&data, &[as_of], &Default::default())?;
+    let feature_options = crate::policy::Policy::load(&args.policy)?.features;
+    let features = crate::features::compute(&data, &[as_of], &feature_options)?;
     let truth = crate::io::read_truth(&args.outcomes)?;
     let (_, last) = crate::model::train::data_span(&data)?;
     if last < as_of + args.horizon - 1 {
@@ -37,6 +38,7 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
         warnings: &warnings,
         labels: &labels,
         features: &features,
+        feature_options: &feature_options,
         truth: truth.as_ref(),
         plan: plan.as_ref(),
         as_of,

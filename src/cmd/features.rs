@@ -21,8 +21,7 @@ struct Summary<'a> {
 
 pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
     let as_of = args.as_of_dates()?;
-    let opts = crate::features::FeatureOptions::default();
-    opts.check()?;
+    let opts = crate::policy::Policy::load(&args.policy)?.features;
     let t0 = Instant::now();
     let raw = crate::io::load_dir(&args.data)?;
     for n in &raw.notices {

@@ -2,10 +2,13 @@
 
 use crate::cli::{Global, TrainArgs};
 use crate::error::Result;
+use crate::options::Check;
 
 pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     let mut opts = args.options()?;
+    opts.features = crate::policy::Policy::load(&args.policy)?.features;
     opts.truth = crate::io::read_truth(&args.data)?;
+    let opts = opts.check()?;
     let raw = crate::io::load_dir(&args.data)?;
     for n in &raw.notices {
         super::notice(global, n);

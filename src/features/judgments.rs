@@ -2,11 +2,12 @@
 
 use polars::prelude::*;
 
-use super::spec::{Measure, TableFeatures, Window};
+use super::spec::{windowed_name, Label, Measure, TableFeatures, Window, JUDGMENTS};
 use super::FeatureOptions;
 
 pub fn declare(opts: &FeatureOptions) -> TableFeatures {
-    let mut t = TableFeatures::new("judgments", "judgments");
+    let history = opts.history_days;
+    let mut t = TableFeatures::new("judgments", &JUDGMENTS);
     let roles: Vec<(&str, u32)> = ["defendant", "executed_party"]
         .iter()
         .map(|r| (*r, t.predicate(r, col("role").eq(lit(*r)))))
@@ -17,18 +18,30 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
         .collect();
     let liable = t.predicate("not_plaintiff", col("role").neq(lit("plaintiff")));
     let amount = t.value("amount_cny", col("amount_cny"));
-    t.windowed(&opts.windows, "jud_n", "judgments", 0);
+    t.windowed(&opts.windows, "jud_n", "judgments", "司法案件数", "court cases", 0, false);
     for (r, bit) in &roles {
-        t.count_1095(format!("jud_{r}_1095d"), &format!("judgments with the subject as {r}"), *bit);
+        let (zh, en) = match *r {
+            "defendant" => ("作为被告案件数", "cases as defendant"),
+            _ => ("作为被执行人案件数", "cases as executed party"),
+        };
+        let f = t.count(&format!("jud_{r}"), history, &format!("judgments with the subject as {r}"), zh, en, *bit);
+        if *r == "executed_party" {
+            f.increasing();
+        }
     }
     for (c, bit) in &cases {
-        t.count_1095(format!("jud_{c}_1095d"), &format!("{c} cases"), *bit);
+        let (zh, en) = match *c {
+            "enforcement" => ("执行案件数", "enforcement cases"),
+            _ => ("刑事案件数", "criminal cases"),
+        };
+        t.count(&format!("jud_{c}"), history, &format!("{c} cases"), zh, en, *bit);
     }
     t.add(
-        "jud_amount_log_1095d",
-        "ln(1 + total amount in CNY) of cases as defendant or executed party in the 1095 days before T",
-        Measure::Log1pSum { value: amount, window: Window::Within(1095), bits: liable },
+        windowed_name("jud_amount_log", history),
+        format!("ln(1 + total amount in CNY) of cases as defendant or executed party in the {history} days before T"),
+        Label::windowed(history, "涉案金额(对数)", "ln(1 + amount in CNY) of cases as defendant or executed party"),
+        Measure::Log1pSum { value: amount, window: Window::Within(history), bits: liable },
     );
-    t.days_since("jud_days_since_last", "judgment", 0);
+    t.days_since("jud_days_since_last", "judgment", "司法案件", "court case", 0);
     t
 }

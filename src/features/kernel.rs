@@ -64,10 +64,10 @@ impl Plan {
                 Measure::Count { window, bits } => Formula::Acc(index(Acc::new(window, bits, None))),
                 Measure::Sum { value, window, bits } => Formula::Acc(index(Acc::new(window, bits, Some(value)))),
                 Measure::Log1pSum { value, window, bits } => Formula::Log1p(index(Acc::new(window, bits, Some(value)))),
-                Measure::Trend { bits } => Formula::Diff(
-                    index(Acc::new(Window::Within(365), bits, None)),
-                    index(Acc::new(Window::Between(365, 730), bits, None)),
-                ),
+                Measure::Trend { days, bits } => {
+                    let (recent, before) = Measure::trend_windows(days);
+                    Formula::Diff(index(Acc::new(recent, bits, None)), index(Acc::new(before, bits, None)))
+                }
                 Measure::Share { num, den, window } => {
                     Formula::Ratio(index(Acc::new(window, num | den, None)), index(Acc::new(window, den, None)))
                 }
@@ -196,7 +196,7 @@ impl Grouped {
                 for buf in &blocks {
                     values.extend(buf.chunks(f).map(|row| row[j]));
                 }
-                Column::new(decl.features[j].name.as_str().into(), values)
+                Column::new(decl.features[j].name().into(), values)
             })
             .collect()
     }
@@ -267,8 +267,8 @@ pub fn nan_to_null(decl: &TableFeatures) -> Vec<Expr> {
         .iter()
         .filter(|f| f.when_absent == super::Absent::Null)
         .map(|f| {
-            let c = col(f.name.as_str());
-            when(c.clone().is_nan()).then(lit(NULL).cast(DataType::Float64)).otherwise(c).alias(f.name.as_str())
+            let c = col(f.name());
+            when(c.clone().is_nan()).then(lit(NULL).cast(DataType::Float64)).otherwise(c).alias(f.name())
         })
         .collect()
 }

@@ -21,41 +21,82 @@ mod reference;
 pub mod spec;
 mod subject;
 
+pub use spec::{Dimension, Direction, Family, Feature, Kind, Visibility};
 use spec::TableFeatures;
 
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::options::{Check, Valid};
 use crate::validate::{Validated, SID};
 
-/// Options of the feature stage (policy values come from riskwarn.toml where one applies).
-#[derive(Debug, Clone)]
+/// Options of the feature stage: every window a feature uses is named here. The policy's
+/// `[features]` section sets them (riskwarn.toml); a model records the ones it was trained with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeatureOptions {
     /// Look-back windows in days for event counts.
     pub windows: Vec<i32>,
+    /// The recent window in days: trends (against the window before it), licence revocations,
+    /// counts by complaint channel, and the peer-relative counts. One of `windows`.
+    pub recent_days: i32,
+    /// The history window in days: counts by severity, mode and role, fines, shares, and the
+    /// violation rates shrunk toward peers. One of `windows`.
+    pub history_days: i32,
     /// Subjects younger than this many days at T are in the observation period (包容审慎).
     pub observation_period_days: i32,
     /// Leading digits of the region code that define a peer group (with the industry section).
     pub peer_region_digits: usize,
 }
 
-impl FeatureOptions {
-    pub fn check(&self) -> Result<()> {
-        for needed in [365, 1095] {
-            if !self.windows.contains(&needed) {
-                return Err(Error::BadArgument(format!("feature windows must include {needed} days (trend and peer features use it)")));
+impl Check for FeatureOptions {
+    fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::BadArgument(format!("features: {m}")));
+        if self.windows.is_empty() || self.windows.iter().any(|w| *w <= 0) {
+            return bad(format!("windows must be positive day counts, got {:?}", self.windows));
+        }
+        let mut sorted = self.windows.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != self.windows.len() {
+            return bad(format!("windows are listed twice in {:?}", self.windows));
+        }
+        for (name, days) in [("recent_days", self.recent_days), ("history_days", self.history_days)] {
+            if !self.windows.contains(&days) {
+                return bad(format!("{name} = {days} must be one of the windows {:?} (the peer features read its counts)", self.windows));
             }
         }
-        if self.windows.iter().any(|w| *w <= 0) || self.observation_period_days < 0 {
-            return Err(Error::BadArgument("feature windows must be positive and the observation period ≥ 0".into()));
+        if self.observation_period_days < 0 {
+            return bad(format!("observation_period_days must be ≥ 0, got {}", self.observation_period_days));
+        }
+        if !(1..=6).contains(&self.peer_region_digits) {
+            return bad(format!("peer_region_digits must be 1 to 6 (a region code has 6), got {}", self.peer_region_digits));
         }
         Ok(())
     }
 }
 
+impl FeatureOptions {
+    /// The options that differ from `other`, as `name = mine / theirs` (for a clear mismatch error).
+    pub fn differences(&self, other: &FeatureOptions) -> Vec<(&'static str, String, String)> {
+        let mut out = Vec::new();
+        let mut diff = |name: &'static str, a: String, b: String| {
+            if a != b {
+                out.push((name, a, b));
+            }
+        };
+        diff("windows", format!("{:?}", self.windows), format!("{:?}", other.windows));
+        diff("recent_days", self.recent_days.to_string(), other.recent_days.to_string());
+        diff("history_days", self.history_days.to_string(), other.history_days.to_string());
+        diff("observation_period_days", self.observation_period_days.to_string(), other.observation_period_days.to_string());
+        diff("peer_region_digits", self.peer_region_digits.to_string(), other.peer_region_digits.to_string());
+        out
+    }
+}
+
 impl Default for FeatureOptions {
     fn default() -> Self {
-        Self { windows: vec![30, 90, 365, 1095], observation_period_days: 365, peer_region_digits: 4 }
+        Self { windows: vec![30, 90, 365, 1095], recent_days: 365, history_days: 1095, observation_period_days: 365, peer_region_digits: 4 }
     }
 }
 
@@ -64,14 +105,6 @@ impl Default for FeatureOptions {
 pub enum Absent {
     Zero,
     Null,
-}
-
-/// One feature's catalogue entry.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FeatureDoc {
-    pub name: String,
-    pub family: String,
-    pub doc: String,
 }
 
 /// How event-table features are evaluated.
@@ -97,32 +130,104 @@ const EVENT_FAMILIES: &[Declare] = &[
     annual_reports::declare,
 ];
 
-/// The features of a run, given which tables are present (the catalogue and the column order).
-pub fn catalogue(present: &[&str], opts: &FeatureOptions) -> Vec<FeatureDoc> {
-    let mut docs = subject::catalogue(opts);
-    for declare in EVENT_FAMILIES {
-        let decl = declare(opts);
-        if present.contains(&decl.table) {
-            docs.extend(decl.features.iter().map(|f| FeatureDoc { name: f.name.clone(), family: f.family.into(), doc: f.doc.clone() }));
+/// Every feature of a run, given which tables are present, in column order.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub features: Vec<Feature>,
+}
+
+impl Registry {
+    pub fn new(present: &[&str], opts: &FeatureOptions) -> Self {
+        let mut features = subject::catalogue(opts);
+        for declare in EVENT_FAMILIES {
+            let decl = declare(opts);
+            if present.contains(&decl.table) {
+                features.extend(decl.features.into_iter().map(|f| f.feature));
+            }
+        }
+        features.extend(peer::catalogue(present, opts));
+        Registry { features }
+    }
+
+    /// Every feature riskwarn can compute (every table of the contract present).
+    pub fn all(opts: &FeatureOptions) -> Self {
+        let all: Vec<&str> = crate::contract::TABLES.iter().map(|t| t.name).collect();
+        Self::new(&all, opts)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Feature> {
+        self.features.iter().find(|f| f.name == name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.features.iter().map(|f| f.name.as_str())
+    }
+
+    /// The known name closest to `name` (edit distance), for "did you mean" messages.
+    pub fn nearest(&self, name: &str) -> Option<&str> {
+        self.names().min_by_key(|n| (edit_distance(n, name), *n))
+    }
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + (ca != *cb) as usize).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
         }
     }
-    docs.extend(peer::catalogue(present));
-    docs
+    row[b.len()]
+}
+
+/// The feature of the "past violations" baseline ranking: violations found in the history window.
+pub fn past_violations(opts: &FeatureOptions) -> String {
+    spec::windowed_name("insp_violation", opts.history_days)
+}
+
+/// The serde name of an enum value (`increasing`, `supervision`, …).
+fn word<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// Markdown catalogue of every feature (docs/features.md is this text; a test keeps it so).
 pub fn catalogue_markdown() -> String {
-    let all: Vec<&str> = crate::contract::TABLES.iter().map(|t| t.name).collect();
-    let mut s = String::from(
+    let opts = FeatureOptions::default();
+    let mut s = format!(
         "# Feature catalogue\n\n\
          Generated from the feature registry in `src/features/` (a test keeps this file identical to the \
-         code). Every feature is computed as of a date T from rows dated strictly before T and, where the \
-         table has `recorded_on`, recorded strictly before T. Features of an absent table are left out of \
-         the run. `ownership` is never a feature. Peer group = industry section × the first 4 digits of \
-         the region code.\n\n| feature | family | meaning |\n|---|---|---|\n",
+         code), for the default `[features]` options of the policy (windows {:?} days, recent window {} days, \
+         history window {} days). Every feature is computed as of a date T from rows dated strictly before T and, \
+         where the table has `recorded_on`, recorded strictly before T. Features of an absent table are left out \
+         of the run. `ownership` is never a feature. Peer group = industry section × the first {} digits of the \
+         region code.\n\n\
+         - **dimension**: the national indicator system's dimension (通用型企业信用风险分类指标体系).\n\
+         - **direction** `increasing`: more of it never lowers risk (the scorecard's coefficient is constrained \
+         to ≥ 0, the trees are monotone in it).\n\
+         - **public** `no`: never shown in published files (warnings_public.csv).\n\n\
+         | feature | family | dimension | kind | direction | public | label (zh / en) | meaning |\n\
+         |---|---|---|---|---|---|---|---|\n",
+        opts.windows, opts.recent_days, opts.history_days, opts.peer_region_digits
     );
-    for d in catalogue(&all, &FeatureOptions::default()) {
-        s += &format!("| `{}` | {} | {} |\n", d.name, d.family, d.doc);
+    for f in Registry::all(&opts).features {
+        s += &format!(
+            "| `{}` | {} | {} {} | {} | {} | {} | {} / {} | {} |\n",
+            f.name,
+            f.family.name,
+            f.dimension.zh(),
+            word(&f.dimension),
+            word(&f.kind),
+            word(&f.direction),
+            if f.visibility == Visibility::Public { "yes" } else { "no" },
+            f.label_zh,
+            f.label_en,
+            f.doc
+        );
     }
     s
 }
@@ -131,12 +236,11 @@ pub fn catalogue_markdown() -> String {
 /// catalogue order; rows by as-of date, then in registry order (deterministic for the same
 /// input; the kernel walks subjects in `sid` order, which keeps memory access sequential).
 /// Scored = status active/suspended, established before T.
-pub fn compute(data: &Validated, as_of: &[i32], opts: &FeatureOptions) -> Result<DataFrame> {
+pub fn compute(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>) -> Result<DataFrame> {
     compute_with(data, as_of, opts, Backend::Kernel)
 }
 
-pub fn compute_with(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Backend) -> Result<DataFrame> {
-    opts.check()?;
+pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>, backend: Backend) -> Result<DataFrame> {
     if as_of.is_empty() {
         return Err(Error::BadArgument("at least one as-of date is needed".into()));
     }
@@ -168,8 +272,8 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &FeatureOptions, back
                         .features
                         .iter()
                         .map(|f| match f.when_absent {
-                            Absent::Zero => col(f.name.as_str()).fill_null(lit(0.0)),
-                            Absent::Null => col(f.name.as_str()),
+                            Absent::Zero => col(f.name()).fill_null(lit(0.0)),
+                            Absent::Null => col(f.name()),
                         })
                         .collect();
                     let keep_order = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
@@ -184,7 +288,7 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &FeatureOptions, back
     }
     let order: Vec<Expr> = [col("uscc"), col("as_of")]
         .into_iter()
-        .chain(catalogue(&present, opts).into_iter().map(|d| col(d.name)))
+        .chain(Registry::new(&present, opts).features.into_iter().map(|f| col(f.name)))
         .collect();
     let mut out: Option<DataFrame> = None;
     for base in bases {

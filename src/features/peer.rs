@@ -4,34 +4,85 @@
 
 use polars::prelude::*;
 
+use super::spec::{windowed_name, Feature, Label, COMPLAINTS, INSPECTIONS, PENALTIES};
 use super::subject::{PEER_REGION, PEER_SECTION};
-use super::FeatureDoc;
+use super::FeatureOptions;
 use crate::error::Result;
 
-fn doc(name: &str, family: &str, text: &str) -> FeatureDoc {
-    FeatureDoc { name: name.into(), family: family.into(), doc: text.into() }
+/// The per-subject columns the peer features read, named by the options' windows.
+struct Inputs {
+    violations: String,
+    inspections: String,
+    random_violations: String,
+    random: String,
+    complaints: String,
+    penalties: String,
 }
 
-pub fn catalogue(present: &[&str]) -> Vec<FeatureDoc> {
+impl Inputs {
+    fn new(opts: &FeatureOptions) -> Self {
+        let (recent, history) = (opts.recent_days, opts.history_days);
+        Inputs {
+            violations: windowed_name("insp_violation", history),
+            inspections: windowed_name("insp_n", history),
+            random_violations: windowed_name("insp_random_violation", history),
+            random: windowed_name("insp_random", history),
+            complaints: windowed_name("cmp_n", recent),
+            penalties: windowed_name("pen_n", recent),
+        }
+    }
+}
+
+fn complaints_vs_peer(opts: &FeatureOptions) -> String {
+    format!("cmp_{}d_vs_peer", opts.recent_days)
+}
+
+fn penalties_vs_peer(opts: &FeatureOptions) -> String {
+    format!("pen_{}d_vs_peer", opts.recent_days)
+}
+
+pub fn catalogue(present: &[&str], opts: &FeatureOptions) -> Vec<Feature> {
+    let (recent, history) = (opts.recent_days, opts.history_days);
     let mut out = Vec::new();
     if present.contains(&"inspections") {
-        out.push(doc(
+        let mut rate = Feature::new(
             "insp_violation_rate_eb",
-            "inspections",
-            "violations / inspections in the 1095 days before T, shrunk toward the peer group's rate (empirical Bayes, beta prior fitted by moments)",
-        ));
-        out.push(doc(
+            &INSPECTIONS,
+            format!("violations / inspections in the {history} days before T, shrunk toward the peer group's rate (empirical Bayes, beta prior fitted by moments)"),
+            Label::new("检查违法率(同业收缩估计)", "violation rate of inspections (shrunk toward peers)"),
+        );
+        rate.increasing();
+        out.push(rate);
+        out.push(Feature::new(
             "insp_random_violation_rate_eb",
-            "inspections",
+            &INSPECTIONS,
             "the same rate from `random` inspections only (unbiased), shrunk toward the peer group's random-inspection rate",
+            Label::new("双随机抽查违法率(同业收缩估计)", "violation rate of random inspections (shrunk toward peers)"),
         ));
-        out.push(doc("insp_violation_rate_vs_peer", "inspections", "insp_violation_rate_eb / the peer group's violation rate"));
+        let mut relative = Feature::new(
+            "insp_violation_rate_vs_peer",
+            &INSPECTIONS,
+            "insp_violation_rate_eb / the peer group's violation rate",
+            Label::new("检查违法率相对同业", "violation rate relative to peers"),
+        );
+        relative.increasing();
+        out.push(relative);
     }
     if present.contains(&"complaints") {
-        out.push(doc("cmp_365d_vs_peer", "complaints", "(complaints in 365 days + 0.5) / (peer-group mean + 0.5)"));
+        out.push(Feature::new(
+            complaints_vs_peer(opts),
+            &COMPLAINTS,
+            format!("(complaints in {recent} days + 0.5) / (peer-group mean + 0.5)"),
+            Label::windowed(recent, "投诉相对同业", "complaints relative to peers"),
+        ));
     }
     if present.contains(&"penalties") {
-        out.push(doc("pen_365d_vs_peer", "penalties", "(penalties in 365 days + 0.5) / (peer-group mean + 0.5)"));
+        out.push(Feature::new(
+            penalties_vs_peer(opts),
+            &PENALTIES,
+            format!("(penalties in {recent} days + 0.5) / (peer-group mean + 0.5)"),
+            Label::windowed(recent, "处罚相对同业", "penalties relative to peers"),
+        ));
     }
     out
 }
@@ -70,28 +121,30 @@ fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
 }
 
 /// Group statistics per peer group: sums and means of the per-subject columns they need.
-pub fn stats(df: &DataFrame, present: &[&str]) -> Result<DataFrame> {
+pub fn stats(df: &DataFrame, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
+    let i = Inputs::new(opts);
     let mut aggs = vec![len().cast(DataType::Float64).alias("peer_subjects")];
     if present.contains(&"inspections") {
         aggs.extend([
-            col("insp_violation_1095d").sum().alias("peer_violation"),
-            col("insp_n_1095d").sum().alias("peer_inspections"),
-            col("insp_random_violation_1095d").sum().alias("peer_random_violation"),
-            col("insp_random_1095d").sum().alias("peer_random"),
+            col(&i.violations).sum().alias("peer_violation"),
+            col(&i.inspections).sum().alias("peer_inspections"),
+            col(&i.random_violations).sum().alias("peer_random_violation"),
+            col(&i.random).sum().alias("peer_random"),
         ]);
     }
     if present.contains(&"complaints") {
-        aggs.push(col("cmp_n_365d").mean().alias("peer_complaints_mean"));
+        aggs.push(col(&i.complaints).mean().alias("peer_complaints_mean"));
     }
     if present.contains(&"penalties") {
-        aggs.push(col("pen_n_365d").mean().alias("peer_penalties_mean"));
+        aggs.push(col(&i.penalties).mean().alias("peer_penalties_mean"));
     }
     Ok(df.clone().lazy().group_by([col(PEER_SECTION), col(PEER_REGION)]).agg(aggs).collect()?)
 }
 
 /// Adds the peer features to one as-of date's per-subject frame.
-pub fn add(df: DataFrame, present: &[&str], _opts: &super::FeatureOptions) -> Result<DataFrame> {
-    let groups = stats(&df, present)?;
+pub fn add(df: DataFrame, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
+    let groups = stats(&df, present, opts)?;
+    let i = Inputs::new(opts);
     let mut lf = df.clone().lazy().join(
         groups.lazy(),
         [col(PEER_SECTION), col(PEER_REGION)],
@@ -99,24 +152,24 @@ pub fn add(df: DataFrame, present: &[&str], _opts: &super::FeatureOptions) -> Re
         JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
     );
     if present.contains(&"inspections") {
-        let m_all = prior_strength(&f64_values(&df, "insp_violation_1095d")?, &f64_values(&df, "insp_n_1095d")?);
-        let m_rand = prior_strength(&f64_values(&df, "insp_random_violation_1095d")?, &f64_values(&df, "insp_random_1095d")?);
+        let m_all = prior_strength(&f64_values(&df, &i.violations)?, &f64_values(&df, &i.inspections)?);
+        let m_rand = prior_strength(&f64_values(&df, &i.random_violations)?, &f64_values(&df, &i.random)?);
         // The peer rate itself is lightly smoothed (+1 / +2) so an empty group never divides by zero.
         let peer_rate = (col("peer_violation") + lit(1.0)) / (col("peer_inspections") + lit(2.0));
         let peer_random_rate = (col("peer_random_violation") + lit(1.0)) / (col("peer_random") + lit(2.0));
-        let eb = (col("insp_violation_1095d") + lit(m_all) * peer_rate.clone()) / (col("insp_n_1095d") + lit(m_all));
+        let eb = (col(&i.violations) + lit(m_all) * peer_rate.clone()) / (col(&i.inspections) + lit(m_all));
         lf = lf.with_columns([
             eb.clone().alias("insp_violation_rate_eb"),
-            ((col("insp_random_violation_1095d") + lit(m_rand) * peer_random_rate) / (col("insp_random_1095d") + lit(m_rand)))
+            ((col(&i.random_violations) + lit(m_rand) * peer_random_rate) / (col(&i.random) + lit(m_rand)))
                 .alias("insp_random_violation_rate_eb"),
             (eb / peer_rate).alias("insp_violation_rate_vs_peer"),
         ]);
     }
     if present.contains(&"complaints") {
-        lf = lf.with_column(((col("cmp_n_365d") + lit(0.5)) / (col("peer_complaints_mean") + lit(0.5))).alias("cmp_365d_vs_peer"));
+        lf = lf.with_column(((col(&i.complaints) + lit(0.5)) / (col("peer_complaints_mean") + lit(0.5))).alias(complaints_vs_peer(opts)));
     }
     if present.contains(&"penalties") {
-        lf = lf.with_column(((col("pen_n_365d") + lit(0.5)) / (col("peer_penalties_mean") + lit(0.5))).alias("pen_365d_vs_peer"));
+        lf = lf.with_column(((col(&i.penalties) + lit(0.5)) / (col("peer_penalties_mean") + lit(0.5))).alias(penalties_vs_peer(opts)));
     }
     Ok(lf.collect()?)
 }

@@ -75,9 +75,9 @@ fn expr(decl: &TableFeatures, m: &Measure, ctx: &Ctx) -> Expr {
         Measure::DaysSince { bits } => {
             lit(ctx.t as f64) - ctx.days(col(ctx.date).filter(ctx.known().and(bits_mask(decl, bits))).max())
         }
-        Measure::Trend { bits } => {
-            ctx.count(ctx.window(Window::Within(365)).and(bits_mask(decl, bits)))
-                - ctx.count(ctx.window(Window::Between(365, 730)).and(bits_mask(decl, bits)))
+        Measure::Trend { days, bits } => {
+            let (recent, before) = Measure::trend_windows(days);
+            ctx.count(ctx.window(recent).and(bits_mask(decl, bits))) - ctx.count(ctx.window(before).and(bits_mask(decl, bits)))
         }
         Measure::Share { num, den, window } => {
             let d = ctx.count(ctx.window(window).and(bits_mask(decl, den)));
@@ -106,6 +106,6 @@ pub fn evaluate(frame: &DataFrame, decl: &TableFeatures, t: i32) -> Result<DataF
         date: decl.date_column(),
         has_recorded: frame.schema().contains("recorded_on"),
     };
-    let aggs: Vec<Expr> = decl.features.iter().map(|f| expr(decl, &f.measure, &ctx).alias(f.name.as_str())).collect();
+    let aggs: Vec<Expr> = decl.features.iter().map(|f| expr(decl, &f.measure, &ctx).alias(f.name())).collect();
     Ok(frame.clone().lazy().group_by([col(SID)]).agg(aggs).collect()?)
 }

@@ -23,6 +23,7 @@ use rayon::prelude::*;
 
 use crate::dates;
 use crate::error::{Error, Result};
+use crate::options::{Check, Valid};
 pub use simulate::subject_uscc;
 
 #[derive(Debug, Clone)]
@@ -50,8 +51,8 @@ impl Default for GenerateOptions {
     }
 }
 
-impl GenerateOptions {
-    pub fn check(&self) -> Result<()> {
+impl Check for GenerateOptions {
+    fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::BadArgument(m));
         if self.subjects == 0 || self.subjects > 50_000_000 {
             return bad(format!("--subjects must be between 1 and 50000000, got {}", self.subjects));
@@ -160,8 +161,7 @@ fn inspectors(opts: &GenerateOptions) -> RecordBatch {
 }
 
 /// Generates every table into `out`. `progress(done, total)` is called after each chunk group.
-pub fn generate(opts: &GenerateOptions, out: &Path, progress: &dyn Fn(u64, u64)) -> Result<GenerateSummary> {
-    opts.check()?;
+pub fn generate(opts: &Valid<GenerateOptions>, out: &Path, progress: &dyn Fn(u64, u64)) -> Result<GenerateSummary> {
     let started = std::time::Instant::now();
     std::fs::create_dir_all(out)?;
     let mut writers = Writers { dir: out.to_path_buf(), open: BTreeMap::new() };

@@ -16,6 +16,8 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::features::FeatureOptions;
+use crate::options::Valid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -31,9 +33,13 @@ pub struct Model {
     pub model_id: String,
     pub kind: ModelKind,
     pub engine_version: String,
-    /// Input features the model reads, and a hash of their names in order.
+    /// Input features the model reads, and a hash of their names in order and of the options
+    /// they were computed with.
     pub features: Vec<String>,
     pub schema_hash: String,
+    /// The feature options (windows, observation period, peer grouping) of training: scoring
+    /// under other options would change what the features mean.
+    pub feature_options: Valid<FeatureOptions>,
     pub preprocessing: matrix::Preprocessor,
     /// Logistic: one coefficient per matrix column (`preprocessing.columns`), in log-odds.
     pub coefficients: Vec<f64>,
@@ -133,8 +139,9 @@ pub struct GbdtPart {
     pub booster: String,
 }
 
-pub fn schema_hash(features: &[String]) -> String {
-    let digest = Sha256::digest(features.join("\n").as_bytes());
+pub fn schema_hash(features: &[String], options: &FeatureOptions) -> String {
+    let options = serde_json::to_string(options).expect("feature options serialise");
+    let digest = Sha256::digest(format!("{}\n{options}", features.join("\n")).as_bytes());
     digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -145,6 +152,22 @@ impl Model {
             Some(g) => gbdt::raw_scores(&gbdt::load(&g.booster)?, &gbdt::column_major(x), x.nrows(), x.ncols()),
             None => x.rows().into_iter().map(|r| self.intercept + r.iter().zip(&self.coefficients).map(|(v, w)| v * w).sum::<f64>()).collect(),
         })
+    }
+
+    /// A clear error (exit 2) when features would be computed under other options than the
+    /// model's (`source` says where those come from, e.g. the policy file): each differing
+    /// option with both values, and what to do.
+    pub fn require_feature_options(&self, options: &FeatureOptions, source: &str) -> Result<()> {
+        let diffs = self.feature_options.differences(options);
+        if diffs.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = diffs.iter().map(|(name, model, theirs)| format!("features.{name} = {theirs} in {source}, {model} in the model")).collect();
+        Err(Error::BadArgument(format!(
+            "model {} was trained under other feature options than {source} sets: {}; retrain the model under this policy (riskwarn train --policy …), or set the model's values in {source}",
+            self.model_id,
+            list.join("; ")
+        )))
     }
 
     /// A clear error (exit 2) naming every feature the model needs that the data lacks.
@@ -353,8 +376,12 @@ impl Model {
     pub fn load(path: &Path) -> Result<Model> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::bad_file(path, format!("cannot read model: {e}")))?;
         let model: Model = serde_json::from_str(&text).map_err(|e| Error::bad_file(path, format!("not a riskwarn model: {e}")))?;
-        if schema_hash(&model.features) != model.schema_hash {
-            return Err(Error::bad_file(path, "feature schema hash does not match the model's feature list"));
+        if schema_hash(&model.features, &model.feature_options) != model.schema_hash {
+            return Err(Error::bad_file(path, "feature schema hash does not match the model's feature list and options"));
+        }
+        let registry = crate::features::Registry::all(&model.feature_options);
+        if let Some(unknown) = model.features.iter().find(|f| registry.get(f).is_none()) {
+            return Err(Error::bad_file(path, format!("the model reads feature `{unknown}`, which this riskwarn version does not compute; retrain the model")));
         }
         match (&model.kind, &model.gbdt) {
             (ModelKind::Logistic, _) if model.coefficients.len() != model.preprocessing.columns.len() => {

@@ -12,7 +12,8 @@ use super::matrix::{MatrixColumn, Preprocessor};
 use super::{schema_hash, Model, ModelKind};
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::features::FeatureOptions;
+use crate::features::{Direction, FeatureOptions, Kind, Registry};
+use crate::options::{Check, Valid};
 use crate::metrics;
 use crate::validate::Validated;
 
@@ -27,7 +28,7 @@ pub struct TrainOptions {
     pub inverse_propensity: bool,
     pub params: LogisticParams,
     pub gbdt: super::gbdt::GbdtParams,
-    pub features: FeatureOptions,
+    pub features: Valid<FeatureOptions>,
     /// How many quarterly training dates by default.
     pub default_dates: usize,
     /// The hidden propensity of generated data (`truth.parquet`): adds the oracle ranking.
@@ -37,16 +38,30 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
-            horizon_days: 180,
+            horizon_days: crate::labels::DEFAULT_HORIZON_DAYS,
             train_as_of: None,
             kind: ModelKind::Logistic,
             inverse_propensity: false,
             params: LogisticParams::default(),
             gbdt: super::gbdt::GbdtParams::default(),
-            features: FeatureOptions::default(),
+            features: Valid::default(),
             default_dates: 8,
             truth: None,
         }
+    }
+}
+
+impl Check for TrainOptions {
+    fn validate(&self) -> Result<()> {
+        self.params.check()?;
+        self.gbdt.check()?;
+        if self.horizon_days <= 0 {
+            return Err(Error::BadArgument(format!("--horizon must be positive, got {}", self.horizon_days)));
+        }
+        if self.train_as_of.as_ref().is_some_and(|d| d.is_empty()) || self.default_dates == 0 {
+            return Err(Error::BadArgument("at least one training date is needed".into()));
+        }
+        Ok(())
     }
 }
 
@@ -172,10 +187,11 @@ fn ceiling_scores(train_rows: &DataFrame, test_rows: &DataFrame, numeric: &[Stri
 }
 
 /// Evaluates the model and baselines on test rows (all labelled, and random inspections only).
-pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f64]>, ceiling: Option<&[f64]>) -> Result<Vec<Population>> {
+/// `past_feature` is the past-violations baseline (`features::past_violations`).
+pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f64]>, ceiling: Option<&[f64]>, past_feature: &str) -> Result<Vec<Population>> {
     let labels: Vec<bool> = test.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
     let random: Vec<Option<bool>> = test.column("random_label")?.bool()?.iter().collect();
-    let past: Vec<f64> = match test.column("insp_violation_1095d") {
+    let past: Vec<f64> = match test.column(past_feature) {
         Ok(c) => c.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect(),
         Err(_) => vec![0.0; test.height()],
     };
@@ -197,7 +213,7 @@ pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f6
                 Some(ranking("model", &p, &y, true)),
                 oracle.map(|o| ranking("oracle (hidden propensity)", &pick(o), &y, false)),
                 ceiling.map(|c| ranking(CEILING, &pick(c), &y, false)),
-                Some(ranking("past violations (insp_violation_1095d)", &pick(&past), &y, false)),
+                Some(ranking(&format!("past violations ({past_feature})"), &pick(&past), &y, false)),
                 Some(ranking("random order", &pick(&shuffled), &y, false)),
             ]
             .into_iter()
@@ -229,17 +245,11 @@ pub fn data_span(data: &Validated) -> Result<(i32, i32)> {
     Ok((lo, hi))
 }
 
-/// Features that should never lower risk as they grow.
-fn expected_positive(feature: &str) -> bool {
-    ["insp_violation_", "insp_issues_", "pen_n_", "pen_general", "pen_serious", "pc_failed_", "list_abnormal_now", "list_serious_now", "list_debtor_now", "jud_executed", "ar_missing", "ar_late"]
-        .iter()
-        .any(|p| feature.starts_with(p))
-}
-
 /// A matrix column whose feature has a known direction (more of it must never lower risk): the
 /// scorecard's sign constraints and the trees' monotone constraints.
-fn known_increasing(c: &MatrixColumn) -> bool {
-    matches!(c, MatrixColumn::Numeric { feature, .. } | MatrixColumn::Raw { feature } if expected_positive(feature))
+fn known_increasing(registry: &Registry, c: &MatrixColumn) -> bool {
+    matches!(c, MatrixColumn::Numeric { feature, .. } | MatrixColumn::Raw { feature }
+        if registry.get(feature).is_some_and(|f| f.direction == Direction::Increasing))
 }
 
 /// The labelled rows of every date a training run needs, computed date by date from the data.
@@ -258,29 +268,27 @@ pub struct Panel {
 }
 
 /// Trains on `data` (the panel, then the fit).
-pub fn train(data: &Validated, opts: &TrainOptions) -> Result<Model> {
+pub fn train(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Model> {
     fit(panel(data, opts)?, opts)
 }
 
 /// The training, calibration and test rows (SPEC §1 labels joined to features as of each date).
 /// It reads `data` only here, so a caller can free the event tables before [`fit`].
-pub fn panel(data: &Validated, opts: &TrainOptions) -> Result<Panel> {
+pub fn panel(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Panel> {
     let started = std::time::Instant::now();
-    opts.params.check()?;
-    opts.gbdt.check()?;
     let h = opts.horizon_days;
-    if h <= 0 {
-        return Err(Error::BadArgument(format!("--horizon must be positive, got {h}")));
-    }
     let (first, last) = data_span(data)?;
     let t_test = last + 1 - h;
     let t_cal = t_test - h;
     let train_dates: Vec<i32> = match &opts.train_as_of {
         Some(d) => d.clone(),
-        None => (0..opts.default_dates as i32).map(|k| t_cal - h - 91 * k).filter(|t| *t >= first + 365).rev().collect(),
+        None => (0..opts.default_dates as i32).map(|k| t_cal - h - 91 * k).filter(|t| *t >= first + opts.features.recent_days).rev().collect(),
     };
     if train_dates.is_empty() {
-        return Err(Error::BadArgument("not enough history: no training date has a year of data before it".into()));
+        return Err(Error::BadArgument(format!(
+            "not enough history: no training date has {} days (features.recent_days) of data before it",
+            opts.features.recent_days
+        )));
     }
     if let Some(bad) = train_dates.iter().find(|t| **t + h > t_cal) {
         return Err(Error::BadArgument(format!(
@@ -344,14 +352,15 @@ pub fn panel(data: &Validated, opts: &TrainOptions) -> Result<Panel> {
 
 /// Fits, calibrates and backtests a model on a panel, freeing the training rows as soon as the
 /// model matrix is built (at 4 million subjects × 8 dates they are gigabytes).
-pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
+pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     let h = opts.horizon_days;
     let Panel { train_dates, t_cal, t_test, train_rows, cal_rows, test_rows, population, .. } = panel;
     let last_train = *train_dates.last().ok_or_else(|| Error::BadArgument("the panel has no training date".into()))?;
     let bools = |df: &DataFrame| -> Result<Vec<bool>> { Ok(df.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect()) };
 
-    let categorical: Vec<String> = ["subject_type", "industry_section"].iter().map(|s| s.to_string()).collect();
-    let numeric: Vec<String> = features_schema(&train_rows).into_iter().filter(|n| !categorical.contains(n)).collect();
+    let registry = Registry::all(&opts.features);
+    let is_categorical = |n: &String| registry.get(n).is_some_and(|f| f.kind == Kind::Categorical);
+    let (categorical, numeric): (Vec<String>, Vec<String>) = features_schema(&train_rows).into_iter().partition(is_categorical);
     let y = bools(&train_rows)?;
     let ceiling = ceiling_scores(&train_rows, &test_rows, &numeric, &categorical)?;
     let weights = if opts.inverse_propensity {
@@ -367,7 +376,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
             let x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(train_rows)?)
                 .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
             // More of a feature with a known direction must never lower risk.
-            let nonnegative: Vec<bool> = pre.columns.iter().map(known_increasing).collect();
+            let nonnegative: Vec<bool> = pre.columns.iter().map(|c| known_increasing(&registry, c)).collect();
             let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &nonnegative, &opts.params)?;
             sign_constraints = pre.columns.iter().zip(&nonnegative).filter(|(_, n)| **n).map(|(c, _)| c.name()).collect();
             drop(x);
@@ -375,7 +384,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
                 .columns
                 .iter()
                 .zip(&coefficients)
-                .filter(|(c, w)| known_increasing(c) && **w < 0.0)
+                .filter(|(c, w)| known_increasing(&registry, c) && **w < 0.0)
                 .map(|(c, w)| format!("{}: coefficient {w:.4} < 0 although more of it should never lower risk", c.name()))
                 .collect();
             (pre, coefficients, intercept, None, warnings)
@@ -385,7 +394,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
             let directions: Vec<super::gbdt::Direction> = pre
                 .columns
                 .iter()
-                .map(|c| known_increasing(c) as i8)
+                .map(|c| known_increasing(&registry, c) as i8)
                 .collect();
             let (rows, cols) = (train_rows.height(), pre.columns.len());
             let cm = pre.into_column_major(train_rows)?;
@@ -405,8 +414,9 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
         model_id: String::new(),
         kind: opts.kind,
         engine_version: env!("CARGO_PKG_VERSION").into(),
-        schema_hash: schema_hash(&features_used),
+        schema_hash: schema_hash(&features_used, &opts.features),
         features: features_used,
+        feature_options: opts.features.clone(),
         preprocessing: pre,
         coefficients,
         sign_constraints,
@@ -431,7 +441,7 @@ pub fn fit(panel: Panel, opts: &TrainOptions) -> Result<Model> {
         Ok(c) => Some(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect()),
         Err(_) => None,
     };
-    model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref())?;
+    model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref(), &crate::features::past_violations(&opts.features))?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
     let kind = match opts.kind {

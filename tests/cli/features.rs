@@ -66,7 +66,7 @@ fn hand_data(dir: &std::path::Path) {
 fn features_at(dir: &std::path::Path, t: &str) -> DataFrame {
     let raw = riskwarn::io::load_dir(dir).unwrap();
     let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
-    compute(&v, &[date(t)], &FeatureOptions::default()).unwrap()
+    compute(&v, &[date(t)], &Default::default()).unwrap()
 }
 
 fn value(df: &DataFrame, uscc: &str, feature: &str) -> Option<f64> {
@@ -154,10 +154,10 @@ fn several_as_of_dates_equal_separate_calls() {
     let raw = riskwarn::io::load_dir(dir.path()).unwrap();
     let v = validate(raw, &ValidateOptions::default()).unwrap();
     let ts = [date("2024-07-01"), date("2025-01-01"), date("2025-07-01")];
-    let together = compute(&v, &ts, &FeatureOptions::default()).unwrap();
-    let mut apart = compute(&v, &ts[..1], &FeatureOptions::default()).unwrap();
+    let together = compute(&v, &ts, &Default::default()).unwrap();
+    let mut apart = compute(&v, &ts[..1], &Default::default()).unwrap();
     for t in &ts[1..] {
-        apart.vstack_mut(&compute(&v, &[*t], &FeatureOptions::default()).unwrap()).unwrap();
+        apart.vstack_mut(&compute(&v, &[*t], &Default::default()).unwrap()).unwrap();
     }
     assert!(together.equals_missing(&apart));
     // One row per subject that is active/suspended and established before each T.
@@ -179,8 +179,7 @@ fn several_as_of_dates_equal_separate_calls() {
 fn catalogue_doc_matches_code() {
     let expected = riskwarn::features::catalogue_markdown();
     assert_generated_doc("docs/features.md", &expected);
-    let all: Vec<&str> = riskwarn::contract::TABLES.iter().map(|t| t.name).collect();
-    let names: Vec<String> = riskwarn::features::catalogue(&all, &FeatureOptions::default()).into_iter().map(|d| d.name).collect();
+    let names: Vec<String> = riskwarn::features::Registry::all(&FeatureOptions::default()).features.into_iter().map(|f| f.name).collect();
     assert!(names.iter().all(|n| !n.contains("ownership")), "{names:?}");
     assert!(names.len() > 80, "{}", names.len());
 }
@@ -245,9 +244,9 @@ proptest! {
     ) {
         let (_dir, base) = leak_base();
         let t = [date("2024-03-15"), date("2025-01-01"), date("2025-10-31")][t_pick];
-        let before = compute(base, &[t], &FeatureOptions::default()).unwrap();
+        let before = compute(base, &[t], &Default::default()).unwrap();
         let changed = append_future(base, table, t, &offsets);
-        let after = compute(&changed, &[t], &FeatureOptions::default()).unwrap();
+        let after = compute(&changed, &[t], &Default::default()).unwrap();
         prop_assert_eq!(before.shape(), after.shape());
         for (x, y) in before.columns().iter().zip(after.columns()) {
             if x.dtype() == &DataType::Float64 {
@@ -265,8 +264,8 @@ fn kernel_matches_the_polars_reference() {
     use riskwarn::features::{compute_with, Backend};
     let (_dir, base) = leak_base();
     let ts = [date("2023-12-31"), date("2025-01-01"), date("2026-06-30")];
-    let fast = compute_with(base, &ts, &FeatureOptions::default(), Backend::Kernel).unwrap();
-    let slow = compute_with(base, &ts, &FeatureOptions::default(), Backend::Reference).unwrap();
+    let fast = compute_with(base, &ts, &Default::default(), Backend::Kernel).unwrap();
+    let slow = compute_with(base, &ts, &Default::default(), Backend::Reference).unwrap();
     assert_eq!(fast.shape(), slow.shape());
     assert_eq!(fast.get_column_names(), slow.get_column_names());
     let mut compared = 0;
@@ -290,11 +289,11 @@ fn kernel_matches_the_polars_reference() {
 fn ownership_never_changes_a_feature() {
     let (_dir, base) = leak_base();
     let t = [date("2025-06-30")];
-    let before = compute(base, &t, &FeatureOptions::default()).unwrap();
+    let before = compute(base, &t, &Default::default()).unwrap();
     let mut changed = base.clone();
     let (_, subjects) = changed.tables.iter_mut().find(|(s, _)| s.name == "subjects").unwrap();
     let flipped: Vec<&str> = (0..subjects.height()).map(|i| ["state", "foreign", "private"][i % 3]).collect();
     subjects.replace("ownership", Column::new("ownership".into(), flipped)).unwrap();
-    let after = compute(&changed, &t, &FeatureOptions::default()).unwrap();
+    let after = compute(&changed, &t, &Default::default()).unwrap();
     assert!(before.equals_missing(&after));
 }

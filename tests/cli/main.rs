@@ -10,6 +10,7 @@ mod labels;
 mod metrics;
 mod model;
 mod plan;
+mod registry;
 mod run;
 mod uscc;
 mod validate;

@@ -2,6 +2,7 @@
 //! round trip with bit-identical scores, and clear errors for a schema mismatch or bad parameters.
 
 use riskwarn::model::train::{train, TrainOptions};
+use riskwarn::options::Check;
 use riskwarn::model::Model;
 use riskwarn::validate::{validate, ValidateOptions, Validated};
 
@@ -22,7 +23,7 @@ fn trained_model_beats_baselines_out_of_time() {
     let (dir, v) = data();
     let truth = riskwarn::io::read_truth(dir.path()).unwrap();
     assert!(truth.is_some(), "generated data carries truth.parquet");
-    let model = train(v, &TrainOptions { truth, ..Default::default() }).unwrap();
+    let model = train(v, &TrainOptions { truth, ..Default::default() }.check().unwrap()).unwrap();
     let all = &model.backtest.test[0];
     let auc = |name: &str| all.rankings.iter().find(|r| r.ranking.starts_with(name)).unwrap().auc.unwrap();
     assert!(auc("model") > 0.65, "model AUC {}", auc("model"));
@@ -35,7 +36,7 @@ fn trained_model_beats_baselines_out_of_time() {
     // a fit to the truth itself it ranks at least about as well as the model.
     assert!(auc("ceiling") < auc("oracle"), "ceiling {} vs oracle {}", auc("ceiling"), auc("oracle"));
     assert!(auc("ceiling") > auc("model") - 0.02, "ceiling {} vs model {}", auc("ceiling"), auc("model"));
-    let no_truth = train(v, &TrainOptions::default()).unwrap();
+    let no_truth = train(v, &TrainOptions::default().check().unwrap()).unwrap();
     assert!(no_truth.backtest.test[0].rankings.iter().all(|r| !r.ranking.starts_with("oracle") && !r.ranking.starts_with("ceiling")));
     assert_eq!(no_truth.coefficients, model.coefficients, "the truth never reaches the fit");
     assert_eq!(model.backtest.test[1].population, "random inspections");
@@ -59,8 +60,8 @@ fn trained_model_beats_baselines_out_of_time() {
 #[test]
 fn training_is_deterministic_and_the_json_round_trip_scores_identically() {
     let (dir, v) = data();
-    let a = train(v, &TrainOptions::default()).unwrap();
-    let b = train(v, &TrainOptions::default()).unwrap();
+    let a = train(v, &TrainOptions::default().check().unwrap()).unwrap();
+    let b = train(v, &TrainOptions::default().check().unwrap()).unwrap();
     assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
     let path = dir.path().join("model.json");
     a.save(&path).unwrap();
@@ -74,7 +75,7 @@ fn training_is_deterministic_and_the_json_round_trip_scores_identically() {
 #[test]
 fn a_feature_schema_mismatch_is_a_clear_error() {
     let (_dir, v) = data();
-    let model = train(v, &TrainOptions::default()).unwrap();
+    let model = train(v, &TrainOptions::default().check().unwrap()).unwrap();
     let features = riskwarn::features::compute(v, &[date("2025-06-30")], &Default::default()).unwrap();
     let err = model.score(&features.drop("insp_violation_1095d").unwrap()).unwrap_err();
     assert_eq!(err.exit_code(), 2);
@@ -91,7 +92,7 @@ fn bad_hyper_parameters_and_tampered_models_exit_2() {
         .status(2)
         .stderr_contains("l2");
     let path = dir.path().join("tampered.json");
-    let model = train(&data().1, &TrainOptions::default()).unwrap();
+    let model = train(&data().1, &TrainOptions::default().check().unwrap()).unwrap();
     let mut json: serde_json::Value = serde_json::to_value(&model).unwrap();
     json["features"].as_array_mut().unwrap().pop();
     std::fs::write(&path, json.to_string()).unwrap();
@@ -100,14 +101,14 @@ fn bad_hyper_parameters_and_tampered_models_exit_2() {
 
 fn gbdt() -> &'static Model {
     static M: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
-    M.get_or_init(|| train(&data().1, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }).unwrap())
+    M.get_or_init(|| train(&data().1, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }.check().unwrap()).unwrap())
 }
 
 #[test]
 fn gbdt_is_deterministic_beats_baselines_and_respects_monotone_constraints() {
     let (_dir, v) = data();
     let a = gbdt();
-    let b = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }).unwrap();
+    let b = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }.check().unwrap()).unwrap();
     assert!(serde_json::to_string(a).unwrap() == serde_json::to_string(&b).unwrap(), "gbdt training is not bit-identical");
     let all = &a.backtest.test[0];
     let auc = |name: &str| all.rankings.iter().find(|r| r.ranking.starts_with(name)).unwrap().auc.unwrap();
@@ -134,10 +135,10 @@ fn gbdt_is_deterministic_beats_baselines_and_respects_monotone_constraints() {
         }
     }
     riskwarn().args(["train", "--kind", "gbdt", "--learning-rate", "0", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("learning_rate");
-    let ipw_scorecard = train(v, &TrainOptions { inverse_propensity: true, ..Default::default() }).unwrap();
+    let ipw_scorecard = train(v, &TrainOptions { inverse_propensity: true, ..Default::default() }.check().unwrap()).unwrap();
     assert_eq!(ipw_scorecard.row_weights, "inverse propensity of being labelled");
-    assert_ne!(ipw_scorecard.coefficients, train(v, &TrainOptions::default()).unwrap().coefficients, "the weights change the scorecard");
-    let ipw = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, inverse_propensity: true, ..Default::default() }).unwrap();
+    assert_ne!(ipw_scorecard.coefficients, train(v, &TrainOptions::default().check().unwrap()).unwrap().coefficients, "the weights change the scorecard");
+    let ipw = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, inverse_propensity: true, ..Default::default() }.check().unwrap()).unwrap();
     assert_eq!(ipw.row_weights, "inverse propensity of being labelled");
     assert!(serde_json::to_string(&ipw).unwrap() != serde_json::to_string(a).unwrap(), "the weights change the fit");
     riskwarn().args(["train", "--kind", "gbdt", "--max-depth", "99", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("max_depth");

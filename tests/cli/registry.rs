@@ -1,0 +1,196 @@
+//! The feature registry: every feature declared once, and everything derived from it — labels in
+//! both languages, directions (the scorecard's sign constraints), kinds, visibility, the policy's
+//! hard-rule check — and the model's record of the feature options it was trained with.
+
+use polars::prelude::*;
+use riskwarn::features::{compute_with, Backend, Direction, FeatureOptions, Kind, Registry, Visibility};
+use riskwarn::options::Check;
+use riskwarn::validate::{validate, ValidateOptions};
+
+use crate::support::*;
+
+fn policy_text() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/riskwarn.toml")).unwrap()
+}
+
+#[test]
+fn every_feature_has_labels_in_both_languages_and_complaints_stay_internal() {
+    let registry = Registry::all(&FeatureOptions::default());
+    let mut names = std::collections::BTreeSet::new();
+    for f in &registry.features {
+        assert!(names.insert(f.name.clone()), "{} declared twice", f.name);
+        assert!(f.label_zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}: zh label {:?}", f.name, f.label_zh);
+        assert!(!f.label_en.is_empty() && f.label_en.is_ascii(), "{}: en label {:?}", f.name, f.label_en);
+        assert!(!f.label_en.contains('_'), "{}: the en label is words, not the name: {:?}", f.name, f.label_en);
+        assert_eq!(f.visibility == Visibility::Internal, f.family.name == "complaints", "{}", f.name);
+    }
+    let kinds = |k: Kind| registry.features.iter().filter(|f| f.kind == k).map(|f| f.name.as_str()).collect::<Vec<_>>();
+    assert_eq!(kinds(Kind::Categorical), ["subject_type", "industry_section"]);
+    assert!(kinds(Kind::Flag).contains(&"list_serious_now") && kinds(Kind::Flag).contains(&"observation_period"));
+    // The label a supervisor reads, worked out by hand for one windowed feature of each kind.
+    let get = |n: &str| registry.get(n).unwrap_or_else(|| panic!("{n}"));
+    assert_eq!(get("insp_violation_365d").label_zh, "近1年检查发现违法次数");
+    assert_eq!(get("insp_n_30d").label_zh, "近30天检查次数");
+    assert_eq!(get("pen_serious_1095d").label_zh, "近3年严重处罚次数");
+    assert_eq!(get("insp_violation_365d").label_en, "inspections finding a violation in the last year");
+    assert_eq!(get("cmp_365d_vs_peer").visibility, Visibility::Internal);
+}
+
+/// The committed scorecard was trained under the registry's directions: exactly the numeric
+/// columns of features declared `increasing` carry a sign constraint, and none is negative.
+#[test]
+fn scorecard_sign_constraints_are_the_registry_directions() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/logistic-sample.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let options: FeatureOptions = serde_json::from_value(model["feature_options"].clone()).unwrap();
+    let registry = Registry::all(&options);
+    let increasing: Vec<String> = model["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .filter(|f| registry.get(f).unwrap().direction == Direction::Increasing)
+        .collect();
+    let constrained: Vec<String> = model["sign_constraints"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    assert_eq!(constrained, increasing);
+    assert!(increasing.len() >= 20, "{increasing:?}");
+}
+
+#[test]
+fn windows_come_from_the_options_and_both_backends_agree_on_them() {
+    let dir = tempdir();
+    riskwarn().args(["generate", "--subjects", "300", "--years", "4", "--seed", "7", "--quiet", "--out"]).arg(dir.path()).run().status(0);
+    let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions { reference_date: date("2099-12-31") }).unwrap();
+    let opts = FeatureOptions { windows: vec![60, 180, 730], recent_days: 180, history_days: 730, observation_period_days: 90, peer_region_digits: 2 };
+    let ts = [date("2025-01-01"), date("2026-06-30")];
+    let opts = opts.check().unwrap();
+    let fast = compute_with(&v, &ts, &opts, Backend::Kernel).unwrap();
+    let slow = compute_with(&v, &ts, &opts, Backend::Reference).unwrap();
+    let names: Vec<String> = fast.get_column_names().iter().map(|n| n.to_string()).collect();
+    let expected: Vec<String> = ["uscc".to_string(), "as_of".to_string()].into_iter().chain(Registry::all(&opts).names().map(String::from)).collect();
+    assert_eq!(names, expected);
+    for n in ["insp_n_60d", "pen_serious_730d", "cmp_12315_180d", "pen_license_revoked_180d", "cmp_180d_vs_peer", "pen_180d_vs_peer", "list_n_730d"] {
+        assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.contains("365") || n.contains("1095")), "{names:?}");
+    assert_eq!(Registry::all(&opts).get("pen_license_revoked_180d").unwrap().label_zh, "近180天吊销许可次数");
+    assert_eq!(Registry::all(&opts).get("pen_serious_730d").unwrap().label_zh, "近2年严重处罚次数");
+    for (a, b) in fast.columns().iter().zip(slow.columns()) {
+        if a.dtype() != &DataType::Float64 {
+            assert!(a.as_materialized_series().equals_missing(b.as_materialized_series()), "{}", a.name());
+            continue;
+        }
+        for (x, y) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()) {
+            match (x, y) {
+                (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{}: {x} vs {y}", a.name()),
+                (x, y) => assert_eq!(x, y, "{}", a.name()),
+            }
+        }
+    }
+    // The trend compares the last 180 days with the 180 before: by hand from the events.
+    let trend = fast.column("pen_trend").unwrap().f64().unwrap();
+    let recent = fast.column("pen_n_180d").unwrap().f64().unwrap();
+    assert!(trend.iter().zip(recent.iter()).all(|(t, r)| t.unwrap() <= r.unwrap()));
+    // Observation period of 90 days: subjects younger than 90 days at T, and only they.
+    let age = fast.column("sub_age_days").unwrap().f64().unwrap();
+    let obs = fast.column("observation_period").unwrap().f64().unwrap();
+    assert!(age.iter().zip(obs.iter()).all(|(a, o)| (a.unwrap() < 90.0) == (o.unwrap() == 1.0)));
+}
+
+#[test]
+fn feature_options_are_checked() {
+    let bad = [
+        (FeatureOptions { recent_days: 200, ..Default::default() }, "recent_days = 200 must be one of the windows"),
+        (FeatureOptions { windows: vec![30, 30, 365, 1095], ..Default::default() }, "listed twice"),
+        (FeatureOptions { windows: vec![0, 365, 1095], ..Default::default() }, "positive"),
+        (FeatureOptions { peer_region_digits: 7, ..Default::default() }, "peer_region_digits"),
+    ];
+    for (opts, needle) in bad {
+        let e = opts.check().unwrap_err().to_string();
+        assert!(e.contains(needle), "{e}");
+    }
+}
+
+#[test]
+fn a_model_trained_under_other_feature_options_is_refused_with_both_values() {
+    let dir = tempdir();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, policy_text().replace("observation_period_days = 365", "observation_period_days = 30")).unwrap();
+    let done = riskwarn().args(["run", "--quiet", "--as-of", "2026-07-01", "--out"]).arg(dir.path().join("out")).arg("--policy").arg(&policy).run().status(2);
+    let e = done.stderr();
+    assert!(e.contains("features.observation_period_days = 30") && e.contains("365 in the model"), "{e}");
+    assert!(e.contains("retrain"), "{e}");
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+    // The same for `score`, and for the peer grouping.
+    std::fs::write(&policy, policy_text().replace("peer_region_digits = 4", "peer_region_digits = 2")).unwrap();
+    let done = riskwarn()
+        .args(["score", "--quiet", "--data", "data/sample", "--model", "models/logistic-sample.json", "--as-of", "2026-07-01", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--policy")
+        .arg(&policy)
+        .run()
+        .status(2);
+    assert!(done.stderr().contains("features.peer_region_digits = 2") && done.stderr().contains("4 in the model"), "{}", done.stderr());
+    // A rule's feature follows the windows: `recent_days = 90` renames pen_license_revoked_365d.
+    std::fs::write(&policy, policy_text().replace("recent_days = 365", "recent_days = 90").replace("windows = [30, 90, 365, 1095]", "windows = [30, 90, 1095]")).unwrap();
+    riskwarn()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--policy")
+        .arg(&policy)
+        .run()
+        .status(2)
+        .stderr_contains("unknown feature `pen_license_revoked_365d`; did you mean `pen_license_revoked_");
+}
+
+#[test]
+fn a_hard_rule_on_an_unknown_feature_names_the_nearest_one() {
+    let dir = tempdir();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, policy_text().replace("feature = \"list_serious_now\"", "feature = \"list_serous_now\"")).unwrap();
+    riskwarn()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--policy")
+        .arg(&policy)
+        .run()
+        .status(2)
+        .stderr_contains("unknown feature `list_serous_now`; did you mean `list_serious_now`?")
+        .stderr_contains("p.toml");
+}
+
+#[test]
+fn policy_syntax_and_type_errors_say_line_and_column() {
+    let text = policy_text();
+    let line = text.lines().position(|l| l.starts_with("red = 0.024")).unwrap() + 1;
+    let e = riskwarn::policy::Policy::parse(&text.replace("red = 0.024", "red = \"high\"")).unwrap_err().to_string();
+    assert!(e.contains(&format!("line {line}, column 7")), "{e}");
+    let e = riskwarn::policy::Policy::parse(&text.replace("seed = 20261126", "seed = = 1")).unwrap_err().to_string();
+    let seed_line = text.lines().position(|l| l.starts_with("seed = ")).unwrap() + 1;
+    assert!(e.contains(&format!("line {seed_line}, column")), "{e}");
+}
+
+#[test]
+fn english_reasons_use_the_registry_labels() {
+    let dir = tempdir();
+    let policy = dir.path().join("en.toml");
+    std::fs::write(&policy, policy_text().replace("language = \"zh\"", "language = \"en\"")).unwrap();
+    riskwarn()
+        .args(["score", "--quiet", "--data", "data/sample", "--model", "models/logistic-sample.json", "--as-of", "2026-07-01", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--policy")
+        .arg(&policy)
+        .run()
+        .status(0);
+    let w = read(&dir.path().join("out/latest/warnings.parquet"));
+    let text: Vec<String> = w.column("reason_text").unwrap().str().unwrap().iter().take(200).map(|t| t.unwrap().to_string()).collect();
+    let registry = Registry::all(&FeatureOptions::default());
+    let labels: Vec<&str> = registry.features.iter().map(|f| f.label_en.as_str()).collect();
+    for t in &text {
+        assert!(!t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{t}");
+        for part in t.split("; ").filter(|p| !p.starts_with("rule ")) {
+            let label = part.rsplit_once('=').unwrap().0;
+            assert!(labels.contains(&label), "{label:?} in {t:?} is not a registry label");
+        }
+    }
+}
