@@ -266,22 +266,7 @@ fn kernel_matches_the_polars_reference() {
     let ts = [date("2023-12-31"), date("2025-01-01"), date("2026-06-30")];
     let fast = compute_with(base, &ts, &Default::default(), Backend::Kernel).unwrap();
     let slow = compute_with(base, &ts, &Default::default(), Backend::Reference).unwrap();
-    assert_eq!(fast.shape(), slow.shape());
-    assert_eq!(fast.get_column_names(), slow.get_column_names());
-    let mut compared = 0;
-    for (a, b) in fast.columns().iter().zip(slow.columns()) {
-        if a.dtype() != &DataType::Float64 {
-            assert!(a.as_materialized_series().equals_missing(b.as_materialized_series()), "{}", a.name());
-            continue;
-        }
-        for (x, y) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()) {
-            match (x, y) {
-                (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{}: {x} vs {y}", a.name()),
-                (x, y) => assert_eq!(x, y, "{}", a.name()),
-            }
-            compared += 1;
-        }
-    }
+    let compared = assert_features_agree(&fast, &slow);
     assert!(compared > 50_000, "{compared}");
 }
 

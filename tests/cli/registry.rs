@@ -2,7 +2,6 @@
 //! both languages, directions (the scorecard's sign constraints), kinds, visibility, the policy's
 //! hard-rule check — and the model's record of the feature options it was trained with.
 
-use polars::prelude::*;
 use riskwarn::features::{compute_with, Backend, Direction, FeatureOptions, Kind, Registry, Visibility};
 use riskwarn::options::Check;
 use riskwarn::validate::{validate, ValidateOptions};
@@ -11,6 +10,21 @@ use crate::support::*;
 
 fn policy_text() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/riskwarn.toml")).unwrap()
+}
+
+/// `riskwarn run` on the sample under a policy file, writing below `dir`.
+fn run_under(dir: &tempfile::TempDir, policy: &std::path::Path) -> Done {
+    riskwarn().args(["run", "--quiet", "--as-of", "2026-07-01", "--out"]).arg(dir.path().join("out")).arg("--policy").arg(policy).run()
+}
+
+/// `riskwarn score` on the sample with its scorecard under a policy file, writing below `dir`.
+fn score_under(dir: &tempfile::TempDir, policy: &std::path::Path) -> Done {
+    riskwarn()
+        .args(["score", "--quiet", "--data", "data/sample", "--model", "models/logistic-sample.json", "--as-of", "2026-07-01", "--out"])
+        .arg(dir.path().join("out"))
+        .arg("--policy")
+        .arg(policy)
+        .run()
 }
 
 #[test]
@@ -75,18 +89,7 @@ fn windows_come_from_the_options_and_both_backends_agree_on_them() {
     assert!(!names.iter().any(|n| n.contains("365") || n.contains("1095")), "{names:?}");
     assert_eq!(Registry::all(&opts).get("pen_license_revoked_180d").unwrap().label_zh, "近180天吊销许可次数");
     assert_eq!(Registry::all(&opts).get("pen_serious_730d").unwrap().label_zh, "近2年严重处罚次数");
-    for (a, b) in fast.columns().iter().zip(slow.columns()) {
-        if a.dtype() != &DataType::Float64 {
-            assert!(a.as_materialized_series().equals_missing(b.as_materialized_series()), "{}", a.name());
-            continue;
-        }
-        for (x, y) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()) {
-            match (x, y) {
-                (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{}: {x} vs {y}", a.name()),
-                (x, y) => assert_eq!(x, y, "{}", a.name()),
-            }
-        }
-    }
+    assert_features_agree(&fast, &slow);
     // The trend compares the last 180 days with the 180 before: by hand from the events.
     let trend = fast.column("pen_trend").unwrap().f64().unwrap();
     let recent = fast.column("pen_n_180d").unwrap().f64().unwrap();
@@ -116,29 +119,18 @@ fn a_model_trained_under_other_feature_options_is_refused_with_both_values() {
     let dir = tempdir();
     let policy = dir.path().join("p.toml");
     std::fs::write(&policy, policy_text().replace("observation_period_days = 365", "observation_period_days = 30")).unwrap();
-    let done = riskwarn().args(["run", "--quiet", "--as-of", "2026-07-01", "--out"]).arg(dir.path().join("out")).arg("--policy").arg(&policy).run().status(2);
+    let done = run_under(&dir, &policy).status(2);
     let e = done.stderr();
     assert!(e.contains("features.observation_period_days = 30") && e.contains("365 in the model"), "{e}");
     assert!(e.contains("retrain"), "{e}");
     assert!(!dir.path().join("out").exists(), "nothing is written");
     // The same for `score`, and for the peer grouping.
     std::fs::write(&policy, policy_text().replace("peer_region_digits = 4", "peer_region_digits = 2")).unwrap();
-    let done = riskwarn()
-        .args(["score", "--quiet", "--data", "data/sample", "--model", "models/logistic-sample.json", "--as-of", "2026-07-01", "--out"])
-        .arg(dir.path().join("out"))
-        .arg("--policy")
-        .arg(&policy)
-        .run()
-        .status(2);
+    let done = score_under(&dir, &policy).status(2);
     assert!(done.stderr().contains("features.peer_region_digits = 2") && done.stderr().contains("4 in the model"), "{}", done.stderr());
     // A rule's feature follows the windows: `recent_days = 90` renames pen_license_revoked_365d.
     std::fs::write(&policy, policy_text().replace("recent_days = 365", "recent_days = 90").replace("windows = [30, 90, 365, 1095]", "windows = [30, 90, 1095]")).unwrap();
-    riskwarn()
-        .args(["run", "--quiet", "--out"])
-        .arg(dir.path().join("out"))
-        .arg("--policy")
-        .arg(&policy)
-        .run()
+    run_under(&dir, &policy)
         .status(2)
         .stderr_contains("unknown feature `pen_license_revoked_365d`; did you mean `pen_license_revoked_");
 }
@@ -148,12 +140,7 @@ fn a_hard_rule_on_an_unknown_feature_names_the_nearest_one() {
     let dir = tempdir();
     let policy = dir.path().join("p.toml");
     std::fs::write(&policy, policy_text().replace("feature = \"list_serious_now\"", "feature = \"list_serous_now\"")).unwrap();
-    riskwarn()
-        .args(["run", "--quiet", "--out"])
-        .arg(dir.path().join("out"))
-        .arg("--policy")
-        .arg(&policy)
-        .run()
+    run_under(&dir, &policy)
         .status(2)
         .stderr_contains("unknown feature `list_serous_now`; did you mean `list_serious_now`?")
         .stderr_contains("p.toml");
@@ -175,13 +162,7 @@ fn english_reasons_use_the_registry_labels() {
     let dir = tempdir();
     let policy = dir.path().join("en.toml");
     std::fs::write(&policy, policy_text().replace("language = \"zh\"", "language = \"en\"")).unwrap();
-    riskwarn()
-        .args(["score", "--quiet", "--data", "data/sample", "--model", "models/logistic-sample.json", "--as-of", "2026-07-01", "--out"])
-        .arg(dir.path().join("out"))
-        .arg("--policy")
-        .arg(&policy)
-        .run()
-        .status(0);
+    score_under(&dir, &policy).status(0);
     let w = read(&dir.path().join("out/latest/warnings.parquet"));
     let text: Vec<String> = w.column("reason_text").unwrap().str().unwrap().iter().take(200).map(|t| t.unwrap().to_string()).collect();
     let registry = Registry::all(&FeatureOptions::default());

@@ -139,3 +139,25 @@ pub fn subjects_frame(codes: &[String]) -> DataFrame {
     ])
     .unwrap()
 }
+
+/// Asserts two feature frames agree: same shape and names, floats within 1e-9 (relative),
+/// everything else equal (nulls included). Returns the number of float values compared.
+pub fn assert_features_agree(fast: &DataFrame, slow: &DataFrame) -> usize {
+    assert_eq!(fast.shape(), slow.shape());
+    assert_eq!(fast.get_column_names(), slow.get_column_names());
+    let mut compared = 0;
+    for (a, b) in fast.columns().iter().zip(slow.columns()) {
+        if a.dtype() != &DataType::Float64 {
+            assert!(a.as_materialized_series().equals_missing(b.as_materialized_series()), "{}", a.name());
+            continue;
+        }
+        for (x, y) in a.f64().unwrap().iter().zip(b.f64().unwrap().iter()) {
+            match (x, y) {
+                (Some(x), Some(y)) => assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "{}: {x} vs {y}", a.name()),
+                (x, y) => assert_eq!(x, y, "{}", a.name()),
+            }
+            compared += 1;
+        }
+    }
+    compared
+}
