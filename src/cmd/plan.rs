@@ -17,7 +17,7 @@ struct Summary<'a> {
 pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
     let policy = crate::policy::Policy::load(&args.policy)?;
     let seed = args.seed.unwrap_or(policy.seed);
-    let warnings = crate::io::read_parquet(&args.warnings)?;
+    let warnings = crate::io::read_output(&args.warnings, crate::io::OutputKind::Warnings)?;
     let units = crate::plan::units_from_warnings(&warnings)?;
     let roster = match &args.data {
         Some(dir) => {
