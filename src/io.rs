@@ -279,9 +279,20 @@ fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-/// Creates a directory and its parents (nothing to do if it exists).
+/// Creates a directory and its parents (nothing to do if it exists). When a file stands where a
+/// directory is needed, the error names that file.
 pub fn create_dir_all(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).at(IoAction::CreateDir, dir)
+    std::fs::create_dir_all(dir).map_err(|e| {
+        let blocker = dir.ancestors().find(|a| a.exists() && !a.is_dir() && !a.as_os_str().is_empty());
+        match blocker {
+            Some(file) => Error::io(
+                IoAction::CreateDir,
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotADirectory, format!("{} is a file, not a directory", file.display())),
+            ),
+            None => Error::io(IoAction::CreateDir, dir, e),
+        }
+    })
 }
 
 /// An output file written under a temporary sibling name and renamed to its path by
@@ -364,11 +375,11 @@ impl OutputFile {
 impl std::io::Write for OutputFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let file = self.file.as_mut().expect("open until committed");
-        file.write(buf).map_err(|e| self.failure.keep(e))
+        std::io::Write::write(file, buf).map_err(|e| self.failure.keep(e))
     }
     fn flush(&mut self) -> std::io::Result<()> {
         let file = self.file.as_mut().expect("open until committed");
-        file.flush().map_err(|e| self.failure.keep(e))
+        std::io::Write::flush(file).map_err(|e| self.failure.keep(e))
     }
 }
 

@@ -45,12 +45,6 @@ pub struct Hooks<'a> {
     pub before_commit: &'a dyn Fn(),
 }
 
-impl Default for Hooks<'_> {
-    fn default() -> Self {
-        Hooks { progress: &|_| {}, before_commit: &|| {} }
-    }
-}
-
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileHash {
     pub file: String,

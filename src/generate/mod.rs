@@ -158,7 +158,7 @@ pub fn generate(opts: &GenerateOptions, out: &Path, progress: &dyn Fn(u64, u64))
     let started = std::time::Instant::now();
     crate::io::create_dir_all(out)?;
     let mut writers = Writers { dir: out.to_path_buf(), open: BTreeMap::new() };
-    let result = (|| {
+    let result: Result<BTreeMap<String, BTreeMap<String, u64>>> = (|| {
         writers.write(tables::Inspectors::TABLE, &inspectors(opts))?;
         let n_chunks = opts.subjects.div_ceil(opts.chunk_size) as u64;
         let group = (rayon::current_num_threads() * 2) as u64;

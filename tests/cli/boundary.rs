@@ -32,7 +32,7 @@ fn plan_of_a_file_that_is_not_a_warning_list_is_exit_2_naming_file_and_columns()
 fn fake_warnings(path: &Path) {
     let columns: Vec<Column> = riskwarn::score::COLUMNS
         .iter()
-        .map(|c| if *c == "as_of" { dates("as_of", &[Some("2026-05-01")]) } else { Column::new((*c).into(), ["x"]) })
+        .map(|c| if *c == "as_of" { dates("as_of", &[Some("2026-05-01")]) } else { Column::new((*c).into(), vec!["x"]) })
         .collect();
     write(&mut DataFrame::new_infer_height(columns).unwrap(), path);
 }
@@ -85,11 +85,18 @@ fn an_output_below_a_regular_file_is_exit_2_naming_the_path_once() {
     let file = dir.path().join("a_file");
     std::fs::write(&file, "not a directory").unwrap();
     let out = file.join("out");
+    let blocked = format!("{} is a file, not a directory", file.display());
     let done = riskwarn().args(["run", "--quiet", "--as-of", "2026-05-01", "--out"]).arg(&out).run().status(2);
-    said_once(&done, &out.display().to_string());
-    said_once(&done, "Not a directory");
+    said_once(&done, &format!("error: cannot create directory {}: {blocked}", out.display()));
     let done = riskwarn().args(["generate", "--quiet", "--subjects", "50", "--years", "1", "--out"]).arg(&out).run().status(2);
-    said_once(&done, &out.display().to_string());
+    said_once(&done, &format!("error: cannot create directory {}: {blocked}", out.display()));
+    // A file output whose directory is a file.
+    let done = riskwarn()
+        .args(["features", "--quiet", "--as-of", "2026-05-01", "--out"])
+        .arg(file.join("f.parquet"))
+        .run()
+        .status(2);
+    said_once(&done, &blocked);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a directory");
 }
 
