@@ -103,7 +103,7 @@ impl Drop for RunDir {
         if !self.committed {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }
-        self.lock = None;
+        release(self.lock.take());
         let _ = std::fs::remove_file(&self.lock_path);
     }
 }
@@ -117,6 +117,8 @@ fn lock_new(path: &Path) -> Result<File> {
             Ok(()) if path.exists() => return Ok(file),
             Ok(()) => continue,
             Err(TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            // A file system without locks: the run goes on, and no run can remove its directory.
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => return Ok(file),
             Err(TryLockError::Error(e)) => return Err(Error::io(IoAction::Lock, path, e)),
         }
     }
@@ -133,6 +135,7 @@ fn probe(path: &Path) -> Lock {
     match OpenOptions::new().write(true).open(path) {
         Ok(file) => match file.try_lock() {
             Ok(()) => Lock::Free(Some(file)),
+            // Held, or locks are not supported here: then never remove it.
             Err(_) => Lock::Held,
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lock::Free(None),
@@ -162,8 +165,16 @@ fn remove_dead_temp_dirs(out: &Path) {
         if let Some(dir) = dir {
             let _ = std::fs::remove_dir_all(dir);
         }
-        drop(lock);
+        release(lock);
         let _ = std::fs::remove_file(&lock_path);
+    }
+}
+
+/// Unlocks explicitly rather than by closing: a lock lasts until the last copy of its descriptor
+/// is closed, and a process being spawned at that moment may hold a copy until its exec.
+fn release(lock: Option<File>) {
+    if let Some(file) = lock {
+        let _ = file.unlock();
     }
 }
 

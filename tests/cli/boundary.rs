@@ -25,6 +25,13 @@ fn plan_of_a_file_that_is_not_a_warning_list_is_exit_2_naming_file_and_columns()
     said_once(&done, "credit_grade");
     assert!(done.stderr().contains("not a riskwarn warning list"), "{}", done.stderr());
     assert!(!out.exists());
+
+    // Every column present, but not of the warning list's types.
+    let warnings = dir.path().join("warnings.parquet");
+    fake_warnings(&warnings);
+    let done = riskwarn().args(["plan", "--quiet", "--out"]).arg(&out).arg("--warnings").arg(&warnings).run().status(2);
+    said_once(&done, &warnings.display().to_string());
+    assert!(!out.exists());
 }
 
 /// A one-row frame with every column of a warning list (only `as_of` typed), enough to get past
@@ -187,10 +194,14 @@ fn a_live_runs_temporary_directory_is_kept_and_dead_ones_are_removed() {
     assert_eq!(std::fs::read_link(out.join("latest")).unwrap(), Path::new("2026-05-01-eeeeeeee"));
     assert!(!out.join(&own).exists() && !out.join(format!("{own}.lock")).exists());
 
-    // Once the live run ends (its lock released), the next run removes its leftovers.
+    // Once the live run ends, the next run removes its leftovers. (Unlocked explicitly: a lock
+    // goes with the last copy of its descriptor, and a process that a parallel test is spawning
+    // may hold a copy until its exec.)
+    lock.unlock().unwrap();
     drop(lock);
+    let live_lock = out.join(".tmp-2026-05-01-aaaaaaaa-1.lock");
     let next = riskwarn::io::RunDir::create(out, "2026-05-02-ffffffff").unwrap();
-    assert!(!live.exists() && !out.join(".tmp-2026-05-01-aaaaaaaa-1.lock").exists());
+    assert!(!live.exists() && !live_lock.exists());
     drop(next);
     let mut names: Vec<String> = std::fs::read_dir(out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();

@@ -210,6 +210,7 @@ fn a_killed_run_leaves_the_previous_outputs_untouched() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     probe.try_lock().expect("a killed run's lock is free");
+    probe.unlock().unwrap();
     drop(probe);
     assert_eq!(latest(out.path()), dir, "latest still points at the previous run");
     let runs: Vec<String> = std::fs::read_dir(out.path())
