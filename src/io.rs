@@ -5,7 +5,7 @@
 //! (schema and integrity, before any data is loaded), then read with polars and cast to the
 //! contract's logical types. riskwarn's own outputs are read back through [`read_output`], which
 //! checks they are of the expected kind. Outputs are written to a temporary name and renamed
-//! into place ([`OutputFile`]); a run's directory is committed by [`RunDir`]. Every failing file
+//! into place ([`AtomicOutput`]); a run's directory is committed by [`RunDir`]. Every failing file
 //! operation becomes an [`Error::Io`] naming its path.
 
 mod run_dir;
@@ -296,17 +296,17 @@ pub fn create_dir_all(dir: &Path) -> Result<()> {
 }
 
 /// An output file written under a temporary sibling name and renamed to its path by
-/// [`OutputFile::commit`]; dropped uncommitted, the temporary file is removed. The first
+/// [`AtomicOutput::commit`]; dropped uncommitted, the temporary file is removed. The first
 /// operating-system error of a write is kept (see [`WriteFailure`]), so that a failure which a
 /// format library wraps in its own error still comes out as "cannot write PATH: the reason".
-pub struct OutputFile {
+pub struct AtomicOutput {
     path: PathBuf,
     tmp: PathBuf,
     file: Option<File>,
     failure: WriteFailure,
 }
 
-/// The first refused write of an [`OutputFile`], shared with whoever wraps the file (a format
+/// The first refused write of an [`AtomicOutput`], shared with whoever wraps the file (a format
 /// writer that owns it).
 #[derive(Clone)]
 pub struct WriteFailure {
@@ -334,16 +334,16 @@ impl WriteFailure {
     }
 }
 
-impl OutputFile {
+impl AtomicOutput {
     /// Creates the temporary file (and the directories above `path`).
-    pub fn create(path: &Path) -> Result<OutputFile> {
+    pub fn create(path: &Path) -> Result<AtomicOutput> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             create_dir_all(parent)?;
         }
         let tmp = temp_sibling(path);
         let file = File::create(&tmp).at(IoAction::Write, path)?;
         let failure = WriteFailure { path: path.to_path_buf(), refused: Default::default() };
-        Ok(OutputFile { path: path.to_path_buf(), tmp, file: Some(file), failure })
+        Ok(AtomicOutput { path: path.to_path_buf(), tmp, file: Some(file), failure })
     }
 
     /// Writes all of `bytes`.
@@ -372,7 +372,7 @@ impl OutputFile {
     }
 }
 
-impl std::io::Write for OutputFile {
+impl std::io::Write for AtomicOutput {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let file = self.file.as_mut().expect("open until committed");
         std::io::Write::write(file, buf).map_err(|e| self.failure.keep(e))
@@ -383,7 +383,7 @@ impl std::io::Write for OutputFile {
     }
 }
 
-impl Drop for OutputFile {
+impl Drop for AtomicOutput {
     fn drop(&mut self) {
         if !self.tmp.as_os_str().is_empty() {
             self.file = None;
@@ -393,8 +393,8 @@ impl Drop for OutputFile {
 }
 
 /// Writes bytes produced by `write` to `path` atomically (temporary file, then rename).
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut OutputFile) -> Result<()>) -> Result<()> {
-    let mut file = OutputFile::create(path)?;
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut AtomicOutput) -> Result<()>) -> Result<()> {
+    let mut file = AtomicOutput::create(path)?;
     match write(&mut file) {
         Ok(()) => file.commit(),
         Err(e) => Err(file.explain(e)),

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::io::{OutputFile, WriteFailure};
+use crate::io::{AtomicOutput, WriteFailure};
 pub use simulate::subject_uscc;
 
 #[derive(Debug, Clone)]
@@ -91,7 +91,7 @@ pub struct GenerateSummary {
 }
 
 struct TableWriter {
-    writer: ArrowWriter<OutputFile>,
+    writer: ArrowWriter<AtomicOutput>,
     failure: WriteFailure,
     rows: u64,
 }
@@ -104,7 +104,7 @@ struct Writers {
 impl Writers {
     fn write(&mut self, table: &'static str, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(table) {
-            let file = OutputFile::create(&self.dir.join(format!("{table}.parquet")))?;
+            let file = AtomicOutput::create(&self.dir.join(format!("{table}.parquet")))?;
             let props = WriterProperties::builder()
                 .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                 .set_max_row_group_row_count(Some(1 << 20))
