@@ -194,11 +194,15 @@ fn point_latest(out: &Path, run_id: &str) -> Result<()> {
 #[cfg(not(unix))]
 fn point_latest(out: &Path, run_id: &str) -> Result<()> {
     let latest = out.join("latest");
-    if std::fs::symlink_metadata(&latest).is_ok_and(|m| m.file_type().is_symlink()) {
-        std::fs::remove_dir(&latest).or_else(|_| std::fs::remove_file(&latest)).at(IoAction::Link, &latest)?;
+    match std::fs::symlink_metadata(&latest) {
+        Ok(m) if m.file_type().is_symlink() => {
+            std::fs::remove_dir(&latest).or_else(|_| std::fs::remove_file(&latest)).at(IoAction::Link, &latest)?
+        }
+        Ok(m) if m.is_file() => std::fs::remove_file(&latest).at(IoAction::Link, &latest)?,
+        _ => {}
     }
     #[cfg(windows)]
-    if !latest.exists() && std::os::windows::fs::symlink_dir(run_id, &latest).is_ok() {
+    if std::os::windows::fs::symlink_dir(run_id, &latest).is_ok() {
         return Ok(());
     }
     super::write_text(&latest, &format!("{run_id}\n"))
