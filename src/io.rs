@@ -1,18 +1,37 @@
-//! File formats: the only module that reads or writes Parquet, CSV or JSON.
+//! Files: the only module that touches the file system. Every other module works on loaded
+//! values and hands what it produced back to `io` to write.
 //!
 //! Input tables are found in a data directory, their footers checked with arrow-rs `parquet`
 //! (schema and integrity, before any data is loaded), then read with polars and cast to the
-//! contract's logical types. Outputs are written to a temporary name and renamed into place.
+//! contract's logical types. riskwarn's own outputs are read back through [`read_output`], which
+//! checks they are of the expected kind. Outputs are written to a temporary name and renamed
+//! into place ([`AtomicOutput`]); a run's directory is committed by [`RunDir`]. Every failing file
+//! operation becomes an [`Error::Io`] naming its path.
+
+mod run_dir;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+
+pub use run_dir::{list_runs, RunDir, RunEntry};
 
 use arrow::datatypes::DataType as ArrowType;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use polars::prelude::*;
 
 use crate::contract::{ColType, TableSpec, TABLES};
-use crate::error::{Error, Result};
+use crate::error::{Error, IoAction, Result};
+
+/// Attaches the path and the action to an operating-system error.
+trait At<T> {
+    fn at(self, action: IoAction, path: &Path) -> Result<T>;
+}
+
+impl<T> At<T> for std::io::Result<T> {
+    fn at(self, action: IoAction, path: &Path) -> Result<T> {
+        self.map_err(|e| Error::io(action, path, e))
+    }
+}
 
 /// Hidden bookkeeping columns carried from load to quarantine.
 pub const FILE_COL: &str = "__file";
@@ -90,8 +109,8 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
         };
         sources.push(TableSource { spec, files });
     }
-    for entry in std::fs::read_dir(dir)? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
+    for entry in std::fs::read_dir(dir).at(IoAction::ListDir, dir)? {
+        let name = entry.at(IoAction::ListDir, dir)?.file_name().to_string_lossy().into_owned();
         let stem = name.strip_suffix(".parquet").unwrap_or(&name);
         let looks_like_data = name.ends_with(".parquet") || dir.join(&name).is_dir();
         if looks_like_data && TABLES.iter().all(|t| t.name != stem) && !name.starts_with('.') && stem != "truth" {
@@ -102,8 +121,8 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
 }
 
 fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+    for entry in std::fs::read_dir(dir).at(IoAction::ListDir, dir)? {
+        let path = entry.at(IoAction::ListDir, dir)?.path();
         if path.is_dir() {
             collect_parquet(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "parquet") {
@@ -191,7 +210,7 @@ pub fn load_table(source: &TableSource) -> Result<RawTable> {
     }
     let mut frames = Vec::with_capacity(source.files.len());
     for (i, path) in source.files.iter().enumerate() {
-        let file = File::open(path)?;
+        let file = File::open(path).at(IoAction::Open, path)?;
         let mut reader = ParquetReader::new(file);
         let present: Vec<String> = {
             let schema = reader.schema().map_err(|e| Error::bad_file(path, e.to_string()))?;
@@ -260,24 +279,125 @@ fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-/// Writes bytes produced by `write` to `path` atomically (temporary file, then rename).
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = temp_sibling(path);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        write(&mut f)?;
-        f.sync_all()?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => Ok(std::fs::rename(&tmp, path)?),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+/// Creates a directory and its parents (nothing to do if it exists). When a file stands where a
+/// directory is needed, the error names that file.
+pub fn create_dir_all(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        let blocker = dir.ancestors().find(|a| a.exists() && !a.is_dir() && !a.as_os_str().is_empty());
+        match blocker {
+            Some(file) => Error::io(
+                IoAction::CreateDir,
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotADirectory, format!("{} is a file, not a directory", file.display())),
+            ),
+            None => Error::io(IoAction::CreateDir, dir, e),
         }
+    })
+}
+
+/// An output file written under a temporary sibling name and renamed to its path by
+/// [`AtomicOutput::commit`]; dropped uncommitted, the temporary file is removed. The first
+/// operating-system error of a write is kept (see [`WriteFailure`]), so that a failure which a
+/// format library wraps in its own error still comes out as "cannot write PATH: the reason".
+pub struct AtomicOutput {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<File>,
+    failure: WriteFailure,
+}
+
+/// The first refused write of an [`AtomicOutput`], shared with whoever wraps the file (a format
+/// writer that owns it).
+#[derive(Clone)]
+pub struct WriteFailure {
+    path: PathBuf,
+    refused: std::sync::Arc<std::sync::Mutex<Option<std::io::Error>>>,
+}
+
+impl WriteFailure {
+    /// The error to report for a failed write: the system's refusal with the file's path if
+    /// there was one, else `error` itself.
+    pub fn explain(&self, error: Error) -> Error {
+        match self.refused.lock().expect("not poisoned").take() {
+            Some(os) => Error::io(IoAction::Write, &self.path, os),
+            None => error,
+        }
+    }
+
+    fn keep(&self, e: std::io::Error) -> std::io::Error {
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            return e;
+        }
+        let copy = std::io::Error::new(e.kind(), e.to_string());
+        self.refused.lock().expect("not poisoned").get_or_insert(e);
+        copy
+    }
+}
+
+impl AtomicOutput {
+    /// Creates the temporary file (and the directories above `path`).
+    pub fn create(path: &Path) -> Result<AtomicOutput> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_dir_all(parent)?;
+        }
+        let tmp = temp_sibling(path);
+        let file = File::create(&tmp).at(IoAction::Write, path)?;
+        let failure = WriteFailure { path: path.to_path_buf(), refused: Default::default() };
+        Ok(AtomicOutput { path: path.to_path_buf(), tmp, file: Some(file), failure })
+    }
+
+    /// Writes all of `bytes`.
+    pub fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        std::io::Write::write_all(self, bytes).map_err(|e| self.failure.explain(Error::io(IoAction::Write, &self.path, e)))
+    }
+
+    /// See [`WriteFailure::explain`].
+    pub fn explain(&self, error: Error) -> Error {
+        self.failure.explain(error)
+    }
+
+    /// A handle on this file's first refused write, for when a writer owns the file.
+    pub fn failure(&self) -> WriteFailure {
+        self.failure.clone()
+    }
+
+    /// Flushes to disk and renames the file into place.
+    pub fn commit(mut self) -> Result<()> {
+        let file = self.file.take().expect("open until committed");
+        file.sync_all().at(IoAction::Write, &self.path)?;
+        drop(file);
+        std::fs::rename(&self.tmp, &self.path).at(IoAction::Rename, &self.path)?;
+        self.tmp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl std::io::Write for AtomicOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let file = self.file.as_mut().expect("open until committed");
+        std::io::Write::write(file, buf).map_err(|e| self.failure.keep(e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        let file = self.file.as_mut().expect("open until committed");
+        std::io::Write::flush(file).map_err(|e| self.failure.keep(e))
+    }
+}
+
+impl Drop for AtomicOutput {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            self.file = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes bytes produced by `write` to `path` atomically (temporary file, then rename).
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut AtomicOutput) -> Result<()>) -> Result<()> {
+    let mut file = AtomicOutput::create(path)?;
+    match write(&mut file) {
+        Ok(()) => file.commit(),
+        Err(e) => Err(file.explain(e)),
     }
 }
 
@@ -292,7 +412,7 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
     })
 }
 
-/// Reads a Parquet file written by riskwarn (an output, not a contract input).
+/// Reads a Parquet file written by riskwarn whose columns need no check (`truth.parquet`).
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
     ParquetReader::new(file)
@@ -300,12 +420,88 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame> {
         .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))
 }
 
+/// A riskwarn output that is read back, and what makes a file one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    /// warnings.parquet of `run` or `score`.
+    Warnings,
+    /// plan.parquet of `run` or `plan`.
+    Plan,
+}
+
+impl OutputKind {
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            OutputKind::Warnings => crate::score::COLUMNS,
+            OutputKind::Plan => crate::plan::COLUMNS,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            OutputKind::Warnings => "a riskwarn warning list (warnings.parquet)",
+            OutputKind::Plan => "a riskwarn inspection plan (plan.parquet)",
+        }
+    }
+}
+
+/// Reads a riskwarn output back, after checking that the file holds every column of its kind:
+/// any other file is a bad file (exit 2) naming the missing columns.
+pub fn read_output(path: &Path, kind: OutputKind) -> Result<DataFrame> {
+    let reader = open_output(path, kind, kind.columns())?;
+    reader.finish().map_err(|e| Error::bad_file(path, format!("cannot read {}: {e}", kind.describe())))
+}
+
+/// Some columns of a riskwarn output, in the order given. Only these are required, so that an
+/// output of an earlier version with fewer columns stays readable (the previous run's ranks).
+pub fn read_output_columns(path: &Path, kind: OutputKind, columns: &[&str]) -> Result<DataFrame> {
+    let reader = open_output(path, kind, columns)?;
+    reader
+        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+        .finish()
+        .map_err(|e| Error::bad_file(path, format!("cannot read {}: {e}", kind.describe())))?
+        .select(columns.iter().copied())
+        .map_err(Error::from)
+}
+
+fn open_output(path: &Path, kind: OutputKind, required: &[&str]) -> Result<ParquetReader<File>> {
+    let file = File::open(path).at(IoAction::Open, path)?;
+    let mut reader = ParquetReader::new(file);
+    let schema = reader
+        .schema()
+        .map_err(|e| Error::bad_file(path, format!("not {}: not a readable Parquet file: {e}", kind.describe())))?;
+    let missing: Vec<&str> = required.iter().copied().filter(|c| !schema.contains(c)).collect();
+    if !missing.is_empty() {
+        return Err(Error::bad_file(path, format!("not {}: missing columns {}", kind.describe(), missing.join(", "))));
+    }
+    Ok(reader)
+}
+
+/// [`read_output`] if the file exists, else `None`.
+pub fn read_output_if_present(path: &Path, kind: OutputKind) -> Result<Option<DataFrame>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    read_output(path, kind).map(Some)
+}
+
+/// A whole text file (policy, model). Not being UTF-8 text is the file's fault (exit 2).
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => Error::bad_file(path, "not a text file (not UTF-8)"),
+        _ => Error::io(IoAction::Read, path, e),
+    })
+}
+
+/// A file's size in bytes (manifest).
+pub fn file_len(path: &Path) -> Result<u64> {
+    Ok(std::fs::metadata(path).at(IoAction::Read, path)?.len())
+}
+
 pub fn write_json<T: serde::Serialize>(value: &T, path: &Path) -> Result<()> {
     write_atomic(path, |f| {
         serde_json::to_writer_pretty(&mut *f, value)?;
-        use std::io::Write;
-        f.write_all(b"\n")?;
-        Ok(())
+        f.put(b"\n")
     })
 }
 
@@ -327,7 +523,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf)?;
+        let n = f.read(&mut buf).at(IoAction::Read, path)?;
         if n == 0 {
             break;
         }
@@ -343,14 +539,14 @@ pub fn sha256_files(paths: &[PathBuf]) -> Result<Vec<String>> {
 }
 
 pub fn write_text(path: &Path, text: &str) -> Result<()> {
-    write_atomic(path, |f| Ok(std::io::Write::write_all(f, text.as_bytes())?))
+    write_atomic(path, |f| f.put(text.as_bytes()))
 }
 
 /// CSV in UTF-8 with a byte-order mark, so Excel opens Chinese text correctly. List columns are
 /// not CSV material; callers pass flat frames.
 pub fn write_csv_bom(df: &mut DataFrame, path: &Path) -> Result<()> {
     write_atomic(path, |f| {
-        std::io::Write::write_all(f, "\u{feff}".as_bytes())?;
+        f.put("\u{feff}".as_bytes())?;
         CsvWriter::new(f).include_header(true).finish(df)?;
         Ok(())
     })
@@ -440,7 +636,7 @@ pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
         notes.write_string(r as u32, 0, line).map_err(x)?;
     }
     let bytes = wb.save_to_buffer().map_err(x)?;
-    write_atomic(path, |f| Ok(std::io::Write::write_all(f, &bytes)?))
+    write_atomic(path, |f| f.put(&bytes))
 }
 
 /// A polars column as an arrow-rs array (the types riskwarn's wide tables use).

@@ -2,7 +2,8 @@
 //!
 //! The pipeline: load+validate → features(as-of T) → matrix → model → score+reasons →
 //! grade+level → plan → outputs+manifest+report. Each stage is a pure function over in-memory
-//! frames; `io` is the only module that touches file formats.
+//! frames; `io` is the only module that touches the file system (reads, writes, directories,
+//! locks, the run directory's commit), and library code reads no environment variable.
 
 pub mod cli;
 pub mod cmd;

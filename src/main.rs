@@ -7,10 +7,9 @@ fn main() -> ExitCode {
     match riskwarn::cmd::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = e.exit_code() as u8;
-            let e = anyhow::Error::from(e);
-            eprintln!("error: {e:#}");
-            ExitCode::from(code)
+            // The message already holds its cause; printing the source chain too would repeat it.
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
         }
     }
 }

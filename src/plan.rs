@@ -27,6 +27,10 @@ use crate::rng::Rng;
 
 pub const METHOD: &str = "systematic PPS over a ChaCha8-seeded random order";
 
+/// plan.parquet's columns, in order (SPEC §2, then `method`).
+pub const COLUMNS: &[&str] =
+    &["uscc", "department", "stratum", "inclusion_probability", "selected", "inspectors", "joint_with", "seed", "method"];
+
 /// One candidate subject, from the warning list.
 #[derive(Debug, Clone)]
 pub struct Unit {

@@ -235,7 +235,7 @@ fn check_cuts(what: &str, method: BandMethod, names: [&str; 3], v: [f64; 3]) -> 
 impl Policy {
     /// Reads and checks a policy file; every problem is a clear error naming the file (exit 2).
     pub fn load(path: &Path) -> Result<Policy> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::bad_file(path, format!("cannot read policy: {e}")))?;
+        let text = crate::io::read_text(path)?;
         Self::parse(&text).map_err(|e| Error::bad_file(path, e.to_string()))
     }
 

@@ -1,7 +1,10 @@
-//! The nightly job (SPEC §2–3 `run`, `score`): load+validate → features as of T → score+reasons
-//! → grade+level → plan → outputs, manifest and report, written into a temporary directory and
-//! renamed into `OUT_DIR/<run_id>/` only when complete; `OUT_DIR/latest` is switched last.
-//! A killed run leaves the previous outputs and `latest` untouched.
+//! The nightly job (SPEC §2–3 `run`, `score`) in three steps. [`load`] reads the policy, the
+//! model and the data through `io`. [`build`] turns them into the run's [`Artifacts`]:
+//! validation, features as of T, scores with reasons, grades and levels, the plan, the report and
+//! the manifest; it touches no file (the previous run's ranks come from the lookup it is given).
+//! [`commit`] writes the artifacts into an [`io::RunDir`](crate::io::RunDir), a locked temporary
+//! directory renamed into `OUT_DIR/<run_id>/` only when complete, with `OUT_DIR/latest` switched
+//! last. A killed run leaves the previous outputs and `latest` untouched.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,6 +13,7 @@ use polars::prelude::*;
 
 use crate::dates;
 use crate::error::{Error, Result};
+use crate::io::{OutputKind, RawData, RunDir};
 use crate::model::{Model, Stability};
 use crate::plan::{DepartmentSummary, Plan, Roster};
 use crate::policy::{Language, Policy};
@@ -29,6 +33,16 @@ pub struct RunOptions {
     pub with_plan: bool,
     /// Dates after this are rejected as in the future.
     pub today: i32,
+}
+
+/// What a caller hears of a run while it runs.
+#[derive(Clone, Copy)]
+pub struct Hooks<'a> {
+    /// Called with each stage's name as it starts.
+    pub progress: &'a dyn Fn(&str),
+    /// Called when every file is written into the temporary directory, just before it is
+    /// renamed into place (the tests kill a run here).
+    pub before_commit: &'a dyn Fn(),
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -84,71 +98,24 @@ pub struct RunResult {
 }
 
 fn file_hash(path: &Path, sha256: String, base: &Path) -> Result<FileHash> {
-    Ok(FileHash {
-        file: path.strip_prefix(base).unwrap_or(path).display().to_string(),
-        sha256,
-        bytes: std::fs::metadata(path)?.len(),
-    })
+    Ok(FileHash { file: path.strip_prefix(base).unwrap_or(path).display().to_string(), sha256, bytes: crate::io::file_len(path)? })
 }
 
 /// The most recent earlier run in `out` (greatest as-of date before `as_of`; ties by run id):
 /// its id and its warnings' `uscc` and `rank`. Same-day reruns compare with the same baseline,
 /// so a rerun of the same inputs reproduces the same bytes.
 pub fn previous_run(out: &Path, as_of: &str) -> Result<Option<(String, DataFrame)>> {
-    let Ok(entries) = std::fs::read_dir(out) else { return Ok(None) };
-    let mut best: Option<(String, String, PathBuf)> = None;
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') || name == "latest" || !e.path().is_dir() {
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(e.path().join("manifest.json")) else { continue };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-        let (Some(id), Some(date)) = (v["run_id"].as_str(), v["as_of"].as_str()) else { continue };
-        if date < as_of && best.as_ref().is_none_or(|b| (date, id) > (b.0.as_str(), b.1.as_str())) {
-            best = Some((date.to_string(), id.to_string(), e.path()));
-        }
-    }
+    let best = crate::io::list_runs(out)
+        .into_iter()
+        .filter(|r| r.as_of.as_str() < as_of)
+        .max_by(|a, b| (&a.as_of, &a.run_id).cmp(&(&b.as_of, &b.run_id)));
     match best {
         None => Ok(None),
-        Some((_, id, dir)) => {
-            let w = crate::io::read_parquet(&dir.join("warnings.parquet"))?;
-            Ok(Some((id, w.select(["uscc", "rank"])?)))
+        Some(run) => {
+            let w = crate::io::read_output_columns(&run.dir.join("warnings.parquet"), OutputKind::Warnings, &["uscc", "rank"])?;
+            Ok(Some((run.run_id, w)))
         }
     }
-}
-
-fn remove_stale_temp_dirs(out: &Path) {
-    let Ok(entries) = std::fs::read_dir(out) else { return };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        let Some(pid) = name.strip_prefix(".tmp-").and_then(|r| r.rsplit('-').next()).and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
-
-/// Renames the finished temporary directory to `out/<run_id>` and points `out/latest` at it.
-fn commit(tmp: &Path, out: &Path, run_id: &str) -> Result<PathBuf> {
-    let pid = std::process::id();
-    let target = out.join(run_id);
-    if target.exists() {
-        // Same run id = same inputs, model, policy, seed and baseline: replace it whole.
-        let old = out.join(format!(".old-{run_id}-{pid}"));
-        std::fs::rename(&target, &old)?;
-        std::fs::rename(tmp, &target)?;
-        std::fs::remove_dir_all(&old)?;
-    } else {
-        std::fs::rename(tmp, &target)?;
-    }
-    let link = out.join(format!(".latest-{pid}"));
-    let _ = std::fs::remove_file(&link);
-    std::os::unix::fs::symlink(run_id, &link)?;
-    std::fs::rename(&link, out.join("latest"))?;
-    Ok(target)
 }
 
 /// The data's last event date (after validation).
@@ -156,27 +123,66 @@ fn last_day(data: &crate::validate::Validated) -> Option<i32> {
     crate::model::train::data_span(data).ok().map(|(_, hi)| hi)
 }
 
-pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
-    let started = Instant::now();
-    let mut timings = Timings::default();
-    let mut notices: Vec<String> = Vec::new();
-    // Policy and model first: a bad one stops the run before any data is read.
+/// Everything a run reads, loaded.
+pub struct Inputs {
+    pub policy: Policy,
+    pub model: Model,
+    pub raw: RawData,
+    /// Every input table file, relative to the data directory, with its hash.
+    pub inputs: Vec<FileHash>,
+    pub model_file: FileHash,
+    pub policy_file: FileHash,
+    /// Seconds spent reading and hashing the data.
+    pub load_seconds: f64,
+}
+
+/// Reads the policy and the model first (a bad one, or a model trained under other feature
+/// options than the policy's, stops the run before any data is read), then
+/// the data directory, hashing every file.
+pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let policy = Policy::load(&opts.policy)?;
     let model = Model::load(&opts.model)?;
     model.require_feature_options(&policy.features, &opts.policy.display().to_string())?;
-    let seed = opts.seed.unwrap_or(policy.seed);
-    let zh = policy.language == Language::Zh;
-
+    let model_file = file_hash(&opts.model, crate::io::sha256_file(&opts.model)?, Path::new(""))?;
+    let policy_file = file_hash(&opts.policy, crate::io::sha256_file(&opts.policy)?, Path::new(""))?;
     progress("load");
     let t = Instant::now();
     let (sources, _) = crate::io::discover(&opts.data)?;
     let input_files: Vec<PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
     let (raw, hashes) = rayon::join(|| crate::io::load_dir(&opts.data), || crate::io::sha256_files(&input_files));
     let (raw, hashes) = (raw?, hashes?);
-    notices.extend(raw.notices.iter().cloned());
-    let inputs: Vec<FileHash> =
-        input_files.iter().zip(hashes).map(|(p, h)| file_hash(p, h, &opts.data)).collect::<Result<_>>()?;
-    timings.load = t.elapsed().as_secs_f64();
+    let inputs = input_files.iter().zip(hashes).map(|(p, h)| file_hash(p, h, &opts.data)).collect::<Result<_>>()?;
+    Ok(Inputs { policy, model, raw, inputs, model_file, policy_file, load_seconds: t.elapsed().as_secs_f64() })
+}
+
+/// A run's results, complete but not yet written.
+pub struct Artifacts {
+    pub run_id: String,
+    pub as_of: i32,
+    pub zh: bool,
+    /// warnings.parquet; warnings.csv, warnings_public.csv and warnings.xlsx are made from it.
+    pub warnings: DataFrame,
+    /// The reason text of the published variant, per row of `warnings`.
+    pub public_reason_text: Vec<String>,
+    pub plan: Option<Plan>,
+    pub rejected: DataFrame,
+    pub report: String,
+    /// Complete but for `outputs` and the `write`/`total` timings, which [`commit`] fills in.
+    pub manifest: Manifest,
+    started: Instant,
+}
+
+/// The previous run of an output directory, looked up by as-of date (see [`previous_run`]).
+pub type PreviousRun<'a> = &'a dyn Fn(&str) -> Result<Option<(String, DataFrame)>>;
+
+/// From loaded inputs to the run's artifacts.
+pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, progress: &dyn Fn(&str)) -> Result<Artifacts> {
+    let started = Instant::now();
+    let Inputs { policy, model, raw, inputs, model_file, policy_file, load_seconds } = inputs;
+    let mut timings = Timings { load: load_seconds, ..Default::default() };
+    let mut notices: Vec<String> = raw.notices.clone();
+    let seed = opts.seed.unwrap_or(policy.seed);
+    let zh = policy.language == Language::Zh;
 
     progress("validate");
     let t = Instant::now();
@@ -201,7 +207,7 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
 
     progress("score");
     let t = Instant::now();
-    let previous = previous_run(&opts.out, &as_of_text)?;
+    let previous = previous_run_of(&as_of_text)?;
     let subjects = validated.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
     let warnings = crate::score::warnings(&crate::score::WarningsInput {
         features: &features,
@@ -236,10 +242,6 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
     };
     timings.plan = t.elapsed().as_secs_f64();
 
-    progress("write");
-    let t = Instant::now();
-    let model_file = file_hash(&opts.model, crate::io::sha256_file(&opts.model)?, Path::new(""))?;
-    let policy_file = file_hash(&opts.policy, crate::io::sha256_file(&opts.policy)?, Path::new(""))?;
     let previous_id = previous.as_ref().map(|p| p.0.clone());
     let policy_hash = policy.hash();
     let run_id = {
@@ -248,28 +250,6 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
             key += &format!("|{}:{}", i.file, i.sha256);
         }
         format!("{}-{}", as_of_text, &crate::digest::hex_digest(key.as_bytes())[..8])
-    };
-    std::fs::create_dir_all(&opts.out)?;
-    remove_stale_temp_dirs(&opts.out);
-    let tmp = opts.out.join(format!(".tmp-{run_id}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp)?;
-    let outputs = Outputs {
-        dir: &tmp,
-        warnings: &warnings,
-        plan: plan.as_ref(),
-        rejected: &validated.rejected,
-        public_reason_text: &public_reason_text,
-        zh,
-        as_of,
-    };
-    let result = write_outputs(&outputs, &mut timings.files);
-    let mut outputs = match result {
-        Ok(o) => o,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
     };
     let counts = |c: &str, v: &[&str]| crate::score::counts(&warnings, c, v);
     let mut fired: Vec<(String, u64)> = policy.grades.rules.iter().map(|r| (r.name.clone(), 0)).collect();
@@ -280,9 +260,20 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
             }
         }
     }
-    let mut manifest = Manifest {
+    let report = crate::report::html(&crate::report::ReportInput {
+        run_id: &run_id,
+        as_of: &as_of_text,
+        model: &model,
+        warnings: &warnings,
+        plan: plan.as_ref().unwrap_or(&Plan::empty()),
+        stability: &stability,
+        tables: &validated.counts,
+        notices: &notices,
+        zh,
+    })?;
+    let manifest = Manifest {
         run_id: run_id.clone(),
-        as_of: as_of_text.clone(),
+        as_of: as_of_text,
         engine_version: env!("CARGO_PKG_VERSION").into(),
         model_id: model.model_id.clone(),
         model_file,
@@ -300,37 +291,53 @@ pub fn run(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunResult> {
         plan: plan.as_ref().map(|p| p.departments.clone()).unwrap_or_default(),
         plan_selections: plan.as_ref().map_or(0, |p| p.selections),
         plan_visits: plan.as_ref().map_or(0, |p| p.visits),
-        stability: stability.clone(),
+        stability,
         outputs: Vec::new(),
-        timings_seconds: Timings::default(),
-        notices: notices.clone(),
+        timings_seconds: timings,
+        notices,
     };
-    let report = crate::report::html(&crate::report::ReportInput {
-        run_id: &run_id,
-        as_of: &as_of_text,
-        model: &model,
-        warnings: &warnings,
-        plan: plan.as_ref().unwrap_or(&Plan::empty()),
-        stability: &stability,
-        tables: &validated.counts,
-        notices: &notices,
+    Ok(Artifacts {
+        run_id,
+        as_of,
         zh,
-    })?;
+        warnings,
+        public_reason_text,
+        plan,
+        rejected: validated.rejected,
+        report,
+        manifest,
+        started,
+    })
+}
+
+/// Writes the artifacts into a new run directory of `out`, hashes them into the manifest
+/// (written last), calls `before_commit`, and commits the directory.
+pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Result<RunResult> {
+    let t = Instant::now();
+    let Artifacts { run_id, as_of, zh, warnings, public_reason_text, plan, rejected, report, mut manifest, started } = artifacts;
+    let dir = RunDir::create(out, &run_id)?;
+    let tmp = dir.path();
+    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, public_reason_text: &public_reason_text, zh, as_of };
+    let mut files = write_outputs(&outputs, &mut manifest.timings_seconds.files)?;
     let report_path = tmp.join("report.html");
     crate::io::write_text(&report_path, &report)?;
-    outputs.push(report_path);
-    let hashes = crate::io::sha256_files(&outputs)?;
-    manifest.outputs = outputs.iter().zip(hashes).map(|(p, h)| file_hash(p, h, &tmp)).collect::<Result<_>>()?;
-    timings.write = t.elapsed().as_secs_f64();
-    timings.total = started.elapsed().as_secs_f64();
-    manifest.timings_seconds = timings;
+    files.push(report_path);
+    let hashes = crate::io::sha256_files(&files)?;
+    manifest.outputs = files.iter().zip(hashes).map(|(p, h)| file_hash(p, h, tmp)).collect::<Result<_>>()?;
+    manifest.timings_seconds.write = t.elapsed().as_secs_f64();
+    manifest.timings_seconds.total = started.elapsed().as_secs_f64() + manifest.timings_seconds.load;
     crate::io::write_json(&manifest, &tmp.join("manifest.json"))?;
-    if let Some(secs) = std::env::var("RISKWARN_PAUSE_BEFORE_COMMIT").ok().and_then(|v| v.parse::<u64>().ok()) {
-        // Test hook: lets the tests kill a run whose outputs are written but not yet committed.
-        std::thread::sleep(std::time::Duration::from_secs(secs));
-    }
-    let run_dir = commit(&tmp, &opts.out, &run_id)?;
+    before_commit();
+    let run_dir = dir.commit()?;
     Ok(RunResult { manifest, run_dir })
+}
+
+/// The whole job: [`load`], [`build`] against the runs already in `opts.out`, [`commit`].
+pub fn run(opts: &RunOptions, hooks: &Hooks) -> Result<RunResult> {
+    let inputs = load(opts, hooks.progress)?;
+    let artifacts = build(inputs, opts, &|as_of| previous_run(&opts.out, as_of), hooks.progress)?;
+    (hooks.progress)("write");
+    commit(artifacts, &opts.out, hooks.before_commit)
 }
 
 /// What the output files are made of.

@@ -86,6 +86,9 @@ pub struct RunArgs {
     /// Seed of the plan's draw (default: the policy's published seed).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Seconds to wait before committing the run directory (tests kill the run there).
+    #[arg(long, hide = true)]
+    pub pause_before_commit: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -2,21 +2,20 @@
 
 use crate::cli::{EvaluateArgs, Global};
 use crate::error::{Error, Result};
+use crate::io::OutputKind;
 
 pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
-    let warnings = crate::io::read_parquet(&args.warnings)?;
+    let warnings = crate::io::read_output(&args.warnings, OutputKind::Warnings)?;
     let as_of = warnings
-        .column("as_of")
-        .map_err(|_| Error::bad_file(&args.warnings, "no as_of column: not a riskwarn warning list"))?
+        .column("as_of")?
         .cast(&polars::prelude::DataType::Int32)?
         .i32()?
         .get(0)
         .ok_or_else(|| Error::bad_file(&args.warnings, "empty warning list"))?;
-    let plan_path = args.plan.clone().or_else(|| {
-        let p = args.warnings.with_file_name("plan.parquet");
-        p.exists().then_some(p)
-    });
-    let plan = plan_path.as_ref().map(|p| crate::io::read_parquet(p)).transpose()?;
+    let plan = match &args.plan {
+        Some(p) => Some(crate::io::read_output(p, OutputKind::Plan)?),
+        None => crate::io::read_output_if_present(&args.warnings.with_file_name("plan.parquet"), OutputKind::Plan)?,
+    };
     let raw = crate::io::load_dir(&args.outcomes)?;
     let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
     let labels = crate::labels::labels(&data, &[as_of], args.horizon)?;

@@ -17,8 +17,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Validate(args) => validate::run(args, &cli.global),
         Command::Features(args) => features::run(args, &cli.global),
         Command::Train(args) => train::run(args, &cli.global),
-        Command::Run(args) => run::run(&args.options()?, &cli.global),
-        Command::Score(args) => run::run(&args.options()?, &cli.global),
+        Command::Run(args) => run::run(&args.options()?, args.pause_before_commit, &cli.global),
+        Command::Score(args) => run::run(&args.options()?, None, &cli.global),
         Command::Plan(args) => plan::run(args, &cli.global),
         Command::Evaluate(args) => evaluate::run(args, &cli.global),
     }

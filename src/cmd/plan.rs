@@ -1,7 +1,7 @@
 //! `riskwarn plan`: the inspection plan for an existing warning list.
 
 use crate::cli::{Global, PlanArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[derive(serde::Serialize)]
 struct Summary<'a> {
@@ -17,8 +17,13 @@ struct Summary<'a> {
 pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
     let policy = crate::policy::Policy::load(&args.policy)?;
     let seed = args.seed.unwrap_or(policy.seed);
-    let warnings = crate::io::read_parquet(&args.warnings)?;
-    let units = crate::plan::units_from_warnings(&warnings)?;
+    let warnings = crate::io::read_output(&args.warnings, crate::io::OutputKind::Warnings)?;
+    // The columns are there (read_output checked); a value or type they cannot hold is the file's fault.
+    let units = crate::plan::units_from_warnings(&warnings).map_err(|e| match e {
+        Error::BadArgument(m) => Error::bad_file(&args.warnings, m),
+        Error::Polars(p) => Error::bad_file(&args.warnings, format!("not a riskwarn warning list: {p}")),
+        other => other,
+    })?;
     let roster = match &args.data {
         Some(dir) => {
             let raw = crate::io::load_dir(dir)?;

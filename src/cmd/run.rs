@@ -4,14 +4,21 @@ use crate::cli::Global;
 use crate::error::Result;
 use crate::run::RunOptions;
 
-pub fn run(opts: &RunOptions, global: &Global) -> Result<()> {
+/// `pause_before_commit`: seconds to wait once every file is written and before the run
+/// directory is committed (the hidden `--pause-before-commit`, for the test that kills a run).
+pub fn run(opts: &RunOptions, pause_before_commit: Option<u64>, global: &Global) -> Result<()> {
     let stages = if opts.with_plan { 6 } else { 5 };
     let bar = super::progress_bar(global, stages, "run");
     let progress = |stage: &str| {
         bar.set_message(stage.to_string());
         bar.inc(1);
     };
-    let result = crate::run::run(opts, &progress)?;
+    let pause = || {
+        if let Some(secs) = pause_before_commit {
+            std::thread::sleep(std::time::Duration::from_secs(secs));
+        }
+    };
+    let result = crate::run::run(opts, &crate::run::Hooks { progress: &progress, before_commit: &pause })?;
     bar.finish_and_clear();
     let m = &result.manifest;
     for n in &m.notices {

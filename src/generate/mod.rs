@@ -12,7 +12,6 @@ mod tables;
 mod world;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
@@ -24,6 +23,7 @@ use rayon::prelude::*;
 use crate::dates;
 use crate::error::{Error, Result};
 use crate::options::{Check, Valid};
+use crate::io::{AtomicOutput, WriteFailure};
 pub use simulate::subject_uscc;
 
 #[derive(Debug, Clone)]
@@ -92,9 +92,8 @@ pub struct GenerateSummary {
 }
 
 struct TableWriter {
-    tmp: PathBuf,
-    path: PathBuf,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<AtomicOutput>,
+    failure: WriteFailure,
     rows: u64,
 }
 
@@ -106,36 +105,30 @@ struct Writers {
 impl Writers {
     fn write(&mut self, table: &'static str, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(table) {
-            let path = self.dir.join(format!("{table}.parquet"));
-            let tmp = self.dir.join(format!(".{table}.parquet.tmp-{}", std::process::id()));
+            let file = AtomicOutput::create(&self.dir.join(format!("{table}.parquet")))?;
             let props = WriterProperties::builder()
                 .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
                 .set_max_row_group_row_count(Some(1 << 20))
                 .build();
-            let writer = ArrowWriter::try_new(File::create(&tmp)?, batch.schema(), Some(props))?;
-            self.open.insert(table, TableWriter { tmp, path, writer, rows: 0 });
+            let failure = file.failure();
+            let writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| failure.explain(e.into()))?;
+            self.open.insert(table, TableWriter { writer, failure, rows: 0 });
         }
         let w = self.open.get_mut(table).expect("inserted above");
-        w.writer.write(batch)?;
+        w.writer.write(batch).map_err(|e| w.failure.explain(e.into()))?;
         w.rows += batch.num_rows() as u64;
         Ok(())
     }
 
-    /// Closes every file and renames it into place; returns rows per table.
+    /// Closes every file and renames it into place; returns rows per table. Files not yet
+    /// renamed when one fails are removed (dropped).
     fn finish(self) -> Result<BTreeMap<String, u64>> {
         let mut rows = BTreeMap::new();
         for (table, w) in self.open {
-            w.writer.close()?;
-            std::fs::rename(&w.tmp, &w.path)?;
+            w.writer.into_inner().map_err(|e| w.failure.explain(e.into()))?.commit()?;
             rows.insert(table.to_string(), w.rows);
         }
         Ok(rows)
-    }
-
-    fn abandon(self) {
-        for w in self.open.values() {
-            let _ = std::fs::remove_file(&w.tmp);
-        }
     }
 }
 
@@ -163,9 +156,9 @@ fn inspectors(opts: &GenerateOptions) -> RecordBatch {
 /// Generates every table into `out`. `progress(done, total)` is called after each chunk group.
 pub fn generate(opts: &Valid<GenerateOptions>, out: &Path, progress: &dyn Fn(u64, u64)) -> Result<GenerateSummary> {
     let started = std::time::Instant::now();
-    std::fs::create_dir_all(out)?;
+    crate::io::create_dir_all(out)?;
     let mut writers = Writers { dir: out.to_path_buf(), open: BTreeMap::new() };
-    let result = (|| {
+    let result: Result<BTreeMap<String, BTreeMap<String, u64>>> = (|| {
         writers.write(tables::Inspectors::TABLE, &inspectors(opts))?;
         let n_chunks = opts.subjects.div_ceil(opts.chunk_size) as u64;
         let group = (rayon::current_num_threads() * 2) as u64;
@@ -195,13 +188,8 @@ pub fn generate(opts: &Valid<GenerateOptions>, out: &Path, progress: &dyn Fn(u64
         }
         Ok(injected)
     })();
-    let injected = match result {
-        Ok(i) => i,
-        Err(e) => {
-            writers.abandon();
-            return Err(e);
-        }
-    };
+    // On an error the writers are dropped, which removes their temporary files.
+    let injected = result?;
     let rows = writers.finish()?;
     let events = rows
         .iter()

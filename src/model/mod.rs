@@ -374,7 +374,7 @@ impl Model {
     }
 
     pub fn load(path: &Path) -> Result<Model> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::bad_file(path, format!("cannot read model: {e}")))?;
+        let text = crate::io::read_text(path)?;
         let model: Model = serde_json::from_str(&text).map_err(|e| Error::bad_file(path, format!("not a riskwarn model: {e}")))?;
         if schema_hash(&model.features, &model.feature_options) != model.schema_hash {
             return Err(Error::bad_file(path, "feature schema hash does not match the model's feature list and options"));

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod boundary;
 mod contract_docs;
 mod evaluate;
 mod features;

@@ -184,28 +184,34 @@ fn a_killed_run_leaves_the_previous_outputs_untouched() {
     let before: Vec<(PathBuf, String)> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).map(|p| (p.clone(), sha(&p))).collect();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_riskwarn"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["run", "--quiet", "--as-of", "2026-06-01", "--out"])
+        .args(["run", "--quiet", "--pause-before-commit", "60", "--as-of", "2026-06-01", "--out"])
         .arg(out.path())
-        .env("RISKWARN_PAUSE_BEFORE_COMMIT", "60")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     // Wait until the second run has written everything into its temporary directory.
     let started = std::time::Instant::now();
-    loop {
+    let tmp = loop {
         let tmp = std::fs::read_dir(out.path())
             .unwrap()
             .map(|e| e.unwrap().path())
-            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp-"));
-        if tmp.is_some_and(|t| t.join("manifest.json").exists()) {
-            break;
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(".tmp-") && p.is_dir());
+        if let Some(t) = tmp.filter(|t| t.join("manifest.json").exists()) {
+            break t;
         }
         assert!(started.elapsed().as_secs() < 120, "the second run never reached its commit");
         std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    };
+    // The live run holds the lock beside its temporary directory; killing it releases the lock.
+    let lock_path = tmp.with_file_name(format!("{}.lock", tmp.file_name().unwrap().to_string_lossy()));
+    let probe = std::fs::OpenOptions::new().write(true).open(&lock_path).unwrap();
+    assert!(matches!(probe.try_lock(), Err(std::fs::TryLockError::WouldBlock)), "a live run holds its lock");
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+    probe.try_lock().expect("a killed run's lock is free");
+    probe.unlock().unwrap();
+    drop(probe);
     assert_eq!(latest(out.path()), dir, "latest still points at the previous run");
     let runs: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
@@ -216,7 +222,7 @@ fn a_killed_run_leaves_the_previous_outputs_untouched() {
     for (p, h) in &before {
         assert_eq!(&sha(p), h, "{} changed", p.display());
     }
-    // The next run succeeds and clears the dead run's temporary directory.
+    // The next run succeeds and clears the dead run's temporary directory and lock file.
     run_at(out.path(), "2026-06-01");
     assert!(!std::fs::read_dir(out.path()).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with(".tmp-")));
 }
@@ -284,6 +290,9 @@ fn anyone_can_redraw_the_plan_from_the_published_seed() {
         .status(0)
         .json();
     assert_eq!(p["visits"], m["plan_visits"]);
+    let plan = read(&dir.join("plan.parquet"));
+    let columns: Vec<&str> = plan.get_column_names().iter().map(|c| c.as_str()).collect();
+    assert_eq!(columns, riskwarn::plan::COLUMNS, "the columns `riskwarn plan` and `evaluate` require of a plan");
     assert!(read(&again).equals_missing(&read(&dir.join("plan.parquet"))), "riskwarn plan reproduces the run's plan");
     // The plan's own invariants, on the real run: Σπ = capacity per department, selected = capacity.
     for d in m["plan"].as_array().unwrap() {
