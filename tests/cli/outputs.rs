@@ -124,12 +124,11 @@ fn every_parquet_output_opens_in_pandas_and_duckdb() {
     match python {
         Err(_) => println!("skipped: pandas/duckdb not installed (pip install pandas pyarrow duckdb)"),
         Ok(o) if o.status.code() == Some(3) => println!("skipped: pandas/duckdb not installed (pip install pandas pyarrow duckdb)"),
-        Ok(o) => assert!(
-            o.status.success(),
-            "pandas/DuckDB read-back failed:\n{}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
+        Ok(o) => {
+            let stdout = String::from_utf8_lossy(&o.stdout);
+            assert!(o.status.success(), "pandas/DuckDB read-back failed:\n{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+            print!("{stdout}");
+        }
     }
 }
 

@@ -277,3 +277,40 @@ proptest! {
         validate_reconciles(dir.path());
     }
 }
+
+/// Regression (found by the property above): a day number polars cannot format as a date
+/// (near i32::MIN or i32::MAX) panicked while writing the row's rejection reason. It is
+/// rejected with its day number instead; formattable dates keep their calendar form.
+#[test]
+fn extreme_day_numbers_are_rejected_with_their_day_number() {
+    let dir = tempdir();
+    let codes: Vec<String> = (0..4).map(code).collect();
+    let mut subjects = subjects_frame(&codes);
+    let days = Column::new("established_on".into(), [Some(i32::MIN), Some(i32::MAX), Some(date("9999-12-31")), Some(date("2015-03-01"))])
+        .cast(&DataType::Date)
+        .unwrap();
+    subjects.replace("established_on", days).unwrap();
+    write(&mut subjects, &dir.path().join("subjects.parquet"));
+    let mut lists = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [codes[3].as_str(), codes[3].as_str()]),
+        Column::new("list".into(), ["abnormal_operations", "serious_violation"]),
+        dates("listed_on", &[Some("2020-01-01"), Some("2021-01-01")]),
+        Column::new("removed_on".into(), [Some(i32::MIN + 1), None]).cast(&DataType::Date).unwrap(),
+    ])
+    .unwrap();
+    write(&mut lists, &dir.path().join("credit_lists.parquet"));
+
+    validate_reconciles(dir.path());
+    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let v = riskwarn::validate::validate(raw, &riskwarn::validate::ValidateOptions { reference_date: date(REFERENCE) }).unwrap();
+    let reasons: Vec<String> = v.rejected.column("reason").unwrap().str().unwrap().iter().map(|r| r.unwrap().to_string()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "'day -2147483648' is before 1949-10-01",
+            "'day 2147483647' is in the future (after 2026-07-01)",
+            "'9999-12-31' is in the future (after 2026-07-01)",
+            "'day -2147483647' is before 1949-10-01",
+        ]
+    );
+}
