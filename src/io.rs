@@ -281,6 +281,13 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) ->
     }
 }
 
+/// Writes a frame as zstd Parquet, atomically, with plain Parquet logical types (see
+/// [`plain_arrow_type`]) and the matching `ARROW:schema`. Each row group's columns are
+/// converted and encoded in parallel; the bytes depend only on the frame, not on threads.
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
+    write_plain_parquet(df, path, 3)
+}
+
 /// Reads a Parquet file written by riskwarn (an output, not a contract input).
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
     let file = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
@@ -569,13 +576,6 @@ fn to_arrow_rs(c: &Column, offset: usize, len: usize, target: &ArrowType) -> Res
     }
     let part = c.slice(offset as i64, len).as_materialized_series().rechunk();
     polars_to_arrow_rs(part.to_arrow(0, CompatLevel::newest()).as_ref(), target)
-}
-
-/// Writes a frame as zstd Parquet, atomically, with plain Parquet logical types (see
-/// [`plain_arrow_type`]) and the matching `ARROW:schema`. Each row group's columns are
-/// converted and encoded in parallel; the bytes depend only on the frame, not on threads.
-pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
-    write_plain_parquet(df, path, 3)
 }
 
 /// [`write_parquet`] for a wide frame (many numeric columns, e.g. features), at zstd level 1:
