@@ -285,7 +285,9 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut File) -> Result<()>) ->
 /// [`plain_arrow_type`]) and the matching `ARROW:schema`. Each row group's columns are
 /// converted and encoded in parallel; the bytes depend only on the frame, not on threads.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
-    write_plain_parquet(df, path, 3)
+    // zstd level 3 as polars wrote before; dictionaries up to 8 MiB keep repeated texts (names,
+    // reason texts) dictionary-encoded instead of falling back to plain pages after 1 MiB.
+    write_plain_parquet(df, path, Encoding { zstd_level: 3, dictionary_page_bytes: 8 << 20 })
 }
 
 /// Reads a Parquet file written by riskwarn (an output, not a contract input).
@@ -578,13 +580,19 @@ fn to_arrow_rs(c: &Column, offset: usize, len: usize, target: &ArrowType) -> Res
     polars_to_arrow_rs(part.to_arrow(0, CompatLevel::newest()).as_ref(), target)
 }
 
-/// [`write_parquet`] for a wide frame (many numeric columns, e.g. features), at zstd level 1:
-/// such frames are large and compress about as well at the faster level.
+/// [`write_parquet`] for a wide frame (many numeric columns, e.g. features), with arrow-rs'
+/// defaults (zstd level 1, 1 MiB dictionaries): on mostly distinct floats a larger dictionary
+/// or level makes the file bigger or slower, not smaller.
 pub fn write_parquet_wide(df: &DataFrame, path: &Path) -> Result<()> {
-    write_plain_parquet(df, path, 1)
+    write_plain_parquet(df, path, Encoding { zstd_level: 1, dictionary_page_bytes: 1 << 20 })
 }
 
-fn write_plain_parquet(df: &DataFrame, path: &Path, zstd_level: i32) -> Result<()> {
+struct Encoding {
+    zstd_level: i32,
+    dictionary_page_bytes: usize,
+}
+
+fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
     use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory};
     use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
     use parquet::basic::{Compression, ZstdLevel};
@@ -600,9 +608,10 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, zstd_level: i32) -> Result<(
         .collect::<Result<_>>()?;
     let schema = Arc::new(arrow::datatypes::Schema::new(fields));
     let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(zstd_level)?))
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(encoding.zstd_level)?))
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_max_row_group_row_count(Some(ROW_GROUP))
+        .set_dictionary_page_size_limit(encoding.dictionary_page_bytes)
         .build();
     add_encoded_arrow_schema_to_metadata(&schema, &mut props);
     let props = Arc::new(props);
