@@ -401,15 +401,13 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut AtomicOutput) -> Result
     }
 }
 
-/// Writes a frame as zstd Parquet, atomically. Output bytes depend only on the frame.
+/// Writes a frame as zstd Parquet, atomically, with plain Parquet logical types (see
+/// [`plain_arrow_type`]) and the matching `ARROW:schema`. Each row group's columns are
+/// converted and encoded in parallel; the bytes depend only on the frame, not on threads.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
-    write_atomic(path, |f| {
-        ParquetWriter::new(f)
-            .with_compression(ParquetCompression::Zstd(None))
-            .with_statistics(StatisticsOptions::default())
-            .finish(df)?;
-        Ok(())
-    })
+    // zstd level 3 as polars wrote before; dictionaries up to 8 MiB keep repeated texts (names,
+    // reason texts) dictionary-encoded instead of falling back to plain pages after 1 MiB.
+    write_plain_parquet(df, path, Encoding { zstd_level: 3, dictionary_page_bytes: 8 << 20 })
 }
 
 /// Reads a Parquet file written by riskwarn whose columns need no check (`truth.parquet`).
@@ -639,90 +637,216 @@ pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
     write_atomic(path, |f| f.put(&bytes))
 }
 
-/// A polars column as an arrow-rs array (the types riskwarn's wide tables use).
-fn to_arrow_rs(c: &Column) -> Result<(arrow::datatypes::Field, arrow::array::ArrayRef)> {
-    use arrow::array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, StringArray, UInt32Array};
+/// The arrow-rs type a polars column is written as: plain types every Parquet reader opens
+/// (pandas, pyarrow, DuckDB, Spark, R's arrow). Strings are `Utf8`, lists `List`, never the
+/// view or large types polars holds in memory.
+fn plain_arrow_type(dtype: &DataType) -> Result<ArrowType> {
+    use arrow::datatypes::Field;
     use std::sync::Arc;
-    let name = c.name().to_string();
-    let (dtype, array): (ArrowType, ArrayRef) = match c.dtype() {
-        DataType::Float64 => {
-            // Values copied chunk by chunk (memcpy), validity only where a chunk has nulls.
-            let ca = c.f64()?;
-            let mut values: Vec<f64> = Vec::with_capacity(ca.len());
-            let mut valid: Vec<bool> = Vec::new();
-            let has_nulls = ca.null_count() > 0;
-            for arr in ca.downcast_iter() {
-                values.extend_from_slice(arr.values().as_slice());
-                if has_nulls {
-                    match arr.validity() {
-                        Some(bits) => valid.extend(bits.iter()),
-                        None => valid.extend(std::iter::repeat_n(true, arr.len())),
-                    }
-                }
-            }
-            let nulls = has_nulls.then(|| arrow::buffer::NullBuffer::from(valid));
-            (ArrowType::Float64, Arc::new(Float64Array::new(values.into(), nulls)))
-        }
-        DataType::Int32 => (ArrowType::Int32, Arc::new(c.i32()?.iter().collect::<Int32Array>())),
-        DataType::UInt32 => (ArrowType::UInt32, Arc::new(c.u32()?.iter().collect::<UInt32Array>())),
-        DataType::Boolean => (ArrowType::Boolean, Arc::new(c.bool()?.iter().collect::<BooleanArray>())),
-        DataType::Date => (ArrowType::Date32, Arc::new(c.date()?.physical().iter().collect::<Date32Array>())),
-        DataType::String => (ArrowType::Utf8, Arc::new(c.str()?.iter().collect::<StringArray>())),
-        other => return Err(Error::Internal(format!("column {name}: {other} is not written by the wide writer"))),
-    };
-    Ok((arrow::datatypes::Field::new(name, dtype, true), array))
+    Ok(match dtype {
+        DataType::Boolean => ArrowType::Boolean,
+        DataType::Int8 => ArrowType::Int8,
+        DataType::Int16 => ArrowType::Int16,
+        DataType::Int32 => ArrowType::Int32,
+        DataType::Int64 => ArrowType::Int64,
+        DataType::UInt8 => ArrowType::UInt8,
+        DataType::UInt16 => ArrowType::UInt16,
+        DataType::UInt32 => ArrowType::UInt32,
+        DataType::UInt64 => ArrowType::UInt64,
+        DataType::Float32 => ArrowType::Float32,
+        DataType::Float64 => ArrowType::Float64,
+        DataType::String => ArrowType::Utf8,
+        DataType::Date => ArrowType::Date32,
+        DataType::Null => ArrowType::Null,
+        DataType::List(inner) => ArrowType::List(Arc::new(Field::new("item", plain_arrow_type(inner)?, true))),
+        DataType::Struct(fields) => ArrowType::Struct(
+            fields
+                .iter()
+                .map(|f| Ok(Field::new(f.name().as_str(), plain_arrow_type(f.dtype())?, true)))
+                .collect::<Result<Vec<_>>>()?
+                .into(),
+        ),
+        other => return Err(Error::Internal(format!("{other} is not a type riskwarn writes to Parquet"))),
+    })
 }
 
-/// Writes a wide frame (many numeric columns, e.g. features) as zstd Parquet, atomically,
-/// encoding the columns of each row group in parallel with arrow-rs. polars' writer encodes
-/// such a frame several times slower on two cores.
+/// Number of Parquet leaf columns (column writers) a field of this type has.
+fn leaf_count(dtype: &ArrowType) -> usize {
+    match dtype {
+        ArrowType::List(f) => leaf_count(f.data_type()),
+        ArrowType::Struct(fields) => fields.iter().map(|f| leaf_count(f.data_type())).sum(),
+        _ => 1,
+    }
+}
+
+fn null_buffer(validity: Option<&polars_arrow::bitmap::Bitmap>) -> Option<arrow::buffer::NullBuffer> {
+    let (bytes, offset, len) = validity?.as_slice();
+    Some(arrow::buffer::NullBuffer::new(arrow::buffer::BooleanBuffer::new(arrow::buffer::Buffer::from(bytes), offset, len)))
+}
+
+/// `offsets` rebased to start at 0, as `i32`.
+fn narrow_offsets(offsets: &[i64]) -> Result<arrow::buffer::OffsetBuffer<i32>> {
+    let start = offsets.first().copied().unwrap_or(0);
+    let narrowed: Vec<i32> = offsets
+        .iter()
+        .map(|&o| i32::try_from(o - start).map_err(|_| Error::Internal("a Parquet row group's list or text column exceeds 2 GiB".into())))
+        .collect::<Result<_>>()?;
+    Ok(arrow::buffer::OffsetBuffer::new(narrowed.into()))
+}
+
+fn downcast<'a, T: 'static>(array: &'a dyn polars_arrow::array::Array, target: &ArrowType) -> Result<&'a T> {
+    array
+        .as_any()
+        .downcast_ref::<T>()
+        .ok_or_else(|| Error::Internal(format!("cannot write a polars {:?} array as {target}", array.dtype())))
+}
+
+/// Copies one polars arrow array (as `Series::to_arrow` gives it) into the arrow-rs array of
+/// type `target` (from [`plain_arrow_type`]).
+fn polars_to_arrow_rs(array: &dyn polars_arrow::array::Array, target: &ArrowType) -> Result<arrow::array::ArrayRef> {
+    use arrow::array::{ArrayRef, BooleanArray, ListArray, NullArray, PrimitiveArray, StringArray, StructArray};
+    use arrow::datatypes as dt;
+    use polars_arrow::array as pa;
+    use std::sync::Arc;
+    fn primitive<P: dt::ArrowPrimitiveType>(array: &dyn pa::Array, target: &ArrowType) -> Result<ArrayRef>
+    where
+        P::Native: polars_arrow::types::NativeType,
+    {
+        let a = downcast::<pa::PrimitiveArray<P::Native>>(array, target)?;
+        let values = arrow::buffer::ScalarBuffer::from(a.values().as_slice().to_vec());
+        Ok(Arc::new(PrimitiveArray::<P>::new(values, null_buffer(a.validity()))))
+    }
+    Ok(match target {
+        ArrowType::Boolean => {
+            let a = downcast::<pa::BooleanArray>(array, target)?;
+            let (bytes, offset, len) = a.values().as_slice();
+            let values = arrow::buffer::BooleanBuffer::new(arrow::buffer::Buffer::from(bytes), offset, len);
+            Arc::new(BooleanArray::new(values, null_buffer(a.validity())))
+        }
+        ArrowType::Int8 => primitive::<dt::Int8Type>(array, target)?,
+        ArrowType::Int16 => primitive::<dt::Int16Type>(array, target)?,
+        ArrowType::Int32 => primitive::<dt::Int32Type>(array, target)?,
+        ArrowType::Int64 => primitive::<dt::Int64Type>(array, target)?,
+        ArrowType::UInt8 => primitive::<dt::UInt8Type>(array, target)?,
+        ArrowType::UInt16 => primitive::<dt::UInt16Type>(array, target)?,
+        ArrowType::UInt32 => primitive::<dt::UInt32Type>(array, target)?,
+        ArrowType::UInt64 => primitive::<dt::UInt64Type>(array, target)?,
+        ArrowType::Float32 => primitive::<dt::Float32Type>(array, target)?,
+        ArrowType::Float64 => primitive::<dt::Float64Type>(array, target)?,
+        ArrowType::Date32 => primitive::<dt::Date32Type>(array, target)?,
+        ArrowType::Null => Arc::new(NullArray::new(array.len())),
+        ArrowType::Utf8 => {
+            let a = downcast::<pa::Utf8ViewArray>(array, target)?;
+            let mut bytes = Vec::with_capacity(a.total_bytes_len());
+            let mut offsets = Vec::with_capacity(a.len() + 1);
+            offsets.push(0i64);
+            for v in a.values_iter() {
+                bytes.extend_from_slice(v.as_bytes());
+                offsets.push(bytes.len() as i64);
+            }
+            Arc::new(StringArray::new(narrow_offsets(&offsets)?, bytes.into(), null_buffer(polars_arrow::array::Array::validity(a))))
+        }
+        ArrowType::List(field) => {
+            let a = downcast::<pa::ListArray<i64>>(array, target)?;
+            // A sliced list keeps its whole child array; copy only the part its offsets span.
+            let (start, end) = (*a.offsets().first() as usize, *a.offsets().last() as usize);
+            let values = polars_to_arrow_rs(a.values().sliced(start, end - start).as_ref(), field.data_type())?;
+            Arc::new(ListArray::try_new(Arc::clone(field), narrow_offsets(a.offsets().as_slice())?, values, null_buffer(a.validity()))?)
+        }
+        ArrowType::Struct(fields) => {
+            let a = downcast::<pa::StructArray>(array, target)?;
+            let children = a
+                .values()
+                .iter()
+                .zip(fields.iter())
+                .map(|(child, f)| polars_to_arrow_rs(child.as_ref(), f.data_type()))
+                .collect::<Result<Vec<_>>>()?;
+            Arc::new(StructArray::try_new(fields.clone(), children, null_buffer(a.validity()))?)
+        }
+        other => return Err(Error::Internal(format!("{other} is not a type riskwarn writes to Parquet"))),
+    })
+}
+
+/// Rows of `c` from `offset` as one contiguous arrow-rs array of type `target`.
+fn to_arrow_rs(c: &Column, offset: usize, len: usize, target: &ArrowType) -> Result<arrow::array::ArrayRef> {
+    if len == 0 {
+        return Ok(arrow::array::new_empty_array(target));
+    }
+    let part = c.slice(offset as i64, len).as_materialized_series().rechunk();
+    polars_to_arrow_rs(part.to_arrow(0, CompatLevel::newest()).as_ref(), target)
+}
+
+/// [`write_parquet`] for a wide frame (many numeric columns, e.g. features), with arrow-rs'
+/// defaults (zstd level 1, 1 MiB dictionaries): on mostly distinct floats a larger dictionary
+/// or level makes the file bigger or slower, not smaller.
 pub fn write_parquet_wide(df: &DataFrame, path: &Path) -> Result<()> {
-    use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
-    use parquet::arrow::ArrowSchemaConverter;
+    write_plain_parquet(df, path, Encoding { zstd_level: 1, dictionary_page_bytes: 1 << 20 })
+}
+
+struct Encoding {
+    zstd_level: i32,
+    dictionary_page_bytes: usize,
+}
+
+fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
+    use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory};
+    use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::{EnabledStatistics, WriterProperties};
     use parquet::file::writer::SerializedFileWriter;
     use rayon::prelude::*;
     use std::sync::Arc;
     const ROW_GROUP: usize = 1 << 20;
-    let columns: Vec<(arrow::datatypes::Field, arrow::array::ArrayRef)> = df.columns().par_iter().map(to_arrow_rs).collect::<Result<_>>()?;
-    let schema = Arc::new(arrow::datatypes::Schema::new(columns.iter().map(|c| c.0.clone()).collect::<Vec<_>>()));
-    let props = Arc::new(
-        WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_max_row_group_row_count(Some(ROW_GROUP))
-            .build(),
-    );
+    let fields: Vec<arrow::datatypes::Field> = df
+        .columns()
+        .iter()
+        .map(|c| Ok(arrow::datatypes::Field::new(c.name().as_str(), plain_arrow_type(c.dtype())?, true)))
+        .collect::<Result<_>>()?;
+    let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(encoding.zstd_level)?))
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_max_row_group_row_count(Some(ROW_GROUP))
+        .set_dictionary_page_size_limit(encoding.dictionary_page_bytes)
+        .build();
+    add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+    let props = Arc::new(props);
     let parquet_schema = ArrowSchemaConverter::new().with_coerce_types(props.coerce_types()).convert(&schema)?;
     write_atomic(path, |f| {
         let mut writer = SerializedFileWriter::new(f, parquet_schema.root_schema_ptr(), props.clone())?;
         let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
         let mut offset = 0;
         let mut index = 0;
-        while offset < df.height().max(1) {
+        // An empty frame still gets one (empty) row group, so readers see the schema's columns.
+        while offset < df.height() || index == 0 {
             let len = ROW_GROUP.min(df.height() - offset);
-            let writers = factory.create_column_writers(index)?;
-            let chunks: Vec<ArrowColumnChunk> = writers
+            // One group of leaf writers per top-level column, in schema order.
+            let mut writers = factory.create_column_writers(index)?.into_iter();
+            let groups: Vec<Vec<ArrowColumnWriter>> =
+                schema.fields().iter().map(|f| writers.by_ref().take(leaf_count(f.data_type())).collect()).collect();
+            let chunks: Vec<Vec<ArrowColumnChunk>> = groups
                 .into_par_iter()
-                .zip(columns.par_iter())
-                .map(|(mut w, (field, array))| {
-                    for leaf in compute_leaves(field, &array.slice(offset, len))? {
-                        w.write(&leaf)?;
-                    }
-                    w.close()
+                .zip(df.columns().par_iter().zip(schema.fields().par_iter()))
+                .map(|(group, (column, field))| -> Result<Vec<ArrowColumnChunk>> {
+                    let array = to_arrow_rs(column, offset, len, field.data_type())?;
+                    let leaves = compute_leaves(field, &array)?;
+                    group
+                        .into_iter()
+                        .zip(leaves)
+                        .map(|(mut w, leaf)| {
+                            w.write(&leaf)?;
+                            Ok(w.close()?)
+                        })
+                        .collect()
                 })
-                .collect::<Result<_, parquet::errors::ParquetError>>()?;
+                .collect::<Result<_>>()?;
             let mut rg = writer.next_row_group()?;
-            for chunk in chunks {
+            for chunk in chunks.into_iter().flatten() {
                 chunk.append_to_row_group(&mut rg)?;
             }
             rg.close()?;
             offset += len;
             index += 1;
-            if df.height() == 0 {
-                break;
-            }
         }
         writer.close()?;
         Ok(())

@@ -72,8 +72,25 @@ fn text(s: impl Into<String>) -> Expr {
     lit(s.into())
 }
 
-fn quoted_value(c: &str) -> Expr {
-    concat_str([lit("'"), col(c).cast(DataType::String), lit("'")], "", false)
+/// Day numbers polars can format as dates: -262000-01-01 ..= +262000-12-31, inside chrono's range.
+const FORMATTABLE_DAYS: (i32, i32) = (-96_413_063, 94_974_372);
+
+/// The column's value as quoted text for a message. A date beyond what polars can format (a
+/// corrupt day number, e.g. near i32::MIN) is shown as its day number instead of panicking.
+fn quoted_value(c: &ColumnSpec) -> Expr {
+    let value = match c.ty {
+        ColType::Date => {
+            let days = col(c.name).to_physical();
+            let formattable = days.clone().is_between(lit(FORMATTABLE_DAYS.0), lit(FORMATTABLE_DAYS.1), ClosedInterval::Both);
+            when(formattable)
+                .then(col(c.name))
+                .otherwise(lit(NULL).cast(DataType::Date))
+                .cast(DataType::String)
+                .fill_null(concat_str([lit("day "), days.cast(DataType::String)], "", false))
+        }
+        _ => col(c.name).cast(DataType::String),
+    };
+    concat_str([lit("'"), value, lit("'")], "", false)
 }
 
 fn date_lit(days: i32) -> Expr {
@@ -92,13 +109,13 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
         out.push(check(
             v().lt(date_lit(dates::earliest())),
             name,
-            concat_str([quoted_value(name), lit(" is before 1949-10-01")], "", false),
+            concat_str([quoted_value(c), lit(" is before 1949-10-01")], "", false),
         ));
         out.push(check(
             v().gt(date_lit(opts.reference_date)),
             name,
             concat_str(
-                [quoted_value(name), lit(format!(" is in the future (after {})", dates::format(opts.reference_date)))],
+                [quoted_value(c), lit(format!(" is in the future (after {})", dates::format(opts.reference_date)))],
                 "",
                 false,
             ),
@@ -113,7 +130,7 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
                 out.push(check(
                     col(SID).is_null(),
                     name,
-                    concat_str([lit("no subject "), quoted_value(name), lit(" in subjects (absent or rejected there)")], "", false),
+                    concat_str([lit("no subject "), quoted_value(c), lit(" in subjects (absent or rejected there)")], "", false),
                 ));
             }
         }
@@ -122,7 +139,7 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
             out.push(check(
                 v().is_in(lit(known).implode(false), false).not(),
                 name,
-                concat_str([lit("no inspector "), quoted_value(name), lit(" in inspectors (absent or rejected there)")], "", false),
+                concat_str([lit("no inspector "), quoted_value(c), lit(" in inspectors (absent or rejected there)")], "", false),
             ));
         }
         Rule::NonEmpty => {
@@ -135,7 +152,7 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
                 v().is_in(lit(allowed).implode(false), false).not(),
                 name,
                 concat_str(
-                    [lit("unknown value "), quoted_value(name), lit(format!("; expected one of {}", values.join(", ")))],
+                    [lit("unknown value "), quoted_value(c), lit(format!("; expected one of {}", values.join(", ")))],
                     "",
                     false,
                 ),
@@ -144,19 +161,19 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
         Rule::Industry => out.push(check(
             v().str().contains(lit("^[A-T][0-9]{0,4}$"), true).not(),
             name,
-            concat_str([quoted_value(name), lit(" is not a GB/T 4754 code (section A-T, then 0-4 digits)")], "", false),
+            concat_str([quoted_value(c), lit(" is not a GB/T 4754 code (section A-T, then 0-4 digits)")], "", false),
         )),
         Rule::Region => out.push(check(
             v().str().contains(lit("^[0-9]{6}$"), true).not(),
             name,
-            concat_str([quoted_value(name), lit(" is not a 6-digit division code")], "", false),
+            concat_str([quoted_value(c), lit(" is not a 6-digit division code")], "", false),
         )),
         Rule::NonNegative => {
             let bad = match c.ty {
                 ColType::F64 => v().lt(lit(0.0)).or(v().is_nan()).or(v().is_infinite()),
                 _ => v().lt(lit(0)),
             };
-            out.push(check(bad, name, concat_str([quoted_value(name), lit(" is negative or not finite")], "", false)));
+            out.push(check(bad, name, concat_str([quoted_value(c), lit(" is negative or not finite")], "", false)));
         }
         Rule::PastDate => past_date(&mut out),
         Rule::NotBefore(other) => {
@@ -164,7 +181,7 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
             out.push(check(
                 v().lt(col(other)),
                 name,
-                concat_str([quoted_value(name), lit(format!(" is before {other}"))], "", false),
+                concat_str([quoted_value(c), lit(format!(" is before {other}"))], "", false),
             ));
         }
         Rule::ReportYear => {
@@ -172,7 +189,7 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
             out.push(check(
                 v().lt(lit(1949)).or(v().gt(lit(max_year))),
                 name,
-                concat_str([quoted_value(name), lit(format!(" is outside 1949..{max_year}"))], "", false),
+                concat_str([quoted_value(c), lit(format!(" is outside 1949..{max_year}"))], "", false),
             ));
         }
     }
@@ -183,7 +200,7 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
             out.push(check(
                 v().lt(col(event)),
                 name,
-                concat_str([quoted_value(name), lit(format!(" is before {event}"))], "", false),
+                concat_str([quoted_value(c), lit(format!(" is before {event}"))], "", false),
             ));
         }
     }
@@ -191,7 +208,7 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
         out.push(check(
             v().dt().year().lt_eq(col("year")),
             name,
-            concat_str([quoted_value(name), lit(" is before the report year ended")], "", false),
+            concat_str([quoted_value(c), lit(" is before the report year ended")], "", false),
         ));
     }
     out
