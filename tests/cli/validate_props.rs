@@ -263,7 +263,7 @@ fn validate_reconciles(dir: &Path) {
     for name in ["table", "file", "row", "column", "reason"] {
         assert_eq!(validated.rejected.column(name).unwrap().null_count(), 0, "rejected.{name} is never null");
     }
-    riskwarn::features::compute(&validated, &[date(REFERENCE)], &riskwarn::features::FeatureOptions::default())
+    riskwarn::features::compute(&validated, &[date(REFERENCE)], &Default::default())
         .expect("features of validated data");
 }
 
