@@ -103,7 +103,9 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
                         format!("required table `{}` not found ({}.parquet or {}/)", spec.name, spec.name, spec.name),
                     ));
                 }
-                notices.push(format!("table `{}` is absent; its features are left out of this run", spec.name));
+                if !crate::contract::FEEDBACK_TABLES.contains(&spec.name) {
+                    notices.push(format!("table `{}` is absent; its features are left out of this run", spec.name));
+                }
                 continue;
             }
         };

@@ -167,6 +167,18 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
                 concat_str([quoted_value(name), lit(format!(" is before {other}"))], "", false),
             ));
         }
+        Rule::PeriodEnd(start) => {
+            out.push(check(
+                v().lt(date_lit(dates::earliest())),
+                name,
+                concat_str([quoted_value(name), lit(" is before 1949-10-01")], "", false),
+            ));
+            out.push(check(
+                v().lt(col(start)),
+                name,
+                concat_str([quoted_value(name), lit(format!(" is before {start}"))], "", false),
+            ));
+        }
         Rule::ReportYear => {
             let max_year = dates::year_of(opts.reference_date);
             out.push(check(
