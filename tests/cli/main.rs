@@ -10,6 +10,7 @@ mod generate;
 mod labels;
 mod metrics;
 mod model;
+mod overrides;
 mod plan;
 mod registry;
 mod run;
