@@ -43,6 +43,7 @@ pub struct Warnings {
     pub public_reason_text: Vec<String>,
     /// Hard rules whose feature is absent from this run (they cannot fire), said once.
     pub notices: Vec<String>,
+    /// What became of the `overrides` rows (the manifest's `overrides`).
     pub overrides: crate::overrides::OverrideCounts,
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use polars::prelude::*;
-use riskwarn::overrides::{apply, OverrideCounts};
+use riskwarn::overrides::{apply, reason_label, OverrideCounts};
 use riskwarn::policy::Grade;
 use riskwarn::validate::{validate, ValidateOptions};
 
@@ -148,6 +148,9 @@ fn the_override_in_force_is_the_latest_approved_before_t_and_not_expired() {
         None,
     ]);
     assert_eq!(applied.counts, OverrideCounts { applied: 3, superseded: 2, expired: 1, not_yet_valid: 1, subject_not_scored: 1 });
+    let first = applied.per_subject[0].as_ref().unwrap();
+    assert_eq!(reason_label(first, true), "异议申诉核准(→B): in force");
+    assert_eq!(reason_label(first, false), "appeal approved (grade B): in force");
     // A day later the override ending on 2026-05-01 has expired; the one approved on T is in force.
     let later = apply(&frame, &scored, t + 1).unwrap();
     assert_eq!(later.per_subject[1], None);
