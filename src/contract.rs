@@ -45,6 +45,9 @@ pub enum Rule {
     PastDate,
     /// Not before the named date column of the same row (and itself a past date).
     NotBefore(&'static str),
+    /// The end of a validity period: not before 1949-10-01 and not before the named start column
+    /// of the same row, but it may lie after the reference date (an override valid until next year).
+    PeriodEnd(&'static str),
     /// A report year between 1949 and the reference date's year.
     ReportYear,
     /// An inspector_id present among the used rows of `inspectors`.
@@ -105,6 +108,11 @@ pub const CHANNELS: &[&str] = &["12315", "12345", "other"];
 pub const CASE_TYPES: &[&str] = &["civil", "administrative", "criminal", "enforcement"];
 pub const ROLES: &[&str] = &["defendant", "plaintiff", "executed_party"];
 pub const LISTS: &[&str] = &["abnormal_operations", "serious_violation", "dishonest_debtor"];
+/// 核查 · 约谈 · 责令整改 · 立案 · 移送
+pub const DISPOSITION_ACTIONS: &[&str] = &["verify", "interview", "order", "case", "refer"];
+/// 属实 · 不属实 · 无法核查 · 处理中
+pub const DISPOSITION_RESULTS: &[&str] = &["confirmed", "not_confirmed", "unreachable", "pending"];
+pub const GRADES: &[&str] = &["A", "B", "C", "D"];
 
 use ColType::*;
 
@@ -263,6 +271,53 @@ pub const CONFLICTS: TableSpec = TableSpec {
     doc: "回避 pairs, for the inspection plan",
 };
 
+pub const DISPOSITIONS: TableSpec = TableSpec {
+    name: "dispositions",
+    required: false,
+    columns: &[
+        col("uscc", Str, Rule::SubjectRef, "subject the warning was about"),
+        nullable(
+            "case_id",
+            Str,
+            Rule::NonEmpty,
+            "the case handled; null = the subject's open case of `department`. Cases do not exist yet, \
+             so only its form is checked, not that the case exists",
+        ),
+        col("department", Str, Rule::NonEmpty, "department that acted"),
+        col("handled_on", Date, Rule::PastDate, "date of the action"),
+        col("action", Str, Rule::OneOf(DISPOSITION_ACTIONS), "`verify` 核查 · `interview` 约谈 · `order` 责令整改 · `case` 立案 · `refer` 移送"),
+        col("result", Str, Rule::OneOf(DISPOSITION_RESULTS), "`confirmed` 属实 · `not_confirmed` 不属实 · `unreachable` 无法核查 · `pending` 处理中"),
+        nullable("handler_id", Str, Rule::NonEmpty, "who handled it"),
+        nullable("note", Str, Rule::None, "internal remark; never published, and no output carries it"),
+    ],
+    event_date: None,
+    unique_key: &[],
+    doc: "what a department did about a warning (跟踪预警和反馈处理). For now its rows are validated, \
+          quarantined and counted in the manifest only; no feature, grade or output uses them yet",
+};
+
+pub const OVERRIDES: TableSpec = TableSpec {
+    name: "overrides",
+    required: false,
+    columns: &[
+        col("uscc", Str, Rule::SubjectRef, "subject whose grade was changed"),
+        col("grade", Str, Rule::OneOf(GRADES), "the approved credit grade; replaces the grade from score and hard rules"),
+        col("reason", Str, Rule::NonEmpty, "why it was approved; published in the reasons (appeal decisions are public, 双公示), so write it for the public"),
+        col("approved_by", Str, Rule::NonEmpty, "who approved it; kept for audit, never in any output"),
+        col("valid_from", Date, Rule::PastDate, "in force in runs as of a date after this day"),
+        nullable("valid_to", Date, Rule::PeriodEnd("valid_from"), "last day in force; null = until replaced"),
+    ],
+    event_date: None,
+    unique_key: &["uscc", "valid_from"],
+    doc: "grades changed after an appeal or credit repair (异议申诉 / 信用修复). As of T, an override is in \
+          force while `valid_from < T` and (`valid_to` is null or `valid_to ≥ T`); of several in force for \
+          one subject the latest `valid_from` wins (the key makes that unique). It replaces the final \
+          `credit_grade`, keeping the earlier grade in `grade_before_override` (docs/outputs.md)",
+};
+
+/// Tables about what was done after a warning: no feature reads them, so their absence is no notice.
+pub const FEEDBACK_TABLES: &[&str] = &["dispositions", "overrides"];
+
 /// Every table, in dependency order: referenced tables before the tables that refer to them.
 pub const TABLES: &[&TableSpec] = &[
     &SUBJECTS,
@@ -275,6 +330,8 @@ pub const TABLES: &[&TableSpec] = &[
     &ANNUAL_REPORTS,
     &INSPECTORS,
     &CONFLICTS,
+    &DISPOSITIONS,
+    &OVERRIDES,
 ];
 
 pub fn table(name: &str) -> Option<&'static TableSpec> {
@@ -297,6 +354,7 @@ fn rule_text(spec: &TableSpec, c: &ColumnSpec) -> String {
         Rule::NonNegative => parts.push("≥ 0 and finite".into()),
         Rule::PastDate => parts.push("from 1949-10-01 to the reference date".into()),
         Rule::NotBefore(o) => parts.push(format!("from 1949-10-01 to the reference date, not before `{o}`")),
+        Rule::PeriodEnd(o) => parts.push(format!("from 1949-10-01, not before `{o}`; may lie after the reference date")),
         Rule::ReportYear => parts.push("1949 to the reference date's year".into()),
         Rule::InspectorRef => parts.push("`inspector_id` of a used row of `inspectors`".into()),
     }
@@ -361,6 +419,7 @@ pub fn markdown() -> String {
           Features as of date T use only rows dated strictly before T, and where `recorded_on` is present, \
           recorded strictly before T (features as known at the time). A list entry counts as current while \
           `listed_on < T` and (`removed_on` is null or `removed_on ≥ T`). An annual report for `year` is due \
-          on 30 June of `year + 1`.\n";
+          on 30 June of `year + 1`. A grade override counts as of T while `valid_from < T` and (`valid_to` is \
+          null or `valid_to ≥ T`), the same rule as a list entry: approved before T, not yet expired.\n";
     s
 }

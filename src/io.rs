@@ -103,7 +103,9 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
                         format!("required table `{}` not found ({}.parquet or {}/)", spec.name, spec.name, spec.name),
                     ));
                 }
-                notices.push(format!("table `{}` is absent; its features are left out of this run", spec.name));
+                if !crate::contract::FEEDBACK_TABLES.contains(&spec.name) {
+                    notices.push(format!("table `{}` is absent; its features are left out of this run", spec.name));
+                }
                 continue;
             }
         };
@@ -428,11 +430,15 @@ pub enum OutputKind {
 }
 
 impl OutputKind {
-    pub fn columns(self) -> &'static [&'static str] {
-        match self {
+    /// The columns a file of this kind must hold to be read back: every column riskwarn writes,
+    /// less those added after the first release (older lists stay readable without them).
+    pub fn columns(self) -> Vec<&'static str> {
+        const ADDED_LATER: &[&str] = &["grade_before_override"];
+        let all = match self {
             OutputKind::Warnings => crate::score::COLUMNS,
             OutputKind::Plan => crate::plan::COLUMNS,
-        }
+        };
+        all.iter().copied().filter(|c| !ADDED_LATER.contains(c)).collect()
     }
 
     fn describe(self) -> &'static str {
@@ -446,7 +452,7 @@ impl OutputKind {
 /// Reads a riskwarn output back, after checking that the file holds every column of its kind:
 /// any other file is a bad file (exit 2) naming the missing columns.
 pub fn read_output(path: &Path, kind: OutputKind) -> Result<DataFrame> {
-    let reader = open_output(path, kind, kind.columns())?;
+    let reader = open_output(path, kind, &kind.columns())?;
     reader.finish().map_err(|e| Error::bad_file(path, format!("cannot read {}: {e}", kind.describe())))
 }
 

@@ -20,6 +20,7 @@ pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod options;
+pub mod overrides;
 pub mod plan;
 pub mod policy;
 pub mod reason_text;

@@ -295,7 +295,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
 /// The flat, localised table supervisors open (warnings.csv, .xlsx, the public variant): list
 /// columns dropped (reason_text carries them), headers and codes in the report language.
 pub fn supervisor_table(warnings: &DataFrame, zh: bool) -> Result<DataFrame> {
-    const COLUMNS: [(&str, &str); 14] = [
+    const COLUMNS: [(&str, &str); 15] = [
         ("rank", "排名"),
         ("uscc", "统一社会信用代码"),
         ("name", "主体名称"),
@@ -305,6 +305,7 @@ pub fn supervisor_table(warnings: &DataFrame, zh: bool) -> Result<DataFrame> {
         ("score", "风险分值"),
         ("risk_level", "预警等级"),
         ("credit_grade", "信用风险分类"),
+        ("grade_before_override", "申诉前信用风险分类"),
         ("reason_text", "预警理由"),
         ("model_id", "模型编号"),
         ("as_of", "评估日期"),

@@ -83,6 +83,8 @@ pub struct Manifest {
     pub levels: Vec<(String, u64)>,
     pub grades: Vec<(String, u64)>,
     pub hard_rules_fired: Vec<(String, u64)>,
+    /// What became of the `overrides` rows (all zero without that table).
+    pub overrides: crate::overrides::OverrideCounts,
     pub plan: Vec<DepartmentSummary>,
     pub plan_selections: usize,
     pub plan_visits: usize,
@@ -201,8 +203,8 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     if features.height() == 0 {
         return Err(Error::BadArgument(format!("no subject is scored as of {as_of_text} (none active/suspended and established before it)")));
     }
-    // Event tables are no longer needed; keep the registry and the roster.
-    validated.tables.retain(|(s, _)| matches!(s.name, "subjects" | "inspectors" | "conflicts"));
+    // Event tables are no longer needed; keep the registry, the overrides and the roster.
+    validated.tables.retain(|(s, _)| matches!(s.name, "subjects" | "overrides" | "inspectors" | "conflicts"));
     timings.features = t.elapsed().as_secs_f64();
 
     progress("score");
@@ -215,9 +217,11 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         model: &model,
         policy: &policy,
         previous: previous.as_ref().map(|p| &p.1),
+        overrides: validated.table("overrides"),
     })?;
     notices.extend(warnings.notices.iter().cloned());
     let stability = model.stability(&features, &warnings.scores_in_feature_order)?;
+    let override_counts = warnings.overrides.clone();
     drop(features);
     let public_reason_text = warnings.public_reason_text;
     let warnings = warnings.frame;
@@ -288,6 +292,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         levels: counts("risk_level", &crate::grade::LEVELS)?,
         grades: counts("credit_grade", &["A", "B", "C", "D"])?,
         hard_rules_fired: fired,
+        overrides: override_counts,
         plan: plan.as_ref().map(|p| p.departments.clone()).unwrap_or_default(),
         plan_selections: plan.as_ref().map_or(0, |p| p.selections),
         plan_visits: plan.as_ref().map_or(0, |p| p.visits),

@@ -1,6 +1,7 @@
 //! Scores → the ranked warning list (SPEC §2 warnings.parquet): calibrated score, deterministic
-//! rank (ties by uscc), warning level, credit grade with its hard rules, the top reasons with
-//! exact contributions, and the change against a previous run. A pure function over frames.
+//! rank (ties by uscc), warning level, credit grade with its hard rules and then any approved
+//! override, the top reasons with exact contributions, and the change against a previous run.
+//! A pure function over frames.
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -17,7 +18,7 @@ pub const TOP_REASONS: usize = 3;
 /// The warning list's columns (SPEC §2), then riskwarn's additions used by the plan and audits.
 pub const COLUMNS: &[&str] = &[
     "rank", "uscc", "name", "region", "industry", "subject_type", "score", "risk_level", "credit_grade", "reasons",
-    "reason_text", "model_id", "as_of", "previous_rank", "change", "hard_rules", "observation_period",
+    "reason_text", "model_id", "as_of", "previous_rank", "change", "hard_rules", "grade_before_override", "observation_period",
     "days_since_random_pass",
 ];
 
@@ -30,6 +31,8 @@ pub struct WarningsInput<'a> {
     pub policy: &'a Policy,
     /// `uscc`, `rank` of the previous run, if any.
     pub previous: Option<&'a DataFrame>,
+    /// The validated `overrides` table, if the data has one.
+    pub overrides: Option<&'a DataFrame>,
 }
 
 pub struct Warnings {
@@ -40,6 +43,8 @@ pub struct Warnings {
     pub public_reason_text: Vec<String>,
     /// Hard rules whose feature is absent from this run (they cannot fire), said once.
     pub notices: Vec<String>,
+    /// What became of the `overrides` rows (the manifest's `overrides`).
+    pub overrides: crate::overrides::OverrideCounts,
 }
 
 fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
@@ -47,7 +52,7 @@ fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 }
 
 pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
-    let WarningsInput { features, subjects, model, policy, previous } = *input;
+    let WarningsInput { features, subjects, model, policy, previous, overrides } = *input;
     let n = features.height();
     let as_of = features.column("as_of")?.date()?.physical().iter().flatten().next();
     if features.column("as_of")?.n_unique()? > 1 {
@@ -87,7 +92,22 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
             }
         })
         .collect::<Result<_>>()?;
-    let (grades, fired) = grade::grades(&policy.grades, &explained.score, &rank, &observation, &rule_columns)?;
+    let (mut grades, fired) = grade::grades(&policy.grades, &explained.score, &rank, &observation, &rule_columns)?;
+    // Overrides come last: an approved appeal or credit repair replaces the grade of score and
+    // hard rules, which stays visible in `grade_before_override`.
+    let applied = match (overrides, as_of) {
+        (Some(o), Some(t)) => crate::overrides::apply(o, &uscc, t)?,
+        _ => crate::overrides::Applied { per_subject: vec![None; n], ..Default::default() },
+    };
+    let mut grade_before_override: Vec<Option<&str>> = vec![None; n];
+    let mut override_labels: Vec<Option<String>> = vec![None; n];
+    for (i, o) in applied.per_subject.iter().enumerate() {
+        if let Some(o) = o {
+            grade_before_override[i] = Some(grades[i].as_str());
+            grades[i] = o.grade;
+            override_labels[i] = Some(crate::overrides::reason_label(o, zh));
+        }
+    }
     let rule_labels: Vec<String> = policy.grades.rules.iter().map(|r| grade::rule_label(r, zh)).collect();
 
     // Every column is built directly in rank order (no gather of finished columns afterwards).
@@ -113,6 +133,11 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
                 }
                 s.push_str(part);
             };
+            // Appeal decisions are public (双公示): the override's reason goes into both texts.
+            if let Some(label) = &override_labels[i] {
+                push(&mut full, label);
+                push(&mut public, label);
+            }
             for r in &fired[i] {
                 push(&mut full, &rule_labels[*r]);
                 push(&mut public, &rule_labels[*r]);
@@ -170,6 +195,7 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
         reasons,
         Column::new("reason_text".into(), reason_text),
         hard_rules.finish().into_column(),
+        Column::new("grade_before_override".into(), order.iter().map(|&i| grade_before_override[i as usize]).collect::<Vec<_>>()),
         Column::new("observation_period".into(), order.iter().map(|&i| observation[i as usize]).collect::<Vec<_>>()),
         Column::new("days_since_random_pass".into(), order.iter().map(|&i| days_since[i as usize]).collect::<Vec<_>>()),
     ])?;
@@ -200,7 +226,7 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
     if frame.height() != n {
         return Err(Error::Internal(format!("warnings: {} rows for {n} scored subjects (duplicate uscc in subjects?)", frame.height())));
     }
-    Ok(Warnings { frame, scores_in_feature_order: explained.score, public_reason_text: public_text, notices })
+    Ok(Warnings { frame, scores_in_feature_order: explained.score, public_reason_text: public_text, notices, overrides: applied.counts })
 }
 
 /// Counts per value of a string column, in the order given.

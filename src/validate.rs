@@ -184,6 +184,18 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
                 concat_str([quoted_value(c), lit(format!(" is before {other}"))], "", false),
             ));
         }
+        Rule::PeriodEnd(start) => {
+            out.push(check(
+                v().lt(date_lit(dates::earliest())),
+                name,
+                concat_str([quoted_value(c), lit(" is before 1949-10-01")], "", false),
+            ));
+            out.push(check(
+                v().lt(col(start)),
+                name,
+                concat_str([quoted_value(c), lit(format!(" is before {start}"))], "", false),
+            ));
+        }
         Rule::ReportYear => {
             let max_year = dates::year_of(opts.reference_date);
             out.push(check(
@@ -305,7 +317,8 @@ fn later_duplicates(frame: &DataFrame, keys: &[&str]) -> Result<Vec<usize>> {
     }
     let cols: Vec<StringChunked> = names
         .iter()
-        .map(|n| Ok(frame.column(n)?.cast(&DataType::String)?.str()?.clone()))
+        // Dates by their day number: a key needs no calendar, and an out-of-range day has none.
+        .map(|n| Ok(frame.column(n)?.to_physical_repr().cast(&DataType::String)?.str()?.clone()))
         .collect::<Result<_>>()?;
     let second: Box<dyn Iterator<Item = Option<&str>>> = match cols.get(1) {
         Some(c) => Box::new(c.iter()),

@@ -11,6 +11,7 @@ mod labels;
 mod metrics;
 mod model;
 mod outputs;
+mod overrides;
 mod plan;
 mod registry;
 mod run;

@@ -252,8 +252,8 @@ fn validate_reconciles(dir: &Path) {
     let opts = riskwarn::validate::ValidateOptions { reference_date: date(REFERENCE) };
     let validated = riskwarn::validate::validate(raw, &opts).expect("validation of loaded tables succeeds");
     assert_eq!(validated.counts.len(), read.len());
-    for (c, (table, rows)) in validated.counts.iter().zip(&read) {
-        assert_eq!(&c.table, table);
+    for (table, rows) in &read {
+        let c = validated.counts.iter().find(|c| &c.table == table).unwrap_or_else(|| panic!("{table} is counted"));
         assert_eq!(c.read, *rows, "{table}: every loaded row is counted");
         assert_eq!(c.read, c.used + c.rejected, "{table}: read = used + rejected");
         assert_eq!(validated.table(table).unwrap().height() as u64, c.used, "{table}");
