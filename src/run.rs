@@ -182,14 +182,14 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let started = Instant::now();
     let Inputs { policy, model, raw, inputs, model_file, policy_file, load_seconds } = inputs;
     let mut timings = Timings { load: load_seconds, ..Default::default() };
-    let mut notices: Vec<String> = raw.notices.clone();
     let seed = opts.seed.unwrap_or(policy.seed);
     let zh = policy.language == Language::Zh;
 
     progress("validate");
     let t = Instant::now();
     let mut validated = crate::validate::validate(raw, &crate::validate::ValidateOptions { reference_date: opts.today })?;
-    notices.extend(validated.notices.iter().cloned());
+    // The loader's notices come through validation.
+    let mut notices: Vec<String> = validated.notices.clone();
     timings.validate = t.elapsed().as_secs_f64();
     let as_of = match opts.as_of {
         Some(d) => d,

@@ -207,3 +207,21 @@ fn a_live_runs_temporary_directory_is_kept_and_dead_ones_are_removed() {
     names.sort();
     assert_eq!(names, ["2026-05-01-eeeeeeee", "latest"], "a run dropped uncommitted removes its directory and lock");
 }
+
+#[test]
+fn a_notice_is_printed_once() {
+    let dir = tempdir();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), data.join(e.file_name())).unwrap();
+    }
+    std::fs::write(data.join("permits.parquet"), b"").unwrap();
+    let done = riskwarn().args(["run", "--as-of", "2026-07-01", "--data"]).arg(&data).arg("--out").arg(dir.path().join("out")).run().status(0);
+    let note = "`permits.parquet` is not a table of the data contract; ignored";
+    assert_eq!(done.stderr().matches(note).count(), 1, "{}", done.stderr());
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/latest/manifest.json")).unwrap()).unwrap();
+    let notices: Vec<&str> = manifest["notices"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert_eq!(notices.iter().filter(|n| n.contains("permits.parquet")).count(), 1, "{notices:?}");
+}
