@@ -268,12 +268,21 @@ impl Policy {
             if !names.insert(r.name.as_str()) {
                 return Err(Error::BadArgument(format!("grades.rule: the name '{}' is used twice", r.name)));
             }
-            if registry.get(&r.feature).is_none() {
-                let hint = registry.nearest(&r.feature).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-                return Err(Error::BadArgument(format!(
-                    "grades.rule '{}': unknown feature `{}`{hint} (docs/features.md lists every feature)",
-                    r.name, r.feature
-                )));
+            match registry.get(&r.feature) {
+                None => {
+                    let hint = registry.nearest(&r.feature).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                    return Err(Error::BadArgument(format!(
+                        "grades.rule '{}': unknown feature `{}`{hint} (docs/features.md lists every feature)",
+                        r.name, r.feature
+                    )));
+                }
+                Some(f) if f.kind == crate::features::Kind::Categorical => {
+                    return Err(Error::BadArgument(format!(
+                        "grades.rule '{}': feature `{}` is categorical; a rule compares a number with `min`",
+                        r.name, r.feature
+                    )));
+                }
+                Some(_) => {}
             }
             if !r.min.is_finite() {
                 return Err(Error::BadArgument(format!("grades.rule '{}': min must be a number", r.name)));

@@ -122,6 +122,13 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
         .collect::<Result<_>>()?;
     let labels: Vec<&str> = declared.iter().map(|f| f.label(zh)).collect();
     let public_ok: Vec<bool> = declared.iter().map(|f| f.visibility == crate::features::Visibility::Public).collect();
+    // A rule on an internal feature (a complaint count) says something internal when it fires.
+    let rule_public: Vec<bool> = policy
+        .grades
+        .rules
+        .iter()
+        .map(|r| registry.get(&r.feature).is_some_and(|f| f.visibility == crate::features::Visibility::Public))
+        .collect();
     let texts: Vec<(String, String)> = order
         .par_iter()
         .map(|&i| {
@@ -140,7 +147,9 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
             }
             for r in &fired[i] {
                 push(&mut full, &rule_labels[*r]);
-                push(&mut public, &rule_labels[*r]);
+                if rule_public[*r] {
+                    push(&mut public, &rule_labels[*r]);
+                }
             }
             for k in i * top..(i + 1) * top {
                 let f = explained.feature[k] as usize;

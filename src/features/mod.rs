@@ -52,8 +52,10 @@ pub struct FeatureOptions {
 impl Check for FeatureOptions {
     fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::BadArgument(format!("features: {m}")));
-        if self.windows.is_empty() || self.windows.iter().any(|w| *w <= 0) {
-            return bad(format!("windows must be positive day counts, got {:?}", self.windows));
+        // A century bounds every window, so trends (twice the recent window) stay in range.
+        const MAX_DAYS: i32 = 100 * crate::dates::DAYS_PER_YEAR;
+        if self.windows.is_empty() || self.windows.iter().any(|w| !(1..=MAX_DAYS).contains(w)) {
+            return bad(format!("windows must be day counts from 1 to {MAX_DAYS}, got {:?}", self.windows));
         }
         let mut sorted = self.windows.clone();
         sorted.sort_unstable();
@@ -65,6 +67,9 @@ impl Check for FeatureOptions {
             if !self.windows.contains(&days) {
                 return bad(format!("{name} = {days} must be one of the windows {:?} (the peer features read its counts)", self.windows));
             }
+        }
+        if self.recent_days >= self.history_days {
+            return bad(format!("recent_days ({}) must be shorter than history_days ({})", self.recent_days, self.history_days));
         }
         if self.observation_period_days < 0 {
             return bad(format!("observation_period_days must be ≥ 0, got {}", self.observation_period_days));

@@ -299,7 +299,13 @@ impl TableFeatures {
         self.add(
             format!("{prefix}_trend"),
             format!("{what} in the last {days} days minus the {days} days before"),
-            Label::new(format!("{zh}同比增量"), format!("change in {en} over the previous {}", window_en(days))),
+            Label::new(
+                match days {
+                    crate::dates::DAYS_PER_YEAR => format!("{zh}同比增量"),
+                    _ => format!("{zh}较前{}增量", window_zh(days).trim_start_matches('近')),
+                },
+                format!("change in {en} over the previous {}", window_en(days)),
+            ),
             Measure::Trend { days, bits },
         )
     }

@@ -77,25 +77,38 @@ impl RunDir {
 
     /// Renames the finished directory to `out/<run_id>` (replacing a run of the same id whole),
     /// then points `out/latest` at it. Returns the run's directory.
+    ///
+    /// A run of the same id (same inputs, model, policy, seed and baseline) is first moved
+    /// aside to `<temporary name>.old`, under this run's lock: if the process dies before the new
+    /// directory is in place, the next run finds the lock free and puts the old one back.
     pub fn commit(mut self) -> Result<PathBuf> {
         let target = self.out.join(&self.run_id);
-        if target.exists() {
-            // Same run id = same inputs, model, policy, seed and baseline.
-            let old = self.out.join(format!(".old-{}-{}", self.run_id, std::process::id()));
-            std::fs::rename(&target, &old).at(IoAction::Rename, &old)?;
-            if let Err(e) = std::fs::rename(&self.tmp, &target).at(IoAction::Rename, &target) {
-                let _ = std::fs::rename(&old, &target);
-                return Err(e);
-            }
-            self.committed = true;
-            std::fs::remove_dir_all(&old).at(IoAction::Remove, &old)?;
-        } else {
-            std::fs::rename(&self.tmp, &target).at(IoAction::Rename, &target)?;
-            self.committed = true;
+        let aside = replaced_name(&self.tmp);
+        let replacing = target.exists();
+        if replacing {
+            std::fs::rename(&target, &aside).at(IoAction::Rename, &aside)?;
         }
+        if let Err(e) = std::fs::rename(&self.tmp, &target).at(IoAction::Rename, &target) {
+            if replacing {
+                let _ = std::fs::rename(&aside, &target);
+            }
+            return Err(e);
+        }
+        self.committed = true;
         point_latest(&self.out, &self.run_id)?;
+        if replacing {
+            // Best effort: a leftover is removed by the next run.
+            let _ = std::fs::remove_dir_all(&aside);
+        }
         Ok(target)
     }
+}
+
+/// Where a committing run keeps the run of the same id it replaces.
+fn replaced_name(tmp: &Path) -> PathBuf {
+    let mut name = tmp.as_os_str().to_owned();
+    name.push(".old");
+    PathBuf::from(name)
 }
 
 impl Drop for RunDir {
@@ -153,6 +166,10 @@ fn remove_dead_temp_dirs(out: &Path) {
             continue;
         }
         let path = e.path();
+        if let Some(tmp_name) = name.strip_suffix(".old") {
+            restore_or_remove_replaced(out, &path, tmp_name);
+            continue;
+        }
         let (dir, lock_path) = match name.strip_suffix(".lock") {
             // A lock file whose directory is gone: a run killed after its commit, or a run
             // about to create its directory (then its lock is held).
@@ -168,6 +185,23 @@ fn remove_dead_temp_dirs(out: &Path) {
         release(lock);
         let _ = std::fs::remove_file(&lock_path);
     }
+}
+
+/// A run that died while replacing `out/<run_id>` left the old directory at
+/// `.tmp-<run_id>-<pid>.old`: put back if the new one never arrived, else removed.
+fn restore_or_remove_replaced(out: &Path, path: &Path, tmp_name: &str) {
+    let lock_path = out.join(format!("{tmp_name}.lock"));
+    let Lock::Free(lock) = probe(&lock_path) else { return };
+    let run_id = tmp_name.strip_prefix(".tmp-").and_then(|rest| rest.rsplit_once('-')).map(|(id, _pid)| id);
+    match run_id.map(|id| out.join(id)) {
+        Some(target) if !target.exists() => {
+            let _ = std::fs::rename(path, target);
+        }
+        _ => {
+            let _ = std::fs::remove_dir_all(path);
+        }
+    }
+    release(lock);
 }
 
 /// Unlocks explicitly rather than by closing: a lock lasts until the last copy of its descriptor

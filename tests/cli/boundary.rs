@@ -225,3 +225,43 @@ fn a_notice_is_printed_once() {
     let notices: Vec<&str> = manifest["notices"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
     assert_eq!(notices.iter().filter(|n| n.contains("permits.parquet")).count(), 1, "{notices:?}");
 }
+
+#[test]
+fn a_run_killed_while_replacing_its_namesake_gets_it_back() {
+    let out = tempdir();
+    let out = out.path();
+    // Killed between moving the old run aside and moving the new one in: the old one returns.
+    let aside = out.join(".tmp-2026-05-01-ffffffff-9.old");
+    std::fs::create_dir(&aside).unwrap();
+    std::fs::write(aside.join("manifest.json"), "old").unwrap();
+    // Killed after the new one was in place: the old copy is removed.
+    std::fs::create_dir(out.join("2026-05-01-gggggggg")).unwrap();
+    std::fs::create_dir(out.join(".tmp-2026-05-01-gggggggg-8.old")).unwrap();
+    // Still replacing (its lock is held): left alone.
+    let live = out.join(".tmp-2026-05-01-hhhhhhhh-7.old");
+    std::fs::create_dir(&live).unwrap();
+    let lock = File::create(out.join(".tmp-2026-05-01-hhhhhhhh-7.lock")).unwrap();
+    lock.try_lock().unwrap();
+
+    let run = riskwarn::io::RunDir::create(out, "2026-05-01-eeeeeeee").unwrap();
+    assert_eq!(std::fs::read_to_string(out.join("2026-05-01-ffffffff/manifest.json")).unwrap(), "old");
+    assert!(!aside.exists());
+    assert!(out.join("2026-05-01-gggggggg").is_dir() && !out.join(".tmp-2026-05-01-gggggggg-8.old").exists());
+    assert!(live.is_dir());
+    drop(run);
+    lock.unlock().unwrap();
+
+    // A rerun of the same id replaces the run whole and leaves nothing aside.
+    for content in ["first", "second"] {
+        let run = riskwarn::io::RunDir::create(out, "2026-05-01-ffffffff").unwrap();
+        std::fs::write(run.path().join("manifest.json"), content).unwrap();
+        run.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(out.join("2026-05-01-ffffffff/manifest.json")).unwrap(), content);
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".old") && !n.contains("hhhhhhhh"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

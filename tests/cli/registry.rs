@@ -89,6 +89,8 @@ fn windows_come_from_the_options_and_both_backends_agree_on_them() {
     assert!(!names.iter().any(|n| n.contains("365") || n.contains("1095")), "{names:?}");
     assert_eq!(Registry::all(&opts).get("pen_license_revoked_180d").unwrap().label_zh, "近180天吊销许可次数");
     assert_eq!(Registry::all(&opts).get("pen_serious_730d").unwrap().label_zh, "近2年严重处罚次数");
+    assert_eq!(Registry::all(&opts).get("insp_violation_trend").unwrap().label_zh, "检查违法次数较前180天增量");
+    assert_eq!(Registry::all(&FeatureOptions::default()).get("insp_violation_trend").unwrap().label_zh, "检查违法次数同比增量");
     assert_features_agree(&fast, &slow);
     // The trend compares the last 180 days with the 180 before: by hand from the events.
     let trend = fast.column("pen_trend").unwrap().f64().unwrap();
@@ -105,8 +107,10 @@ fn feature_options_are_checked() {
     let bad = [
         (FeatureOptions { recent_days: 200, ..Default::default() }, "recent_days = 200 must be one of the windows"),
         (FeatureOptions { windows: vec![30, 30, 365, 1095], ..Default::default() }, "listed twice"),
-        (FeatureOptions { windows: vec![0, 365, 1095], ..Default::default() }, "positive"),
+        (FeatureOptions { windows: vec![0, 365, 1095], ..Default::default() }, "from 1 to 36500"),
         (FeatureOptions { peer_region_digits: 7, ..Default::default() }, "peer_region_digits"),
+        (FeatureOptions { windows: vec![30, 365], recent_days: 365, history_days: 365, ..Default::default() }, "must be shorter than history_days"),
+        (FeatureOptions { windows: vec![30, 365, 40_000], history_days: 40_000, ..Default::default() }, "from 1 to 36500"),
     ];
     for (opts, needle) in bad {
         let e = opts.check().unwrap_err().to_string();
@@ -174,4 +178,19 @@ fn english_reasons_use_the_registry_labels() {
             assert!(labels.contains(&label), "{label:?} in {t:?} is not a registry label");
         }
     }
+}
+
+#[test]
+fn a_rule_on_a_categorical_feature_is_refused_and_one_on_an_internal_feature_is_not_published() {
+    let dir = tempdir();
+    let policy = dir.path().join("p.toml");
+    let rule = |feature: &str, min: &str| format!("\n[[grades.rule]]\nname = \"extra\"\nlabel_zh = \"投诉较多\"\nfeature = \"{feature}\"\nmin = {min}\naction = \"raise\"\nsteps = 1\n");
+    std::fs::write(&policy, policy_text() + &rule("subject_type", "1")).unwrap();
+    run_under(&dir, &policy).status(2).stderr_contains("feature `subject_type` is categorical");
+    std::fs::write(&policy, policy_text() + &rule("cmp_n_365d", "3")).unwrap();
+    score_under(&dir, &policy).status(0);
+    let full = std::fs::read_to_string(dir.path().join("out/latest/warnings.csv")).unwrap();
+    let public = std::fs::read_to_string(dir.path().join("out/latest/warnings_public.csv")).unwrap();
+    assert!(full.contains("投诉较多"), "the rule fires on the sample");
+    assert!(!public.contains("投诉较多"), "a rule on complaints is not published");
 }
