@@ -213,7 +213,8 @@ pub fn catalogue_markdown() -> String {
          region code.\n\n\
          - **dimension**: the national indicator system's dimension (通用型企业信用风险分类指标体系).\n\
          - **direction** `increasing`: more of it never lowers risk (the scorecard's coefficient is constrained \
-         to ≥ 0, the trees are monotone in it).\n\
+         to ≥ 0, the trees are monotone in it); `decreasing` (no feature yet): more of it never raises risk \
+         (coefficient ≤ 0, trees monotone the other way).\n\
          - **public** `no`: never shown in published files (warnings_public.csv).\n\n\
          | feature | family | dimension | kind | direction | public | label (zh / en) | meaning |\n\
          |---|---|---|---|---|---|---|---|\n",

@@ -43,8 +43,8 @@ pub struct Model {
     pub preprocessing: matrix::Preprocessor,
     /// Logistic: one coefficient per matrix column (`preprocessing.columns`), in log-odds.
     pub coefficients: Vec<f64>,
-    /// Logistic: the matrix columns whose coefficient was constrained to ≥ 0 (features with a
-    /// known direction).
+    /// Logistic: the matrix columns whose coefficient was constrained to the sign of their
+    /// feature's declared direction (≥ 0 for `increasing`, ≤ 0 for `decreasing`).
     #[serde(default)]
     pub sign_constraints: Vec<String>,
     /// Logistic: the intercept; gbdt: the contributions' bias (the same for every row), in log-odds.

@@ -245,11 +245,18 @@ pub fn data_span(data: &Validated) -> Result<(i32, i32)> {
     Ok((lo, hi))
 }
 
-/// A matrix column whose feature has a known direction (more of it must never lower risk): the
-/// scorecard's sign constraints and the trees' monotone constraints.
-fn known_increasing(registry: &Registry, c: &MatrixColumn) -> bool {
-    matches!(c, MatrixColumn::Numeric { feature, .. } | MatrixColumn::Raw { feature }
-        if registry.get(feature).is_some_and(|f| f.direction == Direction::Increasing))
+/// The known direction of a matrix column's feature (registry): +1 when more of it must never
+/// lower risk, −1 when it must never raise it, 0 otherwise. It gives the scorecard's sign
+/// constraints and the trees' monotone constraints.
+fn known_direction(registry: &Registry, c: &MatrixColumn) -> i8 {
+    match c {
+        MatrixColumn::Numeric { feature, .. } | MatrixColumn::Raw { feature } => match registry.get(feature).map(|f| f.direction) {
+            Some(Direction::Increasing) => 1,
+            Some(Direction::Decreasing) => -1,
+            _ => 0,
+        },
+        _ => 0,
+    }
 }
 
 /// The labelled rows of every date a training run needs, computed date by date from the data.
@@ -373,19 +380,32 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         ModelKind::Logistic => {
             let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
             let shape = (train_rows.height(), pre.columns.len()).f();
-            let x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(train_rows)?)
+            let mut x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(train_rows)?)
                 .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
-            // More of a feature with a known direction must never lower risk.
-            let nonnegative: Vec<bool> = pre.columns.iter().map(|c| known_increasing(&registry, c)).collect();
-            let (coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &nonnegative, &opts.params)?;
-            sign_constraints = pre.columns.iter().zip(&nonnegative).filter(|(_, n)| **n).map(|(c, _)| c.name()).collect();
+            // A feature with a known direction must never move risk against it: its coefficient
+            // times its direction is ≥ 0 (a decreasing column is fitted negated, then flipped back).
+            let directions: Vec<i8> = pre.columns.iter().map(|c| known_direction(&registry, c)).collect();
+            for (j, d) in directions.iter().enumerate() {
+                if *d < 0 {
+                    x.column_mut(j).mapv_inplace(|v| -v);
+                }
+            }
+            let constrained: Vec<bool> = directions.iter().map(|d| *d != 0).collect();
+            let (mut coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &constrained, &opts.params)?;
             drop(x);
+            for (w, d) in coefficients.iter_mut().zip(&directions) {
+                if *d < 0 {
+                    *w = -*w;
+                }
+            }
+            sign_constraints = pre.columns.iter().zip(&constrained).filter(|(_, n)| **n).map(|(c, _)| c.name()).collect();
             let warnings = pre
                 .columns
                 .iter()
                 .zip(&coefficients)
-                .filter(|(c, w)| known_increasing(&registry, c) && **w < 0.0)
-                .map(|(c, w)| format!("{}: coefficient {w:.4} < 0 although more of it should never lower risk", c.name()))
+                .zip(&directions)
+                .filter(|((_, w), d)| **d as f64 * **w < 0.0)
+                .map(|((c, w), d)| format!("{}: coefficient {w:.4} runs against its declared direction ({d:+})", c.name()))
                 .collect();
             (pre, coefficients, intercept, None, warnings)
         }
@@ -394,7 +414,7 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
             let directions: Vec<super::gbdt::Direction> = pre
                 .columns
                 .iter()
-                .map(|c| known_increasing(&registry, c) as i8)
+                .map(|c| known_direction(&registry, c))
                 .collect();
             let (rows, cols) = (train_rows.height(), pre.columns.len());
             let cm = pre.into_column_major(train_rows)?;

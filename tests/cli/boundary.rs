@@ -139,7 +139,7 @@ fn a_full_disk_names_the_path_once_and_leaves_nothing_behind() {
     let disk = match SmallDisk::mount(&mount) {
         Ok(d) => d,
         Err(e) => {
-            println!("skipped: a_full_disk_names_the_path_once: cannot mount a 200 KiB tmpfs here ({e})");
+            skipped(&format!("a_full_disk_names_the_path_once: cannot mount a 200 KiB tmpfs here ({e})"));
             return;
         }
     };

@@ -122,8 +122,8 @@ fn every_parquet_output_opens_in_pandas_and_duckdb() {
         expected.iter().map(|(p, n)| (p.display().to_string(), serde_json::Value::from(*n))).collect();
     let python = std::process::Command::new("python3").arg("-c").arg(READ_BACK).arg(serde_json::Value::Object(arg).to_string()).output();
     match python {
-        Err(_) => println!("skipped: pandas/duckdb not installed (pip install pandas pyarrow duckdb)"),
-        Ok(o) if o.status.code() == Some(3) => println!("skipped: pandas/duckdb not installed (pip install pandas pyarrow duckdb)"),
+        Err(_) => skipped("pandas/duckdb not installed (pip install pandas pyarrow duckdb)"),
+        Ok(o) if o.status.code() == Some(3) => skipped("pandas/duckdb not installed (pip install pandas pyarrow duckdb)"),
         Ok(o) => {
             let stdout = String::from_utf8_lossy(&o.stdout);
             assert!(o.status.success(), "pandas/DuckDB read-back failed:\n{stdout}\n{}", String::from_utf8_lossy(&o.stderr));

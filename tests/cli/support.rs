@@ -161,3 +161,10 @@ pub fn assert_features_agree(fast: &DataFrame, slow: &DataFrame) -> usize {
     }
     compared
 }
+
+/// Says that a test could not run what it needs, in one line the test harness does not capture
+/// (it writes to the process's stderr directly, not through `print!`).
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {why}");
+}
