@@ -153,7 +153,7 @@ fn type_fits(ty: ColType, arrow: &ArrowType) -> bool {
 /// a missing required column or a column of the wrong type is an error naming file and column.
 /// Returns the names of the file's columns that the contract does not know.
 pub fn check_footer(path: &Path, spec: &TableSpec) -> Result<Vec<String>> {
-    let file = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
+    let file = File::open(path).at(IoAction::Open, path)?;
     let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
         .map_err(|e| Error::bad_file(path, format!("not a readable Parquet file (truncated or corrupt?): {e}")))?;
     let schema = meta.schema();
@@ -414,7 +414,7 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
 
 /// Reads a Parquet file written by riskwarn whose columns need no check (`truth.parquet`).
 pub fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
+    let file = File::open(path).at(IoAction::Open, path)?;
     ParquetReader::new(file)
         .finish()
         .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))
@@ -523,7 +523,7 @@ pub fn read_truth(dir: &Path) -> Result<Option<DataFrame>> {
 pub fn sha256_file(path: &Path) -> Result<String> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
-    let mut f = File::open(path).map_err(|e| Error::bad_file(path, format!("cannot open: {e}")))?;
+    let mut f = File::open(path).at(IoAction::Open, path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

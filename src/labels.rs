@@ -10,6 +10,8 @@ use crate::validate::{Validated, SID};
 
 /// The label horizon H in days unless the user says otherwise (SPEC §1).
 pub const DEFAULT_HORIZON_DAYS: i32 = 180;
+/// The longest horizon accepted: ten years (a label window is the time until an outcome counts).
+pub const MAX_HORIZON_DAYS: i32 = 10 * crate::dates::DAYS_PER_YEAR;
 
 /// One row per labelled (subject, T): `sid`, `uscc`, `as_of`, `label`, `from_random` (a random
 /// inspection in the window), `random_label` (a random inspection found a violation; null when

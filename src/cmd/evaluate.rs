@@ -5,6 +5,11 @@ use crate::error::{Error, Result};
 use crate::io::OutputKind;
 
 pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
+    // Flags and policy first: a bad one stops before any data is read.
+    if !(1..=crate::labels::MAX_HORIZON_DAYS).contains(&args.horizon) {
+        return Err(Error::BadArgument(format!("--horizon must be 1 to {} days, got {}", crate::labels::MAX_HORIZON_DAYS, args.horizon)));
+    }
+    let feature_options = crate::policy::Policy::load(&args.policy)?.features;
     let warnings = crate::io::read_output(&args.warnings, OutputKind::Warnings)?;
     let as_of = warnings
         .column("as_of")?
@@ -19,7 +24,6 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     let raw = crate::io::load_dir(&args.outcomes)?;
     let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
     let labels = crate::labels::labels(&data, &[as_of], args.horizon)?;
-    let feature_options = crate::policy::Policy::load(&args.policy)?.features;
     let features = crate::features::compute(&data, &[as_of], &feature_options)?;
     let truth = crate::io::read_truth(&args.outcomes)?;
     let (_, last) = crate::model::train::data_span(&data)?;

@@ -55,8 +55,8 @@ impl Check for TrainOptions {
     fn validate(&self) -> Result<()> {
         self.params.check()?;
         self.gbdt.check()?;
-        if self.horizon_days <= 0 {
-            return Err(Error::BadArgument(format!("--horizon must be positive, got {}", self.horizon_days)));
+        if !(1..=crate::labels::MAX_HORIZON_DAYS).contains(&self.horizon_days) {
+            return Err(Error::BadArgument(format!("--horizon must be 1 to {} days, got {}", crate::labels::MAX_HORIZON_DAYS, self.horizon_days)));
         }
         if self.train_as_of.as_ref().is_some_and(|d| d.is_empty()) || self.default_dates == 0 {
             return Err(Error::BadArgument("at least one training date is needed".into()));

@@ -265,3 +265,17 @@ fn a_run_killed_while_replacing_its_namesake_gets_it_back() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn a_bad_horizon_stops_before_any_file_is_read() {
+    riskwarn()
+        .args(["evaluate", "--warnings", "no/such/warnings.parquet", "--outcomes", "no/such/dir", "--horizon", "0"])
+        .run()
+        .status(2)
+        .stderr_contains("--horizon must be 1 to 3650 days, got 0");
+    riskwarn()
+        .args(["train", "--data", "no/such/dir", "--horizon", "2147483647", "--model-out", "no/such/model.json"])
+        .run()
+        .status(2)
+        .stderr_contains("--horizon must be 1 to 3650 days");
+}
