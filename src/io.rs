@@ -441,6 +441,32 @@ impl OutputKind {
         all.iter().copied().filter(|c| !ADDED_LATER.contains(c)).collect()
     }
 
+    /// The columns whose values the commands that read the output back compute with.
+    fn typed_columns(self) -> &'static [(&'static str, Values)] {
+        match self {
+            OutputKind::Warnings => &[
+                ("rank", Values::Integer),
+                ("uscc", Values::Text),
+                ("region", Values::Text),
+                ("industry", Values::Text),
+                ("subject_type", Values::Text),
+                ("score", Values::Number),
+                ("risk_level", Values::Text),
+                ("credit_grade", Values::Text),
+                ("as_of", Values::Date),
+                ("observation_period", Values::Flag),
+            ],
+            OutputKind::Plan => &[
+                ("uscc", Values::Text),
+                ("department", Values::Text),
+                ("stratum", Values::Text),
+                ("inclusion_probability", Values::Number),
+                ("selected", Values::Flag),
+                ("seed", Values::Integer),
+            ],
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             OutputKind::Warnings => "a riskwarn warning list (warnings.parquet)",
@@ -478,7 +504,49 @@ fn open_output(path: &Path, kind: OutputKind, required: &[&str]) -> Result<Parqu
     if !missing.is_empty() {
         return Err(Error::bad_file(path, format!("not {}: missing columns {}", kind.describe(), missing.join(", "))));
     }
+    for (name, want) in kind.typed_columns() {
+        if let Some(field) = schema.get(*name).filter(|_| required.contains(name))
+            && !want.fits(&field.dtype)
+        {
+            return Err(Error::bad_file(
+                path,
+                format!("not {}: column `{name}` holds {:?}, expected {}", kind.describe(), field.dtype, want.describe()),
+            ));
+        }
+    }
     Ok(reader)
+}
+
+/// The kind of values a column of a riskwarn output holds (checked before it is read back).
+#[derive(Debug, Clone, Copy)]
+enum Values {
+    Text,
+    Integer,
+    Number,
+    Date,
+    Flag,
+}
+
+impl Values {
+    fn fits(self, dtype: &polars_arrow::datatypes::ArrowDataType) -> bool {
+        use polars_arrow::datatypes::ArrowDataType as A;
+        match self {
+            Values::Text => matches!(dtype, A::Utf8 | A::LargeUtf8 | A::Utf8View),
+            Values::Integer => matches!(dtype, A::Int8 | A::Int16 | A::Int32 | A::Int64 | A::UInt8 | A::UInt16 | A::UInt32 | A::UInt64),
+            Values::Number => matches!(dtype, A::Float32 | A::Float64),
+            Values::Date => matches!(dtype, A::Date32 | A::Date64 | A::Timestamp(..)),
+            Values::Flag => matches!(dtype, A::Boolean),
+        }
+    }
+    fn describe(self) -> &'static str {
+        match self {
+            Values::Text => "text",
+            Values::Integer => "integers",
+            Values::Number => "numbers",
+            Values::Date => "dates",
+            Values::Flag => "true/false",
+        }
+    }
 }
 
 /// [`read_output`] if the file exists, else `None`.

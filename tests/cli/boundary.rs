@@ -34,14 +34,42 @@ fn plan_of_a_file_that_is_not_a_warning_list_is_exit_2_naming_file_and_columns()
     assert!(!out.exists());
 }
 
-/// A one-row frame with every column of a warning list (only `as_of` typed), enough to get past
-/// the check of the warnings and on to the plan's.
-fn fake_warnings(path: &Path) {
+/// A one-row frame with every column of a warning list (the columns read back typed, the rest
+/// text), enough to get past the check of the warnings and on to the plan's. `text` names a
+/// column written as text whatever its type.
+fn fake_warnings_with(path: &Path, text: &str) {
     let columns: Vec<Column> = riskwarn::score::COLUMNS
         .iter()
-        .map(|c| if *c == "as_of" { dates("as_of", &[Some("2026-05-01")]) } else { Column::new((*c).into(), vec!["x"]) })
+        .map(|c| match *c {
+            c if c == text => Column::new(c.into(), vec!["x"]),
+            "as_of" => dates("as_of", &[Some("2026-05-01")]),
+            "rank" => Column::new("rank".into(), vec![1u32]),
+            "score" => Column::new("score".into(), vec![0.5f64]),
+            "observation_period" => Column::new("observation_period".into(), vec![false]),
+            c => Column::new(c.into(), vec!["x"]),
+        })
         .collect();
     write(&mut DataFrame::new_infer_height(columns).unwrap(), path);
+}
+
+fn fake_warnings(path: &Path) {
+    fake_warnings_with(path, "")
+}
+
+#[test]
+fn a_warning_list_with_a_column_of_the_wrong_type_is_exit_2_naming_it() {
+    let dir = tempdir();
+    let warnings = dir.path().join("warnings.parquet");
+    fake_warnings_with(&warnings, "score");
+    let done = riskwarn().args(["plan", "--quiet", "--out"]).arg(dir.path().join("p.parquet")).arg("--warnings").arg(&warnings).run().status(2);
+    said_once(&done, "column `score` holds");
+    assert!(done.stderr().contains("expected numbers") && done.stderr().contains("warnings.parquet"), "{}", done.stderr());
+    let done = riskwarn()
+        .args(["evaluate", "--quiet", "--outcomes", "data/sample", "--warnings"])
+        .arg(&warnings)
+        .run()
+        .status(2);
+    said_once(&done, "column `score` holds");
 }
 
 #[test]
