@@ -82,20 +82,22 @@ impl Check for FeatureOptions {
 }
 
 impl FeatureOptions {
-    /// The options that differ from `other`, as `name = mine / theirs` (for a clear mismatch error).
-    pub fn differences(&self, other: &FeatureOptions) -> Vec<(&'static str, String, String)> {
-        let mut out = Vec::new();
-        let mut diff = |name: &'static str, a: String, b: String| {
-            if a != b {
-                out.push((name, a, b));
-            }
+    /// The options that differ from `other`: each option's name with both values (for a clear
+    /// mismatch error). Read off the serialised options, so a new option is compared too.
+    pub fn differences(&self, other: &FeatureOptions) -> Vec<(String, String, String)> {
+        let as_map = |o: &FeatureOptions| match serde_json::to_value(o) {
+            Ok(serde_json::Value::Object(m)) => m,
+            _ => unreachable!("feature options serialise as a map"),
         };
-        diff("windows", format!("{:?}", self.windows), format!("{:?}", other.windows));
-        diff("recent_days", self.recent_days.to_string(), other.recent_days.to_string());
-        diff("history_days", self.history_days.to_string(), other.history_days.to_string());
-        diff("observation_period_days", self.observation_period_days.to_string(), other.observation_period_days.to_string());
-        diff("peer_region_digits", self.peer_region_digits.to_string(), other.peer_region_digits.to_string());
-        out
+        let theirs = as_map(other);
+        as_map(self)
+            .into_iter()
+            .filter(|(name, mine)| theirs.get(name) != Some(mine))
+            .map(|(name, mine)| {
+                let other = theirs.get(&name).map(|v| v.to_string()).unwrap_or_default();
+                (name, mine.to_string(), other)
+            })
+            .collect()
     }
 }
 
@@ -222,11 +224,12 @@ pub fn catalogue_markdown() -> String {
     );
     for f in Registry::all(&opts).features {
         s += &format!(
-            "| `{}` | {} | {} {} | {} | {} | {} | {} / {} | {} |\n",
+            "| `{}` | {} ({}) | {} / {} | {} | {} | {} | {} / {} | {} |\n",
             f.name,
             f.family.name,
+            f.family.zh,
             f.dimension.zh(),
-            word(&f.dimension),
+            f.dimension.en(),
             word(&f.kind),
             word(&f.direction),
             if f.visibility == Visibility::Public { "yes" } else { "no" },

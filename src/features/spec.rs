@@ -72,20 +72,19 @@ pub enum Visibility {
 pub struct Family {
     pub name: &'static str,
     pub zh: &'static str,
-    pub en: &'static str,
     pub dimension: Dimension,
     /// The visibility of the family's features unless one says otherwise.
     pub visibility: Visibility,
 }
 
-pub const SUBJECT: Family = Family { name: "subject", zh: "主体属性", en: "subject", dimension: Dimension::Basic, visibility: Visibility::Public };
-pub const INSPECTIONS: Family = Family { name: "inspections", zh: "行政检查", en: "inspections", dimension: Dimension::Supervision, visibility: Visibility::Public };
-pub const PENALTIES: Family = Family { name: "penalties", zh: "行政处罚", en: "penalties", dimension: Dimension::Supervision, visibility: Visibility::Public };
-pub const COMPLAINTS: Family = Family { name: "complaints", zh: "投诉举报", en: "complaints", dimension: Dimension::Social, visibility: Visibility::Internal };
-pub const PRODUCT_CHECKS: Family = Family { name: "product_checks", zh: "抽查抽检", en: "product sampling", dimension: Dimension::Supervision, visibility: Visibility::Public };
-pub const JUDGMENTS: Family = Family { name: "judgments", zh: "司法判决", en: "court judgments", dimension: Dimension::Social, visibility: Visibility::Public };
-pub const CREDIT_LISTS: Family = Family { name: "credit_lists", zh: "信用名录", en: "credit lists", dimension: Dimension::Supervision, visibility: Visibility::Public };
-pub const ANNUAL_REPORTS: Family = Family { name: "annual_reports", zh: "年报公示", en: "annual reports", dimension: Dimension::Dynamic, visibility: Visibility::Public };
+pub const SUBJECT: Family = Family { name: "subject", zh: "主体属性", dimension: Dimension::Basic, visibility: Visibility::Public };
+pub const INSPECTIONS: Family = Family { name: "inspections", zh: "行政检查", dimension: Dimension::Supervision, visibility: Visibility::Public };
+pub const PENALTIES: Family = Family { name: "penalties", zh: "行政处罚", dimension: Dimension::Supervision, visibility: Visibility::Public };
+pub const COMPLAINTS: Family = Family { name: "complaints", zh: "投诉举报", dimension: Dimension::Social, visibility: Visibility::Internal };
+pub const PRODUCT_CHECKS: Family = Family { name: "product_checks", zh: "抽查抽检", dimension: Dimension::Supervision, visibility: Visibility::Public };
+pub const JUDGMENTS: Family = Family { name: "judgments", zh: "司法判决", dimension: Dimension::Social, visibility: Visibility::Public };
+pub const CREDIT_LISTS: Family = Family { name: "credit_lists", zh: "信用名录", dimension: Dimension::Supervision, visibility: Visibility::Public };
+pub const ANNUAL_REPORTS: Family = Family { name: "annual_reports", zh: "年报公示", dimension: Dimension::Dynamic, visibility: Visibility::Public };
 
 /// One feature's registry entry.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
