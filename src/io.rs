@@ -199,17 +199,23 @@ fn logical_dtype(ty: ColType) -> DataType {
     }
 }
 
-/// Loads a table: footers first (all files), then the data of every file, cast and stacked.
-pub fn load_table(source: &TableSource) -> Result<RawTable> {
-    let spec = source.spec;
+/// Checks the footers of a table's files; returns the columns the contract does not know.
+fn check_footers(source: &TableSource) -> Result<Vec<String>> {
     let mut extra = Vec::new();
     for path in &source.files {
-        for name in check_footer(path, spec)? {
+        for name in check_footer(path, source.spec)? {
             if !extra.contains(&name) {
                 extra.push(name);
             }
         }
     }
+    Ok(extra)
+}
+
+/// Loads a table whose footers were checked (`extra`: its columns unknown to the contract):
+/// the data of every file, cast and stacked.
+fn load_table(source: &TableSource, extra: Vec<String>) -> Result<RawTable> {
+    let spec = source.spec;
     let mut frames = Vec::with_capacity(source.files.len());
     for (i, path) in source.files.iter().enumerate() {
         let file = File::open(path).at(IoAction::Open, path)?;
@@ -259,14 +265,10 @@ pub fn load_table(source: &TableSource) -> Result<RawTable> {
 /// any table's data is read, so a broken file stops the run before work is done.
 pub fn load_dir(dir: &Path) -> Result<RawData> {
     let (sources, mut notices) = discover(dir)?;
-    for s in &sources {
-        for f in &s.files {
-            check_footer(f, s.spec)?;
-        }
-    }
+    let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
     let mut tables = Vec::with_capacity(sources.len());
-    for s in &sources {
-        let t = load_table(s)?;
+    for (s, extra) in sources.iter().zip(extras) {
+        let t = load_table(s, extra)?;
         if !t.extra_columns.is_empty() {
             notices.push(format!("table `{}`: extra columns ignored: {}", s.spec.name, t.extra_columns.join(", ")));
         }
