@@ -113,6 +113,7 @@ pub const DISPOSITION_ACTIONS: &[&str] = &["verify", "interview", "order", "case
 /// 属实 · 不属实 · 无法核查 · 处理中
 pub const DISPOSITION_RESULTS: &[&str] = &["confirmed", "not_confirmed", "unreachable", "pending"];
 pub const GRADES: &[&str] = &["A", "B", "C", "D"];
+pub const LEVELS: &[&str] = &["red", "orange", "yellow", "blue"];
 
 use ColType::*;
 
@@ -292,8 +293,32 @@ pub const DISPOSITIONS: TableSpec = TableSpec {
     ],
     event_date: None,
     unique_key: &[],
-    doc: "what a department did about a warning (跟踪预警和反馈处理). For now its rows are validated, \
-          quarantined and counted in the manifest only; no feature, grade or output uses them yet",
+    doc: "what a department did about a warning case (跟踪预警和反馈处理). As of T, a row handled before T \
+          is applied to its case once (a rerun, or the next night's cumulative table, does not apply it \
+          again): `confirmed`, `not_confirmed` and `unreachable` close the case, `pending` is recorded and \
+          leaves it open. A row that belongs to no case (an unknown `case_id`, a case of another subject, no \
+          case of `department` opened by `handled_on`, handled before its case opened, or the same row twice) \
+          is rejected after validation with that reason, in rejected.parquet like every bad row. docs/cases.md",
+};
+
+pub const CASES: TableSpec = TableSpec {
+    name: "cases",
+    required: false,
+    columns: &[
+        col("case_id", Str, Rule::NonEmpty, "the case's id, as dispositions name it"),
+        col("uscc", Str, Rule::SubjectRef, "subject warned"),
+        col("department", Str, Rule::NonEmpty, "department following it up"),
+        col("opened_on", Date, Rule::PastDate, "day the case was opened"),
+        col("level", Str, Rule::OneOf(LEVELS), "warning level at opening"),
+        nullable("due_on", Date, Rule::NotBefore("opened_on"), "last day to handle it; null = `cases.due_days` of its level from `opened_on`"),
+        nullable("score_at_opening", F64, Rule::NonNegative, "calibrated score at opening (the expected rate in the feedback figures)"),
+    ],
+    event_date: None,
+    unique_key: &["case_id"],
+    doc: "cases opened before this output directory (another installation, the system riskwarn replaces, \
+          or the cases.parquet of an earlier output directory, whose extra columns are ignored). A run adds \
+          each case whose id its previous run does not hold and that was opened before T, as an open case; \
+          dispositions and due dates then take it on like any other. docs/cases.md",
 };
 
 pub const OVERRIDES: TableSpec = TableSpec {
@@ -316,7 +341,11 @@ pub const OVERRIDES: TableSpec = TableSpec {
 };
 
 /// Tables about what was done after a warning: no feature reads them, so their absence is no notice.
-pub const FEEDBACK_TABLES: &[&str] = &["dispositions", "overrides"];
+pub const FEEDBACK_TABLES: &[&str] = &["dispositions", "overrides", "cases"];
+
+/// Tables whose used rows keep their file and row (`io::FILE_COL`, `io::ROW_COL`, the file as
+/// named in rejected.parquet): a later stage may still reject a row (a disposition of no case).
+pub const ORIGIN_KEPT: &[&str] = &["dispositions"];
 
 /// Every table, in dependency order: referenced tables before the tables that refer to them.
 pub const TABLES: &[&TableSpec] = &[
@@ -330,6 +359,7 @@ pub const TABLES: &[&TableSpec] = &[
     &ANNUAL_REPORTS,
     &INSPECTORS,
     &CONFLICTS,
+    &CASES,
     &DISPOSITIONS,
     &OVERRIDES,
 ];

@@ -64,3 +64,45 @@ pub fn earliest() -> i32 {
     days_from_civil(y, m, d)
 }
 
+
+/// Which days count toward a due date: every day, or working days (Monday–Friday less public
+/// holidays, plus the weekend days worked in exchange, 调休). Holidays must be listed in the
+/// policy; none is built in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkCalendar {
+    pub working_days: bool,
+    pub holidays: Vec<i32>,
+    pub extra_workdays: Vec<i32>,
+}
+
+/// Day of the week, 0 = Monday … 6 = Sunday (1970-01-01 was a Thursday).
+pub fn weekday(days: i32) -> u32 {
+    (days + 3).rem_euclid(7) as u32
+}
+
+impl WorkCalendar {
+    pub fn is_working_day(&self, day: i32) -> bool {
+        if !self.working_days {
+            return true;
+        }
+        if self.extra_workdays.contains(&day) {
+            return true;
+        }
+        weekday(day) < 5 && !self.holidays.contains(&day)
+    }
+
+    /// The day `n` counted days after `start` (the start day itself does not count; n = 0 is `start`).
+    pub fn add(&self, start: i32, n: i32) -> i32 {
+        if !self.working_days {
+            return start + n;
+        }
+        let (mut day, mut left) = (start, n);
+        while left > 0 {
+            day += 1;
+            if self.is_working_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+}

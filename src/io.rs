@@ -429,16 +429,22 @@ pub enum OutputKind {
     Warnings,
     /// plan.parquet of `run` or `plan`.
     Plan,
+    /// cases.parquet of `run` or `score`.
+    Cases,
+    /// case_events.parquet of `run` or `score`.
+    CaseEvents,
 }
 
 impl OutputKind {
     /// The columns a file of this kind must hold to be read back: every column riskwarn writes,
     /// less those added after the first release (older lists stay readable without them).
     pub fn columns(self) -> Vec<&'static str> {
-        const ADDED_LATER: &[&str] = &["grade_before_override"];
+        const ADDED_LATER: &[&str] = &["grade_before_override", "case_id", "case_state", "case_last_handled_on", "case_last_result"];
         let all = match self {
             OutputKind::Warnings => crate::score::COLUMNS,
             OutputKind::Plan => crate::plan::COLUMNS,
+            OutputKind::Cases => crate::cases::CASE_COLUMNS,
+            OutputKind::CaseEvents => crate::cases::EVENT_COLUMNS,
         };
         all.iter().copied().filter(|c| !ADDED_LATER.contains(c)).collect()
     }
@@ -466,6 +472,29 @@ impl OutputKind {
                 ("selected", Values::Flag),
                 ("seed", Values::Integer),
             ],
+            OutputKind::Cases => &[
+                ("case_id", Values::Text),
+                ("uscc", Values::Text),
+                ("department", Values::Text),
+                ("opened_on", Values::Date),
+                ("level", Values::Text),
+                ("score_at_opening", Values::Number),
+                ("due_on", Values::Date),
+                ("state", Values::Text),
+                ("times_warned", Values::Integer),
+                ("last_warned_on", Values::Date),
+                ("last_handled_on", Values::Date),
+                ("closed_on", Values::Date),
+                ("overdue_on", Values::Date),
+                ("escalated_on", Values::Date),
+            ],
+            OutputKind::CaseEvents => &[
+                ("case_id", Values::Text),
+                ("on", Values::Date),
+                ("event", Values::Text),
+                ("to", Values::Text),
+                ("recorded_as_of", Values::Date),
+            ],
         }
     }
 
@@ -473,6 +502,8 @@ impl OutputKind {
         match self {
             OutputKind::Warnings => "a riskwarn warning list (warnings.parquet)",
             OutputKind::Plan => "a riskwarn inspection plan (plan.parquet)",
+            OutputKind::Cases => "a riskwarn case book (cases.parquet)",
+            OutputKind::CaseEvents => "a riskwarn case audit trail (case_events.parquet)",
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod cmd;
+pub mod cases;
 pub mod contract;
 pub mod dates;
 pub mod digest;

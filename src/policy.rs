@@ -32,6 +32,9 @@ pub struct Policy {
     pub levels: Bands,
     pub grades: Grades,
     pub plan: PlanPolicy,
+    /// Follow-up of warnings (defaults: `CasePolicy::default`).
+    #[serde(default)]
+    pub cases: CasePolicy,
 }
 
 /// How scored subjects are cut into ordered classes, highest risk first.
@@ -201,6 +204,171 @@ impl Department {
     }
 }
 
+/// How due dates count days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCount {
+    /// Every day counts.
+    Calendar,
+    /// Monday to Friday, less `holidays`, plus `extra_workdays` (调休).
+    Working,
+}
+
+/// A rule sending the cases of some industries/regions to a department (the one with the
+/// longest matching industry prefix wins, then the longest region prefix, then the first listed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseRoute {
+    pub department: String,
+    #[serde(default)]
+    pub industries: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+/// Warning cases (跟踪预警和反馈处理): which warnings open a case, who follows it up, when it is
+/// due, when it escalates, and how long a check that found nothing keeps the subject quiet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CasePolicy {
+    /// Warning levels that open a case.
+    pub open_levels: Vec<String>,
+    /// Days to handle a case, per level at opening (every level of `open_levels` needs one).
+    pub due_days: std::collections::BTreeMap<String, i32>,
+    /// Whether `due_days` and `escalate_after_days` count calendar or working days.
+    pub day_count: DayCount,
+    /// Public holidays (`YYYY-MM-DD`) that are not working days.
+    pub holidays: Vec<String>,
+    /// Weekend days that are working days (调休上班).
+    pub extra_workdays: Vec<String>,
+    /// Levels at opening whose overdue cases escalate, once.
+    pub escalate_levels: Vec<String>,
+    /// Days after becoming overdue that a case escalates (0 = the day it becomes overdue).
+    pub escalate_after_days: i32,
+    /// Who an escalated case goes to (recorded in the case and its audit trail).
+    pub escalate_to: String,
+    /// A subject whose case closed `not_confirmed` opens no new case for this many calendar days…
+    pub suppress_not_confirmed_days: i32,
+    /// … unless its calibrated score rose by at least this much over its score at the closed
+    /// case's opening, or it had a new adverse event after the disposition.
+    pub reopen_score_rise: f64,
+    /// Department of a case no route and no plan department covers.
+    pub default_department: String,
+    /// Routes tried before the plan's departments (which route by their `industries`/`regions`).
+    #[serde(rename = "route")]
+    pub routes: Vec<CaseRoute>,
+}
+
+impl Default for CasePolicy {
+    fn default() -> Self {
+        CasePolicy {
+            open_levels: vec!["red".into(), "orange".into()],
+            due_days: [("red".to_string(), 5), ("orange".to_string(), 15)].into_iter().collect(),
+            day_count: DayCount::Working,
+            holidays: Vec::new(),
+            extra_workdays: Vec::new(),
+            escalate_levels: vec!["red".into()],
+            escalate_after_days: 0,
+            escalate_to: "上级市场监督管理部门".into(),
+            suppress_not_confirmed_days: 180,
+            reopen_score_rise: 0.1,
+            default_department: "市场监督管理局".into(),
+            routes: Vec::new(),
+        }
+    }
+}
+
+impl CasePolicy {
+    /// The department that follows up a subject's cases: the route, else the plan department,
+    /// with the longest matching industry prefix (then region prefix; ties: the first listed);
+    /// else `default_department`.
+    pub fn department_for<'a>(&'a self, plan: &'a [Department], industry: &str, region: &str) -> &'a str {
+        fn best(prefixes: &[String], code: &str) -> Option<usize> {
+            if prefixes.is_empty() {
+                return Some(0);
+            }
+            prefixes.iter().filter(|p| code.starts_with(p.as_str())).map(|p| p.len()).max()
+        }
+        let candidates = self
+            .routes
+            .iter()
+            .map(|r| (0u8, r.department.as_str(), &r.industries, &r.regions))
+            .chain(plan.iter().map(|d| (1u8, d.name.as_str(), &d.industries, &d.regions)));
+        let mut chosen: Option<((u8, usize, usize), &str)> = None;
+        for (tier, name, industries, regions) in candidates {
+            let (Some(i), Some(r)) = (best(industries, industry), best(regions, region)) else { continue };
+            // Routes (tier 0) beat plan departments; then longer prefixes; the first listed keeps ties.
+            let key = (1 - tier, i, r);
+            if chosen.as_ref().is_none_or(|(k, _)| key > *k) {
+                chosen = Some((key, name));
+            }
+        }
+        chosen.map_or(self.default_department.as_str(), |(_, n)| n)
+    }
+
+    /// Days to handle a case opened at `level` (None: the level opens no case).
+    pub fn due_days_of(&self, level: &str) -> Option<i32> {
+        self.due_days.get(level).copied()
+    }
+
+    /// The calendar used for due dates.
+    pub fn calendar(&self) -> Result<crate::dates::WorkCalendar> {
+        let parse = |what: &str, v: &[String]| -> Result<Vec<i32>> {
+            v.iter()
+                .map(|s| crate::dates::parse(s).ok_or_else(|| Error::BadArgument(format!("cases.{what}: '{s}' is not a date (YYYY-MM-DD)"))))
+                .collect()
+        };
+        Ok(crate::dates::WorkCalendar {
+            working_days: self.day_count == DayCount::Working,
+            holidays: parse("holidays", &self.holidays)?,
+            extra_workdays: parse("extra_workdays", &self.extra_workdays)?,
+        })
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::BadArgument(m));
+        let level_ok = |what: &str, l: &str| -> Result<()> {
+            if crate::grade::LEVELS.contains(&l) {
+                Ok(())
+            } else {
+                Err(Error::BadArgument(format!("cases.{what}: '{l}' is not a warning level (red, orange, yellow, blue)")))
+            }
+        };
+        for l in &self.open_levels {
+            level_ok("open_levels", l)?;
+            match self.due_days.get(l) {
+                None => return bad(format!("cases.due_days has no entry for '{l}', a level that opens cases")),
+                Some(d) if !(1..=365).contains(d) => return bad(format!("cases.due_days.{l} = {d}; need 1 to 365 days")),
+                _ => {}
+            }
+        }
+        for l in self.due_days.keys() {
+            level_ok("due_days", l)?;
+        }
+        for l in &self.escalate_levels {
+            level_ok("escalate_levels", l)?;
+        }
+        if !(0..=365).contains(&self.escalate_after_days) {
+            return bad(format!("cases.escalate_after_days = {}; need 0 to 365", self.escalate_after_days));
+        }
+        if !(0..=3650).contains(&self.suppress_not_confirmed_days) {
+            return bad(format!("cases.suppress_not_confirmed_days = {}; need 0 to 3650", self.suppress_not_confirmed_days));
+        }
+        if !(self.reopen_score_rise.is_finite() && (0.0..=1.0).contains(&self.reopen_score_rise)) {
+            return bad(format!("cases.reopen_score_rise = {} is outside [0, 1]", self.reopen_score_rise));
+        }
+        if self.escalate_to.trim().is_empty() || self.default_department.trim().is_empty() {
+            return bad("cases.escalate_to and cases.default_department must not be empty".into());
+        }
+        for r in &self.routes {
+            if r.department.trim().is_empty() {
+                return bad("cases.route: department must not be empty".into());
+            }
+        }
+        self.calendar().map(|_| ())
+    }
+}
+
 fn unit(name: &str, v: f64) -> Result<()> {
     if (0.0..=1.0).contains(&v) {
         Ok(())
@@ -309,6 +477,7 @@ impl Policy {
         if p.inspectors_per_visit < 2 {
             return Err(Error::BadArgument("plan.inspectors_per_visit must be at least 2 (两名以上检查人员)".into()));
         }
+        self.cases.check()?;
         let mut depts = std::collections::BTreeSet::new();
         for d in &p.departments {
             if !depts.insert(d.name.as_str()) {

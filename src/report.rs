@@ -21,6 +21,7 @@ pub struct ReportInput<'a> {
     pub stability: &'a [Stability],
     pub tables: &'a [TableCounts],
     pub notices: &'a [String],
+    pub cases: &'a crate::cases::Feedback,
     pub zh: bool,
 }
 
@@ -249,6 +250,8 @@ pub fn html(r: &ReportInput) -> Result<String> {
         .collect();
     let _ = write!(body, "<h2>{}</h2>{}", t("预警名单前50名", "Top 50 of the warning list"), table(&cols, &rows));
 
+    body += &feedback_html(r.cases, r.zh);
+
     // Plan.
     let rows: Vec<Vec<String>> = r
         .plan
@@ -295,7 +298,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
 /// The flat, localised table supervisors open (warnings.csv, .xlsx, the public variant): list
 /// columns dropped (reason_text carries them), headers and codes in the report language.
 pub fn supervisor_table(warnings: &DataFrame, zh: bool) -> Result<DataFrame> {
-    const COLUMNS: [(&str, &str); 15] = [
+    const COLUMNS: [(&str, &str); 19] = [
         ("rank", "排名"),
         ("uscc", "统一社会信用代码"),
         ("name", "主体名称"),
@@ -311,15 +314,22 @@ pub fn supervisor_table(warnings: &DataFrame, zh: bool) -> Result<DataFrame> {
         ("as_of", "评估日期"),
         ("previous_rank", "上次排名"),
         ("change", "排名变化"),
+        ("case_id", "案件编号"),
+        ("case_state", "案件状态"),
+        ("case_last_handled_on", "最近处置日期"),
+        ("case_last_result", "最近处置结果"),
     ];
     let present: Vec<(&str, &str)> = COLUMNS.iter().copied().filter(|(c, _)| warnings.column(c).is_ok()).collect();
     let mut exprs: Vec<Expr> = Vec::new();
+    let case_states: Vec<(&str, &str)> = crate::cases::CaseState::ALL.iter().map(|s| (s.as_str(), s.label_zh())).collect();
     for (c, zh_name) in present {
         let mut e = col(c);
         if zh {
             let map: &[(&str, &str)] = match c {
                 "risk_level" => &[("red", "红色预警"), ("orange", "橙色预警"), ("yellow", "黄色预警"), ("blue", "蓝色预警")],
                 "change" => &[("new", "新进入"), ("up", "上升"), ("down", "下降"), ("same", "不变"), ("first_run", "首次运行")],
+                "case_state" => &case_states,
+                "case_last_result" => &[("confirmed", "属实"), ("not_confirmed", "不属实"), ("unreachable", "无法核查"), ("pending", "处理中")],
                 "subject_type" => &[
                     ("enterprise", "企业"),
                     ("individual", "个体工商户"),
@@ -339,4 +349,145 @@ pub fn supervisor_table(warnings: &DataFrame, zh: bool) -> Result<DataFrame> {
         exprs.push(e);
     }
     Ok(warnings.clone().lazy().select(exprs).collect()?)
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())
+}
+
+/// The feedback figures as table rows: group, cases, opened this run, open, overdue, escalated,
+/// closed, confirmed, not confirmed, unreachable, closed late, median days, field rate, expected.
+fn feedback_rows(f: &crate::cases::Feedback) -> Vec<Vec<String>> {
+    f.rows
+        .iter()
+        .map(|r| {
+            vec![
+                if r.by == "all" { "all".into() } else { format!("{} {}", r.by, r.group) },
+                r.cases.to_string(),
+                r.opened_this_run.to_string(),
+                r.open.to_string(),
+                r.overdue.to_string(),
+                r.escalated.to_string(),
+                r.closed.to_string(),
+                r.confirmed.to_string(),
+                r.not_confirmed.to_string(),
+                r.unreachable.to_string(),
+                r.closed_late.to_string(),
+                r.median_days_to_handle.map(|d| format!("{d:.1}")).unwrap_or_else(|| "—".into()),
+                rate(r.confirmation_rate),
+                rate(r.expected_rate),
+            ]
+        })
+        .collect()
+}
+
+/// Overdue cases listed per department in the report (cases.parquet holds them all).
+const OVERDUE_LISTED: usize = 20;
+
+/// The report's follow-up section: feedback figures and the overdue list per department.
+fn feedback_html(f: &crate::cases::Feedback, zh: bool) -> String {
+    let t = |a: &'static str, b: &'static str| if zh { a } else { b };
+    let head = [
+        t("分组", "group"),
+        t("案件", "cases"),
+        t("本次新开", "opened now"),
+        t("未办结", "open"),
+        t("逾期", "overdue"),
+        t("升级", "escalated"),
+        t("已办结", "closed"),
+        t("属实", "confirmed"),
+        t("不属实", "not confirmed"),
+        t("无法核查", "unreachable"),
+        t("超期办结", "closed late"),
+        t("办理天数中位数", "median days to handle"),
+        t("现场属实率", "field confirmation rate"),
+        t("模型预期率", "model's expected rate"),
+    ];
+    let d = &f.dispositions;
+    let o = &f.opening;
+    let mut s = format!(
+        "<h2>{}</h2><p>{}: {} {} · {} {} · {} {} · {} {}. {}: {} {} · {} {} · {} {} · {} {}.</p>{}",
+        t("预警跟踪与反馈处理", "Follow-up of warnings"),
+        t("本次处置记录", "dispositions this run"),
+        d.applied,
+        t("条已应用", "applied"),
+        d.already_applied,
+        t("条此前已应用", "applied before"),
+        d.not_yet_known,
+        t("条晚于评估日", "after the as-of date"),
+        d.rejected,
+        t("条被拒绝(见 rejected.parquet)", "rejected (rejected.parquet)"),
+        t("开案", "opening"),
+        o.opened,
+        t("件新开", "opened"),
+        o.suppressed,
+        t("户近期核查不属实未重开(已核查)", "held back by a recent not-confirmed check (已核查)"),
+        o.reopened_score_rise,
+        t("件因分值上升重开", "reopened: score rose"),
+        o.reopened_new_event,
+        t("件因新情况重开", "reopened: new adverse record"),
+        table(&head, &feedback_rows(f)),
+    );
+    s += &format!(
+        "<p>{}</p>",
+        t(
+            "现场属实率 = 属实 / (属实 + 不属实);模型预期率 = 同一批案件开案时校准分值的均值。二者相差较大时,分值在现场的含义需要复核。",
+            "Field confirmation rate = confirmed / (confirmed + not confirmed); the model's expected rate is the mean calibrated score at opening of the same cases. A large gap says the scores do not mean in the field what they mean in the backtest."
+        )
+    );
+    if !f.overdue.is_empty() {
+        s += &format!("<h3>{}</h3>", t("逾期案件(按部门)", "Overdue cases by department"));
+        let mut start = 0;
+        while start < f.overdue.len() {
+            let dept = &f.overdue[start].department;
+            let end = start + f.overdue[start..].iter().take_while(|c| &c.department == dept).count();
+            let rows: Vec<Vec<String>> = f.overdue[start..end]
+                .iter()
+                .take(OVERDUE_LISTED)
+                .map(|c| vec![c.case_id.clone(), c.uscc.clone(), c.level.clone(), c.opened_on.clone(), c.due_on.clone(), c.days_overdue.to_string(), c.escalated_to.clone().unwrap_or_default()])
+                .collect();
+            let more = if end - start > OVERDUE_LISTED { format!(" ({} {}, cases.parquet)", end - start, t("件,完整名单见", "in all")) } else { String::new() };
+            s += &format!(
+                "<h4>{} — {} {}{}</h4>{}",
+                esc(dept),
+                end - start,
+                t("件", "cases"),
+                esc(&more),
+                table(&["case_id", "uscc", t("开案等级", "level"), t("开案日期", "opened"), t("办理期限", "due"), t("逾期天数", "days overdue"), t("升级至", "escalated to")], &rows)
+            );
+            start = end;
+        }
+    }
+    s
+}
+
+/// The end-of-run summary's lines about cases (`riskwarn run`).
+pub fn feedback_summary(f: &crate::cases::Feedback) -> String {
+    let Some(all) = f.rows.first() else { return String::new() };
+    let mut s = format!(
+        "cases: {} in the book ({} opened now, {} imported), {} open of which {} overdue, {} escalated, {} closed; field confirmation rate {} vs expected {}\n",
+        all.cases,
+        f.opening.opened,
+        f.imported,
+        all.open,
+        all.overdue,
+        all.escalated,
+        all.closed,
+        rate(all.confirmation_rate),
+        rate(all.expected_rate)
+    );
+    s += &format!(
+        "dispositions: {} applied ({} pending), {} applied before, {} after the as-of date, {} rejected; {} warnings held back by a recent not-confirmed check, {} reopened\n",
+        f.dispositions.applied,
+        f.dispositions.pending,
+        f.dispositions.already_applied,
+        f.dispositions.not_yet_known,
+        f.dispositions.rejected,
+        f.opening.suppressed,
+        f.opening.reopened_score_rise + f.opening.reopened_new_event
+    );
+    for r in f.rows.iter().filter(|r| r.by == "department" && r.overdue > 0) {
+        s += &format!("  overdue at {}: {}\n", r.group, r.overdue);
+    }
+    s
 }

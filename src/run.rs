@@ -59,6 +59,8 @@ pub struct Timings {
     pub features: f64,
     pub score: f64,
     pub plan: f64,
+    /// Case book: import, dispositions, opening, figures (within `features` and `score` too).
+    pub cases: f64,
     pub write: f64,
     pub total: f64,
     /// Seconds per output file (within `write`).
@@ -85,6 +87,9 @@ pub struct Manifest {
     pub hard_rules_fired: Vec<(String, u64)>,
     /// What became of the `overrides` rows (all zero without that table).
     pub overrides: crate::overrides::OverrideCounts,
+    /// Warning cases: what became of the dispositions, what this run opened, and the feedback
+    /// figures per level and department (docs/cases.md).
+    pub cases: crate::cases::Feedback,
     pub plan: Vec<DepartmentSummary>,
     pub plan_selections: usize,
     pub plan_visits: usize,
@@ -103,21 +108,33 @@ fn file_hash(path: &Path, sha256: String, base: &Path) -> Result<FileHash> {
     Ok(FileHash { file: path.strip_prefix(base).unwrap_or(path).display().to_string(), sha256, bytes: crate::io::file_len(path)? })
 }
 
+/// What a run takes from the run before it.
+pub struct Previous {
+    pub run_id: String,
+    /// Its warnings' `uscc` and `rank`.
+    pub ranks: DataFrame,
+    /// Its case book (None for a run made before cases existed).
+    pub cases: Option<crate::cases::CaseBook>,
+}
+
 /// The most recent earlier run in `out` (greatest as-of date before `as_of`; ties by run id):
-/// its id and its warnings' `uscc` and `rank`. Same-day reruns compare with the same baseline,
-/// so a rerun of the same inputs reproduces the same bytes.
-pub fn previous_run(out: &Path, as_of: &str) -> Result<Option<(String, DataFrame)>> {
+/// its id, ranks and case book. Same-day reruns build on the same run, so a rerun of the same
+/// inputs reproduces the same bytes.
+pub fn previous_run(out: &Path, as_of: &str) -> Result<Option<Previous>> {
     let best = crate::io::list_runs(out)
         .into_iter()
         .filter(|r| r.as_of.as_str() < as_of)
         .max_by(|a, b| (&a.as_of, &a.run_id).cmp(&(&b.as_of, &b.run_id)));
-    match best {
-        None => Ok(None),
-        Some(run) => {
-            let w = crate::io::read_output_columns(&run.dir.join("warnings.parquet"), OutputKind::Warnings, &["uscc", "rank"])?;
-            Ok(Some((run.run_id, w)))
+    let Some(run) = best else { return Ok(None) };
+    let ranks = crate::io::read_output_columns(&run.dir.join("warnings.parquet"), OutputKind::Warnings, &["uscc", "rank"])?;
+    let cases = match crate::io::read_output_if_present(&run.dir.join("cases.parquet"), OutputKind::Cases)? {
+        None => None,
+        Some(c) => {
+            let events = crate::io::read_output(&run.dir.join("case_events.parquet"), OutputKind::CaseEvents)?;
+            Some(crate::cases::CaseBook::from_frames(&c, &events).map_err(|e| Error::bad_file(&run.dir.join("cases.parquet"), e.to_string()))?)
         }
-    }
+    };
+    Ok(Some(Previous { run_id: run.run_id, ranks, cases }))
 }
 
 /// The data's last event date (after validation).
@@ -168,6 +185,7 @@ pub struct Artifacts {
     pub public_reason_text: Vec<String>,
     pub plan: Option<Plan>,
     pub rejected: DataFrame,
+    pub cases: crate::cases::CaseBook,
     pub report: String,
     /// Complete but for `outputs` and the `write`/`total` timings, which [`commit`] fills in.
     pub manifest: Manifest,
@@ -175,7 +193,7 @@ pub struct Artifacts {
 }
 
 /// The previous run of an output directory, looked up by as-of date (see [`previous_run`]).
-pub type PreviousRun<'a> = &'a dyn Fn(&str) -> Result<Option<(String, DataFrame)>>;
+pub type PreviousRun<'a> = &'a dyn Fn(&str) -> Result<Option<Previous>>;
 
 /// From loaded inputs to the run's artifacts.
 pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, progress: &dyn Fn(&str)) -> Result<Artifacts> {
@@ -203,20 +221,46 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     if features.height() == 0 {
         return Err(Error::BadArgument(format!("no subject is scored as of {as_of_text} (none active/suspended and established before it)")));
     }
+    timings.features = t.elapsed().as_secs_f64();
+
+    // Cases, before the event tables go: the previous run's book, the imported cases, the
+    // dispositions known as of T, and the adverse records of subjects in a quiet period.
+    progress("cases");
+    let t = Instant::now();
+    let mut previous = previous_run_of(&as_of_text)?;
+    let mut book = match previous.as_mut().map(|p| p.cases.take()) {
+        Some(Some(book)) => book,
+        Some(None) => {
+            notices.push("the previous run has no cases.parquet (made before cases existed): the case book starts empty".into());
+            Default::default()
+        }
+        None => Default::default(),
+    };
+    let imported = match validated.table("cases") {
+        Some(table) => book.import(table, as_of, &policy.cases)?.0,
+        None => 0,
+    };
+    let dispositions = match validated.table("dispositions") {
+        Some(d) => crate::cases::Disposition::from_frame(d)?,
+        None => Vec::new(),
+    };
+    let (disposition_counts, rejections) = crate::cases::advance(&mut book, &dispositions, as_of, &policy.cases)?;
+    drop(dispositions);
+    quarantine_late(&mut validated, "dispositions", &rejections)?;
+    let adverse = crate::cases::adverse_events(&validated, &crate::cases::quiet_subjects(&book, as_of, &policy.cases), as_of)?;
     // Event tables are no longer needed; keep the registry, the overrides and the roster.
     validated.tables.retain(|(s, _)| matches!(s.name, "subjects" | "overrides" | "inspectors" | "conflicts"));
-    timings.features = t.elapsed().as_secs_f64();
+    timings.cases = t.elapsed().as_secs_f64();
 
     progress("score");
     let t = Instant::now();
-    let previous = previous_run_of(&as_of_text)?;
     let subjects = validated.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
     let warnings = crate::score::warnings(&crate::score::WarningsInput {
         features: &features,
         subjects,
         model: &model,
         policy: &policy,
-        previous: previous.as_ref().map(|p| &p.1),
+        previous: previous.as_ref().map(|p| &p.ranks),
         overrides: validated.table("overrides"),
     })?;
     notices.extend(warnings.notices.iter().cloned());
@@ -225,10 +269,16 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     drop(features);
     let public_reason_text = warnings.public_reason_text;
     let warnings = warnings.frame;
+    timings.score = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let (warnings, opening) = crate::cases::open_warnings(warnings, &mut book, &adverse, as_of, &policy.cases, &policy.plan.departments)?;
+    let feedback = crate::cases::feedback(&book, as_of, disposition_counts, opening, imported);
+    book.sort();
+    timings.cases += t.elapsed().as_secs_f64();
     for s in stability.iter().filter(|s| s.alert) {
         notices.push(format!("stability: PSI of {} is {:.3} (> {}): the population has moved since training; consider retraining", s.name, s.psi, crate::model::PSI_ALERT));
     }
-    timings.score = t.elapsed().as_secs_f64();
 
     progress("plan");
     let t = Instant::now();
@@ -246,7 +296,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     };
     timings.plan = t.elapsed().as_secs_f64();
 
-    let previous_id = previous.as_ref().map(|p| p.0.clone());
+    let previous_id = previous.as_ref().map(|p| p.run_id.clone());
     let policy_hash = policy.hash();
     let run_id = {
         let mut key = format!("{}|{}|{}|{seed}|{}|{:?}|{}", env!("CARGO_PKG_VERSION"), model_file.sha256, policy_hash, as_of_text, previous_id, opts.with_plan);
@@ -273,6 +323,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         stability: &stability,
         tables: &validated.counts,
         notices: &notices,
+        cases: &feedback,
         zh,
     })?;
     let manifest = Manifest {
@@ -293,6 +344,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         grades: counts("credit_grade", &["A", "B", "C", "D"])?,
         hard_rules_fired: fired,
         overrides: override_counts,
+        cases: feedback.clone(),
         plan: plan.as_ref().map(|p| p.departments.clone()).unwrap_or_default(),
         plan_selections: plan.as_ref().map_or(0, |p| p.selections),
         plan_visits: plan.as_ref().map_or(0, |p| p.visits),
@@ -309,6 +361,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         public_reason_text,
         plan,
         rejected: validated.rejected,
+        cases: book,
         report,
         manifest,
         started,
@@ -319,10 +372,10 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 /// (written last), calls `before_commit`, and commits the directory.
 pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Result<RunResult> {
     let t = Instant::now();
-    let Artifacts { run_id, as_of, zh, warnings, public_reason_text, plan, rejected, report, mut manifest, started } = artifacts;
+    let Artifacts { run_id, as_of, zh, warnings, public_reason_text, plan, rejected, cases, report, mut manifest, started } = artifacts;
     let dir = RunDir::create(out, &run_id)?;
     let tmp = dir.path();
-    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, public_reason_text: &public_reason_text, zh, as_of };
+    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, public_reason_text: &public_reason_text, zh, as_of };
     let mut files = write_outputs(&outputs, &mut manifest.timings_seconds.files)?;
     let report_path = tmp.join("report.html");
     crate::io::write_text(&report_path, &report)?;
@@ -351,6 +404,7 @@ struct Outputs<'a> {
     warnings: &'a DataFrame,
     plan: Option<&'a Plan>,
     rejected: &'a DataFrame,
+    cases: &'a crate::cases::CaseBook,
     public_reason_text: &'a [String],
     zh: bool,
     as_of: i32,
@@ -414,7 +468,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
 }
 
 fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
-    let Outputs { dir, warnings, plan, rejected, public_reason_text, zh, .. } = *o;
+    let Outputs { dir, warnings, plan, rejected, cases, public_reason_text, zh, .. } = *o;
     let mut out = Vec::new();
     let path = |name: &str| dir.join(name);
     let mut clock = Instant::now();
@@ -440,5 +494,31 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     }
     crate::io::write_parquet(&mut rejected.clone(), &path("rejected.parquet"))?;
     done("rejected.parquet", &mut out, files);
+    crate::io::write_parquet(&mut cases.cases_frame()?, &path("cases.parquet"))?;
+    done("cases.parquet", &mut out, files);
+    crate::io::write_parquet(&mut cases.events_frame()?, &path("case_events.parquet"))?;
+    done("case_events.parquet", &mut out, files);
     Ok(out)
+}
+
+/// Rows of `table` that a later stage found bad (a disposition of no case): moved from the used
+/// rows' count to the rejected ones, and into the quarantine frame.
+fn quarantine_late(validated: &mut crate::validate::Validated, table: &str, rows: &[crate::cases::Rejection]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let n = rows.len() as u64;
+    let counts = validated.counts.iter_mut().find(|c| c.table == table).ok_or_else(|| Error::Internal(format!("no counts for table {table}")))?;
+    counts.used -= n;
+    counts.rejected += n;
+    let frame = DataFrame::new(rows.len(), vec![
+        Column::new("table".into(), vec![table; rows.len()]),
+        Column::new("file".into(), rows.iter().map(|r| r.file.as_str()).collect::<Vec<_>>()),
+        Column::new("row".into(), rows.iter().map(|r| r.row).collect::<Vec<_>>()),
+        Column::new("column".into(), rows.iter().map(|r| r.column.as_str()).collect::<Vec<_>>()),
+        Column::new("reason".into(), rows.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>()),
+        Column::new("uscc".into(), rows.iter().map(|r| Some(r.uscc.as_str())).collect::<Vec<_>>()),
+    ])?;
+    validated.rejected.vstack_mut(&frame)?;
+    Ok(())
 }

@@ -392,7 +392,9 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
         .map(|c| col(c.name))
         .chain((has_uscc && !is_subjects).then(|| col(SID)))
         .collect();
-    let mut used = frame.clone().lazy().filter(col(CHECK).is_null()).select(contract_cols).collect()?;
+    let keep_origin = crate::contract::ORIGIN_KEPT.contains(&spec.name);
+    let origin: Vec<Expr> = if keep_origin { vec![col(FILE_COL), col(ROW_COL).cast(DataType::UInt64)] } else { Vec::new() };
+    let mut used = frame.clone().lazy().filter(col(CHECK).is_null()).select(contract_cols.into_iter().chain(origin).collect::<Vec<_>>()).collect()?;
     // Event rows already carry their subject's sid; a subject's sid is its row in `used`.
     if is_subjects {
         used.with_column(Column::new(SID.into(), (0..used.height() as u32).collect::<Vec<u32>>()))?;
@@ -418,6 +420,10 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
         .map(|i| files[i as usize].as_str())
         .collect();
     rejected.replace(FILE_COL, Column::new(FILE_COL.into(), file_names))?;
+    if keep_origin {
+        let names: Vec<&str> = used.column(FILE_COL)?.u32()?.into_no_null_iter().map(|i| files[i as usize].as_str()).collect();
+        used.replace(FILE_COL, Column::new(FILE_COL.into(), names))?;
+    }
     rejected.rename(FILE_COL, "file".into())?;
     // Name the problem of each invalid code.
     let reasons: Vec<Option<String>> = {

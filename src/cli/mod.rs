@@ -252,6 +252,9 @@ pub struct GenerateArgs {
     /// Extract date (last day of data), YYYY-MM-DD.
     #[arg(long, default_value_t = dates::format(GenerateOptions::default().end))]
     pub end: String,
+    /// Policy whose `[cases]` and plan departments route the earlier simulated run's cases.
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -274,13 +277,18 @@ pub fn parse_date(flag: &str, value: &str) -> Result<i32> {
 }
 
 impl GenerateArgs {
+    /// The checked options; the policy is read (through `io`) for its case routing.
     pub fn options(&self) -> Result<Valid<GenerateOptions>> {
+        let end = parse_date("--end", &self.end)?;
+        let policy = crate::policy::Policy::load(&self.policy)?;
         GenerateOptions {
             subjects: self.subjects,
             years: self.years,
             seed: self.seed,
             dirty: self.dirty,
-            end: parse_date("--end", &self.end)?,
+            end,
+            cases: policy.cases,
+            departments: policy.plan.departments,
             ..Default::default()
         }
         .check()

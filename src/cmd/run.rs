@@ -7,7 +7,7 @@ use crate::run::RunOptions;
 /// `pause_before_commit`: seconds to wait once every file is written and before the run
 /// directory is committed (the hidden `--pause-before-commit`, for the test that kills a run).
 pub fn run(opts: &RunOptions, pause_before_commit: Option<u64>, global: &Global) -> Result<()> {
-    let stages = if opts.with_plan { 6 } else { 5 };
+    let stages = if opts.with_plan { 7 } else { 6 };
     let bar = super::progress_bar(global, stages, "run");
     let progress = |stage: &str| {
         bar.set_message(stage.to_string());
@@ -53,10 +53,11 @@ pub fn run(opts: &RunOptions, pause_before_commit: Option<u64>, global: &Global)
             let worst = m.stability.iter().max_by(|a, b| a.psi.total_cmp(&b.psi)).expect("non-empty");
             s += &format!("stability: PSI score {:.3}, largest {} {:.3}{}\n", score.psi, worst.name, worst.psi, if worst.alert { " — retraining advised" } else { "" });
         }
+        s += &crate::report::feedback_summary(&m.cases);
         let t = &m.timings_seconds;
         s += &format!(
-            "{rejected} input rows rejected (rejected.parquet); load {:.2} s, validate {:.2} s, features {:.2} s, score {:.2} s, plan {:.2} s, write {:.2} s, total {:.2} s\n",
-            t.load, t.validate, t.features, t.score, t.plan, t.write, t.total
+            "{rejected} input rows rejected (rejected.parquet); load {:.2} s, validate {:.2} s, features {:.2} s, score {:.2} s, cases {:.2} s, plan {:.2} s, write {:.2} s, total {:.2} s\n",
+            t.load, t.validate, t.features, t.score, t.cases, t.plan, t.write, t.total
         );
         s
     })

@@ -6,6 +6,7 @@
 //! is identical for any thread count and memory stays bounded at any size.
 
 mod dirt;
+mod feedback;
 
 mod simulate;
 mod tables;
@@ -36,6 +37,9 @@ pub struct GenerateOptions {
     /// Extract date: the last day of data (days since 1970-01-01).
     pub end: i32,
     pub chunk_size: usize,
+    /// Case policy and plan departments of the earlier simulated run's cases (routing, due days).
+    pub cases: crate::policy::CasePolicy,
+    pub departments: Vec<crate::policy::Department>,
 }
 
 impl Default for GenerateOptions {
@@ -47,6 +51,8 @@ impl Default for GenerateOptions {
             dirty: 0.0,
             end: dates::days_from_civil(2026, 6, 30),
             chunk_size: 20_000,
+            cases: crate::policy::CasePolicy::default(),
+            departments: Vec::new(),
         }
     }
 }
@@ -193,7 +199,7 @@ pub fn generate(opts: &Valid<GenerateOptions>, out: &Path, progress: &dyn Fn(u64
     let rows = writers.finish()?;
     let events = rows
         .iter()
-        .filter(|(t, _)| !matches!(t.as_str(), "subjects" | "truth" | "inspectors" | "conflicts" | "annual_reports"))
+        .filter(|(t, _)| !matches!(t.as_str(), "subjects" | "truth" | "inspectors" | "conflicts" | "annual_reports" | "cases" | "dispositions" | "overrides"))
         .map(|(_, n)| n)
         .sum::<u64>()
         + rows.get("annual_reports").copied().unwrap_or(0);

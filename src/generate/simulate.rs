@@ -86,6 +86,8 @@ struct Sim<'a> {
     dirt: Dirt,
     out: ChunkTables,
     start: i32,
+    /// Subjects active at the earlier simulated run's date (its warning candidates).
+    candidates: Vec<super::feedback::Candidate>,
 }
 
 pub fn simulate(chunk: &Chunk) -> (ChunkTables, Dirt) {
@@ -96,10 +98,12 @@ pub fn simulate(chunk: &Chunk) -> (ChunkTables, Dirt) {
         dirt: Dirt::new(opts, chunk.index),
         out: ChunkTables::default(),
         start: opts.end - (opts.years as f64 * 365.25) as i32,
+        candidates: Vec::new(),
     };
     for i in 0..chunk.len as u64 {
         sim.subject(chunk.first_index + i);
     }
+    sim.out.feedback = super::feedback::simulate(opts, chunk.index, &sim.candidates);
     (sim.out, sim.dirt)
 }
 
@@ -206,6 +210,10 @@ impl Sim<'_> {
         s.status.append_value(status);
         s.ownership.append_option(ownership);
         let subject = Subject { uscc: code, industry, base, established, change_on, change_delta, terminated };
+        let t0 = super::feedback::earlier_run(self.opts);
+        if established < t0 && terminated.is_none_or(|d| d > t0) {
+            self.candidates.push(super::feedback::Candidate { uscc: subject.uscc.clone(), industry: industry.code, region: region.code, logit: subject.logit(t0) });
+        }
         self.dirty_subject_rows(index, &subject, &name, subject_type, region.code, status, capital, ownership);
 
         let t = &mut self.out.truth;

@@ -62,6 +62,18 @@ table_buffer!(Inspectors, "inspectors" {
 table_buffer!(Conflicts, "conflicts" {
     inspector_id: StringBuilder, uscc: StringBuilder,
 });
+table_buffer!(Cases, "cases" {
+    case_id: StringBuilder, uscc: StringBuilder, department: StringBuilder, opened_on: Date32Builder,
+    level: StringBuilder, due_on: Date32Builder, score_at_opening: Float64Builder,
+});
+table_buffer!(Dispositions, "dispositions" {
+    uscc: StringBuilder, case_id: StringBuilder, department: StringBuilder, handled_on: Date32Builder,
+    action: StringBuilder, result: StringBuilder, handler_id: StringBuilder, note: StringBuilder,
+});
+table_buffer!(Overrides, "overrides" {
+    uscc: StringBuilder, grade: StringBuilder, reason: StringBuilder, approved_by: StringBuilder,
+    valid_from: Date32Builder, valid_to: Date32Builder,
+});
 table_buffer!(Truth, "truth" {
     uscc: StringBuilder, base_logit: Float64Builder, young_until: Date32Builder, young_bonus: Float64Builder,
     change_on: Date32Builder, change_delta: Float64Builder, terminated_on: Date32Builder,
@@ -79,6 +91,7 @@ pub struct ChunkTables {
     pub credit_lists: CreditLists,
     pub annual_reports: AnnualReports,
     pub conflicts: Conflicts,
+    pub feedback: super::feedback::FeedbackTables,
     pub truth: Truth,
 }
 
@@ -95,6 +108,9 @@ impl ChunkTables {
             (CreditLists::TABLE, self.credit_lists.finish()),
             (AnnualReports::TABLE, self.annual_reports.finish()),
             (Conflicts::TABLE, self.conflicts.finish()),
+            (Cases::TABLE, self.feedback.cases.finish()),
+            (Dispositions::TABLE, self.feedback.dispositions.finish()),
+            (Overrides::TABLE, self.feedback.overrides.finish()),
             (Truth::TABLE, self.truth.finish()),
         ]
     }

@@ -3,6 +3,7 @@
 mod support;
 
 mod boundary;
+mod cases;
 mod contract_docs;
 mod evaluate;
 mod features;

@@ -108,11 +108,13 @@ fn every_parquet_output_opens_in_pandas_and_duckdb() {
         (run_dir.join("warnings.parquet"), m["scored"].as_u64().unwrap()),
         (run_dir.join("plan.parquet"), plan_rows),
         (run_dir.join("rejected.parquet"), rejected_total(&m["tables"])),
+        (run_dir.join("cases.parquet"), m["cases"]["rows"][0]["cases"].as_u64().unwrap()),
+        (run_dir.join("case_events.parquet"), read(&run_dir.join("case_events.parquet")).height() as u64),
         (features.clone(), f["rows"].as_u64().unwrap()),
         (features_rejected.clone(), rejected_total(&f["tables"])),
         (replanned.clone(), read(&replanned).height() as u64),
     ];
-    assert_eq!(parquet_files(&run_dir).len(), 3, "warnings, plan and rejected are the run's Parquet files");
+    assert_eq!(parquet_files(&run_dir).len(), 5, "warnings, plan, rejected, cases and case_events are the run's Parquet files");
     assert!(rejected_total(&f["tables"]) > 0, "the dirty data set has rejected rows");
     for (path, _) in &expected {
         assert_plain_arrow_schema(path);

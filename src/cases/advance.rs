@@ -1,0 +1,267 @@
+//! Step 2 of a run's cases: the dispositions known as of T are matched to their cases and
+//! applied once each, in date order, interleaved with the transitions time makes (overdue the
+//! day after `due_on`; escalated, once, `escalate_after_days` later for the levels the policy
+//! names). A disposition that names no case it can belong to is rejected with its file and row.
+
+use std::collections::{HashMap, HashSet};
+
+use polars::prelude::*;
+
+use super::book::{CaseBook, CaseEvent, CaseState};
+use crate::error::Result;
+use crate::policy::CasePolicy;
+
+/// One validated `dispositions` row, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disposition {
+    pub file: String,
+    pub row: u64,
+    pub uscc: String,
+    pub case_id: Option<String>,
+    pub department: String,
+    pub handled_on: i32,
+    pub action: String,
+    pub result: String,
+    pub handler_id: Option<String>,
+}
+
+impl Disposition {
+    /// The validated table's rows (its `__file`/`__row` origin columns are kept by validation).
+    pub fn from_frame(df: &DataFrame) -> Result<Vec<Disposition>> {
+        let s = |c: &str| -> Result<Vec<Option<String>>> { Ok(df.column(c)?.str()?.iter().map(|v| v.map(str::to_string)).collect()) };
+        let (uscc, case_id, dept, action, result, handler) = (s("uscc")?, s("case_id")?, s("department")?, s("action")?, s("result")?, s("handler_id")?);
+        let file = s(crate::io::FILE_COL)?;
+        let row: Vec<Option<u64>> = df.column(crate::io::ROW_COL)?.cast(&DataType::UInt64)?.u64()?.iter().collect();
+        let on: Vec<Option<i32>> = df.column("handled_on")?.cast(&DataType::Int32)?.i32()?.iter().collect();
+        Ok((0..df.height())
+            .map(|i| Disposition {
+                file: file[i].clone().unwrap_or_default(),
+                row: row[i].unwrap_or(0),
+                uscc: uscc[i].clone().unwrap_or_default(),
+                case_id: case_id[i].clone(),
+                department: dept[i].clone().unwrap_or_default(),
+                handled_on: on[i].unwrap_or(i32::MIN),
+                action: action[i].clone().unwrap_or_default(),
+                result: result[i].clone().unwrap_or_default(),
+                handler_id: handler[i].clone(),
+            })
+            .collect())
+    }
+
+    /// What identifies the row across runs (the input is cumulative: every night's table holds
+    /// the earlier dispositions too). The free-text note is not part of it.
+    pub fn key(&self) -> String {
+        let text = format!(
+            "{}|{}|{}|{}|{}|{}|{}",
+            self.uscc,
+            self.case_id.as_deref().unwrap_or(""),
+            self.department,
+            self.handled_on,
+            self.action,
+            self.result,
+            self.handler_id.as_deref().unwrap_or("")
+        );
+        crate::digest::hex_digest(text.as_bytes())[..16].to_string()
+    }
+}
+
+/// A disposition row that belongs to no case, for rejected.parquet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub file: String,
+    pub row: u64,
+    pub column: String,
+    pub reason: String,
+    pub uscc: String,
+}
+
+/// What became of the `dispositions` rows that passed validation in one run. `applied +
+/// already_applied + not_yet_known + rejected` is every such row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DispositionCounts {
+    /// Applied to their case in this run (a closing result closes it).
+    pub applied: u64,
+    /// … of which `pending` (recorded; the case stays as it was).
+    pub pending: u64,
+    /// … of which came after their case had closed (recorded; the state stays).
+    pub after_close: u64,
+    /// Applied by an earlier run (found in the audit trail).
+    pub already_applied: u64,
+    /// `handled_on` on or after T: not yet known to a run as of T.
+    pub not_yet_known: u64,
+    /// Matched no case (moved to rejected.parquet with the reason).
+    pub rejected: u64,
+}
+
+fn time_transition(case: &super::Case, policy: &CasePolicy, calendar: &crate::dates::WorkCalendar) -> Option<(i32, CaseState)> {
+    match case.state {
+        CaseState::Open => Some((case.due_on + 1, CaseState::Overdue)),
+        CaseState::Overdue if case.escalated_on.is_none() && policy.escalate_levels.contains(&case.level) => {
+            let overdue_on = case.overdue_on.unwrap_or(case.due_on + 1);
+            Some((calendar.add(overdue_on, policy.escalate_after_days), CaseState::Escalated))
+        }
+        _ => None,
+    }
+}
+
+/// Applies every disposition known as of `as_of` that the trail does not hold yet, and the
+/// transitions time makes up to T, to `book`. New events are appended in date order.
+pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, policy: &CasePolicy) -> Result<(DispositionCounts, Vec<Rejection>)> {
+    let calendar = policy.calendar()?;
+    let mut counts = DispositionCounts::default();
+    let mut rejections = Vec::new();
+    let applied_keys: HashSet<&str> = book.events.iter().filter_map(|e| e.disposition_key.as_deref()).collect();
+    let by_id: HashMap<&str, usize> = book.cases.iter().enumerate().map(|(i, c)| (c.case_id.as_str(), i)).collect();
+    let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in book.cases.iter().enumerate() {
+        by_subject.entry(c.uscc.as_str()).or_default().push(i);
+    }
+    let mut order: Vec<(i32, String, usize)> = dispositions.iter().enumerate().map(|(i, d)| (d.handled_on, d.key(), i)).collect();
+    order.sort();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut queued: Vec<Vec<(usize, String)>> = vec![Vec::new(); book.cases.len()];
+    for (_, key, i) in order {
+        let d = &dispositions[i];
+        let mut reject = |column: &str, reason: String| {
+            rejections.push(Rejection { file: d.file.clone(), row: d.row, column: column.into(), reason, uscc: d.uscc.clone() });
+        };
+        if d.handled_on >= as_of {
+            counts.not_yet_known += 1;
+            continue;
+        }
+        if applied_keys.contains(key.as_str()) {
+            counts.already_applied += 1;
+            continue;
+        }
+        if let Some(&first) = seen.get(&key) {
+            let f = &dispositions[first];
+            reject("handled_on", format!("the same disposition as row {} of {} (same subject, case, department, date, action, result and handler)", f.row, f.file));
+            continue;
+        }
+        let case = match &d.case_id {
+            Some(id) => match by_id.get(id.as_str()) {
+                None => {
+                    reject("case_id", format!("unknown case '{id}': no run of this output directory opened it and the `cases` table does not hold it"));
+                    continue;
+                }
+                Some(&c) if book.cases[c].uscc != d.uscc => {
+                    reject("uscc", format!("case '{id}' is about subject {}, not {}", book.cases[c].uscc, d.uscc));
+                    continue;
+                }
+                Some(&c) => c,
+            },
+            None => {
+                let subject_cases = by_subject.get(d.uscc.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+                // The department's case, or one escalated to it, opened by the day of the action;
+                // of several, the latest opened.
+                let found = subject_cases
+                    .iter()
+                    .copied()
+                    .filter(|&c| {
+                        let case = &book.cases[c];
+                        case.opened_on <= d.handled_on
+                            && (case.department == d.department || case.escalated_to.as_deref() == Some(d.department.as_str()))
+                    })
+                    .max_by(|&a, &b| (book.cases[a].opened_on, &book.cases[a].case_id).cmp(&(book.cases[b].opened_on, &book.cases[b].case_id)));
+                match found {
+                    Some(c) => c,
+                    None if subject_cases.is_empty() => {
+                        reject("uscc", "no case was ever opened for this subject (a disposition follows up a warning case)".into());
+                        continue;
+                    }
+                    None => {
+                        let others: Vec<String> = subject_cases.iter().map(|&c| format!("{} ({}, opened {})", book.cases[c].case_id, book.cases[c].department, crate::dates::format(book.cases[c].opened_on))).collect();
+                        reject(
+                            "department",
+                            format!("no case of department '{}' opened on or before {} for this subject; its cases: {}", d.department, crate::dates::format(d.handled_on), others.join(", ")),
+                        );
+                        continue;
+                    }
+                }
+            }
+        };
+        if d.handled_on < book.cases[case].opened_on {
+            let c = &book.cases[case];
+            reject("handled_on", format!("handled before case '{}' was opened on {}", c.case_id, crate::dates::format(c.opened_on)));
+            continue;
+        }
+        seen.insert(key.clone(), i);
+        queued[case].push((i, key));
+    }
+    counts.rejected = rejections.len() as u64;
+
+    let mut new_events: Vec<(i32, String, usize, CaseEvent)> = Vec::new();
+    for (c, items) in queued.into_iter().enumerate() {
+        let case = &mut book.cases[c];
+        let mut next = items.into_iter().peekable();
+        let mut seq = 0usize;
+        let mut push = |e: CaseEvent, seq: &mut usize| {
+            new_events.push((e.on, e.case_id.clone(), *seq, e));
+            *seq += 1;
+        };
+        loop {
+            let timed = time_transition(case, policy, &calendar).filter(|(day, _)| *day <= as_of);
+            let disposition_day = next.peek().map(|(i, _)| dispositions[*i].handled_on);
+            // Time acts at the start of its day, a disposition during its day.
+            match (timed, disposition_day) {
+                (Some((day, to)), d) if d.is_none_or(|d| day <= d) => {
+                    let from = case.state;
+                    case.state = to;
+                    let detail = if to == CaseState::Overdue {
+                        case.overdue_on = Some(day);
+                        format!("not handled by {}", crate::dates::format(case.due_on))
+                    } else {
+                        case.escalated_on = Some(day);
+                        case.escalated_to = Some(policy.escalate_to.clone());
+                        format!("escalated to {}", policy.escalate_to)
+                    };
+                    let event = if to == CaseState::Overdue { "overdue" } else { "escalated" };
+                    push(
+                        CaseEvent { case_id: case.case_id.clone(), on: day, event: event.into(), from: Some(from), to, by: super::ENGINE.into(), detail, disposition_key: None, recorded_as_of: as_of },
+                        &mut seq,
+                    );
+                }
+                (_, Some(_)) => {
+                    let Some((i, key)) = next.next() else { break };
+                    let d = &dispositions[i];
+                    let from = case.state;
+                    counts.applied += 1;
+                    counts.pending += (d.result == "pending") as u64;
+                    let mut detail = format!("{} · {} · {}", d.action, d.result, d.department);
+                    if from.is_open() {
+                        case.state = from.after_result(&d.result);
+                        if !case.state.is_open() {
+                            case.closed_on = Some(d.handled_on);
+                        }
+                    } else {
+                        counts.after_close += 1;
+                        detail += " (after the case closed; the state stays)";
+                    }
+                    if case.last_handled_on.is_none_or(|l| d.handled_on >= l) {
+                        case.last_handled_on = Some(d.handled_on);
+                        case.last_action = Some(d.action.clone());
+                        case.last_result = Some(d.result.clone());
+                    }
+                    push(
+                        CaseEvent {
+                            case_id: case.case_id.clone(),
+                            on: d.handled_on,
+                            event: "disposition".into(),
+                            from: Some(from),
+                            to: case.state,
+                            by: d.handler_id.clone().unwrap_or_else(|| d.department.clone()),
+                            detail,
+                            disposition_key: Some(key),
+                            recorded_as_of: as_of,
+                        },
+                        &mut seq,
+                    );
+                }
+                _ => break,
+            }
+        }
+    }
+    new_events.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
+    book.events.extend(new_events.into_iter().map(|e| e.3));
+    Ok((counts, rejections))
+}

@@ -1,0 +1,35 @@
+//! Warning cases (跟踪预警和反馈处理, seed 三(三)1; 全程留痕、可回溯, 三(五)2): every red or orange
+//! warning becomes a case that a department follows up; what it found comes back as a
+//! `dispositions` row and closes the case. The case book (every case ever opened, and the audit
+//! trail of every transition) is carried from run to run and never loses a case.
+//!
+//! A run's work is three pure steps over the book, split so that the population-wide parts stay
+//! separate from the per-subject ones:
+//! 1. [`CaseBook::import`] the `cases` input table (cases opened before this output directory);
+//! 2. [`advance`]: apply the dispositions known as of T, mark cases overdue and escalate them;
+//! 3. [`open`]: open a case for each warning at an opening level without one, unless a recent
+//!    check found nothing (no alert fatigue), and say for every warning which case it has.
+//!
+//! [`feedback`] then sums the book up per level and per department.
+
+mod advance;
+mod book;
+pub mod feedback;
+mod open;
+
+pub use advance::{advance, Disposition, DispositionCounts, Rejection};
+pub use book::{Case, CaseBook, CaseEvent, CaseState, CASE_COLUMNS, EVENT_COLUMNS};
+pub use feedback::{feedback, Feedback, FeedbackRow, OverdueCase};
+pub use open::{adverse_events, open, open_warnings, quiet_subjects, Adverse, OpenCounts, Opened, WarningCase, WarningForCase};
+
+/// Who records the transitions riskwarn makes itself (opened, overdue, escalated).
+pub const ENGINE: &str = "riskwarn";
+
+/// A case's id: `RW-<opened yyyymmdd>-<12 hex digits of a hash of the subject and the day>`.
+/// A subject gets at most one new case per as-of date, so the id is unique and the same inputs
+/// give the same id.
+pub fn case_id(uscc: &str, opened_on: i32) -> String {
+    let day = crate::dates::format(opened_on).replace('-', "");
+    let hash = crate::digest::hex_digest(format!("case|{uscc}|{opened_on}").as_bytes());
+    format!("RW-{day}-{}", &hash[..12])
+}

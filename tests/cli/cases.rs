@@ -1,0 +1,390 @@
+//! Warning cases (issue 13): the state machine against transitions worked by hand, the matching
+//! and quarantine of dispositions, the quiet period and its two exceptions, routing, working
+//! days, and a property test that no case or event is ever lost over a sequence of runs.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use riskwarn::cases::{advance, open, Adverse, Case, CaseBook, CaseState, Disposition, WarningForCase};
+use riskwarn::dates::WorkCalendar;
+use riskwarn::policy::{CasePolicy, CaseRoute, DayCount, Department, GradeRatios};
+
+use crate::support::*;
+
+fn policy() -> CasePolicy {
+    CasePolicy::default()
+}
+
+fn new_case(id: &str, uscc: &str, department: &str, opened: &str, level: &str, score: f64, due: &str) -> Case {
+    Case {
+        case_id: id.into(),
+        uscc: uscc.into(),
+        department: department.into(),
+        opened_on: date(opened),
+        level: level.into(),
+        score_at_opening: Some(score),
+        due_on: date(due),
+        state: CaseState::Open,
+        times_warned: 1,
+        last_warned_on: date(opened),
+        last_handled_on: None,
+        last_action: None,
+        last_result: None,
+        closed_on: None,
+        overdue_on: None,
+        escalated_on: None,
+        escalated_to: None,
+        source: "riskwarn".into(),
+    }
+}
+
+fn book(cases: Vec<Case>) -> CaseBook {
+    CaseBook { cases, events: Vec::new() }
+}
+
+fn disposition(row: u64, uscc: &str, case_id: Option<&str>, department: &str, on: &str, result: &str) -> Disposition {
+    Disposition {
+        file: "dispositions.parquet".into(),
+        row,
+        uscc: uscc.into(),
+        case_id: case_id.map(str::to_string),
+        department: department.into(),
+        handled_on: date(on),
+        action: "verify".into(),
+        result: result.into(),
+        handler_id: Some("h1".into()),
+    }
+}
+
+/// (event, on, from, to) of one case's trail.
+fn trail(b: &CaseBook, id: &str) -> Vec<(String, String, Option<CaseState>, CaseState)> {
+    b.events.iter().filter(|e| e.case_id == id).map(|e| (e.event.clone(), riskwarn::dates::format(e.on), e.from, e.to)).collect()
+}
+
+const DEPT: &str = "市场监督管理局";
+
+#[test]
+fn working_days_are_counted_by_hand() {
+    // 2026-03-02 is a Monday (2026-01-01 was a Thursday).
+    assert_eq!(riskwarn::dates::weekday(date("2026-03-02")), 0);
+    assert_eq!(riskwarn::dates::weekday(date("1970-01-01")), 3);
+    let plain = WorkCalendar { working_days: true, ..Default::default() };
+    // Tue 3, Wed 4, Thu 5, Fri 6, Mon 9.
+    assert_eq!(plain.add(date("2026-03-02"), 5), date("2026-03-09"));
+    assert_eq!(plain.add(date("2026-03-06"), 1), date("2026-03-09"), "Friday + 1 working day is Monday");
+    assert_eq!(plain.add(date("2026-03-02"), 0), date("2026-03-02"));
+    let holiday = WorkCalendar { working_days: true, holidays: vec![date("2026-03-04")], extra_workdays: vec![] };
+    assert_eq!(holiday.add(date("2026-03-02"), 5), date("2026-03-10"));
+    let swapped = WorkCalendar { working_days: true, holidays: vec![], extra_workdays: vec![date("2026-03-07")] };
+    assert_eq!(swapped.add(date("2026-03-02"), 5), date("2026-03-07"), "a 调休 Saturday counts");
+    let calendar = WorkCalendar::default();
+    assert_eq!(calendar.add(date("2026-03-02"), 5), date("2026-03-07"));
+}
+
+#[test]
+fn an_unhandled_red_case_becomes_overdue_the_day_after_it_is_due_and_escalates_once() {
+    let mut b = book(vec![new_case("R", "U1", DEPT, "2026-03-02", "red", 0.8, "2026-03-09"), new_case("O", "U2", DEPT, "2026-03-02", "orange", 0.5, "2026-03-09")]);
+    // As of the due day itself nothing happens.
+    advance(&mut b, &[], date("2026-03-09"), &policy()).unwrap();
+    assert!(b.events.is_empty());
+    assert_eq!(b.cases[0].state, CaseState::Open);
+    // As of the next day: overdue at the start of 03-10, and a red one escalated (after 0 days).
+    advance(&mut b, &[], date("2026-03-10"), &policy()).unwrap();
+    assert_eq!(
+        trail(&b, "R"),
+        vec![
+            ("overdue".into(), "2026-03-10".into(), Some(CaseState::Open), CaseState::Overdue),
+            ("escalated".into(), "2026-03-10".into(), Some(CaseState::Overdue), CaseState::Escalated),
+        ]
+    );
+    assert_eq!(b.cases[0].escalated_to.as_deref(), Some("上级市场监督管理部门"));
+    // Orange: overdue, never escalated.
+    assert_eq!(trail(&b, "O"), vec![("overdue".into(), "2026-03-10".into(), Some(CaseState::Open), CaseState::Overdue)]);
+    // Later runs add nothing: escalation happens once.
+    let before = b.events.len();
+    advance(&mut b, &[], date("2026-04-30"), &policy()).unwrap();
+    assert_eq!(b.events.len(), before);
+    assert_eq!((b.cases[0].state, b.cases[1].state), (CaseState::Escalated, CaseState::Overdue));
+}
+
+#[test]
+fn escalation_waits_the_days_the_policy_gives() {
+    let p = CasePolicy { escalate_after_days: 2, ..policy() };
+    let mut b = book(vec![new_case("R", "U1", DEPT, "2026-03-02", "red", 0.8, "2026-03-09")]);
+    // Overdue on Tue 03-10; 2 working days later is Thu 03-12, at the start of that day.
+    advance(&mut b, &[], date("2026-03-11"), &p).unwrap();
+    assert_eq!(b.cases[0].state, CaseState::Overdue);
+    advance(&mut b, &[], date("2026-03-12"), &p).unwrap();
+    assert_eq!((b.cases[0].state, b.cases[0].escalated_on), (CaseState::Escalated, Some(date("2026-03-12"))));
+    let mut b = book(vec![new_case("R", "U1", DEPT, "2026-03-02", "red", 0.8, "2026-03-09")]);
+    advance(&mut b, &[], date("2026-03-12"), &CasePolicy { escalate_after_days: 3, ..policy() }).unwrap();
+    assert_eq!(b.cases[0].state, CaseState::Overdue);
+    assert_eq!(b.cases[0].escalated_on, None);
+    // In one run long after, the escalation is still dated 03-12.
+    let mut b = book(vec![new_case("R", "U1", DEPT, "2026-03-02", "red", 0.8, "2026-03-09")]);
+    advance(&mut b, &[], date("2026-04-13"), &p).unwrap();
+    assert_eq!(b.cases[0].escalated_on, Some(date("2026-03-12")));
+}
+
+#[test]
+fn dispositions_close_cases_in_date_order_with_time() {
+    let cases = || {
+        book(vec![
+            new_case("A", "U1", DEPT, "2026-03-02", "red", 0.8, "2026-03-09"),
+            new_case("B", "U2", DEPT, "2026-03-02", "red", 0.8, "2026-03-09"),
+            new_case("C", "U3", DEPT, "2026-03-02", "orange", 0.5, "2026-03-09"),
+        ])
+    };
+    let mut b = cases();
+    let d = vec![
+        // Handled on the due day: on time.
+        disposition(1, "U1", Some("A"), DEPT, "2026-03-09", "not_confirmed"),
+        // Handled the day after: overdue and escalated first, then closed.
+        disposition(2, "U2", None, DEPT, "2026-03-10", "confirmed"),
+        // Pending, then unreachable.
+        disposition(3, "U3", None, DEPT, "2026-03-04", "pending"),
+        disposition(4, "U3", None, DEPT, "2026-03-05", "unreachable"),
+    ];
+    let (counts, rejected) = advance(&mut b, &d, date("2026-03-20"), &policy()).unwrap();
+    assert!(rejected.is_empty(), "{rejected:?}");
+    assert_eq!((counts.applied, counts.pending, counts.after_close, counts.already_applied), (4, 1, 0, 0));
+    assert_eq!(trail(&b, "A"), vec![("disposition".into(), "2026-03-09".into(), Some(CaseState::Open), CaseState::ClosedNotConfirmed)]);
+    assert_eq!(
+        trail(&b, "B"),
+        vec![
+            ("overdue".into(), "2026-03-10".into(), Some(CaseState::Open), CaseState::Overdue),
+            ("escalated".into(), "2026-03-10".into(), Some(CaseState::Overdue), CaseState::Escalated),
+            ("disposition".into(), "2026-03-10".into(), Some(CaseState::Escalated), CaseState::ClosedConfirmed),
+        ]
+    );
+    assert_eq!(
+        trail(&b, "C"),
+        vec![
+            ("disposition".into(), "2026-03-04".into(), Some(CaseState::Open), CaseState::Open),
+            ("disposition".into(), "2026-03-05".into(), Some(CaseState::Open), CaseState::ClosedUnreachable),
+        ]
+    );
+    let c = &b.cases[2];
+    assert_eq!((c.closed_on, c.last_result.as_deref(), c.last_handled_on), (Some(date("2026-03-05")), Some("unreachable"), Some(date("2026-03-05"))));
+    // The next night's table holds the same rows and one more: only the new one is applied, and
+    // a disposition after closing is recorded without changing the state.
+    let mut more = d.clone();
+    more.push(disposition(5, "U1", Some("A"), DEPT, "2026-03-25", "confirmed"));
+    let events = b.events.len();
+    let (counts, _) = advance(&mut b, &more, date("2026-03-26"), &policy()).unwrap();
+    assert_eq!((counts.applied, counts.after_close, counts.already_applied), (1, 1, 4));
+    assert_eq!(b.events.len(), events + 1);
+    assert_eq!(b.cases[0].state, CaseState::ClosedNotConfirmed);
+    assert_eq!(b.cases[0].last_result.as_deref(), Some("confirmed"));
+    // Not yet known as of T: handled on T or later.
+    let mut b = cases();
+    let (counts, _) = advance(&mut b, &[disposition(1, "U1", None, DEPT, "2026-03-05", "confirmed")], date("2026-03-05"), &policy()).unwrap();
+    assert_eq!((counts.applied, counts.not_yet_known), (0, 1));
+    assert_eq!(b.cases[0].state, CaseState::Open);
+}
+
+#[test]
+fn a_disposition_of_no_case_is_rejected_with_its_row_and_reason() {
+    let mut b = book(vec![new_case("A", "U1", DEPT, "2026-03-02", "red", 0.8, "2026-03-09"), new_case("B", "U2", "应急管理局", "2026-03-02", "red", 0.8, "2026-03-09")]);
+    let d = vec![
+        disposition(1, "U1", Some("NOPE"), DEPT, "2026-03-05", "confirmed"),
+        disposition(2, "U2", Some("A"), DEPT, "2026-03-05", "confirmed"),
+        disposition(3, "U2", None, DEPT, "2026-03-05", "confirmed"),
+        disposition(4, "U9", None, DEPT, "2026-03-05", "confirmed"),
+        disposition(5, "U1", None, DEPT, "2026-03-01", "confirmed"),
+        disposition(6, "U1", Some("A"), DEPT, "2026-03-01", "confirmed"),
+        disposition(7, "U1", None, DEPT, "2026-03-06", "pending"),
+        disposition(8, "U1", None, DEPT, "2026-03-06", "pending"),
+    ];
+    let (counts, mut rejected) = advance(&mut b, &d, date("2026-03-20"), &policy()).unwrap();
+    rejected.sort_by_key(|r| r.row);
+    let got: Vec<(u64, &str)> = rejected.iter().map(|r| (r.row, r.column.as_str())).collect();
+    assert_eq!(got, vec![(1, "case_id"), (2, "uscc"), (3, "department"), (4, "uscc"), (5, "department"), (6, "handled_on"), (8, "handled_on")]);
+    let reason = |row: u64| rejected.iter().find(|r| r.row == row).unwrap().reason.clone();
+    assert!(reason(1).contains("unknown case 'NOPE'"));
+    assert!(reason(2).contains("is about subject U1, not U2"));
+    assert!(reason(3).contains("no case of department '市场监督管理局'") && reason(3).contains("B (应急管理局"), "{}", reason(3));
+    assert!(reason(4).contains("no case was ever opened"));
+    assert!(reason(6).contains("before case 'A' was opened on 2026-03-02"));
+    assert!(reason(8).contains("same disposition as row 7"));
+    assert_eq!((counts.applied, counts.rejected), (1, 7));
+}
+
+#[test]
+fn departments_come_from_routes_then_plan_departments_by_longest_prefix() {
+    let dept = |name: &str, industries: &[&str], regions: &[&str]| Department {
+        name: name.into(),
+        capacity: 1,
+        industries: industries.iter().map(|s| s.to_string()).collect(),
+        regions: regions.iter().map(|s| s.to_string()).collect(),
+        key_sectors: vec![],
+        ratios: GradeRatios { a: 0.1, b: 0.1, c: 0.1, d: 1.0 },
+    };
+    let plan = vec![dept("市场监督管理局", &["F", "C"], &[]), dept("卫生健康委员会", &["F5251", "Q"], &[]), dept("应急管理局", &["C"], &["3301"])];
+    let mut p = policy();
+    assert_eq!(p.department_for(&plan, "F5251", "330102"), "卫生健康委员会", "longer industry prefix wins");
+    assert_eq!(p.department_for(&plan, "F5211", "330102"), "市场监督管理局");
+    assert_eq!(p.department_for(&plan, "C2710", "330102"), "应急管理局", "same industry prefix, longer region prefix wins");
+    assert_eq!(p.department_for(&plan, "C2710", "110101"), "市场监督管理局");
+    assert_eq!(p.department_for(&plan, "A0111", "110101"), "市场监督管理局", "nobody covers A: the default");
+    p.default_department = "综合执法局".into();
+    assert_eq!(p.department_for(&plan, "A0111", "110101"), "综合执法局");
+    p.routes = vec![CaseRoute { department: "药品监督管理局".into(), industries: vec!["F5251".into()], regions: vec![] }];
+    assert_eq!(p.department_for(&plan, "F5251", "330102"), "药品监督管理局", "a route beats the plan");
+}
+
+fn warning<'a>(uscc: &'a str, level: &'a str, score: f64) -> WarningForCase<'a> {
+    WarningForCase { uscc, level, score, industry: "F5211", region: "330102" }
+}
+
+/// A book with one case of U1 closed `not_confirmed` on 2026-03-09 (score 0.50 at opening).
+fn checked_clean() -> CaseBook {
+    let mut b = book(vec![new_case("A", "U1", DEPT, "2026-03-02", "red", 0.5, "2026-03-09")]);
+    advance(&mut b, &[disposition(1, "U1", Some("A"), DEPT, "2026-03-09", "not_confirmed")], date("2026-03-10"), &policy()).unwrap();
+    assert_eq!(b.cases[0].state, CaseState::ClosedNotConfirmed);
+    b
+}
+
+#[test]
+fn a_subject_checked_clean_is_not_reopened_in_the_quiet_period_but_still_listed() {
+    let mut b = checked_clean();
+    let opened = open(&mut b, &[warning("U1", "red", 0.55), warning("U2", "yellow", 0.2)], &HashMap::new(), date("2026-04-01"), &policy(), &[]).unwrap();
+    assert_eq!(b.cases.len(), 1, "no new case");
+    assert_eq!(opened.counts.suppressed, 1);
+    assert_eq!((opened.per_warning[0].case, opened.per_warning[0].suppressed), (Some(0), true));
+    assert_eq!(opened.per_warning[1].case, None);
+    // An adverse record known before the disposition does not reopen it.
+    let earlier = HashMap::from([("U1".to_string(), Adverse { known_on: date("2026-03-05"), what: "complaint" })]);
+    let opened = open(&mut b, &[warning("U1", "red", 0.55)], &earlier, date("2026-04-01"), &policy(), &[]).unwrap();
+    assert_eq!((opened.counts.suppressed, opened.counts.opened), (1, 0));
+    // 180 days after the disposition it is still quiet; the day after, a warning opens a case.
+    let p = policy();
+    let last_quiet = date("2026-03-09") + p.suppress_not_confirmed_days;
+    assert_eq!(open(&mut b, &[warning("U1", "red", 0.55)], &HashMap::new(), last_quiet, &p, &[]).unwrap().counts.suppressed, 1);
+    let opened = open(&mut b, &[warning("U1", "red", 0.55)], &HashMap::new(), last_quiet + 1, &p, &[]).unwrap();
+    assert_eq!((opened.counts.opened, opened.counts.suppressed), (1, 0));
+    assert_eq!(b.cases.len(), 2);
+}
+
+#[test]
+fn a_score_rise_or_a_new_adverse_record_reopens_a_quiet_subject() {
+    // Score 0.60 over 0.50 at opening: a rise of 0.10 = reopen_score_rise.
+    let mut b = checked_clean();
+    let opened = open(&mut b, &[warning("U1", "red", 0.60)], &HashMap::new(), date("2026-04-01"), &policy(), &[]).unwrap();
+    assert_eq!((opened.counts.opened, opened.counts.reopened_score_rise), (1, 1));
+    let new = &b.cases[1];
+    assert_eq!((new.state, new.opened_on, new.level.as_str()), (CaseState::Open, date("2026-04-01"), "red"));
+    assert!(b.events.last().unwrap().detail.contains("reopened: score 0.600 rose 0.100"), "{}", b.events.last().unwrap().detail);
+    // A penalty known after the disposition.
+    let mut b = checked_clean();
+    let later = HashMap::from([("U1".to_string(), Adverse { known_on: date("2026-03-20"), what: "penalty" })]);
+    let opened = open(&mut b, &[warning("U1", "orange", 0.52)], &later, date("2026-04-01"), &policy(), &[]).unwrap();
+    assert_eq!((opened.counts.opened, opened.counts.reopened_new_event), (1, 1));
+    assert!(b.events.last().unwrap().detail.contains("a penalty known on 2026-03-20"));
+}
+
+#[test]
+fn a_confirmed_case_does_not_hold_the_next_warning_back_and_an_open_case_counts_warnings_once_a_day() {
+    let mut b = book(vec![new_case("A", "U1", DEPT, "2026-03-02", "red", 0.5, "2026-03-09"), new_case("B", "U2", DEPT, "2026-03-02", "red", 0.5, "2026-03-09")]);
+    advance(&mut b, &[disposition(1, "U1", Some("A"), DEPT, "2026-03-05", "confirmed")], date("2026-03-06"), &policy()).unwrap();
+    let ws = [warning("U1", "red", 0.5), warning("U2", "orange", 0.5), warning("U3", "yellow", 0.9)];
+    let opened = open(&mut b, &ws, &HashMap::new(), date("2026-03-06"), &policy(), &[]).unwrap();
+    assert_eq!((opened.counts.opened, opened.counts.already_open), (1, 1));
+    assert_eq!(b.cases[1].times_warned, 2);
+    // A second run on the same day does not count the warning again; a later one does.
+    let mut again = b.clone();
+    let _ = open(&mut again, &ws[1..2], &HashMap::new(), date("2026-03-06"), &policy(), &[]).unwrap();
+    assert_eq!(again.cases[1].times_warned, 2);
+    let _ = open(&mut again, &ws[1..2], &HashMap::new(), date("2026-03-07"), &policy(), &[]).unwrap();
+    assert_eq!(again.cases[1].times_warned, 3);
+    // The new case of U1: due 5 working days after Fri 03-06 = Fri 03-13, department by routing.
+    let new = b.cases.iter().find(|c| c.uscc == "U1" && c.state == CaseState::Open).unwrap();
+    assert_eq!(new.due_on, date("2026-03-13"));
+    assert_eq!(new.case_id, riskwarn::cases::case_id("U1", date("2026-03-06")));
+    assert!(new.case_id.starts_with("RW-20260306-"));
+    // Yellow opens no case.
+    assert!(!b.cases.iter().any(|c| c.uscc == "U3"));
+}
+
+#[test]
+fn a_policy_with_a_bad_cases_section_is_refused() {
+    let base = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/riskwarn.toml")).unwrap();
+    for (from, to, needle) in [
+        ("open_levels = [\"red\", \"orange\"]", "open_levels = [\"red\", \"purple\"]", "'purple' is not a warning level"),
+        ("due_days = { red = 5, orange = 15 }", "due_days = { red = 5 }", "no entry for 'orange'"),
+        ("reopen_score_rise = 0.10", "reopen_score_rise = 2.0", "outside [0, 1]"),
+        ("holidays = []", "holidays = [\"2026-02-30\"]", "'2026-02-30' is not a date"),
+    ] {
+        assert!(base.contains(from), "{from}");
+        let e = riskwarn::policy::Policy::parse(&base.replace(from, to)).unwrap_err().to_string();
+        assert!(e.contains(needle), "{e}");
+    }
+    let p = riskwarn::policy::Policy::parse(&base).unwrap();
+    assert_eq!(p.cases.day_count, DayCount::Working);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Over any sequence of nightly runs (warnings at random levels, dispositions arriving late,
+    /// repeated or naming the wrong case), no case and no event is ever lost, every applied
+    /// disposition is applied once, and each row is accounted for.
+    #[test]
+    fn no_case_or_event_is_ever_lost_over_a_sequence_of_runs(
+        nights in proptest::collection::vec(
+            (proptest::collection::vec((0usize..6, 0usize..4, 0.0f64..1.0), 0..6),
+             proptest::collection::vec((0usize..6, 0usize..4, 0i32..20, any::<bool>()), 0..5)),
+            1..7)
+    ) {
+        let subjects: Vec<String> = (0..6).map(|i| format!("U{i}")).collect();
+        let levels = ["red", "orange", "yellow", "blue"];
+        let results = ["confirmed", "not_confirmed", "unreachable", "pending"];
+        let p = policy();
+        let mut b = CaseBook::default();
+        let mut table: Vec<Disposition> = Vec::new();
+        let mut day = date("2026-03-02");
+        for (warnings, new_rows) in nights {
+            day += 7;
+            for (s, r, back, by_id) in new_rows {
+                let uscc = &subjects[s];
+                let id = if by_id { b.cases.iter().rev().find(|c| &c.uscc == uscc).map(|c| c.case_id.clone()) } else { None };
+                table.push(Disposition { row: table.len() as u64 + 1, ..disposition(0, uscc, id.as_deref(), DEPT, "2026-01-01", results[r]) });
+                table.last_mut().unwrap().handled_on = day - back;
+            }
+            let before = b.clone();
+            let (counts, rejected) = advance(&mut b, &table, day, &p).unwrap();
+            prop_assert_eq!(counts.applied + counts.already_applied + counts.not_yet_known + counts.rejected, table.len() as u64);
+            prop_assert_eq!(rejected.len() as u64, counts.rejected);
+            let mut seen = std::collections::HashSet::new();
+            for (s, l, score) in warnings {
+                if seen.insert(s) {
+                    let w = [warning(&subjects[s], levels[l], score)];
+                    open(&mut b, &w, &HashMap::new(), day, &p, &[]).unwrap();
+                }
+            }
+            // Nothing lost: every earlier case is still there with its id and opening, every
+            // earlier event is still the same prefix of the trail.
+            prop_assert!(b.cases.len() >= before.cases.len());
+            for (old, new) in before.cases.iter().zip(&b.cases) {
+                prop_assert_eq!((&old.case_id, old.opened_on, &old.uscc), (&new.case_id, new.opened_on, &new.uscc));
+                prop_assert!(!(old.state.is_open() == false && new.state.is_open()), "a closed case reopened");
+            }
+            prop_assert_eq!(&b.events[..before.events.len()], &before.events[..]);
+            // Each disposition key is applied at most once; at most one open case per subject.
+            let keys: Vec<&String> = b.events.iter().filter_map(|e| e.disposition_key.as_ref()).collect();
+            let unique: std::collections::HashSet<&&String> = keys.iter().collect();
+            prop_assert_eq!(keys.len(), unique.len());
+            for s in &subjects {
+                prop_assert!(b.cases.iter().filter(|c| &c.uscc == s && c.state.is_open()).count() <= 1);
+            }
+            // A rerun of the same night changes nothing.
+            let mut rerun = b.clone();
+            let (again, _) = advance(&mut rerun, &table, day, &p).unwrap();
+            prop_assert_eq!(again.applied, 0);
+            prop_assert_eq!(&rerun, &b);
+            // The book survives its own frames.
+            let back = CaseBook::from_frames(&b.cases_frame().unwrap(), &b.events_frame().unwrap()).unwrap();
+            prop_assert_eq!(&back, &b);
+        }
+    }
+}
