@@ -292,8 +292,10 @@ pub const DISPOSITIONS: TableSpec = TableSpec {
     ],
     event_date: None,
     unique_key: &[],
-    doc: "what a department did about a warning (跟踪预警和反馈处理). For now its rows are validated, \
-          quarantined and counted in the manifest only; no feature, grade or output uses them yet",
+    doc: "what a department did about a warning (跟踪预警和反馈处理). Its rows are validated, quarantined \
+          and counted in the manifest; `riskwarn train --labels inspections,dispositions` (and `evaluate \
+          --labels`) takes `confirmed` / `not_confirmed` results as labels (docs/model.md). No feature, grade \
+          or output uses them yet",
 };
 
 pub const OVERRIDES: TableSpec = TableSpec {
