@@ -298,7 +298,9 @@ pub const DISPOSITIONS: TableSpec = TableSpec {
           again): `confirmed`, `not_confirmed` and `unreachable` close the case, `pending` is recorded and \
           leaves it open. A row that belongs to no case (an unknown `case_id`, a case of another subject, no \
           case of `department` opened by `handled_on`, handled before its case opened, or the same row twice) \
-          is rejected after validation with that reason, in rejected.parquet like every bad row. docs/cases.md",
+          is rejected after validation with that reason, in rejected.parquet like every bad row. docs/cases.md. \
+          `riskwarn train --labels inspections,dispositions` (and `evaluate --labels`) takes `confirmed` / \
+          `not_confirmed` results as labels (docs/model.md)",
 };
 
 pub const CASES: TableSpec = TableSpec {

@@ -8,7 +8,12 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::labels::{LabelSource, DEFAULT_LABEL_SOURCES};
 use crate::model::train::{backtest_populations, oracle_scores, Population};
+
+fn is_default_label_sources(sources: &[LabelSource]) -> bool {
+    sources == DEFAULT_LABEL_SOURCES
+}
 
 /// How much earlier violations are found when the inspections that actually happened in the
 /// window are re-ordered by the ranking (the Chicago food-inspection measure): the k-th highest
@@ -91,6 +96,9 @@ pub struct Evaluation {
     pub horizon_days: i32,
     pub scored: usize,
     pub labelled: usize,
+    /// Where the labels came from (`--labels`); absent when inspections and penalties alone.
+    #[serde(skip_serializing_if = "is_default_label_sources")]
+    pub label_sources: Vec<LabelSource>,
     pub populations: Vec<Population>,
     pub lead_time_model: LeadTime,
     pub lead_time_past_violations: LeadTime,
@@ -101,8 +109,10 @@ pub struct Evaluation {
 pub struct EvaluateInput<'a> {
     /// warnings.parquet of the run being evaluated.
     pub warnings: &'a DataFrame,
-    /// Labels over [T, T+H) from the outcome data (`labels::labels`).
+    /// Labels over [T, T+H) from the outcome data (`labels::labels_from`).
     pub labels: &'a DataFrame,
+    /// The sources those labels were made from.
+    pub label_sources: &'a [LabelSource],
     /// Features as of T from the outcome data (for the past-violations baseline).
     pub features: &'a DataFrame,
     /// Their options (which window the past-violations baseline counts).
@@ -125,7 +135,9 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
     let test = join(
         join(
             input.warnings.clone().lazy().select([col("uscc"), col("score"), col("credit_grade")]),
-            input.labels.clone().lazy().select([col("uscc"), col("label"), col("random_label"), col("first_positive_on"), col("first_event_on")]),
+            input.labels.clone().lazy().select(
+                ["uscc", "label", "random_label", "inspection_label", "disposition_label", "first_positive_on", "first_event_on"].map(col),
+            ),
         ),
         past,
     )
@@ -135,7 +147,7 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
     }
     let scores: Vec<f64> = test.column("score")?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
     let oracle = input.truth.map(|t| oracle_scores(t, &test, input.as_of, input.horizon_days)).transpose()?;
-    let populations = backtest_populations(&test, &scores, oracle.as_deref(), None, &past_feature)?;
+    let populations = backtest_populations(&test, &scores, oracle.as_deref(), None, &past_feature, input.label_sources)?;
     let codes: Vec<&str> = test.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let days = |c: &str| -> Result<Vec<Option<i32>>> { Ok(test.column(c)?.cast(&DataType::Int32)?.i32()?.iter().collect()) };
     let first_event: Vec<i32> = days("first_event_on")?.into_iter().map(|v| v.unwrap_or(input.as_of)).collect();
@@ -185,6 +197,7 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
         horizon_days: input.horizon_days,
         scored: input.warnings.height(),
         labelled: test.height(),
+        label_sources: input.label_sources.to_vec(),
         populations,
         lead_time_model,
         lead_time_past_violations,

@@ -68,6 +68,16 @@ pub struct EvaluateArgs {
     /// The policy whose `[features]` options the baselines (past violations) are computed with.
     #[arg(long, default_value = "riskwarn.toml")]
     pub policy: PathBuf,
+    /// Label sources, comma-separated, as for `train`: `inspections`, `dispositions`.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "inspections")]
+    pub labels: Vec<crate::labels::LabelSource>,
+}
+
+impl EvaluateArgs {
+    /// The label sources, in one order, each once.
+    pub fn label_sources(&self) -> Vec<crate::labels::LabelSource> {
+        sorted_sources(&self.labels)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +195,13 @@ pub struct TrainArgs {
     /// Weight labelled rows by 1 / P(labelled | features) (a selection-bias correction).
     #[arg(long)]
     pub inverse_propensity: bool,
+    /// Label sources, comma-separated: `inspections` (inspections and penalties, SPEC §1) and
+    /// `dispositions` (follow-ups of warnings: confirmed positive, not_confirmed negative).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "inspections")]
+    pub labels: Vec<crate::labels::LabelSource>,
+    /// Weight in (0, 1] of a training row labelled by dispositions alone (targeted follow-ups).
+    #[arg(long, default_value_t = TrainOptions::default().disposition_weight)]
+    pub disposition_weight: f64,
     #[arg(long)]
     pub model_out: PathBuf,
 }
@@ -202,6 +219,8 @@ impl TrainArgs {
         opts.gbdt.learning_rate = self.learning_rate;
         opts.gbdt.max_depth = self.max_depth;
         opts.inverse_propensity = self.inverse_propensity;
+        opts.label_sources = sorted_sources(&self.labels);
+        opts.disposition_weight = self.disposition_weight;
         if !self.as_of.is_empty() {
             let mut d = self.as_of.iter().map(|v| parse_date("--as-of", v)).collect::<Result<Vec<_>>>()?;
             d.sort_unstable();
@@ -269,6 +288,14 @@ pub struct ValidateArgs {
     /// Directory for rejected.parquet and validation.json.
     #[arg(long, default_value = "out/validate")]
     pub out: PathBuf,
+}
+
+/// `--labels` in one order whatever the order typed (inspections first), each source once.
+fn sorted_sources(sources: &[crate::labels::LabelSource]) -> Vec<crate::labels::LabelSource> {
+    let mut v = sources.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 /// Parses a `YYYY-MM-DD` flag value.

@@ -9,6 +9,8 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     if !(1..=crate::labels::MAX_HORIZON_DAYS).contains(&args.horizon) {
         return Err(Error::BadArgument(format!("--horizon must be 1 to {} days, got {}", crate::labels::MAX_HORIZON_DAYS, args.horizon)));
     }
+    let label_sources = args.label_sources();
+    crate::model::train::check_label_sources(&label_sources)?;
     let feature_options = crate::policy::Policy::load(&args.policy)?.features;
     let warnings = crate::io::read_output(&args.warnings, OutputKind::Warnings)?;
     let as_of = warnings
@@ -23,7 +25,7 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     };
     let raw = crate::io::load_dir(&args.outcomes)?;
     let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
-    let labels = crate::labels::labels(&data, &[as_of], args.horizon)?;
+    let labels = crate::labels::labels_from(&data, &[as_of], args.horizon, &label_sources)?;
     let features = crate::features::compute(&data, &[as_of], &feature_options)?;
     let truth = crate::io::read_truth(&args.outcomes)?;
     let (_, last) = crate::model::train::data_span(&data)?;
@@ -40,6 +42,7 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     let e = crate::evaluate::evaluate(&crate::evaluate::EvaluateInput {
         warnings: &warnings,
         labels: &labels,
+        label_sources: &label_sources,
         features: &features,
         feature_options: &feature_options,
         truth: truth.as_ref(),
@@ -50,6 +53,9 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     super::print_summary(global, &e, || {
         let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into());
         let mut s = format!("as of {}, horizon {} days: {} scored, {} labelled\n", e.as_of, e.horizon_days, e.scored, e.labelled);
+        if label_sources != crate::labels::DEFAULT_LABEL_SOURCES {
+            s += &format!("labels from {}; random inspections stay the unbiased yardstick\n", crate::labels::source_list(&label_sources));
+        }
         s += &super::populations_table(&e.populations);
         for (name, l) in [("model", &e.lead_time_model), ("past violations", &e.lead_time_past_violations)] {
             s += &format!(

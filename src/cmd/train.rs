@@ -35,8 +35,20 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
             model.calibration_as_of,
             model.test_as_of
         );
+        if model.label_sources != crate::labels::DEFAULT_LABEL_SOURCES {
+            let counts: Vec<String> = model
+                .backtest
+                .train_rows_by_source
+                .iter()
+                .map(|c| format!("{} {} rows ({} positive)", c.label_source, c.rows, c.positives))
+                .collect();
+            s += &format!("labels from {} (row weight {} on dispositions alone): {}\n", crate::labels::source_list(&model.label_sources), model.disposition_weight, counts.join(", "));
+        }
         s += &format!("panel (features and labels of {} dates) {panel_seconds:.1} s, fit + calibration + backtest {fit_seconds:.1} s\n", model.train_as_of.len() + 2);
         s += &super::populations_table(&model.backtest.test);
+        if model.label_sources.contains(&crate::labels::LabelSource::Dispositions) {
+            s += "\nfollow-ups are of warned subjects, not a random sample: judge the model on `random inspections`\n";
+        }
         for w in &model.direction_warnings {
             s += &format!("direction: {w}\n");
         }

@@ -56,6 +56,14 @@ pub struct Model {
     /// (docs/model.md). Calibration is fitted after, on unweighted held-out rows.
     #[serde(default)]
     pub row_weights: String,
+    /// Where the training labels came from (`riskwarn train --labels`); absent in the file when
+    /// it is the default, inspections and penalties alone (so such model files are unchanged).
+    #[serde(default = "default_label_sources", skip_serializing_if = "is_default_label_sources")]
+    pub label_sources: Vec<crate::labels::LabelSource>,
+    /// The weight of a training row labelled by dispositions alone (`--disposition-weight`);
+    /// absent in the file when 1.
+    #[serde(default = "default_disposition_weight", skip_serializing_if = "is_default_disposition_weight")]
+    pub disposition_weight: f64,
     pub calibration: calibration::Platt,
     pub calibration_method: String,
     pub params: logistic::LogisticParams,
@@ -137,6 +145,22 @@ pub struct GbdtPart {
     /// +1 / −1 / 0 per matrix column: the monotone constraint the trees were fitted under.
     pub directions: Vec<gbdt::Direction>,
     pub booster: String,
+}
+
+fn default_label_sources() -> Vec<crate::labels::LabelSource> {
+    crate::labels::DEFAULT_LABEL_SOURCES.to_vec()
+}
+
+fn is_default_label_sources(sources: &[crate::labels::LabelSource]) -> bool {
+    sources == crate::labels::DEFAULT_LABEL_SOURCES
+}
+
+fn default_disposition_weight() -> f64 {
+    train::DEFAULT_DISPOSITION_WEIGHT
+}
+
+fn is_default_disposition_weight(w: &f64) -> bool {
+    *w == train::DEFAULT_DISPOSITION_WEIGHT
 }
 
 pub fn schema_hash(features: &[String], options: &FeatureOptions) -> String {
@@ -379,6 +403,7 @@ impl Model {
         if schema_hash(&model.features, &model.feature_options) != model.schema_hash {
             return Err(Error::bad_file(path, "feature schema hash does not match the model's feature list and options"));
         }
+        train::check_label_sources(&model.label_sources).map_err(|e| Error::bad_file(path, format!("label_sources: {e}")))?;
         let registry = crate::features::Registry::all(&model.feature_options);
         if let Some(unknown) = model.features.iter().find(|f| registry.get(f).is_none()) {
             return Err(Error::bad_file(path, format!("the model reads feature `{unknown}`, which this riskwarn version does not compute; retrain the model")));

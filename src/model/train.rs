@@ -13,6 +13,7 @@ use super::{schema_hash, Model, ModelKind};
 use crate::dates;
 use crate::error::{Error, Result};
 use crate::features::{Direction, FeatureOptions, Kind, Registry};
+use crate::labels::{LabelSource, BOTH_SOURCES, DEFAULT_LABEL_SOURCES};
 use crate::options::{Check, Valid};
 use crate::metrics;
 use crate::validate::Validated;
@@ -33,7 +34,15 @@ pub struct TrainOptions {
     pub default_dates: usize,
     /// The hidden propensity of generated data (`truth.parquet`): adds the oracle ranking.
     pub truth: Option<DataFrame>,
+    /// Where labels come from (`--labels`); default inspections and penalties alone.
+    pub label_sources: Vec<LabelSource>,
+    /// Weight of a training row labelled by dispositions alone, in (0, 1]: follow-ups are of
+    /// warned subjects, so their labels are a targeted, not a random, sample (docs/model.md).
+    pub disposition_weight: f64,
 }
+
+/// The weight of a disposition-only training row unless the user says otherwise: none.
+pub const DEFAULT_DISPOSITION_WEIGHT: f64 = 1.0;
 
 impl Default for TrainOptions {
     fn default() -> Self {
@@ -47,6 +56,8 @@ impl Default for TrainOptions {
             features: Valid::default(),
             default_dates: 8,
             truth: None,
+            label_sources: DEFAULT_LABEL_SOURCES.to_vec(),
+            disposition_weight: DEFAULT_DISPOSITION_WEIGHT,
         }
     }
 }
@@ -61,8 +72,45 @@ impl Check for TrainOptions {
         if self.train_as_of.as_ref().is_some_and(|d| d.is_empty()) || self.default_dates == 0 {
             return Err(Error::BadArgument("at least one training date is needed".into()));
         }
+        check_label_sources(&self.label_sources)?;
+        if !(self.disposition_weight > 0.0 && self.disposition_weight <= 1.0) {
+            return Err(Error::BadArgument(format!("--disposition-weight must be in (0, 1], got {}", self.disposition_weight)));
+        }
+        if self.disposition_weight != DEFAULT_DISPOSITION_WEIGHT && !self.label_sources.contains(&LabelSource::Dispositions) {
+            return Err(Error::BadArgument("--disposition-weight weights rows labelled by dispositions; it needs --labels with dispositions".into()));
+        }
         Ok(())
     }
+}
+
+/// Label sources of training and evaluation (`--labels`; also checked where a model is read):
+/// each once, and always with inspections, whose random-inspection outcomes are the unbiased
+/// yardstick every model is judged on (with dispositions alone no test row would carry one).
+pub fn check_label_sources(sources: &[LabelSource]) -> Result<()> {
+    let valid = || <LabelSource as clap::ValueEnum>::value_variants().iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
+    if sources.is_empty() {
+        return Err(Error::BadArgument(format!("--labels needs at least one source of: {}", valid())));
+    }
+    if let Some(twice) = sources.iter().enumerate().find(|(i, s)| sources[..*i].contains(s)) {
+        return Err(Error::BadArgument(format!("--labels names {} twice", twice.1.name())));
+    }
+    if !sources.contains(&LabelSource::Inspections) {
+        return Err(Error::BadArgument(format!(
+            "--labels {} leaves out inspections, whose random inspections are the unbiased yardstick of every backtest; use --labels inspections,{}",
+            crate::labels::source_list(sources),
+            crate::labels::source_list(sources)
+        )));
+    }
+    Ok(())
+}
+
+/// Labelled training rows and positives of one `label_source` value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SourceCount {
+    /// `inspections`, `dispositions` or `both`.
+    pub label_source: String,
+    pub rows: usize,
+    pub positives: usize,
 }
 
 /// Metrics of one ranking on one population.
@@ -83,7 +131,8 @@ pub struct RankingMetrics {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Population {
-    /// `all labelled` or `random inspections` (the unbiased sample).
+    /// `all labelled`, `random inspections` (the unbiased sample: the honest yardstick), and with
+    /// more than one label source `labelled by <source>` (that source's own label on its rows).
     pub population: String,
     pub rows: usize,
     pub positives: usize,
@@ -95,6 +144,9 @@ pub struct Population {
 pub struct Backtest {
     pub train_rows: usize,
     pub train_positive_rate: f64,
+    /// Training rows per `label_source` (absent with the default source, inspections alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub train_rows_by_source: Vec<SourceCount>,
     pub test: Vec<Population>,
 }
 
@@ -186,11 +238,29 @@ fn ceiling_scores(train_rows: &DataFrame, test_rows: &DataFrame, numeric: &[Stri
     Ok(Some(super::gbdt::regress(&x, sample.height(), pre.columns.len(), &target, &test, test_rows.height(), &params)?))
 }
 
-/// Evaluates the model and baselines on test rows (all labelled, and random inspections only).
-/// `past_feature` is the past-violations baseline (`features::past_violations`).
-pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f64]>, ceiling: Option<&[f64]>, past_feature: &str) -> Result<Vec<Population>> {
-    let labels: Vec<bool> = test.column("label")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-    let random: Vec<Option<bool>> = test.column("random_label")?.bool()?.iter().collect();
+/// Evaluates the model and baselines on test rows: all labelled, random inspections only, and
+/// with more than one label source each source's rows under its own label (`inspection_label`,
+/// `disposition_label`). `past_feature` is the past-violations baseline (`features::past_violations`).
+pub fn backtest_populations(
+    test: &DataFrame,
+    probs: &[f64],
+    oracle: Option<&[f64]>,
+    ceiling: Option<&[f64]>,
+    past_feature: &str,
+    sources: &[LabelSource],
+) -> Result<Vec<Population>> {
+    let optional = |name: &str| -> Result<Vec<Option<bool>>> { Ok(test.column(name)?.bool()?.iter().collect()) };
+    let labels: Vec<Option<bool>> = test.column("label")?.bool()?.iter().map(|v| Some(v.unwrap_or(false))).collect();
+    let mut populations = vec![("all labelled".to_string(), labels), ("random inspections".to_string(), optional("random_label")?)];
+    if sources.len() > 1 {
+        for source in sources {
+            let column = match source {
+                LabelSource::Inspections => "inspection_label",
+                LabelSource::Dispositions => "disposition_label",
+            };
+            populations.push((format!("labelled by {}", source.name()), optional(column)?));
+        }
+    }
     let past: Vec<f64> = match test.column(past_feature) {
         Ok(c) => c.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect(),
         Err(_) => vec![0.0; test.height()],
@@ -198,15 +268,13 @@ pub fn backtest_populations(test: &DataFrame, probs: &[f64], oracle: Option<&[f6
     let codes: Vec<String> = test.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
     let shuffled = random_order(&codes);
     let mut out = Vec::new();
-    for (population, rows) in [
-        ("all labelled", (0..labels.len()).collect::<Vec<_>>()),
-        ("random inspections", (0..labels.len()).filter(|&i| random[i].is_some()).collect()),
-    ] {
-        let y: Vec<bool> = rows.iter().map(|&i| if population == "all labelled" { labels[i] } else { random[i].unwrap_or(false) }).collect();
+    for (population, label) in populations {
+        let rows: Vec<usize> = (0..label.len()).filter(|&i| label[i].is_some()).collect();
+        let y: Vec<bool> = rows.iter().map(|&i| label[i].unwrap_or(false)).collect();
         let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
         let p = pick(probs);
         out.push(Population {
-            population: population.into(),
+            population,
             rows: rows.len(),
             positives: y.iter().filter(|&&v| v).count(),
             rankings: [
@@ -309,7 +377,7 @@ pub fn panel(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Panel> {
     // Date by date: the full scored population of one date at a time, of which only labelled
     // rows are kept (plus the last training date's population, the stability baseline and the
     // propensity sample), so memory holds one date's features, not all of them.
-    let labels = crate::labels::labels(data, &all_dates, h)?;
+    let labels = crate::labels::labels_from(data, &all_dates, h, &opts.label_sources)?;
     let last_train = *train_dates.last().expect("non-empty");
     let (mut train_rows, mut cal_rows, mut test_rows) = (DataFrame::empty(), DataFrame::empty(), DataFrame::empty());
     let mut population: Option<DataFrame> = None;
@@ -323,7 +391,7 @@ pub fn panel(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Panel> {
                     .clone()
                     .lazy()
                     .filter(col("as_of").cast(DataType::Int32).eq(lit(t)))
-                    .select([col("uscc"), col("as_of"), col("label"), col("random_label")]),
+                    .select(LABEL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
                 [col("uscc"), col("as_of")],
                 [col("uscc"), col("as_of")],
                 JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) },
@@ -357,6 +425,40 @@ pub fn panel(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Panel> {
     Ok(Panel { train_dates, t_cal, t_test, train_rows, cal_rows, test_rows, population, seconds: started.elapsed().as_secs_f64() })
 }
 
+/// The label columns a panel row carries beside its features (`labels::labels_from`).
+const LABEL_COLUMNS: &[&str] = &["uscc", "as_of", "label", "random_label", "label_source", "inspection_label", "disposition_label"];
+
+/// Training rows and positives per `label_source` (those with rows), in the order inspections,
+/// dispositions, both.
+fn rows_by_source(rows: &DataFrame, labels: &[bool]) -> Result<Vec<SourceCount>> {
+    let source: Vec<Option<&str>> = rows.column("label_source")?.str()?.iter().collect();
+    let counts: Vec<SourceCount> = [LabelSource::Inspections.name(), LabelSource::Dispositions.name(), BOTH_SOURCES]
+        .into_iter()
+        .map(|name| {
+            let mine = || source.iter().zip(labels).filter(|(s, _)| **s == Some(name));
+            SourceCount { label_source: name.into(), rows: mine().count(), positives: mine().filter(|(_, y)| **y).count() }
+        })
+        .filter(|c| c.rows > 0)
+        .collect();
+    Ok(counts)
+}
+
+/// Row weights of the fit: inverse propensity (optional) times `disposition_weight` on rows
+/// only dispositions labelled; None when every weight would be 1.
+fn row_weights(inverse_propensity: Option<Vec<f64>>, rows: &DataFrame, disposition_weight: f64) -> Result<Option<Vec<f64>>> {
+    if disposition_weight == DEFAULT_DISPOSITION_WEIGHT {
+        return Ok(inverse_propensity);
+    }
+    let source = rows.column("label_source")?.str()?;
+    let mut w = inverse_propensity.unwrap_or_else(|| vec![1.0; rows.height()]);
+    for (w, s) in w.iter_mut().zip(source.iter()) {
+        if s == Some(LabelSource::Dispositions.name()) {
+            *w *= disposition_weight;
+        }
+    }
+    Ok(Some(w))
+}
+
 /// Fits, calibrates and backtests a model on a panel, freeing the training rows as soon as the
 /// model matrix is built (at 4 million subjects × 8 dates they are gigabytes).
 pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
@@ -369,12 +471,15 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     let is_categorical = |n: &String| registry.get(n).is_some_and(|f| f.kind == Kind::Categorical);
     let (categorical, numeric): (Vec<String>, Vec<String>) = features_schema(&train_rows).into_iter().partition(is_categorical);
     let y = bools(&train_rows)?;
+    // Not recorded for the default source, so default model files stay as they were.
+    let train_rows_by_source = if opts.label_sources == DEFAULT_LABEL_SOURCES { Vec::new() } else { rows_by_source(&train_rows, &y)? };
     let ceiling = ceiling_scores(&train_rows, &test_rows, &numeric, &categorical)?;
     let weights = if opts.inverse_propensity {
         Some(inverse_propensity_weights(&population, &train_rows, &numeric, &categorical, &opts.gbdt)?)
     } else {
         None
     };
+    let weights = row_weights(weights, &train_rows, opts.disposition_weight)?;
     let mut sign_constraints = Vec::new();
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
         ModelKind::Logistic => {
@@ -442,7 +547,9 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         sign_constraints,
         intercept,
         gbdt: gbdt_part,
-        row_weights: if opts.inverse_propensity { "inverse propensity of being labelled" } else { "none" }.into(),
+        row_weights: describe_row_weights(opts),
+        label_sources: opts.label_sources.clone(),
+        disposition_weight: opts.disposition_weight,
         calibration: Platt { a: 1.0, b: 0.0 },
         calibration_method: "platt on the held-out calibration date".into(),
         params: opts.params.clone(),
@@ -452,7 +559,12 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         test_as_of: dates::format(t_test),
         direction_warnings,
         baseline: None,
-        backtest: Backtest { train_rows: y.len(), train_positive_rate: y.iter().filter(|&&v| v).count() as f64 / y.len() as f64, test: Vec::new() },
+        backtest: Backtest {
+            train_rows: y.len(),
+            train_positive_rate: y.iter().filter(|&&v| v).count() as f64 / y.len() as f64,
+            train_rows_by_source,
+            test: Vec::new(),
+        },
     };
     let z_cal = model.raw_scores(&model.matrix(&cal_rows)?)?;
     model.calibration = Platt::fit(&z_cal, &bools(&cal_rows)?);
@@ -461,7 +573,7 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         Ok(c) => Some(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect()),
         Err(_) => None,
     };
-    model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref(), &crate::features::past_violations(&opts.features))?;
+    model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref(), &crate::features::past_violations(&opts.features), &opts.label_sources)?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
     let kind = match opts.kind {
@@ -470,6 +582,18 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     };
     model.model_id = format!("{kind}-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
     Ok(model)
+}
+
+/// The model file's `row_weights`: what multiplied each training row's loss.
+fn describe_row_weights(opts: &TrainOptions) -> String {
+    let mut parts = Vec::new();
+    if opts.inverse_propensity {
+        parts.push("inverse propensity of being labelled".to_string());
+    }
+    if opts.disposition_weight != DEFAULT_DISPOSITION_WEIGHT {
+        parts.push(format!("{} on rows labelled by dispositions alone", opts.disposition_weight));
+    }
+    if parts.is_empty() { "none".into() } else { parts.join("; ") }
 }
 
 /// Selection-bias weights for the labelled rows: a gbdt estimates, on every scored subject at
@@ -503,6 +627,6 @@ pub fn features_schema(df: &DataFrame) -> Vec<String> {
     df.get_column_names()
         .into_iter()
         .map(|n| n.to_string())
-        .filter(|n| !matches!(n.as_str(), "uscc" | "as_of" | "label" | "random_label" | "sid" | "oracle"))
+        .filter(|n| !matches!(n.as_str(), "uscc" | "as_of" | "sid" | "oracle") && !LABEL_COLUMNS.contains(&n.as_str()))
         .collect()
 }
