@@ -1,11 +1,14 @@
 //! Evaluation of a past run against what happened next (SPEC §3 `evaluate`): ranking metrics on
 //! all labelled subjects and on random-inspection outcomes alone, beside the baselines and (on
-//! generated data) the oracle; lead time; and, given the run's plan, Horvitz–Thompson (Hájek)
-//! estimates of the violation rate per grade and stratum from the random inspections.
+//! generated data) the oracle; lead time; and, given the run's plan, its follow-through:
+//! completion per department and Hájek violation rates per grade and stratum adjusted for the
+//! selected units nobody inspected (`follow_through`).
 
-use std::collections::BTreeMap;
+mod follow_through;
 
 use polars::prelude::*;
+
+pub use follow_through::{follow_through, plan_follow_through, selected_units, DepartmentCompletion, DepartmentFollowThrough, Grouping, RateEstimate, SelectedUnit};
 
 use crate::error::{Error, Result};
 use crate::labels::{LabelSource, DEFAULT_LABEL_SOURCES};
@@ -54,42 +57,6 @@ pub fn lead_time(scores: &[f64], codes: &[&str], first_event: &[i32], first_posi
     }
 }
 
-/// A Hájek (ratio-form Horvitz–Thompson) estimate of a violation rate from inspected units.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct RateEstimate {
-    pub group: String,
-    /// Units drawn by the plan in this group.
-    pub selected: usize,
-    /// … of which a random inspection in the window gave an outcome.
-    pub inspected: usize,
-    pub violations: usize,
-    /// Σ 1/π over inspected units: the population the estimate stands for.
-    pub estimated_population: f64,
-    pub rate: Option<f64>,
-    /// Linearised standard error (Poisson-sampling approximation: Σ (1−π)/π² (y − R)² / N̂²).
-    pub standard_error: Option<f64>,
-}
-
-pub fn hajek(group: &str, selected: usize, y: &[bool], pi: &[f64]) -> RateEstimate {
-    // `+ 0.0`: an empty f64 sum is −0.0, which would print as "-0.000".
-    let n_hat: f64 = pi.iter().map(|p| 1.0 / p).sum::<f64>() + 0.0;
-    let y_hat: f64 = y.iter().zip(pi).filter(|(v, _)| **v).map(|(_, p)| 1.0 / p).sum::<f64>() + 0.0;
-    let rate = (n_hat > 0.0).then(|| y_hat / n_hat);
-    let se = rate.map(|r| {
-        let v: f64 = y.iter().zip(pi).map(|(v, p)| (1.0 - p) / (p * p) * ((*v as u8 as f64) - r).powi(2)).sum();
-        v.sqrt() / n_hat
-    });
-    RateEstimate {
-        group: group.into(),
-        selected,
-        inspected: y.len(),
-        violations: y.iter().filter(|v| **v).count(),
-        estimated_population: n_hat,
-        rate,
-        standard_error: se,
-    }
-}
-
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Evaluation {
     pub as_of: String,
@@ -102,7 +69,10 @@ pub struct Evaluation {
     pub populations: Vec<Population>,
     pub lead_time_model: LeadTime,
     pub lead_time_past_violations: LeadTime,
-    /// Per department × grade, and per department × stratum, from the plan's selected units.
+    /// Per department: selected units inspected in the window (from the plan beside the list).
+    pub plan_completion: Vec<DepartmentCompletion>,
+    /// Per department × grade, then per department × stratum, from the plan's selected units,
+    /// adjusted for non-response within department × grade.
     pub plan_estimates: Vec<RateEstimate>,
 }
 
@@ -119,6 +89,8 @@ pub struct EvaluateInput<'a> {
     pub feature_options: &'a crate::features::FeatureOptions,
     pub truth: Option<&'a DataFrame>,
     pub plan: Option<&'a DataFrame>,
+    /// The outcome data's validated inspections, for the plan's follow-through.
+    pub inspections: Option<&'a DataFrame>,
     pub as_of: i32,
     pub horizon_days: i32,
 }
@@ -156,42 +128,12 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
     let lead_time_model = lead_time(&scores, &codes, &first_event, &first_positive, input.as_of);
     let lead_time_past_violations = lead_time(&past, &codes, &first_event, &first_positive, input.as_of);
 
-    let mut plan_estimates = Vec::new();
-    if let Some(plan) = input.plan {
-        let selected = plan
-            .clone()
-            .lazy()
-            .filter(col("selected"))
-            .join(
-                input.warnings.clone().lazy().select([col("uscc"), col("credit_grade")]),
-                [col("uscc")],
-                [col("uscc")],
-                JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
-            )
-            .join(
-                input.labels.clone().lazy().select([col("uscc"), col("random_label")]),
-                [col("uscc")],
-                [col("uscc")],
-                JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
-            )
-            .collect()?;
-        let s = |c: &str| -> Result<Vec<String>> { Ok(selected.column(c)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect()) };
-        let (dept, grade, stratum) = (s("department")?, s("credit_grade")?, s("stratum")?);
-        let pi: Vec<f64> = selected.column("inclusion_probability")?.f64()?.iter().map(|v| v.unwrap_or(1.0)).collect();
-        let y: Vec<Option<bool>> = selected.column("random_label")?.bool()?.iter().collect();
-        let mut groups: BTreeMap<String, (usize, Vec<bool>, Vec<f64>)> = BTreeMap::new();
-        for i in 0..selected.height() {
-            for key in [format!("{} · grade {}", dept[i], grade[i]), format!("{} · stratum {}", dept[i], stratum[i])] {
-                let g = groups.entry(key).or_default();
-                g.0 += 1;
-                if let Some(v) = y[i] {
-                    g.1.push(v);
-                    g.2.push(pi[i]);
-                }
-            }
-        }
-        plan_estimates = groups.into_iter().map(|(k, (n, y, p))| hajek(&k, n, &y, &p)).collect();
-    }
+    let follow_through = match input.plan {
+        Some(plan) => plan_follow_through(plan, input.warnings, input.inspections, input.as_of, input.as_of + input.horizon_days)?,
+        None => Vec::new(),
+    };
+    let plan_estimates = follow_through.iter().flat_map(|d| d.by_grade.iter().chain(&d.by_stratum).cloned()).collect();
+    let plan_completion = follow_through.into_iter().map(|d| d.completion).collect();
     Ok(Evaluation {
         as_of: crate::dates::format(input.as_of),
         horizon_days: input.horizon_days,
@@ -201,6 +143,7 @@ pub fn evaluate(input: &EvaluateInput) -> Result<Evaluation> {
         populations,
         lead_time_model,
         lead_time_past_violations,
+        plan_completion,
         plan_estimates,
     })
 }

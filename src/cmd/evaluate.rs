@@ -47,6 +47,7 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
         feature_options: &feature_options,
         truth: truth.as_ref(),
         plan: plan.as_ref(),
+        inspections: data.table("inspections"),
         as_of,
         horizon_days: args.horizon,
     })?;
@@ -65,15 +66,23 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
                 f(l.found_in_30_days_actual)
             );
         }
-        for r in e.plan_estimates.iter().filter(|r| r.group.contains("grade")) {
+        for d in &e.plan_completion {
             s += &format!(
-                "plan {}: {} selected, {} inspected, violation rate {} ± {}\n",
-                r.group,
-                r.selected,
-                r.inspected,
-                f(r.rate),
-                f(r.standard_error)
+                "plan {}: {} selected, {} inspected (completion {:.3}), {} with a random-inspection outcome (response {:.3})\n",
+                d.department, d.selected, d.inspected, d.completion_rate, d.responded, d.response_rate
             );
+            for r in e.plan_estimates.iter().filter(|r| r.department == d.department && r.grouping == crate::evaluate::Grouping::Grade) {
+                s += &format!(
+                    "  grade {}: {} selected, {} inspected, {} responded (response {}), violation rate {} ± {}\n",
+                    r.class,
+                    r.selected,
+                    r.inspected,
+                    r.responded,
+                    f(r.response_rate),
+                    f(r.rate),
+                    f(r.standard_error)
+                );
+            }
         }
         s
     })
