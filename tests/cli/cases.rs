@@ -388,3 +388,113 @@ proptest! {
         }
     }
 }
+
+fn copy_sample(to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+fn run_json(data: &std::path::Path, out: &std::path::Path, as_of: &str) -> serde_json::Value {
+    riskwarn().args(["run", "--quiet", "--json", "--as-of", as_of, "--data"]).arg(data).arg("--out").arg(out).run().status(0).json()
+}
+
+fn column(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
+    df.column(name).unwrap().cast(&polars::prelude::DataType::String).unwrap().str().unwrap().iter().map(|v| v.unwrap_or("").to_string()).collect()
+}
+
+#[test]
+fn the_sample_runs_night_after_night_without_losing_a_case_and_reruns_byte_for_byte() {
+    let out = tempdir();
+    let data = std::path::Path::new("data/sample");
+    // 2026-06-01: the generator's earlier run (2026-05-15) is imported, dispositions until then applied.
+    let first = run_json(data, out.path(), "2026-06-01");
+    let first_dir = out.path().join(first["run_id"].as_str().unwrap());
+    let (cases1, events1) = (read(&first_dir.join("cases.parquet")), read(&first_dir.join("case_events.parquet")));
+    assert_eq!(first["cases"]["imported"], 697);
+    let later = first["cases"]["dispositions"]["not_yet_known"].as_u64().unwrap();
+    assert!(later > 0, "some follow-ups happen after 2026-06-01");
+    let second = run_json(data, out.path(), "2026-07-01");
+    assert_eq!(second["previous_run"], first["run_id"]);
+    let second_dir = out.path().join(second["run_id"].as_str().unwrap());
+    let (cases2, events2) = (read(&second_dir.join("cases.parquet")), read(&second_dir.join("case_events.parquet")));
+    // Every case of the first night is in the second, the first night's trail is kept whole, and
+    // what the first night applied is not applied again.
+    let ids2: std::collections::HashSet<String> = column(&cases2, "case_id").into_iter().collect();
+    assert!(column(&cases1, "case_id").iter().all(|id| ids2.contains(id)));
+    let key = |e: &polars::prelude::DataFrame| -> Vec<String> {
+        let cols: Vec<Vec<String>> = ["case_id", "on", "event", "to", "recorded_as_of"].iter().map(|c| column(e, c)).collect();
+        (0..e.height()).map(|i| cols.iter().map(|c| c[i].as_str()).collect::<Vec<_>>().join("|")).collect()
+    };
+    let (k1, k2) = (key(&events1), key(&events2));
+    assert_eq!(&k2[..k1.len()], &k1[..]);
+    let d1 = &first["cases"]["dispositions"];
+    let d2 = &second["cases"]["dispositions"];
+    assert_eq!(d2["already_applied"].as_u64().unwrap(), d1["applied"].as_u64().unwrap());
+    assert_eq!(d2["applied"].as_u64().unwrap(), later);
+    assert_eq!(second["cases"]["imported"], 0, "imported once; the book carries them");
+    // Every state shows on the sample.
+    let states: std::collections::HashSet<String> = column(&cases2, "state").into_iter().collect();
+    for s in CaseState::ALL {
+        assert!(states.contains(s.as_str()), "no case is {}: {states:?}", s.as_str());
+    }
+    // A rerun of the second night writes the same bytes.
+    let again = tempdir();
+    let out_copy = again.path().join("out");
+    std::fs::create_dir_all(&out_copy).unwrap();
+    let _ = run_json(data, &out_copy, "2026-06-01");
+    let rerun = run_json(data, &out_copy, "2026-07-01");
+    assert_eq!(rerun["run_id"], second["run_id"]);
+    let rerun_dir = out_copy.join(rerun["run_id"].as_str().unwrap());
+    for f in ["cases.parquet", "case_events.parquet", "warnings.parquet", "warnings.xlsx", "warnings.csv"] {
+        assert_eq!(std::fs::read(second_dir.join(f)).unwrap(), std::fs::read(rerun_dir.join(f)).unwrap(), "{f} differs on a rerun");
+    }
+    // The warning list shows each warning's case; red and orange ones all have one.
+    let w = read(&second_dir.join("warnings.parquet"));
+    let (levels, ids, states) = (column(&w, "risk_level"), column(&w, "case_id"), column(&w, "case_state"));
+    for i in 0..w.height() {
+        if levels[i] == "red" || levels[i] == "orange" {
+            assert!(!ids[i].is_empty() && !states[i].is_empty(), "row {i}");
+        }
+    }
+    let csv = std::fs::read_to_string(second_dir.join("warnings.csv")).unwrap();
+    assert!(csv.lines().next().unwrap().contains("案件编号") && csv.contains("已逾期升级督办"));
+    let public = std::fs::read_to_string(second_dir.join("warnings_public.csv")).unwrap();
+    assert!(!public.lines().next().unwrap().contains("案件") && !public.contains("RW-2026"), "cases are internal");
+    let report = std::fs::read_to_string(second_dir.join("report.html")).unwrap();
+    assert!(report.contains("预警跟踪与反馈处理") && report.contains("逾期案件"));
+}
+
+#[test]
+fn a_disposition_of_no_case_goes_to_rejected_parquet_and_the_counts_still_reconcile() {
+    use polars::prelude::*;
+    let dir = tempdir();
+    let data = dir.path().join("data");
+    copy_sample(&data);
+    let mut d = read(&data.join("dispositions.parquet"));
+    let n = d.height();
+    let first_uscc = column(&d, "uscc")[0].clone();
+    let mut bad = d.head(Some(2));
+    bad.with_column(Column::new("case_id".into(), [Some("RW-20990101-000000000000"), None])).unwrap();
+    bad.with_column(Column::new("department".into(), ["市场监督管理局", "没有这个部门"])).unwrap();
+    bad.with_column(Column::new("uscc".into(), [first_uscc.as_str(), first_uscc.as_str()])).unwrap();
+    d.vstack_mut(&bad).unwrap();
+    write(&mut d, &data.join("dispositions.parquet"));
+    let out = dir.path().join("out");
+    let m = run_json(&data, &out, "2026-07-01");
+    let t = m["tables"].as_array().unwrap().iter().find(|t| t["table"] == "dispositions").unwrap();
+    assert_eq!((t["read"].as_u64(), t["used"].as_u64(), t["rejected"].as_u64()), (Some(n as u64 + 2), Some(n as u64), Some(2)));
+    assert_eq!(m["cases"]["dispositions"]["rejected"], 2);
+    let rejected = read(&out.join("latest/rejected.parquet"));
+    let rows: Vec<(String, String, String, String)> = {
+        let (tables, files, rows, reasons) = (column(&rejected, "table"), column(&rejected, "file"), column(&rejected, "row"), column(&rejected, "reason"));
+        (0..rejected.height()).filter(|&i| tables[i] == "dispositions").map(|i| (files[i].clone(), rows[i].clone(), column(&rejected, "column")[i].clone(), reasons[i].clone())).collect()
+    };
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!((rows[0].0.as_str(), rows[0].1.clone(), rows[0].2.as_str()), ("dispositions.parquet", (n + 1).to_string(), "case_id"));
+    assert!(rows[0].3.contains("unknown case 'RW-20990101-000000000000'"));
+    assert_eq!((rows[1].1.clone(), rows[1].2.as_str()), ((n + 2).to_string(), "department"));
+    assert!(rows[1].3.contains("no case of department '没有这个部门'"), "{}", rows[1].3);
+}

@@ -306,8 +306,13 @@ fn bad_label_sources_are_exit_2_before_any_data_is_read() {
 
 #[test]
 fn train_with_dispositions_needs_a_dispositions_table() {
+    let dir = tempdir();
+    sample_without(&["dispositions.parquet"], dir.path());
     riskwarn()
-        .args(["train", "--quiet", "--data", "data/sample", "--labels", "inspections,dispositions", "--model-out", "/nonexistent/m.json"])
+        .args(["train", "--quiet", "--labels", "inspections,dispositions", "--data"])
+        .arg(dir.path())
+        .arg("--model-out")
+        .arg(dir.path().join("m.json"))
         .run()
         .status(2)
         .stderr_contains("dispositions table");

@@ -172,6 +172,8 @@ fn english_reasons_use_the_registry_labels() {
     let registry = Registry::all(&FeatureOptions::default());
     let labels: Vec<&str> = registry.features.iter().map(|f| f.label_en.as_str()).collect();
     for t in &text {
+        // An approved override's reason is the data's own text (written for the public, in Chinese).
+        let t = &t.split("; ").filter(|p| !p.starts_with("appeal approved (grade ")).collect::<Vec<_>>().join("; ");
         assert!(!t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{t}");
         for part in t.split("; ").filter(|p| !p.starts_with("rule ")) {
             let label = part.rsplit_once('=').unwrap().0;

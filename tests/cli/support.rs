@@ -168,3 +168,15 @@ pub fn skipped(why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "skipped: {why}");
 }
+
+/// A copy of data/sample in `dir` without the named table files (e.g. `overrides.parquet`).
+pub fn sample_without(files: &[&str], dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for e in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !files.contains(&name.as_str()) {
+            std::fs::copy(&p, dir.join(&name)).unwrap();
+        }
+    }
+}
