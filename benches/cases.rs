@@ -153,20 +153,27 @@ fn warnings() -> &'static DataFrame {
     })
 }
 
-#[divan::bench(sample_count = 3)]
+#[divan::bench(sample_count = 3, sample_size = 1)]
 fn case_stage(bencher: divan::Bencher) {
     let (cases, events, dispositions) = inputs();
     let warnings = warnings();
     let p = policy();
     let dir = tempfile::tempdir().unwrap();
     bencher.bench_local(|| {
+        let clock = std::time::Instant::now();
+        let lap = |what: &str| if std::env::var("RISKWARN_BENCH_LAPS").is_ok() { eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64()) };
         let mut book = CaseBook::from_frames(cases, events).unwrap();
+        lap("from_frames");
         let (counts, _) = advance(&mut book, dispositions, AS_OF, &p.cases).unwrap();
+        lap("advance");
         let (w, opening) = open_warnings(warnings.clone(), &mut book, &HashMap::new(), AS_OF, &p.cases, &p.plan.departments).unwrap();
+        lap("open");
         let f = feedback(&book, AS_OF, counts, opening, 0);
         book.sort();
+        lap("feedback");
         riskwarn::io::write_parquet(&mut book.cases_frame().unwrap(), &dir.path().join("cases.parquet")).unwrap();
         riskwarn::io::write_parquet(&mut book.events_frame().unwrap(), &dir.path().join("case_events.parquet")).unwrap();
+        lap("write");
         divan::black_box((w.height(), f.rows.len()))
     });
 }

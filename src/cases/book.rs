@@ -76,6 +76,33 @@ pub struct Case {
     pub source: String,
 }
 
+impl Case {
+    /// A case as it opens: `open`, warned once (on its opening day), nothing handled yet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn opening(case_id: String, uscc: String, department: String, opened_on: i32, level: String, score_at_opening: Option<f64>, due_on: i32, source: &str) -> Case {
+        Case {
+            case_id,
+            uscc,
+            department,
+            opened_on,
+            level,
+            score_at_opening,
+            due_on,
+            state: CaseState::Open,
+            times_warned: 1,
+            last_warned_on: opened_on,
+            last_handled_on: None,
+            last_action: None,
+            last_result: None,
+            closed_on: None,
+            overdue_on: None,
+            escalated_on: None,
+            escalated_to: None,
+            source: source.into(),
+        }
+    }
+}
+
 /// One transition of one case (the audit trail).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseEvent {
@@ -289,26 +316,8 @@ impl CaseBook {
                 // A level that opens no case under this policy gets the longest due period.
                 None => calendar.add(opened_on, policy.due_days_of(&level).unwrap_or_else(|| policy.due_days.values().copied().max().unwrap_or(15))),
             };
-            added.push(Case {
-                case_id,
-                uscc: required(uscc[i].clone(), T, "uscc", i)?,
-                department: required(dept[i].clone(), T, "department", i)?,
-                opened_on,
-                level,
-                score_at_opening: score[i],
-                due_on,
-                state: CaseState::Open,
-                times_warned: 1,
-                last_warned_on: opened_on,
-                last_handled_on: None,
-                last_action: None,
-                last_result: None,
-                closed_on: None,
-                overdue_on: None,
-                escalated_on: None,
-                escalated_to: None,
-                source: "import".into(),
-            });
+            let (uscc, department) = (required(uscc[i].clone(), T, "uscc", i)?, required(dept[i].clone(), T, "department", i)?);
+            added.push(Case::opening(case_id, uscc, department, opened_on, level, score[i], due_on, "import"));
         }
         added.sort_by(|a, b| (a.opened_on, &a.case_id).cmp(&(b.opened_on, &b.case_id)));
         for c in &added {

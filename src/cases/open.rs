@@ -229,26 +229,7 @@ pub fn open(book: &mut CaseBook, warnings: &[WarningForCase], adverse: &HashMap<
             disposition_key: None,
             recorded_as_of: as_of,
         });
-        new_cases.push(Case {
-            case_id,
-            uscc: w.uscc.to_string(),
-            department,
-            opened_on: as_of,
-            level: w.level.to_string(),
-            score_at_opening: Some(w.score),
-            due_on,
-            state: CaseState::Open,
-            times_warned: 1,
-            last_warned_on: as_of,
-            last_handled_on: None,
-            last_action: None,
-            last_result: None,
-            closed_on: None,
-            overdue_on: None,
-            escalated_on: None,
-            escalated_to: None,
-            source: super::ENGINE.into(),
-        });
+        new_cases.push(Case::opening(case_id, w.uscc.to_string(), department, as_of, w.level.to_string(), Some(w.score), due_on, super::ENGINE));
         counts.opened += 1;
         per_warning.push(WarningCase { case: Some(first_new + new_cases.len() - 1), suppressed: false });
     }

@@ -16,26 +16,7 @@ fn policy() -> CasePolicy {
 }
 
 fn new_case(id: &str, uscc: &str, department: &str, opened: &str, level: &str, score: f64, due: &str) -> Case {
-    Case {
-        case_id: id.into(),
-        uscc: uscc.into(),
-        department: department.into(),
-        opened_on: date(opened),
-        level: level.into(),
-        score_at_opening: Some(score),
-        due_on: date(due),
-        state: CaseState::Open,
-        times_warned: 1,
-        last_warned_on: date(opened),
-        last_handled_on: None,
-        last_action: None,
-        last_result: None,
-        closed_on: None,
-        overdue_on: None,
-        escalated_on: None,
-        escalated_to: None,
-        source: "riskwarn".into(),
-    }
+    Case::opening(id.into(), uscc.into(), department.into(), date(opened), level.into(), Some(score), date(due), "riskwarn")
 }
 
 fn book(cases: Vec<Case>) -> CaseBook {
