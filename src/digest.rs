@@ -8,5 +8,12 @@ pub fn stable_hash(s: &str) -> u64 {
 /// SHA-256 of bytes as lowercase hex.
 pub fn hex_digest(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // One allocation (a `format!` per byte made it the hot spot of hashing many short keys).
+    let mut out = String::with_capacity(64);
+    for b in sha2::Sha256::digest(bytes) {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
