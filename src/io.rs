@@ -439,14 +439,14 @@ impl OutputKind {
     /// The columns a file of this kind must hold to be read back: every column riskwarn writes,
     /// less those added after the first release (older lists stay readable without them).
     pub fn columns(self) -> Vec<&'static str> {
-        const ADDED_LATER: &[&str] = &["grade_before_override", "case_id", "case_state", "case_last_handled_on", "case_last_result"];
+        let added_later = |c: &str| c == "grade_before_override" || crate::cases::WARNING_COLUMNS.contains(&c);
         let all = match self {
             OutputKind::Warnings => crate::score::COLUMNS,
             OutputKind::Plan => crate::plan::COLUMNS,
             OutputKind::Cases => crate::cases::CASE_COLUMNS,
             OutputKind::CaseEvents => crate::cases::EVENT_COLUMNS,
         };
-        all.iter().copied().filter(|c| !ADDED_LATER.contains(c)).collect()
+        all.iter().copied().filter(|c| !added_later(c)).collect()
     }
 
     /// The columns whose values the commands that read the output back compute with.

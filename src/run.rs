@@ -246,7 +246,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     };
     let (disposition_counts, rejections) = crate::cases::advance(&mut book, &dispositions, as_of, &policy.cases)?;
     drop(dispositions);
-    quarantine_late(&mut validated, "dispositions", &rejections)?;
+    validated.reject_after_validation("dispositions", &rejections)?;
     let adverse = crate::cases::adverse_events(&validated, &crate::cases::quiet_subjects(&book, as_of, &policy.cases), as_of)?;
     // Event tables are no longer needed; keep the registry, the overrides and the roster.
     validated.tables.retain(|(s, _)| matches!(s.name, "subjects" | "overrides" | "inspectors" | "conflicts"));
@@ -344,7 +344,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         grades: counts("credit_grade", &["A", "B", "C", "D"])?,
         hard_rules_fired: fired,
         overrides: override_counts,
-        cases: feedback.clone(),
+        cases: feedback,
         plan: plan.as_ref().map(|p| p.departments.clone()).unwrap_or_default(),
         plan_selections: plan.as_ref().map_or(0, |p| p.selections),
         plan_visits: plan.as_ref().map_or(0, |p| p.visits),
@@ -499,26 +499,4 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     crate::io::write_parquet(&mut cases.events_frame()?, &path("case_events.parquet"))?;
     done("case_events.parquet", &mut out, files);
     Ok(out)
-}
-
-/// Rows of `table` that a later stage found bad (a disposition of no case): moved from the used
-/// rows' count to the rejected ones, and into the quarantine frame.
-fn quarantine_late(validated: &mut crate::validate::Validated, table: &str, rows: &[crate::cases::Rejection]) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let n = rows.len() as u64;
-    let counts = validated.counts.iter_mut().find(|c| c.table == table).ok_or_else(|| Error::Internal(format!("no counts for table {table}")))?;
-    counts.used -= n;
-    counts.rejected += n;
-    let frame = DataFrame::new(rows.len(), vec![
-        Column::new("table".into(), vec![table; rows.len()]),
-        Column::new("file".into(), rows.iter().map(|r| r.file.as_str()).collect::<Vec<_>>()),
-        Column::new("row".into(), rows.iter().map(|r| r.row).collect::<Vec<_>>()),
-        Column::new("column".into(), rows.iter().map(|r| r.column.as_str()).collect::<Vec<_>>()),
-        Column::new("reason".into(), rows.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>()),
-        Column::new("uscc".into(), rows.iter().map(|r| Some(r.uscc.as_str())).collect::<Vec<_>>()),
-    ])?;
-    validated.rejected.vstack_mut(&frame)?;
-    Ok(())
 }

@@ -22,8 +22,6 @@ pub const COLUMNS: &[&str] = &[
     "days_since_random_pass", "case_id", "case_state", "case_last_handled_on", "case_last_result",
 ];
 
-/// The columns of [`COLUMNS`] the case step adds after scoring.
-const CASE_COLUMNS: &[&str] = &["case_id", "case_state", "case_last_handled_on", "case_last_result"];
 
 pub struct WarningsInput<'a> {
     /// Features of the scored subjects at one as-of date (`uscc`, `as_of`, features).
@@ -234,7 +232,7 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
         }
         None => lf.with_columns([lit(NULL).cast(DataType::UInt32).alias("previous_rank"), lit("first_run").alias("change")]),
     };
-    let frame = lf.select(COLUMNS.iter().filter(|c| !CASE_COLUMNS.contains(c)).map(|c| col(*c)).collect::<Vec<_>>()).collect()?;
+    let frame = lf.select(COLUMNS.iter().filter(|c| !crate::cases::WARNING_COLUMNS.contains(c)).map(|c| col(*c)).collect::<Vec<_>>()).collect()?;
     if frame.height() != n {
         return Err(Error::Internal(format!("warnings: {} rows for {n} scored subjects (duplicate uscc in subjects?)", frame.height())));
     }

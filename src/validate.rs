@@ -48,7 +48,45 @@ pub struct Validated {
     pub notices: Vec<String>,
 }
 
+/// A used row that a later stage found bad (a disposition that follows up no case), with where
+/// it came from (tables in `contract::ORIGIN_KEPT` keep their file and row).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub file: String,
+    pub row: u64,
+    pub column: String,
+    pub reason: String,
+    pub uscc: String,
+}
+
 impl Validated {
+    /// Moves `rows` of `table` from its used count to its rejected count and into the
+    /// quarantine, so read = used + rejected still holds. The table's frame keeps the rows:
+    /// the stage that rejected them has already read it.
+    pub fn reject_after_validation(&mut self, table: &str, rows: &[Rejection]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let n = rows.len() as u64;
+        let counts = self
+            .counts
+            .iter_mut()
+            .find(|c| c.table == table)
+            .ok_or_else(|| crate::error::Error::Internal(format!("no counts for table {table}")))?;
+        counts.used -= n;
+        counts.rejected += n;
+        let frame = DataFrame::new(rows.len(), vec![
+            Column::new("table".into(), vec![table; rows.len()]),
+            Column::new("file".into(), rows.iter().map(|r| r.file.as_str()).collect::<Vec<_>>()),
+            Column::new("row".into(), rows.iter().map(|r| r.row).collect::<Vec<_>>()),
+            Column::new("column".into(), rows.iter().map(|r| r.column.as_str()).collect::<Vec<_>>()),
+            Column::new("reason".into(), rows.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>()),
+            Column::new("uscc".into(), rows.iter().map(|r| Some(r.uscc.as_str())).collect::<Vec<_>>()),
+        ])?;
+        self.rejected.vstack_mut(&frame)?;
+        Ok(())
+    }
+
     pub fn table(&self, name: &str) -> Option<&DataFrame> {
         self.tables.iter().find(|(s, _)| s.name == name).map(|(_, df)| df)
     }

@@ -66,14 +66,7 @@ impl Disposition {
 }
 
 /// A disposition row that belongs to no case, for rejected.parquet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rejection {
-    pub file: String,
-    pub row: u64,
-    pub column: String,
-    pub reason: String,
-    pub uscc: String,
-}
+pub use crate::validate::Rejection;
 
 /// What became of the `dispositions` rows that passed validation in one run. `applied +
 /// already_applied + not_yet_known + rejected` is every such row.

@@ -85,7 +85,9 @@ fn recently_closed(c: &Case, as_of: i32, policy: &CasePolicy) -> bool {
 fn latest_cases(book: &CaseBook) -> HashMap<&str, usize> {
     let mut latest: HashMap<&str, usize> = HashMap::new();
     for (i, c) in book.cases.iter().enumerate() {
-        let key = |c: &Case| (c.state.is_open(), c.opened_on, c.case_id.clone());
+        fn key(c: &Case) -> (bool, i32, &str) {
+            (c.state.is_open(), c.opened_on, c.case_id.as_str())
+        }
         latest
             .entry(c.uscc.as_str())
             .and_modify(|best| {
@@ -159,7 +161,9 @@ pub fn adverse_events(data: &Validated, subjects: &[&str], as_of: i32) -> Result
 pub fn open(book: &mut CaseBook, warnings: &[WarningForCase], adverse: &HashMap<String, Adverse>, as_of: i32, policy: &CasePolicy, departments: &[Department]) -> Result<Opened> {
     let calendar = policy.calendar()?;
     let latest = latest_cases(book);
-    let latest: HashMap<String, usize> = latest.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    // Open cases warned again; their `times_warned` is counted after the loop, which only reads
+    // the book (so `latest` can borrow its codes).
+    let mut warned_again: Vec<usize> = Vec::new();
     let mut counts = OpenCounts::default();
     let mut per_warning = Vec::with_capacity(warnings.len());
     let mut new_cases: Vec<Case> = Vec::new();
@@ -172,13 +176,9 @@ pub fn open(book: &mut CaseBook, warnings: &[WarningForCase], adverse: &HashMap<
         let opens = policy.open_levels.iter().any(|l| l == w.level);
         let existing = latest.get(w.uscc).copied();
         if let Some(c) = existing.filter(|&c| book.cases[c].state.is_open()) {
-            let case = &mut book.cases[c];
             if opens {
                 counts.already_open += 1;
-                if as_of > case.last_warned_on {
-                    case.times_warned += 1;
-                    case.last_warned_on = as_of;
-                }
+                warned_again.push(c);
             }
             per_warning.push(WarningCase { case: Some(c), suppressed: false });
             continue;
@@ -233,6 +233,14 @@ pub fn open(book: &mut CaseBook, warnings: &[WarningForCase], adverse: &HashMap<
         counts.opened += 1;
         per_warning.push(WarningCase { case: Some(first_new + new_cases.len() - 1), suppressed: false });
     }
+    drop(latest);
+    for c in warned_again {
+        let case = &mut book.cases[c];
+        if as_of > case.last_warned_on {
+            case.times_warned += 1;
+            case.last_warned_on = as_of;
+        }
+    }
     // Opening events of one day, in case-id order (the trail's order within a day).
     new_events.sort_by(|a, b| a.case_id.cmp(&b.case_id));
     book.cases.extend(new_cases);
@@ -260,11 +268,12 @@ pub fn open_warnings(
     drop(rows);
     let case = |i: usize| opened.per_warning[i].case.map(|c| &book.cases[c]);
     let n = warnings.height();
+    let [id, state, handled_on, result] = super::WARNING_COLUMNS;
     let columns = vec![
-        Column::new("case_id".into(), (0..n).map(|i| case(i).map(|c| c.case_id.as_str())).collect::<Vec<_>>()),
-        Column::new("case_state".into(), (0..n).map(|i| case(i).map(|c| c.state.as_str())).collect::<Vec<_>>()),
-        Column::new("case_last_handled_on".into(), (0..n).map(|i| case(i).and_then(|c| c.last_handled_on)).collect::<Vec<_>>()).cast(&DataType::Date)?,
-        Column::new("case_last_result".into(), (0..n).map(|i| case(i).and_then(|c| c.last_result.as_deref())).collect::<Vec<_>>()),
+        Column::new(id.into(), (0..n).map(|i| case(i).map(|c| c.case_id.as_str())).collect::<Vec<_>>()),
+        Column::new(state.into(), (0..n).map(|i| case(i).map(|c| c.state.as_str())).collect::<Vec<_>>()),
+        Column::new(handled_on.into(), (0..n).map(|i| case(i).and_then(|c| c.last_handled_on)).collect::<Vec<_>>()).cast(&DataType::Date)?,
+        Column::new(result.into(), (0..n).map(|i| case(i).and_then(|c| c.last_result.as_deref())).collect::<Vec<_>>()),
     ];
     let mut warnings = warnings;
     for c in columns {

@@ -20,15 +20,7 @@ fn labels_follow_the_spec_window_and_outcomes() {
         (2, "2024-12-31", "random", "violation"), // before T: outside
         (3, "2025-03-01", "random", "pass"),
     ];
-    let mut insp = DataFrame::new_infer_height(vec![
-        Column::new("uscc".into(), rows.iter().map(|r| codes[r.0].as_str()).collect::<Vec<_>>()),
-        dates("inspected_on", &rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>()),
-        Column::new("department".into(), vec!["市场监督管理局"; rows.len()]),
-        Column::new("mode".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
-        Column::new("outcome".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
-        Column::new("issues_found".into(), vec![None::<i32>; rows.len()]),
-    ])
-    .unwrap();
+    let mut insp = inspections_frame(&codes, &rows);
     write(&mut insp, &dir.path().join("inspections.parquet"));
     let mut pen = DataFrame::new_infer_height(vec![
         Column::new("uscc".into(), [codes[3].as_str(), codes[4].as_str()]),
@@ -61,6 +53,19 @@ fn labels_follow_the_spec_window_and_outcomes() {
 }
 
 /// A `dispositions` table: (subject index, handled_on, result), all `verify` by one department.
+/// Inspections by (subject index, date, mode, outcome), all by one department.
+fn inspections_frame(codes: &[String], rows: &[(usize, &str, &str, &str)]) -> DataFrame {
+    DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), rows.iter().map(|r| codes[r.0].as_str()).collect::<Vec<_>>()),
+        dates("inspected_on", &rows.iter().map(|r| Some(r.1)).collect::<Vec<_>>()),
+        Column::new("department".into(), vec!["市场监督管理局"; rows.len()]),
+        Column::new("mode".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        Column::new("outcome".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+        Column::new("issues_found".into(), vec![None::<i32>; rows.len()]),
+    ])
+    .unwrap()
+}
+
 fn dispositions_frame(codes: &[String], rows: &[(usize, &str, &str)]) -> DataFrame {
     let n = rows.len();
     DataFrame::new_infer_height(vec![
@@ -104,15 +109,7 @@ fn disposition_labels_follow_the_window_and_results_and_combine_with_inspections
         (5, "2025-03-01", "targeted", "violation"),
         (6, "2025-03-01", "targeted", "pass"),
     ];
-    let mut insp = DataFrame::new_infer_height(vec![
-        Column::new("uscc".into(), inspections.iter().map(|r| codes[r.0].as_str()).collect::<Vec<_>>()),
-        dates("inspected_on", &inspections.iter().map(|r| Some(r.1)).collect::<Vec<_>>()),
-        Column::new("department".into(), vec!["市场监督管理局"; inspections.len()]),
-        Column::new("mode".into(), inspections.iter().map(|r| r.2).collect::<Vec<_>>()),
-        Column::new("outcome".into(), inspections.iter().map(|r| r.3).collect::<Vec<_>>()),
-        Column::new("issues_found".into(), vec![None::<i32>; inspections.len()]),
-    ])
-    .unwrap();
+    let mut insp = inspections_frame(&codes, &inspections);
     write(&mut insp, &dir.path().join("inspections.parquet"));
     let mut disp = dispositions_frame(
         &codes,
