@@ -311,6 +311,12 @@ impl CasePolicy {
         self.due_days.get(level).copied()
     }
 
+    /// Days to handle a case at `level`, for a case this policy did not open (imported, or
+    /// simulated): the level's own, else the longest the policy gives any level.
+    pub fn due_days_or_longest(&self, level: &str) -> Option<i32> {
+        self.due_days_of(level).or_else(|| self.due_days.values().copied().max())
+    }
+
     /// The calendar used for due dates.
     pub fn calendar(&self) -> Result<crate::dates::WorkCalendar> {
         let parse = |what: &str, v: &[String]| -> Result<Vec<i32>> {

@@ -311,10 +311,10 @@ impl CaseBook {
                 continue;
             }
             let level = required(level[i].clone(), T, "level", i)?;
-            let due_on = match due[i] {
-                Some(d) => d,
-                // A level that opens no case under this policy gets the longest due period.
-                None => calendar.add(opened_on, policy.due_days_of(&level).unwrap_or_else(|| policy.due_days.values().copied().max().unwrap_or(15))),
+            let due_on = match (due[i], policy.due_days_or_longest(&level)) {
+                (Some(d), _) => d,
+                (None, Some(days)) => calendar.add(opened_on, days),
+                (None, None) => return Err(Error::BadArgument(format!("{T}: row {}: `due_on` is null and the policy's cases.due_days is empty", i + 1))),
             };
             let (uscc, department) = (required(uscc[i].clone(), T, "uscc", i)?, required(dept[i].clone(), T, "department", i)?);
             added.push(Case::opening(case_id, uscc, department, opened_on, level, score[i], due_on, "import"));

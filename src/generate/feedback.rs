@@ -66,7 +66,7 @@ pub fn simulate(opts: &GenerateOptions, chunk: u64, candidates: &[Candidate]) ->
         }
         let case_id = crate::cases::case_id(&c.uscc, t0);
         let department = opts.cases.department_for(&opts.departments, c.industry, c.region).to_string();
-        let due_days = opts.cases.due_days_of(level).unwrap_or(15);
+        let Some(due_days) = opts.cases.due_days_or_longest(level) else { continue };
         let due_on = calendar.add(t0, due_days);
         let t = &mut out.cases;
         t.case_id.append_value(&case_id);
