@@ -1,7 +1,7 @@
 //! Case-stage benchmark: what cases add to a nightly run at province scale — 4,000,000 warnings
 //! (RISKWARN_BENCH_CASE_SUBJECTS) against a carried book of 500,000 cases
 //! (RISKWARN_BENCH_CASES) with its audit trail and 400,000 cumulative dispositions: the book
-//! read back from its frames, dispositions matched and applied, time transitions, the warnings'
+//! read back from its Parquet files, dispositions matched and applied, time transitions, the warnings'
 //! cases opened or held back, the per-warning case columns, the feedback figures and the two
 //! output frames written as Parquet. `cargo bench --bench cases`.
 
@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 
 use polars::prelude::*;
 use riskwarn::cases::{advance, feedback, open_warnings, Case, CaseBook, CaseEvent, CaseState, Disposition};
+use riskwarn::io::{read_output, OutputKind};
 use riskwarn::policy::Policy;
 
 fn main() {
@@ -33,9 +34,9 @@ fn code(i: usize) -> String {
     riskwarn::generate::subject_uscc(i as u64, b'1', REGIONS[i % REGIONS.len()])
 }
 
-/// The previous run's book as frames (what `run` reads back), and the cumulative dispositions.
-fn inputs() -> &'static (DataFrame, DataFrame, Vec<Disposition>) {
-    static I: OnceLock<(DataFrame, DataFrame, Vec<Disposition>)> = OnceLock::new();
+/// The previous run's book as the Parquet files `run` reads back, and the cumulative dispositions.
+fn inputs() -> &'static (tempfile::TempDir, Vec<Disposition>) {
+    static I: OnceLock<(tempfile::TempDir, Vec<Disposition>)> = OnceLock::new();
     I.get_or_init(|| {
         let (subjects, n_cases) = (env("RISKWARN_BENCH_CASE_SUBJECTS", 4_000_000), env("RISKWARN_BENCH_CASES", 500_000));
         let mut rng = riskwarn::rng::Rng::new(7, 0);
@@ -47,9 +48,9 @@ fn inputs() -> &'static (DataFrame, DataFrame, Vec<Disposition>) {
             let opened = AS_OF - 1 - rng.int(0, 400) as i32;
             let state = CaseState::ALL[rng.weighted(&[0.15, 0.1, 0.05, 0.3, 0.3, 0.1])];
             let closed = (!state.is_open()).then(|| opened + rng.int(1, 30) as i32).filter(|d| *d < AS_OF);
-            let uscc = code(s);
-            let case_id = riskwarn::cases::case_id(&uscc, opened);
-            let department = format!("dept{:02}", s % 20);
+            let uscc: PlSmallStr = code(s).into();
+            let case_id: PlSmallStr = riskwarn::cases::case_id(&uscc, opened).into();
+            let department: PlSmallStr = format!("dept{:02}", s % 20).into();
             let state = if closed.is_none() && !state.is_open() { CaseState::Open } else { state };
             book.events.push(CaseEvent {
                 case_id: case_id.clone(),
@@ -124,7 +125,12 @@ fn inputs() -> &'static (DataFrame, DataFrame, Vec<Disposition>) {
                 handler_id: None,
             });
         }
-        (book.cases_frame().unwrap(), book.events_frame().unwrap(), dispositions)
+        // As a run writes it: in the output order.
+        book.sort();
+        let dir = tempfile::tempdir().unwrap();
+        riskwarn::io::write_parquet(&mut book.cases_frame().unwrap(), &dir.path().join("cases.parquet")).unwrap();
+        riskwarn::io::write_parquet(&mut book.events_frame().unwrap(), &dir.path().join("case_events.parquet")).unwrap();
+        (dir, dispositions)
     })
 }
 
@@ -155,24 +161,32 @@ fn warnings() -> &'static DataFrame {
 
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn case_stage(bencher: divan::Bencher) {
-    let (cases, events, dispositions) = inputs();
+    let (previous, dispositions) = inputs();
     let warnings = warnings();
     let p = policy();
     let dir = tempfile::tempdir().unwrap();
     bencher.bench_local(|| {
         let clock = std::time::Instant::now();
         let lap = |what: &str| if std::env::var("RISKWARN_BENCH_LAPS").is_ok() { eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64()) };
-        let mut book = CaseBook::from_frames(cases, events).unwrap();
+        let cases = read_output(&previous.path().join("cases.parquet"), OutputKind::Cases).unwrap();
+        let events = read_output(&previous.path().join("case_events.parquet"), OutputKind::CaseEvents).unwrap();
+        lap("read");
+        let mut book = CaseBook::from_frames(&cases, &events).unwrap();
+        drop((cases, events));
         lap("from_frames");
         let (counts, _) = advance(&mut book, dispositions, AS_OF, &p.cases).unwrap();
         lap("advance");
         let (w, opening) = open_warnings(warnings.clone(), &mut book, &HashMap::new(), AS_OF, &p.cases, &p.plan.departments).unwrap();
         lap("open");
         let f = feedback(&book, AS_OF, counts, opening, 0);
+        lap("feedback only");
         book.sort();
         lap("feedback");
-        riskwarn::io::write_parquet(&mut book.cases_frame().unwrap(), &dir.path().join("cases.parquet")).unwrap();
-        riskwarn::io::write_parquet(&mut book.events_frame().unwrap(), &dir.path().join("case_events.parquet")).unwrap();
+        let (mut cf, mut ef) = (book.cases_frame().unwrap(), book.events_frame().unwrap());
+        lap("frames");
+        riskwarn::io::write_parquet_with_plain(&mut cf, &dir.path().join("cases.parquet"), riskwarn::cases::PLAIN_CASE_COLUMNS).unwrap();
+        lap("write cases");
+        riskwarn::io::write_parquet_with_plain(&mut ef, &dir.path().join("case_events.parquet"), riskwarn::cases::PLAIN_EVENT_COLUMNS).unwrap();
         lap("write");
         divan::black_box((w.height(), f.rows.len()))
     });

@@ -281,8 +281,8 @@ pub const DISPOSITIONS: TableSpec = TableSpec {
             "case_id",
             Str,
             Rule::NonEmpty,
-            "the case handled; null = the subject's open case of `department`. Cases do not exist yet, \
-             so only its form is checked, not that the case exists",
+            "the case handled; null = the subject's case of `department` (or escalated to it) opened by \
+             `handled_on`. Validation checks its form; the case step checks it against the case book",
         ),
         col("department", Str, Rule::NonEmpty, "department that acted"),
         col("handled_on", Date, Rule::PastDate, "date of the action"),

@@ -411,7 +411,13 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut AtomicOutput) -> Result
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
     // zstd level 3 as polars wrote before; dictionaries up to 8 MiB keep repeated texts (names,
     // reason texts) dictionary-encoded instead of falling back to plain pages after 1 MiB.
-    write_plain_parquet(df, path, Encoding { zstd_level: 3, dictionary_page_bytes: 8 << 20 })
+    write_plain_parquet(df, path, Encoding { zstd_level: 3, dictionary_page_bytes: 8 << 20, plain_columns: &[] })
+}
+
+/// [`write_parquet`] for a frame whose `plain_columns` hold (nearly) one value per row — ids,
+/// free text: those are written without a dictionary, which could only fill up and be dropped.
+pub fn write_parquet_with_plain(df: &mut DataFrame, path: &Path, plain_columns: &[&str]) -> Result<()> {
+    write_plain_parquet(df, path, Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns })
 }
 
 /// Reads a Parquet file written by riskwarn whose columns need no check (`truth.parquet`).
@@ -887,12 +893,14 @@ fn to_arrow_rs(c: &Column, offset: usize, len: usize, target: &ArrowType) -> Res
 /// defaults (zstd level 1, 1 MiB dictionaries): on mostly distinct floats a larger dictionary
 /// or level makes the file bigger or slower, not smaller.
 pub fn write_parquet_wide(df: &DataFrame, path: &Path) -> Result<()> {
-    write_plain_parquet(df, path, Encoding { zstd_level: 1, dictionary_page_bytes: 1 << 20 })
+    write_plain_parquet(df, path, Encoding { zstd_level: 1, dictionary_page_bytes: 1 << 20, plain_columns: &[] })
 }
 
-struct Encoding {
+struct Encoding<'a> {
     zstd_level: i32,
     dictionary_page_bytes: usize,
+    /// Columns written without dictionary encoding.
+    plain_columns: &'a [&'a str],
 }
 
 fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
@@ -910,12 +918,15 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Resul
         .map(|c| Ok(arrow::datatypes::Field::new(c.name().as_str(), plain_arrow_type(c.dtype())?, true)))
         .collect::<Result<_>>()?;
     let schema = Arc::new(arrow::datatypes::Schema::new(fields));
-    let mut props = WriterProperties::builder()
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(encoding.zstd_level)?))
         .set_statistics_enabled(EnabledStatistics::Chunk)
         .set_max_row_group_row_count(Some(ROW_GROUP))
-        .set_dictionary_page_size_limit(encoding.dictionary_page_bytes)
-        .build();
+        .set_dictionary_page_size_limit(encoding.dictionary_page_bytes);
+    for c in encoding.plain_columns {
+        builder = builder.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
+    }
+    let mut props = builder.build();
     add_encoded_arrow_schema_to_metadata(&schema, &mut props);
     let props = Arc::new(props);
     let parquet_schema = ArrowSchemaConverter::new().with_coerce_types(props.coerce_types()).convert(&schema)?;

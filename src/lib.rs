@@ -5,6 +5,13 @@
 //! frames; `io` is the only module that touches the file system (reads, writes, directories,
 //! locks, the run directory's commit), and library code reads no environment variable.
 
+
+/// mimalloc for every binary, test and benchmark linking the library: the pipeline allocates and
+/// frees large column buffers and many small strings, where the system allocator spends much of
+/// its time returning pages to the kernel and faulting them back in.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod cli;
 pub mod cmd;
 pub mod cases;

@@ -22,6 +22,8 @@ pub struct ReportInput<'a> {
     pub tables: &'a [TableCounts],
     pub notices: &'a [String],
     pub cases: &'a crate::cases::Feedback,
+    /// The previous run's plan followed through up to this run.
+    pub previous_plan: Option<&'a crate::run::PreviousPlan>,
     pub zh: bool,
 }
 
@@ -251,6 +253,9 @@ pub fn html(r: &ReportInput) -> Result<String> {
     let _ = write!(body, "<h2>{}</h2>{}", t("预警名单前50名", "Top 50 of the warning list"), table(&cols, &rows));
 
     body += &feedback_html(r.cases, r.zh);
+    if let Some(p) = r.previous_plan {
+        body += &previous_plan_html(p, r.zh);
+    }
 
     // Plan.
     let rows: Vec<Vec<String>> = r
@@ -382,7 +387,54 @@ fn feedback_rows(f: &crate::cases::Feedback) -> Vec<Vec<String>> {
 }
 
 /// Overdue cases listed per department in the report (cases.parquet holds them all).
-const OVERDUE_LISTED: usize = 20;
+fn rate_text(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".into(), |v| format!("{v:.3}"))
+}
+
+/// The previous run's plan: completion per department and the non-response-adjusted rates.
+fn previous_plan_html(p: &crate::run::PreviousPlan, zh: bool) -> String {
+    let t = |a: &'static str, b: &'static str| if zh { a } else { b };
+    let completion: Vec<Vec<String>> = p
+        .completion
+        .iter()
+        .map(|d| vec![d.department.clone(), d.selected.to_string(), d.inspected.to_string(), format!("{:.3}", d.completion_rate), d.responded.to_string(), format!("{:.3}", d.response_rate)])
+        .collect();
+    let grades: Vec<Vec<String>> = p
+        .by_grade
+        .iter()
+        .map(|r| {
+            let rate = match (r.rate, r.standard_error) {
+                (Some(v), Some(se)) => format!("{v:.3} ± {se:.3}"),
+                _ => "—".into(),
+            };
+            vec![r.department.clone(), r.class.clone(), r.selected.to_string(), r.responded.to_string(), rate_text(r.response_rate), r.violations.to_string(), rate]
+        })
+        .collect();
+    format!(
+        "<h2>{}</h2><p>{} {} ({} {} {} {}). {}</p>{}{}",
+        t("上期抽查计划执行情况", "Follow-through of the previous plan"),
+        t("上期运行", "Previous run"),
+        esc(&p.run_id),
+        t("检查窗口", "inspections from"),
+        esc(&p.from),
+        t("至(不含)", "up to, not including,"),
+        esc(&p.to),
+        t(
+            "完成率 = 抽中单位中窗口内有任何检查记录的比例;违法率只用双随机(random)检查结果,按部门 × 等级的实际应答率调整权重(未检查视为无应答),± 为相应的标准误。",
+            "Completion = share of selected units inspected in the window by any mode; violation rates use random-mode outcomes only, weighted by 1/(π·r) with r the response rate of the department × grade (selected but not inspected is non-response), ± the standard error that reflects it."
+        ),
+        table(&[t("部门", "department"), t("抽中", "selected"), t("已检查", "inspected"), t("完成率", "completion"), t("双随机结果", "random outcomes"), t("应答率", "response rate")], &completion),
+        table(&[t("部门", "department"), t("等级", "grade"), t("抽中", "selected"), t("双随机结果", "random outcomes"), t("应答率", "response rate"), t("违法", "violations"), t("违法率(调整后)", "violation rate (adjusted)")], &grades),
+    )
+}
+
+/// The end-of-run summary's line about the previous plan (`riskwarn run`).
+pub fn previous_plan_summary(p: &crate::run::PreviousPlan) -> String {
+    let (selected, inspected): (usize, usize) = p.completion.iter().fold((0, 0), |(s, i), d| (s + d.selected, i + d.inspected));
+    let share = if selected > 0 { inspected as f64 / selected as f64 } else { 0.0 };
+    format!("previous plan ({}, {} to {}): {inspected} of {selected} selected units inspected (completion {share:.3}) in {} departments\n", p.run_id, p.from, p.to, p.completion.len())
+}
+
 
 /// The report's follow-up section: feedback figures and the overdue list per department.
 fn feedback_html(f: &crate::cases::Feedback, zh: bool) -> String {
@@ -437,25 +489,21 @@ fn feedback_html(f: &crate::cases::Feedback, zh: bool) -> String {
     );
     if !f.overdue.is_empty() {
         s += &format!("<h3>{}</h3>", t("逾期案件(按部门)", "Overdue cases by department"));
-        let mut start = 0;
-        while start < f.overdue.len() {
-            let dept = &f.overdue[start].department;
-            let end = start + f.overdue[start..].iter().take_while(|c| &c.department == dept).count();
-            let rows: Vec<Vec<String>> = f.overdue[start..end]
+        for d in &f.overdue {
+            let rows: Vec<Vec<String>> = d
+                .longest
                 .iter()
-                .take(OVERDUE_LISTED)
                 .map(|c| vec![c.case_id.clone(), c.uscc.clone(), c.level.clone(), c.opened_on.clone(), c.due_on.clone(), c.days_overdue.to_string(), c.escalated_to.clone().unwrap_or_default()])
                 .collect();
-            let more = if end - start > OVERDUE_LISTED { format!(" ({} {}, cases.parquet)", end - start, t("件,完整名单见", "in all")) } else { String::new() };
+            let more = if d.cases > d.longest.len() as u64 { format!(" ({} {}, cases.parquet)", d.cases, t("件,完整名单见", "in all")) } else { String::new() };
             s += &format!(
                 "<h4>{} — {} {}{}</h4>{}",
-                esc(dept),
-                end - start,
+                esc(&d.department),
+                d.cases,
                 t("件", "cases"),
                 esc(&more),
                 table(&["case_id", "uscc", t("开案等级", "level"), t("开案日期", "opened"), t("办理期限", "due"), t("逾期天数", "days overdue"), t("升级至", "escalated to")], &rows)
             );
-            start = end;
         }
     }
     s

@@ -90,6 +90,8 @@ pub struct Manifest {
     /// Warning cases: what became of the dispositions, what this run opened, and the feedback
     /// figures per level and department (docs/cases.md).
     pub cases: crate::cases::Feedback,
+    /// The previous run's plan followed through, when there is one and the data has inspections.
+    pub previous_plan: Option<PreviousPlan>,
     pub plan: Vec<DepartmentSummary>,
     pub plan_selections: usize,
     pub plan_visits: usize,
@@ -111,10 +113,27 @@ fn file_hash(path: &Path, sha256: String, base: &Path) -> Result<FileHash> {
 /// What a run takes from the run before it.
 pub struct Previous {
     pub run_id: String,
+    pub as_of: i32,
     /// Its warnings' `uscc` and `rank`.
     pub ranks: DataFrame,
     /// Its case book (None for a run made before cases existed).
     pub cases: Option<crate::cases::CaseBook>,
+    /// Its plan.parquet (None for `riskwarn score`), and its warnings' `uscc` and
+    /// `credit_grade` (the plan's weighting classes).
+    pub plan: Option<(DataFrame, DataFrame)>,
+}
+
+/// What became of the previous run's plan in the days since it (from its as-of date up to this
+/// run's): per department, its completion and the non-response-adjusted violation rates per
+/// grade ([`crate::evaluate::plan_follow_through`]; `riskwarn evaluate --plan` gives the strata too).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PreviousPlan {
+    pub run_id: String,
+    /// The inspection window [from, to).
+    pub from: String,
+    pub to: String,
+    pub completion: Vec<crate::evaluate::DepartmentCompletion>,
+    pub by_grade: Vec<crate::evaluate::RateEstimate>,
 }
 
 /// The most recent earlier run in `out` (greatest as-of date before `as_of`; ties by run id):
@@ -126,7 +145,14 @@ pub fn previous_run(out: &Path, as_of: &str) -> Result<Option<Previous>> {
         .filter(|r| r.as_of.as_str() < as_of)
         .max_by(|a, b| (&a.as_of, &a.run_id).cmp(&(&b.as_of, &b.run_id)));
     let Some(run) = best else { return Ok(None) };
-    let ranks = crate::io::read_output_columns(&run.dir.join("warnings.parquet"), OutputKind::Warnings, &["uscc", "rank"])?;
+    let warnings = crate::io::read_output_columns(&run.dir.join("warnings.parquet"), OutputKind::Warnings, &["uscc", "rank", "credit_grade"])?;
+    let ranks = warnings.select(["uscc", "rank"])?;
+    let plan = crate::io::read_output_if_present(&run.dir.join("plan.parquet"), OutputKind::Plan)?;
+    let plan = match plan {
+        Some(p) => Some((p, warnings.select(["uscc", "credit_grade"])?)),
+        None => None,
+    };
+    let run_as_of = dates::parse(&run.as_of).ok_or_else(|| Error::Internal(format!("run {} has as-of date '{}'", run.run_id, run.as_of)))?;
     let cases = match crate::io::read_output_if_present(&run.dir.join("cases.parquet"), OutputKind::Cases)? {
         None => None,
         Some(c) => {
@@ -134,7 +160,21 @@ pub fn previous_run(out: &Path, as_of: &str) -> Result<Option<Previous>> {
             Some(crate::cases::CaseBook::from_frames(&c, &events).map_err(|e| Error::bad_file(&run.dir.join("cases.parquet"), e.to_string()))?)
         }
     };
-    Ok(Some(Previous { run_id: run.run_id, ranks, cases }))
+    Ok(Some(Previous { run_id: run.run_id, as_of: run_as_of, ranks, cases, plan }))
+}
+
+/// The previous run's plan followed through up to this run's as-of date.
+fn previous_plan(previous: &Previous, inspections: Option<&DataFrame>, as_of: i32) -> Result<Option<PreviousPlan>> {
+    let Some((plan, grades)) = &previous.plan else { return Ok(None) };
+    let departments = crate::evaluate::plan_follow_through(plan, grades, inspections, previous.as_of, as_of)
+        .map_err(|e| Error::BadArgument(format!("the plan of the previous run {}: {e}", previous.run_id)))?;
+    Ok(Some(PreviousPlan {
+        run_id: previous.run_id.clone(),
+        from: dates::format(previous.as_of),
+        to: dates::format(as_of),
+        by_grade: departments.iter().flat_map(|d| d.by_grade.iter().cloned()).collect(),
+        completion: departments.into_iter().map(|d| d.completion).collect(),
+    }))
 }
 
 /// The data's last event date (after validation).
@@ -248,6 +288,10 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     drop(dispositions);
     validated.reject_after_validation("dispositions", &rejections)?;
     let adverse = crate::cases::adverse_events(&validated, &crate::cases::quiet_subjects(&book, as_of, &policy.cases), as_of)?;
+    let previous_plan = match previous.as_ref() {
+        Some(p) if validated.table("inspections").is_some() => previous_plan(p, validated.table("inspections"), as_of)?,
+        _ => None,
+    };
     // Event tables are no longer needed; keep the registry, the overrides and the roster.
     validated.tables.retain(|(s, _)| matches!(s.name, "subjects" | "overrides" | "inspectors" | "conflicts"));
     timings.cases = t.elapsed().as_secs_f64();
@@ -324,6 +368,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         tables: &validated.counts,
         notices: &notices,
         cases: &feedback,
+        previous_plan: previous_plan.as_ref(),
         zh,
     })?;
     let manifest = Manifest {
@@ -345,6 +390,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         hard_rules_fired: fired,
         overrides: override_counts,
         cases: feedback,
+        previous_plan,
         plan: plan.as_ref().map(|p| p.departments.clone()).unwrap_or_default(),
         plan_selections: plan.as_ref().map_or(0, |p| p.selections),
         plan_visits: plan.as_ref().map_or(0, |p| p.visits),
@@ -494,9 +540,9 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     }
     crate::io::write_parquet(&mut rejected.clone(), &path("rejected.parquet"))?;
     done("rejected.parquet", &mut out, files);
-    crate::io::write_parquet(&mut cases.cases_frame()?, &path("cases.parquet"))?;
+    crate::io::write_parquet_with_plain(&mut cases.cases_frame()?, &path("cases.parquet"), crate::cases::PLAIN_CASE_COLUMNS)?;
     done("cases.parquet", &mut out, files);
-    crate::io::write_parquet(&mut cases.events_frame()?, &path("case_events.parquet"))?;
+    crate::io::write_parquet_with_plain(&mut cases.events_frame()?, &path("case_events.parquet"), crate::cases::PLAIN_EVENT_COLUMNS)?;
     done("case_events.parquet", &mut out, files);
     Ok(out)
 }

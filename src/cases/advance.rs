@@ -3,9 +3,10 @@
 //! day after `due_on`; escalated, once, `escalate_after_days` later for the levels the policy
 //! names). A disposition that names no case it can belong to is rejected with its file and row.
 
-use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::book::{CaseBook, CaseEvent, CaseState};
 use crate::error::Result;
@@ -14,55 +15,93 @@ use crate::policy::CasePolicy;
 /// One validated `dispositions` row, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Disposition {
-    pub file: String,
+    pub file: Arc<str>,
     pub row: u64,
-    pub uscc: String,
-    pub case_id: Option<String>,
-    pub department: String,
+    pub uscc: PlSmallStr,
+    pub case_id: Option<PlSmallStr>,
+    pub department: PlSmallStr,
     pub handled_on: i32,
-    pub action: String,
-    pub result: String,
-    pub handler_id: Option<String>,
+    pub action: PlSmallStr,
+    pub result: PlSmallStr,
+    pub handler_id: Option<PlSmallStr>,
 }
 
 impl Disposition {
     /// The validated table's rows (its `__file`/`__row` origin columns are kept by validation).
     pub fn from_frame(df: &DataFrame) -> Result<Vec<Disposition>> {
-        let s = |c: &str| -> Result<Vec<Option<String>>> { Ok(df.column(c)?.str()?.iter().map(|v| v.map(str::to_string)).collect()) };
+        let s = |c: &str| -> Result<Vec<Option<PlSmallStr>>> { Ok(df.column(c)?.str()?.iter().map(|v| v.map(PlSmallStr::from_str)).collect()) };
         let (uscc, case_id, dept, action, result, handler) = (s("uscc")?, s("case_id")?, s("department")?, s("action")?, s("result")?, s("handler_id")?);
-        let file = s(crate::io::FILE_COL)?;
+        // One shared name per file (a table is read from few files).
+        let mut files: Vec<Arc<str>> = Vec::new();
+        let file: Vec<Arc<str>> = df
+            .column(crate::io::FILE_COL)?
+            .str()?
+            .iter()
+            .map(|f| {
+                let f = f.unwrap_or("");
+                match files.iter().find(|k| &***k == f) {
+                    Some(k) => k.clone(),
+                    None => {
+                        files.push(Arc::from(f));
+                        files[files.len() - 1].clone()
+                    }
+                }
+            })
+            .collect();
         let row: Vec<Option<u64>> = df.column(crate::io::ROW_COL)?.cast(&DataType::UInt64)?.u64()?.iter().collect();
         let on: Vec<Option<i32>> = df.column("handled_on")?.cast(&DataType::Int32)?.i32()?.iter().collect();
-        Ok((0..df.height())
-            .map(|i| Disposition {
-                file: file[i].clone().unwrap_or_default(),
+        let mut out = Vec::with_capacity(df.height());
+        for (i, (((((uscc, case_id), department), action), result), handler_id)) in uscc.into_iter().zip(case_id).zip(dept).zip(action).zip(result).zip(handler).enumerate() {
+            out.push(Disposition {
+                file: file[i].clone(),
                 row: row[i].unwrap_or(0),
-                uscc: uscc[i].clone().unwrap_or_default(),
-                case_id: case_id[i].clone(),
-                department: dept[i].clone().unwrap_or_default(),
+                uscc: uscc.unwrap_or_default(),
+                case_id,
+                department: department.unwrap_or_default(),
                 handled_on: on[i].unwrap_or(i32::MIN),
-                action: action[i].clone().unwrap_or_default(),
-                result: result[i].clone().unwrap_or_default(),
-                handler_id: handler[i].clone(),
-            })
-            .collect())
+                action: action.unwrap_or_default(),
+                result: result.unwrap_or_default(),
+                handler_id,
+            });
+        }
+        Ok(out)
     }
 
     /// What identifies the row across runs (the input is cumulative: every night's table holds
     /// the earlier dispositions too). The free-text note is not part of it.
-    pub fn key(&self) -> String {
-        let text = format!(
-            "{}|{}|{}|{}|{}|{}|{}",
-            self.uscc,
-            self.case_id.as_deref().unwrap_or(""),
-            self.department,
-            self.handled_on,
-            self.action,
-            self.result,
-            self.handler_id.as_deref().unwrap_or("")
-        );
-        crate::digest::hex_digest(text.as_bytes())[..16].to_string()
+    pub fn key(&self) -> PlSmallStr {
+        key_text(self.key_bits())
     }
+
+    /// The key as a number: the first 8 bytes of the SHA-256 of the row's fields, so that its
+    /// 16 hex digits sort as the number does.
+    fn key_bits(&self) -> u64 {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        let fields: [&str; 7] = [
+            &self.uscc,
+            self.case_id.as_deref().unwrap_or(""),
+            &self.department,
+            &self.handled_on.to_string(),
+            &self.action,
+            &self.result,
+            self.handler_id.as_deref().unwrap_or(""),
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                h.update(b"|");
+            }
+            h.update(f.as_bytes());
+        }
+        let digest = h.finalize();
+        u64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 32 bytes"))
+    }
+}
+
+fn key_text(bits: u64) -> PlSmallStr {
+    let mut s = PlSmallStr::EMPTY;
+    std::fmt::Write::write_fmt(&mut s, format_args!("{bits:016x}")).expect("writing to a string");
+    s
 }
 
 /// A disposition row that belongs to no case, for rejected.parquet.
@@ -89,7 +128,7 @@ pub struct DispositionCounts {
 fn time_transition(case: &super::Case, policy: &CasePolicy, calendar: &crate::dates::WorkCalendar) -> Option<(i32, CaseState)> {
     match case.state {
         CaseState::Open => Some((case.due_on + 1, CaseState::Overdue)),
-        CaseState::Overdue if case.escalated_on.is_none() && policy.escalate_levels.contains(&case.level) => {
+        CaseState::Overdue if case.escalated_on.is_none() && policy.escalate_levels.iter().any(|l| *l == case.level) => {
             let overdue_on = case.overdue_on.unwrap_or(case.due_on + 1);
             Some((calendar.add(overdue_on, policy.escalate_after_days), CaseState::Escalated))
         }
@@ -103,30 +142,49 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
     let calendar = policy.calendar()?;
     let mut counts = DispositionCounts::default();
     let mut rejections = Vec::new();
-    let applied_keys: HashSet<&str> = book.events.iter().filter_map(|e| e.disposition_key.as_deref()).collect();
-    let by_id: HashMap<&str, usize> = book.cases.iter().enumerate().map(|(i, c)| (c.case_id.as_str(), i)).collect();
-    let mut by_subject: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, c) in book.cases.iter().enumerate() {
-        by_subject.entry(c.uscc.as_str()).or_default().push(i);
+    let applied_keys = book.applied_disposition_keys()?;
+    let by_id: PlHashMap<&str, usize> = book.cases.iter().enumerate().map(|(i, c)| (c.case_id.as_str(), i)).collect();
+    // Each subject's cases as a chain: its first case, then `next_of_subject` (usize::MAX ends).
+    let mut first_of_subject: PlHashMap<&str, usize> = PlHashMap::with_capacity(book.cases.len());
+    let mut next_of_subject = vec![usize::MAX; book.cases.len()];
+    for (i, c) in book.cases.iter().enumerate().rev() {
+        if let Some(next) = first_of_subject.insert(c.uscc.as_str(), i) {
+            next_of_subject[i] = next;
+        }
     }
-    let mut order: Vec<(i32, String, usize)> = dispositions.iter().enumerate().map(|(i, d)| (d.handled_on, d.key(), i)).collect();
-    order.sort();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut queued: Vec<Vec<(usize, String)>> = vec![Vec::new(); book.cases.len()];
-    for (_, key, i) in order {
-        let d = &dispositions[i];
+    let next_of_subject = &next_of_subject;
+    let subject_cases = |uscc: &str| {
+        let mut at = first_of_subject.get(uscc).copied().unwrap_or(usize::MAX);
+        std::iter::from_fn(move || {
+            let here = at;
+            (here != usize::MAX).then(|| {
+                at = next_of_subject[here];
+                here
+            })
+        })
+    };
+    let bits: Vec<u64> = dispositions.par_iter().with_min_len(1 << 12).map(Disposition::key_bits).collect();
+    let keys: Vec<PlSmallStr> = bits.par_iter().with_min_len(1 << 12).map(|&b| key_text(b)).collect();
+    // By day, then key (the number sorts as its hex text), then row.
+    let mut order: Vec<(i32, u64, usize)> = dispositions.iter().zip(&bits).enumerate().map(|(i, (d, &b))| (d.handled_on, b, i)).collect();
+    order.par_sort_unstable();
+    drop(bits);
+    let mut seen: PlHashMap<&str, usize> = PlHashMap::new();
+    let mut queued: Vec<Vec<usize>> = vec![Vec::new(); book.cases.len()];
+    for (_, _, i) in order {
+        let (d, key) = (&dispositions[i], keys[i].as_str());
         let mut reject = |column: &str, reason: String| {
-            rejections.push(Rejection { file: d.file.clone(), row: d.row, column: column.into(), reason, uscc: d.uscc.clone() });
+            rejections.push(Rejection { file: d.file.to_string(), row: d.row, column: column.into(), reason, uscc: d.uscc.to_string() });
         };
         if d.handled_on >= as_of {
             counts.not_yet_known += 1;
             continue;
         }
-        if applied_keys.contains(key.as_str()) {
+        if applied_keys.contains(key) {
             counts.already_applied += 1;
             continue;
         }
-        if let Some(&first) = seen.get(&key) {
+        if let Some(&first) = seen.get(key) {
             let f = &dispositions[first];
             reject("handled_on", format!("the same disposition as row {} of {} (same subject, case, department, date, action, result and handler)", f.row, f.file));
             continue;
@@ -144,12 +202,9 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
                 Some(&c) => c,
             },
             None => {
-                let subject_cases = by_subject.get(d.uscc.as_str()).map(Vec::as_slice).unwrap_or(&[]);
                 // The department's case, or one escalated to it, opened by the day of the action;
                 // of several, the latest opened.
-                let found = subject_cases
-                    .iter()
-                    .copied()
+                let found = subject_cases(&d.uscc)
                     .filter(|&c| {
                         let case = &book.cases[c];
                         case.opened_on <= d.handled_on
@@ -158,12 +213,13 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
                     .max_by(|&a, &b| (book.cases[a].opened_on, &book.cases[a].case_id).cmp(&(book.cases[b].opened_on, &book.cases[b].case_id)));
                 match found {
                     Some(c) => c,
-                    None if subject_cases.is_empty() => {
+                    None if subject_cases(&d.uscc).next().is_none() => {
                         reject("uscc", "no case was ever opened for this subject (a disposition follows up a warning case)".into());
                         continue;
                     }
                     None => {
-                        let others: Vec<String> = subject_cases.iter().map(|&c| format!("{} ({}, opened {})", book.cases[c].case_id, book.cases[c].department, crate::dates::format(book.cases[c].opened_on))).collect();
+                        let others: Vec<String> =
+                            subject_cases(&d.uscc).map(|c| format!("{} ({}, opened {})", book.cases[c].case_id, book.cases[c].department, crate::dates::format(book.cases[c].opened_on))).collect();
                         reject(
                             "department",
                             format!("no case of department '{}' opened on or before {} for this subject; its cases: {}", d.department, crate::dates::format(d.handled_on), others.join(", ")),
@@ -178,23 +234,24 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
             reject("handled_on", format!("handled before case '{}' was opened on {}", c.case_id, crate::dates::format(c.opened_on)));
             continue;
         }
-        seen.insert(key.clone(), i);
-        queued[case].push((i, key));
+        seen.insert(key, i);
+        queued[case].push(i);
     }
+    drop((applied_keys, by_id, seen, first_of_subject));
     counts.rejected = rejections.len() as u64;
 
-    let mut new_events: Vec<(i32, String, usize, CaseEvent)> = Vec::new();
+    let mut new_events: Vec<(usize, CaseEvent)> = Vec::new();
     for (c, items) in queued.into_iter().enumerate() {
         let case = &mut book.cases[c];
         let mut next = items.into_iter().peekable();
         let mut seq = 0usize;
         let mut push = |e: CaseEvent, seq: &mut usize| {
-            new_events.push((e.on, e.case_id.clone(), *seq, e));
+            new_events.push((*seq, e));
             *seq += 1;
         };
         loop {
             let timed = time_transition(case, policy, &calendar).filter(|(day, _)| *day <= as_of);
-            let disposition_day = next.peek().map(|(i, _)| dispositions[*i].handled_on);
+            let disposition_day = next.peek().map(|&i| dispositions[i].handled_on);
             // Time acts at the start of its day, a disposition during its day.
             match (timed, disposition_day) {
                 (Some((day, to)), d) if d.is_none_or(|d| day <= d) => {
@@ -205,17 +262,17 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
                         format!("not handled by {}", crate::dates::format(case.due_on))
                     } else {
                         case.escalated_on = Some(day);
-                        case.escalated_to = Some(policy.escalate_to.clone());
+                        case.escalated_to = Some(policy.escalate_to.as_str().into());
                         format!("escalated to {}", policy.escalate_to)
                     };
                     let event = if to == CaseState::Overdue { "overdue" } else { "escalated" };
                     push(
-                        CaseEvent { case_id: case.case_id.clone(), on: day, event: event.into(), from: Some(from), to, by: super::ENGINE.into(), detail, disposition_key: None, recorded_as_of: as_of },
+                        CaseEvent { case_id: case.case_id.clone(), on: day, event: event.into(), from: Some(from), to, by: super::ENGINE.into(), detail: detail.into(), disposition_key: None, recorded_as_of: as_of },
                         &mut seq,
                     );
                 }
                 (_, Some(_)) => {
-                    let Some((i, key)) = next.next() else { break };
+                    let Some(i) = next.next() else { break };
                     let d = &dispositions[i];
                     let from = case.state;
                     counts.applied += 1;
@@ -243,8 +300,8 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
                             from: Some(from),
                             to: case.state,
                             by: d.handler_id.clone().unwrap_or_else(|| d.department.clone()),
-                            detail,
-                            disposition_key: Some(key),
+                            detail: detail.into(),
+                            disposition_key: Some(keys[i].clone()),
                             recorded_as_of: as_of,
                         },
                         &mut seq,
@@ -254,7 +311,8 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
             }
         }
     }
-    new_events.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
-    book.events.extend(new_events.into_iter().map(|e| e.3));
+    // A case's events in its own order within a day (each (day, case, seq) is distinct).
+    new_events.sort_unstable_by(|(a_seq, a), (b_seq, b)| (a.on, &a.case_id, a_seq).cmp(&(b.on, &b.case_id, b_seq)));
+    book.events.extend(new_events.into_iter().map(|(_, e)| e));
     Ok((counts, rejections))
 }

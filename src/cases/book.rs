@@ -1,9 +1,8 @@
 //! The case book: cases and their audit trail, and their Parquet frames (cases.parquet,
 //! case_events.parquet; docs/outputs.md).
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
@@ -52,12 +51,12 @@ impl CaseState {
 /// One case. Dates are days since 1970-01-01.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Case {
-    pub case_id: String,
-    pub uscc: String,
-    pub department: String,
+    pub case_id: PlSmallStr,
+    pub uscc: PlSmallStr,
+    pub department: PlSmallStr,
     pub opened_on: i32,
     /// Warning level at opening.
-    pub level: String,
+    pub level: PlSmallStr,
     /// Calibrated score at opening (the model's expected rate; null for some imported cases).
     pub score_at_opening: Option<f64>,
     pub due_on: i32,
@@ -66,20 +65,20 @@ pub struct Case {
     pub times_warned: u32,
     pub last_warned_on: i32,
     pub last_handled_on: Option<i32>,
-    pub last_action: Option<String>,
-    pub last_result: Option<String>,
+    pub last_action: Option<PlSmallStr>,
+    pub last_result: Option<PlSmallStr>,
     pub closed_on: Option<i32>,
     pub overdue_on: Option<i32>,
     pub escalated_on: Option<i32>,
-    pub escalated_to: Option<String>,
+    pub escalated_to: Option<PlSmallStr>,
     /// `riskwarn` (opened by a run) or `import` (from the `cases` input table).
-    pub source: String,
+    pub source: PlSmallStr,
 }
 
 impl Case {
     /// A case as it opens: `open`, warned once (on its opening day), nothing handled yet.
     #[allow(clippy::too_many_arguments)]
-    pub fn opening(case_id: String, uscc: String, department: String, opened_on: i32, level: String, score_at_opening: Option<f64>, due_on: i32, source: &str) -> Case {
+    pub fn opening(case_id: PlSmallStr, uscc: PlSmallStr, department: PlSmallStr, opened_on: i32, level: PlSmallStr, score_at_opening: Option<f64>, due_on: i32, source: &str) -> Case {
         Case {
             case_id,
             uscc,
@@ -106,17 +105,17 @@ impl Case {
 /// One transition of one case (the audit trail).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseEvent {
-    pub case_id: String,
+    pub case_id: PlSmallStr,
     pub on: i32,
     /// `opened` · `imported` · `disposition` · `overdue` · `escalated`.
-    pub event: String,
+    pub event: PlSmallStr,
     pub from: Option<CaseState>,
     pub to: CaseState,
     /// Who: `riskwarn`, `import`, or the disposition's handler (else its department).
-    pub by: String,
-    pub detail: String,
+    pub by: PlSmallStr,
+    pub detail: PlSmallStr,
     /// Identity of the disposition row this event applied (a disposition is applied once).
-    pub disposition_key: Option<String>,
+    pub disposition_key: Option<PlSmallStr>,
     /// As-of date of the run that recorded the event.
     pub recorded_as_of: i32,
 }
@@ -125,6 +124,11 @@ pub struct CaseEvent {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaseBook {
     pub cases: Vec<Case>,
+    /// The audit trail as the run before wrote it (case_events.parquet, columns
+    /// [`EVENT_COLUMNS`]), carried as it is: the trail only ever grows, so a run never needs to
+    /// decode the events of earlier runs. `None` for a book made in memory.
+    pub earlier_events: Option<DataFrame>,
+    /// The events recorded since (in the order recorded).
     pub events: Vec<CaseEvent>,
 }
 
@@ -151,12 +155,25 @@ pub const CASE_COLUMNS: &[&str] = &[
 
 pub const EVENT_COLUMNS: &[&str] = &["case_id", "on", "event", "from", "to", "by", "detail", "disposition_key", "recorded_as_of"];
 
+/// Columns of cases.parquet and case_events.parquet with about one value per row (ids, free
+/// text), written without a dictionary ([`crate::io::write_parquet_with_plain`]).
+pub const PLAIN_CASE_COLUMNS: &[&str] = &["case_id", "uscc"];
+pub const PLAIN_EVENT_COLUMNS: &[&str] = &["case_id", "detail", "disposition_key"];
+
+/// The trail's text and date columns (the others of [`EVENT_COLUMNS`] are text).
+const EVENT_DATES: [&str; 2] = ["on", "recorded_as_of"];
+/// The trail's columns that are never null.
+const EVENT_REQUIRED: [&str; 5] = ["case_id", "on", "event", "to", "recorded_as_of"];
+
+/// Builds one column of a frame.
+type Build<'a> = Box<dyn Fn() -> Result<Column> + Send + Sync + 'a>;
+
 fn date_column(name: &str, v: Vec<Option<i32>>) -> Result<Column> {
     Ok(Column::new(name.into(), v).cast(&DataType::Date)?)
 }
 
-fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    Ok(df.column(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
+    Ok(df.column(name)?.str()?.iter().collect())
 }
 
 fn days(df: &DataFrame, name: &str) -> Result<Vec<Option<i32>>> {
@@ -167,42 +184,49 @@ fn required<T>(v: Option<T>, table: &str, column: &str, row: usize) -> Result<T>
     v.ok_or_else(|| Error::BadArgument(format!("{table}: row {}: `{column}` is null", row + 1)))
 }
 
-fn state_of(s: Option<String>, table: &str, row: usize) -> Result<CaseState> {
+fn text(v: Option<&str>, table: &str, column: &str, row: usize) -> Result<PlSmallStr> {
+    required(v, table, column, row).map(PlSmallStr::from_str)
+}
+
+fn state_of(s: Option<&str>, table: &str, row: usize) -> Result<CaseState> {
     let s = required(s, table, "state", row)?;
-    CaseState::parse(&s).ok_or_else(|| Error::BadArgument(format!("{table}: row {}: unknown case state '{s}'", row + 1)))
+    CaseState::parse(s).ok_or_else(|| Error::BadArgument(format!("{table}: row {}: unknown case state '{s}'", row + 1)))
 }
 
 impl CaseBook {
     pub fn cases_frame(&self) -> Result<DataFrame> {
         let c = &self.cases;
-        let s = |f: fn(&Case) -> &str| c.iter().map(f).collect::<Vec<_>>();
-        let o = |f: fn(&Case) -> Option<&str>| c.iter().map(f).collect::<Vec<_>>();
-        let d = |f: fn(&Case) -> Option<i32>| c.iter().map(f).collect::<Vec<_>>();
-        Ok(DataFrame::new(c.len(), vec![
-            Column::new("case_id".into(), s(|c| &c.case_id)),
-            Column::new("uscc".into(), s(|c| &c.uscc)),
-            Column::new("department".into(), s(|c| &c.department)),
-            date_column("opened_on", d(|c| Some(c.opened_on)))?,
-            Column::new("level".into(), s(|c| &c.level)),
-            Column::new("score_at_opening".into(), c.iter().map(|c| c.score_at_opening).collect::<Vec<_>>()),
-            date_column("due_on", d(|c| Some(c.due_on)))?,
-            Column::new("state".into(), s(|c| c.state.as_str())),
-            Column::new("times_warned".into(), c.iter().map(|c| c.times_warned).collect::<Vec<_>>()),
-            date_column("last_warned_on", d(|c| Some(c.last_warned_on)))?,
-            date_column("last_handled_on", d(|c| c.last_handled_on))?,
-            Column::new("last_action".into(), o(|c| c.last_action.as_deref())),
-            Column::new("last_result".into(), o(|c| c.last_result.as_deref())),
-            date_column("closed_on", d(|c| c.closed_on))?,
-            date_column("overdue_on", d(|c| c.overdue_on))?,
-            date_column("escalated_on", d(|c| c.escalated_on))?,
-            Column::new("escalated_to".into(), o(|c| c.escalated_to.as_deref())),
-            Column::new("source".into(), s(|c| &c.source)),
-        ])?)
+        let s = |name: &'static str, f: fn(&Case) -> &str| -> Build<'_> { Box::new(move || Ok(Column::new(name.into(), c.iter().map(f).collect::<Vec<_>>()))) };
+        let o = |name: &'static str, f: fn(&Case) -> Option<&str>| -> Build<'_> { Box::new(move || Ok(Column::new(name.into(), c.iter().map(f).collect::<Vec<_>>()))) };
+        let d = |name: &'static str, f: fn(&Case) -> Option<i32>| -> Build<'_> { Box::new(move || date_column(name, c.iter().map(f).collect())) };
+        let columns: Vec<Build> = vec![
+            s("case_id", |c| &c.case_id),
+            s("uscc", |c| &c.uscc),
+            s("department", |c| &c.department),
+            d("opened_on", |c| Some(c.opened_on)),
+            s("level", |c| &c.level),
+            Box::new(|| Ok(Column::new("score_at_opening".into(), c.iter().map(|c| c.score_at_opening).collect::<Vec<_>>()))),
+            d("due_on", |c| Some(c.due_on)),
+            s("state", |c| c.state.as_str()),
+            Box::new(|| Ok(Column::new("times_warned".into(), c.iter().map(|c| c.times_warned).collect::<Vec<_>>()))),
+            d("last_warned_on", |c| Some(c.last_warned_on)),
+            d("last_handled_on", |c| c.last_handled_on),
+            o("last_action", |c| c.last_action.as_deref()),
+            o("last_result", |c| c.last_result.as_deref()),
+            d("closed_on", |c| c.closed_on),
+            d("overdue_on", |c| c.overdue_on),
+            d("escalated_on", |c| c.escalated_on),
+            o("escalated_to", |c| c.escalated_to.as_deref()),
+            s("source", |c| &c.source),
+        ];
+        // Columns are built in parallel (each in row order).
+        Ok(DataFrame::new(c.len(), columns.par_iter().map(|build| build()).collect::<Result<Vec<_>>>()?)?)
     }
 
+    /// The whole trail: the earlier runs' events, then the ones recorded since.
     pub fn events_frame(&self) -> Result<DataFrame> {
         let e = &self.events;
-        Ok(DataFrame::new(e.len(), vec![
+        let new = DataFrame::new(e.len(), vec![
             Column::new("case_id".into(), e.iter().map(|e| e.case_id.as_str()).collect::<Vec<_>>()),
             date_column("on", e.iter().map(|e| Some(e.on)).collect())?,
             Column::new("event".into(), e.iter().map(|e| e.event.as_str()).collect::<Vec<_>>()),
@@ -212,12 +236,35 @@ impl CaseBook {
             Column::new("detail".into(), e.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>()),
             Column::new("disposition_key".into(), e.iter().map(|e| e.disposition_key.as_deref()).collect::<Vec<_>>()),
             date_column("recorded_as_of", e.iter().map(|e| Some(e.recorded_as_of)).collect())?,
-        ])?)
+        ])?;
+        match &self.earlier_events {
+            None => Ok(new),
+            Some(earlier) => Ok(earlier.vstack(&new)?),
+        }
+    }
+
+    /// Events in the trail, earlier and new.
+    pub fn event_count(&self) -> usize {
+        self.earlier_events.as_ref().map_or(0, DataFrame::height) + self.events.len()
+    }
+
+    /// The keys of every disposition the trail has applied.
+    pub fn applied_disposition_keys(&self) -> Result<PlHashSet<&str>> {
+        let mut keys = PlHashSet::new();
+        if let Some(earlier) = &self.earlier_events {
+            keys.extend(earlier.column("disposition_key")?.str()?.iter().flatten());
+        }
+        keys.extend(self.events.iter().filter_map(|e| e.disposition_key.as_deref()));
+        Ok(keys)
     }
 
     /// The book a previous run wrote (its cases.parquet and case_events.parquet, read by `io`).
+    /// The cases are decoded (a run changes them); the trail is checked and carried as it is.
     pub fn from_frames(cases: &DataFrame, events: &DataFrame) -> Result<CaseBook> {
         const T: &str = "cases.parquet";
+        // Checked first, so that the parallel decoding below cannot fail and a bad file is
+        // named by its first bad row.
+        first_null(cases, T, &["case_id", "uscc", "department", "opened_on", "level", "due_on", "state"])?;
         let (id, uscc, dept, level, state) = (strs(cases, "case_id")?, strs(cases, "uscc")?, strs(cases, "department")?, strs(cases, "level")?, strs(cases, "state")?);
         let (opened, due, warned, handled, closed, overdue, escalated) = (
             days(cases, "opened_on")?,
@@ -231,60 +278,36 @@ impl CaseBook {
         let (action, result, to, source) = (strs(cases, "last_action")?, strs(cases, "last_result")?, strs(cases, "escalated_to")?, strs(cases, "source")?);
         let score: Vec<Option<f64>> = cases.column("score_at_opening")?.cast(&DataType::Float64)?.f64()?.iter().collect();
         let times: Vec<Option<u32>> = cases.column("times_warned")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
-        let mut out = Vec::with_capacity(cases.height());
-        for i in 0..cases.height() {
-            let opened_on = required(opened[i], T, "opened_on", i)?;
-            out.push(Case {
-                case_id: required(id[i].clone(), T, "case_id", i)?,
-                uscc: required(uscc[i].clone(), T, "uscc", i)?,
-                department: required(dept[i].clone(), T, "department", i)?,
-                opened_on,
-                level: required(level[i].clone(), T, "level", i)?,
-                score_at_opening: score[i],
-                due_on: required(due[i], T, "due_on", i)?,
-                state: state_of(state[i].clone(), T, i)?,
-                times_warned: times[i].unwrap_or(1),
-                last_warned_on: warned[i].unwrap_or(opened_on),
-                last_handled_on: handled[i],
-                last_action: action[i].clone(),
-                last_result: result[i].clone(),
-                closed_on: closed[i],
-                overdue_on: overdue[i],
-                escalated_on: escalated[i],
-                escalated_to: to[i].clone(),
-                source: source[i].clone().unwrap_or_else(|| super::ENGINE.into()),
-            });
-        }
-        const E: &str = "case_events.parquet";
-        let (eid, event, from, to, by, detail, key) = (
-            strs(events, "case_id")?,
-            strs(events, "event")?,
-            strs(events, "from")?,
-            strs(events, "to")?,
-            strs(events, "by")?,
-            strs(events, "detail")?,
-            strs(events, "disposition_key")?,
-        );
-        let (on, recorded) = (days(events, "on")?, days(events, "recorded_as_of")?);
-        let mut trail = Vec::with_capacity(events.height());
-        for i in 0..events.height() {
-            let from = match from[i].clone() {
-                None => None,
-                Some(s) => Some(CaseState::parse(&s).ok_or_else(|| Error::BadArgument(format!("{E}: row {}: unknown case state '{s}'", i + 1)))?),
-            };
-            trail.push(CaseEvent {
-                case_id: required(eid[i].clone(), E, "case_id", i)?,
-                on: required(on[i], E, "on", i)?,
-                event: required(event[i].clone(), E, "event", i)?,
-                from,
-                to: state_of(to[i].clone(), E, i)?,
-                by: by[i].clone().unwrap_or_default(),
-                detail: detail[i].clone().unwrap_or_default(),
-                disposition_key: key[i].clone(),
-                recorded_as_of: required(recorded[i], E, "recorded_as_of", i)?,
-            });
-        }
-        Ok(CaseBook { cases: out, events: trail })
+        let small = |v: Option<&str>| v.map(PlSmallStr::from_str);
+        let states: Vec<CaseState> = state.iter().enumerate().map(|(i, s)| state_of(*s, T, i)).collect::<Result<_>>()?;
+        let out = (0..cases.height())
+            .into_par_iter()
+            .with_min_len(1 << 12)
+            .map(|i| {
+                let opened_on = required(opened[i], T, "opened_on", i)?;
+                Ok(Case {
+                    case_id: text(id[i], T, "case_id", i)?,
+                    uscc: text(uscc[i], T, "uscc", i)?,
+                    department: text(dept[i], T, "department", i)?,
+                    opened_on,
+                    level: text(level[i], T, "level", i)?,
+                    score_at_opening: score[i],
+                    due_on: required(due[i], T, "due_on", i)?,
+                    state: states[i],
+                    times_warned: times[i].unwrap_or(1),
+                    last_warned_on: warned[i].unwrap_or(opened_on),
+                    last_handled_on: handled[i],
+                    last_action: small(action[i]),
+                    last_result: small(result[i]),
+                    closed_on: closed[i],
+                    overdue_on: overdue[i],
+                    escalated_on: escalated[i],
+                    escalated_to: small(to[i]),
+                    source: small(source[i]).unwrap_or_else(|| PlSmallStr::from_static(super::ENGINE)),
+                })
+            })
+            .collect::<Result<Vec<Case>>>()?;
+        Ok(CaseBook { cases: out, earlier_events: Some(checked_trail(events)?), events: Vec::new() })
     }
 
     /// Adds the cases of the validated `cases` input table (case_id, uscc, department, opened_on,
@@ -293,15 +316,15 @@ impl CaseBook {
     /// opened on or after T).
     pub fn import(&mut self, table: &DataFrame, as_of: i32, policy: &crate::policy::CasePolicy) -> Result<(u64, u64, u64)> {
         const T: &str = "cases";
-        let known: HashMap<&str, ()> = self.cases.iter().map(|c| (c.case_id.as_str(), ())).collect();
+        let known: PlHashSet<&str> = self.cases.iter().map(|c| c.case_id.as_str()).collect();
         let (id, uscc, dept, level) = (strs(table, "case_id")?, strs(table, "uscc")?, strs(table, "department")?, strs(table, "level")?);
         let (opened, due) = (days(table, "opened_on")?, days(table, "due_on")?);
         let score: Vec<Option<f64>> = table.column("score_at_opening")?.cast(&DataType::Float64)?.f64()?.iter().collect();
         let calendar = policy.calendar()?;
         let (mut added, mut known_count, mut later) = (Vec::new(), 0u64, 0u64);
         for i in 0..table.height() {
-            let case_id = required(id[i].clone(), T, "case_id", i)?;
-            if known.contains_key(case_id.as_str()) {
+            let case_id = text(id[i], T, "case_id", i)?;
+            if known.contains(case_id.as_str()) {
                 known_count += 1;
                 continue;
             }
@@ -310,15 +333,16 @@ impl CaseBook {
                 later += 1;
                 continue;
             }
-            let level = required(level[i].clone(), T, "level", i)?;
+            let level = text(level[i], T, "level", i)?;
             let due_on = match (due[i], policy.due_days_or_longest(&level)) {
                 (Some(d), _) => d,
                 (None, Some(days)) => calendar.add(opened_on, days),
                 (None, None) => return Err(Error::BadArgument(format!("{T}: row {}: `due_on` is null and the policy's cases.due_days is empty", i + 1))),
             };
-            let (uscc, department) = (required(uscc[i].clone(), T, "uscc", i)?, required(dept[i].clone(), T, "department", i)?);
+            let (uscc, department) = (text(uscc[i], T, "uscc", i)?, text(dept[i], T, "department", i)?);
             added.push(Case::opening(case_id, uscc, department, opened_on, level, score[i], due_on, "import"));
         }
+        drop(known);
         added.sort_by(|a, b| (a.opened_on, &a.case_id).cmp(&(b.opened_on, &b.case_id)));
         for c in &added {
             self.events.push(CaseEvent {
@@ -328,7 +352,7 @@ impl CaseBook {
                 from: None,
                 to: CaseState::Open,
                 by: "import".into(),
-                detail: format!("level {}, due {}", c.level, crate::dates::format(c.due_on)),
+                detail: format!("level {}, due {}", c.level, crate::dates::format(c.due_on)).into(),
                 disposition_key: None,
                 recorded_as_of: as_of,
             });
@@ -340,6 +364,66 @@ impl CaseBook {
 
     /// Cases in the output order: by opening day, then id.
     pub fn sort(&mut self) {
-        self.cases.sort_by(|a, b| (a.opened_on, &a.case_id).cmp(&(b.opened_on, &b.case_id)));
+        fn key(c: &Case) -> (i32, &str) {
+            (c.opened_on, c.case_id.as_str())
+        }
+        // Usually only a tail is out of order: the book was sorted when read, and this run's
+        // cases, opened on T, come after every earlier one. The tail is sorted through a
+        // permutation of compact keys (a case is a few hundred bytes; a sort would move each
+        // many times), after a sorted prefix that already precedes all of it.
+        let sorted = self.cases.windows(2).position(|w| key(&w[1]) < key(&w[0])).map_or(self.cases.len(), |i| i + 1);
+        if sorted == self.cases.len() {
+            return;
+        }
+        // The tail's earliest key; cases of the sorted prefix before it stay where they are.
+        let first = self.cases[sorted..].iter().map(key).min().expect("a non-empty tail");
+        let start = self.cases[..sorted].partition_point(|c| key(c) < first);
+        let mut keys: Vec<(i32, &str, u32)> = self.cases[start..].iter().enumerate().map(|(i, c)| (c.opened_on, c.case_id.as_str(), i as u32)).collect();
+        keys.par_sort_unstable();
+        let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
+        let mut slots: Vec<Option<Case>> = self.cases.drain(start..).map(Some).collect();
+        self.cases.extend(order.into_iter().map(|i| slots[i as usize].take().expect("a permutation")));
     }
+}
+
+/// An error naming the first row where one of `columns` is null.
+fn first_null(df: &DataFrame, table: &str, columns: &[&str]) -> Result<()> {
+    let mut first: Option<(usize, &str)> = None;
+    for &c in columns {
+        let column = df.column(c)?;
+        if column.null_count() > 0 {
+            let row = column.is_null().iter().position(|n| n == Some(true)).unwrap_or(0);
+            if first.is_none_or(|(r, _)| row < r) {
+                first = Some((row, c));
+            }
+        }
+    }
+    match first {
+        Some((row, c)) => Err(Error::BadArgument(format!("{table}: row {}: `{c}` is null", row + 1))),
+        None => Ok(()),
+    }
+}
+
+/// The trail of case_events.parquet in [`EVENT_COLUMNS`] order and types, after checking that
+/// every row has its required fields and known states.
+fn checked_trail(events: &DataFrame) -> Result<DataFrame> {
+    const E: &str = "case_events.parquet";
+    let columns: Vec<Expr> = EVENT_COLUMNS
+        .iter()
+        .map(|&c| {
+            let dtype = if EVENT_DATES.contains(&c) { DataType::Date } else { DataType::String };
+            let column = col(c).cast(dtype);
+            if matches!(c, "by" | "detail") { column.fill_null(lit("")) } else { column }
+        })
+        .collect();
+    let trail = events.clone().lazy().select(columns).collect()?;
+    first_null(&trail, E, &EVENT_REQUIRED)?;
+    for c in ["from", "to"] {
+        for (row, s) in trail.column(c)?.str()?.iter().enumerate() {
+            if let Some(s) = s.filter(|s| CaseState::parse(s).is_none()) {
+                return Err(Error::BadArgument(format!("{E}: row {}: unknown case state '{s}'", row + 1)));
+            }
+        }
+    }
+    Ok(trail)
 }

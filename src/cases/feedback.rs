@@ -50,6 +50,18 @@ pub struct OverdueCase {
     pub escalated_to: Option<String>,
 }
 
+/// A department's open cases past due: how many, and the longest overdue of them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OverdueDepartment {
+    pub department: String,
+    pub cases: u64,
+    /// The [`OVERDUE_LISTED`] most days overdue (then by id); cases.parquet has them all.
+    pub longest: Vec<OverdueCase>,
+}
+
+/// Overdue cases listed per department in the report.
+pub const OVERDUE_LISTED: usize = 20;
+
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Feedback {
     /// The total first, then per level (red first), then per department (by name).
@@ -58,10 +70,9 @@ pub struct Feedback {
     pub opening: OpenCounts,
     /// Cases added from the `cases` input table in this run.
     pub imported: u64,
-    /// Open cases past due, per department (most days overdue first); cases.parquet has them
-    /// all, the manifest only their number.
+    /// Open cases past due, per department (by name); the manifest has only their number.
     #[serde(skip)]
-    pub overdue: Vec<OverdueCase>,
+    pub overdue: Vec<OverdueDepartment>,
 }
 
 fn median(v: &mut [i32]) -> Option<f64> {
@@ -73,11 +84,18 @@ fn median(v: &mut [i32]) -> Option<f64> {
     Some(if n % 2 == 1 { v[n / 2] as f64 } else { (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0 })
 }
 
-fn row(by: &str, group: &str, cases: &[&Case], as_of: i32) -> FeedbackRow {
-    let mut r = FeedbackRow { by: by.into(), group: group.into(), ..Default::default() };
-    let mut days = Vec::new();
-    let (mut scores, mut scored) = (0.0, 0u64);
-    for c in cases {
+/// One group's figures, summed case by case.
+#[derive(Default)]
+struct Tally {
+    row: FeedbackRow,
+    days: Vec<i32>,
+    scores: f64,
+    scored: u64,
+}
+
+impl Tally {
+    fn add(&mut self, c: &Case, as_of: i32) {
+        let r = &mut self.row;
         r.cases += 1;
         r.opened_this_run += (c.opened_on == as_of && c.source == super::ENGINE) as u64;
         r.escalated += c.escalated_on.is_some() as u64;
@@ -90,7 +108,7 @@ fn row(by: &str, group: &str, cases: &[&Case], as_of: i32) -> FeedbackRow {
             closed => {
                 r.closed += 1;
                 if let Some(d) = c.closed_on {
-                    days.push(d - c.opened_on);
+                    self.days.push(d - c.opened_on);
                     r.closed_late += (d > c.due_on) as u64;
                 }
                 match closed {
@@ -101,46 +119,69 @@ fn row(by: &str, group: &str, cases: &[&Case], as_of: i32) -> FeedbackRow {
                 if matches!(closed, CaseState::ClosedConfirmed | CaseState::ClosedNotConfirmed)
                     && let Some(s) = c.score_at_opening
                 {
-                    scores += s;
-                    scored += 1;
+                    self.scores += s;
+                    self.scored += 1;
                 }
             }
         }
     }
-    r.median_days_to_handle = median(&mut days);
-    let checked = r.confirmed + r.not_confirmed;
-    r.confirmation_rate = (checked > 0).then(|| r.confirmed as f64 / checked as f64);
-    r.expected_rate = (scored > 0).then(|| scores / scored as f64);
-    r
+
+    fn finish(mut self, by: &str, group: &str) -> FeedbackRow {
+        let mut r = self.row;
+        r.by = by.into();
+        r.group = group.into();
+        r.median_days_to_handle = median(&mut self.days);
+        let checked = r.confirmed + r.not_confirmed;
+        r.confirmation_rate = (checked > 0).then(|| r.confirmed as f64 / checked as f64);
+        r.expected_rate = (self.scored > 0).then(|| self.scores / self.scored as f64);
+        r
+    }
 }
 
 /// The figures of a book as of T.
 pub fn feedback(book: &CaseBook, as_of: i32, dispositions: DispositionCounts, opening: OpenCounts, imported: u64) -> Feedback {
-    let all: Vec<&Case> = book.cases.iter().collect();
-    let mut rows = vec![row("all", "all", &all, as_of)];
     let level_rank = |l: &str| crate::grade::LEVELS.iter().position(|x| *x == l).unwrap_or(usize::MAX);
-    let mut by_level: BTreeMap<(usize, &str), Vec<&Case>> = BTreeMap::new();
-    let mut by_department: BTreeMap<&str, Vec<&Case>> = BTreeMap::new();
-    for c in &all {
-        by_level.entry((level_rank(&c.level), c.level.as_str())).or_default().push(c);
-        by_department.entry(c.department.as_str()).or_default().push(c);
+    let mut all = Tally::default();
+    let mut by_level: BTreeMap<(usize, &str), Tally> = BTreeMap::new();
+    let mut by_department: BTreeMap<&str, Tally> = BTreeMap::new();
+    let mut overdue: BTreeMap<&str, Vec<&Case>> = BTreeMap::new();
+    for c in &book.cases {
+        all.add(c, as_of);
+        by_level.entry((level_rank(&c.level), c.level.as_str())).or_default().add(c, as_of);
+        by_department.entry(c.department.as_str()).or_default().add(c, as_of);
+        if matches!(c.state, CaseState::Overdue | CaseState::Escalated) {
+            overdue.entry(c.department.as_str()).or_default().push(c);
+        }
     }
-    rows.extend(by_level.iter().map(|((_, l), cs)| row("level", l, cs, as_of)));
-    rows.extend(by_department.iter().map(|(d, cs)| row("department", d, cs, as_of)));
-    let mut overdue: Vec<OverdueCase> = all
-        .iter()
-        .filter(|c| matches!(c.state, CaseState::Overdue | CaseState::Escalated))
-        .map(|c| OverdueCase {
-            case_id: c.case_id.clone(),
-            uscc: c.uscc.clone(),
-            department: c.department.clone(),
-            level: c.level.clone(),
-            opened_on: crate::dates::format(c.opened_on),
-            due_on: crate::dates::format(c.due_on),
-            days_overdue: as_of - c.due_on,
-            escalated_to: c.escalated_to.clone(),
+    let mut rows = vec![all.finish("all", "all")];
+    rows.extend(by_level.into_iter().map(|((_, l), t)| t.finish("level", l)));
+    rows.extend(by_department.into_iter().map(|(d, t)| t.finish("department", d)));
+    let overdue = overdue
+        .into_iter()
+        .map(|(department, mut cases)| {
+            // Most days overdue (earliest due) first, then by id.
+            let longest = |a: &&Case, b: &&Case| (a.due_on, &a.case_id).cmp(&(b.due_on, &b.case_id));
+            let n = cases.len() as u64;
+            if cases.len() > OVERDUE_LISTED {
+                cases.select_nth_unstable_by(OVERDUE_LISTED, longest);
+                cases.truncate(OVERDUE_LISTED);
+            }
+            cases.sort_unstable_by(longest);
+            let longest = cases
+                .into_iter()
+                .map(|c| OverdueCase {
+                    case_id: c.case_id.to_string(),
+                    uscc: c.uscc.to_string(),
+                    department: c.department.to_string(),
+                    level: c.level.to_string(),
+                    opened_on: crate::dates::format(c.opened_on),
+                    due_on: crate::dates::format(c.due_on),
+                    days_overdue: as_of - c.due_on,
+                    escalated_to: c.escalated_to.as_ref().map(|s| s.to_string()),
+                })
+                .collect();
+            OverdueDepartment { department: department.to_string(), cases: n, longest }
         })
         .collect();
-    overdue.sort_by(|a, b| (&a.department, -a.days_overdue, &a.case_id).cmp(&(&b.department, -b.days_overdue, &b.case_id)));
     Feedback { rows, dispositions, opening, imported, overdue }
 }

@@ -18,11 +18,11 @@ pub mod feedback;
 mod open;
 
 pub use advance::{advance, Disposition, DispositionCounts, Rejection};
-pub use book::{Case, CaseBook, CaseEvent, CaseState, CASE_COLUMNS, EVENT_COLUMNS};
+pub use book::{Case, CaseBook, CaseEvent, CaseState, CASE_COLUMNS, EVENT_COLUMNS, PLAIN_CASE_COLUMNS, PLAIN_EVENT_COLUMNS};
 
 /// The columns the case step adds to the warning list (after scoring), in order.
 pub const WARNING_COLUMNS: [&str; 4] = ["case_id", "case_state", "case_last_handled_on", "case_last_result"];
-pub use feedback::{feedback, Feedback, FeedbackRow, OverdueCase};
+pub use feedback::{feedback, Feedback, FeedbackRow, OverdueCase, OverdueDepartment, OVERDUE_LISTED};
 pub use open::{adverse_events, open, open_warnings, quiet_subjects, Adverse, OpenCounts, Opened, WarningCase, WarningForCase};
 
 /// Who records the transitions riskwarn makes itself (opened, overdue, escalated).

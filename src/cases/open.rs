@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::book::{Case, CaseBook, CaseEvent, CaseState};
 use crate::error::{Error, Result};
@@ -82,8 +83,8 @@ fn recently_closed(c: &Case, as_of: i32, policy: &CasePolicy) -> bool {
 }
 
 /// Each subject's latest case (greatest opening day, then id), an open one first.
-fn latest_cases(book: &CaseBook) -> HashMap<&str, usize> {
-    let mut latest: HashMap<&str, usize> = HashMap::new();
+fn latest_cases(book: &CaseBook) -> PlHashMap<&str, usize> {
+    let mut latest: PlHashMap<&str, usize> = PlHashMap::with_capacity(book.cases.len());
     for (i, c) in book.cases.iter().enumerate() {
         fn key(c: &Case) -> (bool, i32, &str) {
             (c.state.is_open(), c.opened_on, c.case_id.as_str())
@@ -156,94 +157,149 @@ pub fn adverse_events(data: &Validated, subjects: &[&str], as_of: i32) -> Result
     Ok(out)
 }
 
+/// What one warning does to the book (decided for every warning independently, then applied
+/// in rank order).
+enum Step {
+    /// Shows this case (or none); opens nothing.
+    Show(Option<usize>),
+    /// Its subject's case is open and the warning is at an opening level: warned again.
+    WarnedAgain(usize),
+    /// Held back by this recent `not_confirmed` case.
+    Suppressed(usize),
+    /// Opens this case (with its `opened` event), reopening a quiet subject if `Reopen` says so.
+    Open(Box<(Case, CaseEvent)>, Reopen),
+    /// Would open a case whose id the book holds already.
+    Taken(Box<str>),
+}
+
+#[derive(Clone, Copy)]
+enum Reopen {
+    No,
+    ScoreRise,
+    NewEvent,
+}
+
 /// Opens the cases this run's warnings call for and says which case each warning shows.
 /// `warnings` are in rank order; new cases are added to `book` in that order.
 pub fn open(book: &mut CaseBook, warnings: &[WarningForCase], adverse: &HashMap<String, Adverse>, as_of: i32, policy: &CasePolicy, departments: &[Department]) -> Result<Opened> {
+    open_with(book, warnings.len(), &|i| warnings[i], adverse, as_of, policy, departments)
+}
+
+/// [`open`] over `n` warnings read by index (the warning list's columns, without copying them).
+fn open_with<'w>(
+    book: &mut CaseBook,
+    n: usize,
+    warning: &(dyn Fn(usize) -> WarningForCase<'w> + Sync),
+    adverse: &HashMap<String, Adverse>,
+    as_of: i32,
+    policy: &CasePolicy,
+    departments: &[Department],
+) -> Result<Opened> {
     let calendar = policy.calendar()?;
-    let latest = latest_cases(book);
-    // Open cases warned again; their `times_warned` is counted after the loop, which only reads
-    // the book (so `latest` can borrow its codes).
-    let mut warned_again: Vec<usize> = Vec::new();
-    let mut counts = OpenCounts::default();
-    let mut per_warning = Vec::with_capacity(warnings.len());
-    let mut new_cases: Vec<Case> = Vec::new();
-    let mut new_events: Vec<CaseEvent> = Vec::new();
-    let first_new = book.cases.len();
     // Ids of cases opened on this day already in the book (only an imported case could be).
     let prefix = super::case_id("", as_of)[..12].to_string();
-    let taken: std::collections::HashSet<String> = book.cases.iter().filter(|c| c.case_id.starts_with(&prefix)).map(|c| c.case_id.clone()).collect();
-    for w in warnings {
-        let opens = policy.open_levels.iter().any(|l| l == w.level);
-        let existing = latest.get(w.uscc).copied();
-        if let Some(c) = existing.filter(|&c| book.cases[c].state.is_open()) {
-            if opens {
+    let steps: Vec<Step> = {
+        let latest = latest_cases(book);
+        let taken: PlHashSet<&str> = book.cases.iter().filter(|c| c.case_id.starts_with(&prefix)).map(|c| c.case_id.as_str()).collect();
+        let cases = &book.cases;
+        for level in &policy.open_levels {
+            policy.due_days_of(level).ok_or_else(|| Error::Internal(format!("level {level} opens cases but has no due days")))?;
+        }
+        // Infallible, so that the steps are collected straight into place.
+        let step = |i: usize| -> Step {
+            let w = &warning(i);
+            let opens = policy.open_levels.iter().any(|l| l == w.level);
+            let existing = latest.get(w.uscc).copied();
+            if let Some(c) = existing.filter(|&c| cases[c].state.is_open()) {
+                return if opens { Step::WarnedAgain(c) } else { Step::Show(Some(c)) };
+            }
+            if !opens {
+                return Step::Show(existing.filter(|&c| recently_closed(&cases[c], as_of, policy)));
+            }
+            let mut reopened = (Reopen::No, None);
+            if let Some(c) = existing.filter(|&c| in_quiet_period(&cases[c], as_of, policy)) {
+                let closed = &cases[c];
+                let closed_on = closed.closed_on.unwrap_or(closed.opened_on);
+                let rise = closed.score_at_opening.map(|s| w.score - s);
+                let new_event = adverse.get(w.uscc).filter(|a| a.known_on > closed_on);
+                // A rise of exactly Δ counts (0.60 − 0.50 is 0.0999… in floating point).
+                if let Some(r) = rise.filter(|r| *r >= policy.reopen_score_rise - 1e-9) {
+                    reopened = (Reopen::ScoreRise, Some(format!("reopened: score {:.3} rose {:.3} over case {}'s {:.3}", w.score, r, closed.case_id, w.score - r)));
+                } else if let Some(a) = new_event {
+                    reopened = (
+                        Reopen::NewEvent,
+                        Some(format!("reopened: a {} known on {} after case {} closed not confirmed on {}", a.what, crate::dates::format(a.known_on), closed.case_id, crate::dates::format(closed_on))),
+                    );
+                } else {
+                    return Step::Suppressed(c);
+                }
+            }
+            let due_days = policy.due_days_of(w.level).unwrap_or_default();
+            let case_id = PlSmallStr::from_string(super::case_id(w.uscc, as_of));
+            if taken.contains(case_id.as_str()) {
+                return Step::Taken(case_id.as_str().into());
+            }
+            let due_on = calendar.add(as_of, due_days);
+            let department = policy.department_for(departments, w.industry, w.region);
+            let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due_on));
+            if let Some(r) = reopened.1 {
+                detail = format!("{detail}; {r}");
+            }
+            let event = CaseEvent {
+                case_id: case_id.clone(),
+                on: as_of,
+                event: "opened".into(),
+                from: None,
+                to: CaseState::Open,
+                by: super::ENGINE.into(),
+                detail: detail.into(),
+                disposition_key: None,
+                recorded_as_of: as_of,
+            };
+            let case = Case::opening(case_id, w.uscc.into(), department.into(), as_of, w.level.into(), Some(w.score), due_on, super::ENGINE);
+            Step::Open(Box::new((case, event)), reopened.0)
+        };
+        (0..n).into_par_iter().with_min_len(1 << 12).map(step).collect()
+    };
+    let mut counts = OpenCounts::default();
+    let mut per_warning = Vec::with_capacity(n);
+    book.cases.reserve(steps.iter().filter(|s| matches!(s, Step::Open(..))).count());
+    let mut new_events: Vec<CaseEvent> = Vec::new();
+    for step in steps {
+        let shown = match step {
+            Step::Show(c) => WarningCase { case: c, suppressed: false },
+            Step::Taken(id) => return Err(Error::Internal(format!("case id {id} exists already (a subject warned twice in one run?)"))),
+            Step::WarnedAgain(c) => {
                 counts.already_open += 1;
-                warned_again.push(c);
+                // `times_warned` counts as-of dates, not runs of the same date.
+                let case = &mut book.cases[c];
+                if as_of > case.last_warned_on {
+                    case.times_warned += 1;
+                    case.last_warned_on = as_of;
+                }
+                WarningCase { case: Some(c), suppressed: false }
             }
-            per_warning.push(WarningCase { case: Some(c), suppressed: false });
-            continue;
-        }
-        let recent = existing.filter(|&c| recently_closed(&book.cases[c], as_of, policy));
-        if !opens {
-            per_warning.push(WarningCase { case: recent, suppressed: false });
-            continue;
-        }
-        let mut reopened = None;
-        if let Some(c) = existing.filter(|&c| in_quiet_period(&book.cases[c], as_of, policy)) {
-            let closed = &book.cases[c];
-            let closed_on = closed.closed_on.unwrap_or(closed.opened_on);
-            let rise = closed.score_at_opening.map(|s| w.score - s);
-            let new_event = adverse.get(w.uscc).filter(|a| a.known_on > closed_on);
-            // A rise of exactly Δ counts (0.60 − 0.50 is 0.0999… in floating point).
-            if let Some(r) = rise.filter(|r| *r >= policy.reopen_score_rise - 1e-9) {
-                counts.reopened_score_rise += 1;
-                reopened = Some(format!("reopened: score {:.3} rose {:.3} over case {}'s {:.3}", w.score, r, closed.case_id, w.score - r));
-            } else if let Some(a) = new_event {
-                counts.reopened_new_event += 1;
-                reopened = Some(format!("reopened: a {} known on {} after case {} closed not confirmed on {}", a.what, crate::dates::format(a.known_on), closed.case_id, crate::dates::format(closed_on)));
-            } else {
+            Step::Suppressed(c) => {
                 counts.suppressed += 1;
-                per_warning.push(WarningCase { case: Some(c), suppressed: true });
-                continue;
+                WarningCase { case: Some(c), suppressed: true }
             }
-        }
-        let due_days = policy.due_days_of(w.level).ok_or_else(|| Error::Internal(format!("level {} opens cases but has no due days", w.level)))?;
-        let case_id = super::case_id(w.uscc, as_of);
-        if taken.contains(&case_id) {
-            return Err(Error::Internal(format!("case id {case_id} exists already (a subject warned twice in one run?)")));
-        }
-        let due_on = calendar.add(as_of, due_days);
-        let department = policy.department_for(departments, w.industry, w.region).to_string();
-        let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due_on));
-        if let Some(r) = reopened {
-            detail = format!("{detail}; {r}");
-        }
-        new_events.push(CaseEvent {
-            case_id: case_id.clone(),
-            on: as_of,
-            event: "opened".into(),
-            from: None,
-            to: CaseState::Open,
-            by: super::ENGINE.into(),
-            detail,
-            disposition_key: None,
-            recorded_as_of: as_of,
-        });
-        new_cases.push(Case::opening(case_id, w.uscc.to_string(), department, as_of, w.level.to_string(), Some(w.score), due_on, super::ENGINE));
-        counts.opened += 1;
-        per_warning.push(WarningCase { case: Some(first_new + new_cases.len() - 1), suppressed: false });
-    }
-    drop(latest);
-    for c in warned_again {
-        let case = &mut book.cases[c];
-        if as_of > case.last_warned_on {
-            case.times_warned += 1;
-            case.last_warned_on = as_of;
-        }
+            Step::Open(opened, reopen) => {
+                let (case, event) = *opened;
+                counts.opened += 1;
+                match reopen {
+                    Reopen::ScoreRise => counts.reopened_score_rise += 1,
+                    Reopen::NewEvent => counts.reopened_new_event += 1,
+                    Reopen::No => {}
+                }
+                book.cases.push(case);
+                new_events.push(event);
+                WarningCase { case: Some(book.cases.len() - 1), suppressed: false }
+            }
+        };
+        per_warning.push(shown);
     }
     // Opening events of one day, in case-id order (the trail's order within a day).
-    new_events.sort_by(|a, b| a.case_id.cmp(&b.case_id));
-    book.cases.extend(new_cases);
+    new_events.sort_unstable_by(|a, b| a.case_id.cmp(&b.case_id));
     book.events.extend(new_events);
     Ok(Opened { per_warning, counts })
 }
@@ -259,25 +315,42 @@ pub fn open_warnings(
     policy: &CasePolicy,
     departments: &[Department],
 ) -> Result<(DataFrame, OpenCounts)> {
-    let text = |c: &str| -> Result<Vec<&str>> { Ok(warnings.column(c)?.str()?.iter().map(|v| v.unwrap_or("")).collect()) };
+    let text = |c: &str| -> Result<StringChunked> { Ok(warnings.column(c)?.str()?.rechunk().into_owned()) };
     let (uscc, level, industry, region) = (text("uscc")?, text("risk_level")?, text("industry")?, text("region")?);
-    let score: Vec<f64> = warnings.column("score")?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
-    let rows: Vec<WarningForCase> =
-        (0..warnings.height()).map(|i| WarningForCase { uscc: uscc[i], level: level[i], score: score[i], industry: industry[i], region: region[i] }).collect();
-    let opened = open(book, &rows, adverse, as_of, policy, departments)?;
-    drop(rows);
-    let case = |i: usize| opened.per_warning[i].case.map(|c| &book.cases[c]);
+    let score = warnings.column("score")?.f64()?.rechunk().into_owned();
+    fn value(a: &polars_arrow::array::Utf8ViewArray, i: usize) -> &str {
+        if polars_arrow::array::Array::is_valid(a, i) { a.value(i) } else { "" }
+    }
+    let array = |ca: &StringChunked| ca.downcast_iter().next().cloned();
+    let (uscc, level, industry, region) = (array(&uscc), array(&level), array(&industry), array(&region));
+    let score = score.downcast_iter().next().cloned();
     let n = warnings.height();
+    let opened = match (&uscc, &level, &industry, &region, &score) {
+        (Some(u), Some(l), Some(ind), Some(r), Some(s)) => {
+            let warning = |i: usize| WarningForCase {
+                uscc: value(u, i),
+                level: value(l, i),
+                score: s.get(i).unwrap_or(0.0),
+                industry: value(ind, i),
+                region: value(r, i),
+            };
+            open_with(book, n, &warning, adverse, as_of, policy, departments)?
+        }
+        _ => open(book, &[], adverse, as_of, policy, departments)?,
+    };
+    // Each warning's columns are gathered from the book's (a view per row, the texts shared).
+    let shown: IdxCa = opened.per_warning.iter().map(|w| w.case.map(|c| c as IdxSize)).collect();
+    let c = &book.cases;
     let [id, state, handled_on, result] = super::WARNING_COLUMNS;
-    let columns = vec![
-        Column::new(id.into(), (0..n).map(|i| case(i).map(|c| c.case_id.as_str())).collect::<Vec<_>>()),
-        Column::new(state.into(), (0..n).map(|i| case(i).map(|c| c.state.as_str())).collect::<Vec<_>>()),
-        Column::new(handled_on.into(), (0..n).map(|i| case(i).and_then(|c| c.last_handled_on)).collect::<Vec<_>>()).cast(&DataType::Date)?,
-        Column::new(result.into(), (0..n).map(|i| case(i).and_then(|c| c.last_result.as_deref())).collect::<Vec<_>>()),
+    let of_book = [
+        Column::new(id.into(), c.iter().map(|c| c.case_id.as_str()).collect::<Vec<_>>()),
+        Column::new(state.into(), c.iter().map(|c| c.state.as_str()).collect::<Vec<_>>()),
+        Column::new(handled_on.into(), c.iter().map(|c| c.last_handled_on).collect::<Vec<_>>()).cast(&DataType::Date)?,
+        Column::new(result.into(), c.iter().map(|c| c.last_result.as_deref()).collect::<Vec<_>>()),
     ];
     let mut warnings = warnings;
-    for c in columns {
-        warnings.with_column(c)?;
+    for column in of_book {
+        warnings.with_column(column.take(&shown)?)?;
     }
     Ok((warnings, opened.counts))
 }

@@ -54,6 +54,9 @@ pub fn run(opts: &RunOptions, pause_before_commit: Option<u64>, global: &Global)
             s += &format!("stability: PSI score {:.3}, largest {} {:.3}{}\n", score.psi, worst.name, worst.psi, if worst.alert { " — retraining advised" } else { "" });
         }
         s += &crate::report::feedback_summary(&m.cases);
+        if let Some(p) = &m.previous_plan {
+            s += &crate::report::previous_plan_summary(p);
+        }
         let t = &m.timings_seconds;
         s += &format!(
             "{rejected} input rows rejected (rejected.parquet); load {:.2} s, validate {:.2} s, features {:.2} s, score {:.2} s, cases {:.2} s, plan {:.2} s, write {:.2} s, total {:.2} s\n",

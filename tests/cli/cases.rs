@@ -20,7 +20,7 @@ fn new_case(id: &str, uscc: &str, department: &str, opened: &str, level: &str, s
 }
 
 fn book(cases: Vec<Case>) -> CaseBook {
-    CaseBook { cases, events: Vec::new() }
+    CaseBook { cases, ..Default::default() }
 }
 
 fn disposition(row: u64, uscc: &str, case_id: Option<&str>, department: &str, on: &str, result: &str) -> Disposition {
@@ -28,7 +28,7 @@ fn disposition(row: u64, uscc: &str, case_id: Option<&str>, department: &str, on
         file: "dispositions.parquet".into(),
         row,
         uscc: uscc.into(),
-        case_id: case_id.map(str::to_string),
+        case_id: case_id.map(Into::into),
         department: department.into(),
         handled_on: date(on),
         action: "verify".into(),
@@ -39,7 +39,7 @@ fn disposition(row: u64, uscc: &str, case_id: Option<&str>, department: &str, on
 
 /// (event, on, from, to) of one case's trail.
 fn trail(b: &CaseBook, id: &str) -> Vec<(String, String, Option<CaseState>, CaseState)> {
-    b.events.iter().filter(|e| e.case_id == id).map(|e| (e.event.clone(), riskwarn::dates::format(e.on), e.from, e.to)).collect()
+    b.events.iter().filter(|e| e.case_id == id).map(|e| (e.event.to_string(), riskwarn::dates::format(e.on), e.from, e.to)).collect()
 }
 
 const DEPT: &str = "市场监督管理局";
@@ -352,8 +352,8 @@ proptest! {
             }
             prop_assert_eq!(&b.events[..before.events.len()], &before.events[..]);
             // Each disposition key is applied at most once; at most one open case per subject.
-            let keys: Vec<&String> = b.events.iter().filter_map(|e| e.disposition_key.as_ref()).collect();
-            let unique: std::collections::HashSet<&&String> = keys.iter().collect();
+            let keys: Vec<&str> = b.events.iter().filter_map(|e| e.disposition_key.as_deref()).collect();
+            let unique: std::collections::HashSet<&&str> = keys.iter().collect();
             prop_assert_eq!(keys.len(), unique.len());
             for s in &subjects {
                 prop_assert!(b.cases.iter().filter(|c| &c.uscc == s && c.state.is_open()).count() <= 1);
@@ -364,8 +364,12 @@ proptest! {
             prop_assert_eq!(again.applied, 0);
             prop_assert_eq!(&rerun, &b);
             // The book survives its own frames.
+            // The book survives its own frames; the trail read back is carried as it was written.
             let back = CaseBook::from_frames(&b.cases_frame().unwrap(), &b.events_frame().unwrap()).unwrap();
-            prop_assert_eq!(&back, &b);
+            prop_assert_eq!(&back.cases, &b.cases);
+            prop_assert_eq!(back.event_count(), b.event_count());
+            prop_assert_eq!(back.events_frame().unwrap(), b.events_frame().unwrap());
+            prop_assert_eq!(back.applied_disposition_keys().unwrap(), b.applied_disposition_keys().unwrap());
         }
     }
 }
@@ -446,6 +450,32 @@ fn the_sample_runs_night_after_night_without_losing_a_case_and_reruns_byte_for_b
     assert!(!public.lines().next().unwrap().contains("案件") && !public.contains("RW-2026"), "cases are internal");
     let report = std::fs::read_to_string(second_dir.join("report.html")).unwrap();
     assert!(report.contains("预警跟踪与反馈处理") && report.contains("逾期案件"));
+    assert!(first["previous_plan"].is_null(), "the first night has no plan before it");
+    // The second night follows the first night's plan through June: per department, selected
+    // units with any inspection in [06-01, 07-01), counted here from the files themselves.
+    let plan = read(&first_dir.join("plan.parquet"));
+    let inspections = read(&data.join("inspections.parquet"));
+    let (on, codes) = (column(&inspections, "inspected_on"), column(&inspections, "uscc"));
+    let visited: std::collections::HashSet<&str> =
+        (0..inspections.height()).filter(|&i| on[i].as_str() >= "2026-06-01" && on[i].as_str() < "2026-07-01").map(|i| codes[i].as_str()).collect();
+    let (plan_codes, plan_depts, selected) = (column(&plan, "uscc"), column(&plan, "department"), column(&plan, "selected"));
+    let mut expected: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    for i in (0..plan.height()).filter(|&i| selected[i] == "true") {
+        let e = expected.entry(plan_depts[i].clone()).or_default();
+        e.0 += 1;
+        e.1 += visited.contains(plan_codes[i].as_str()) as u64;
+    }
+    let followed = &second["previous_plan"];
+    assert_eq!((followed["run_id"].as_str(), followed["from"].as_str(), followed["to"].as_str()), (first["run_id"].as_str(), Some("2026-06-01"), Some("2026-07-01")));
+    let got: std::collections::BTreeMap<String, (u64, u64)> = followed["completion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["department"].as_str().unwrap().to_string(), (d["selected"].as_u64().unwrap(), d["inspected"].as_u64().unwrap())))
+        .collect();
+    assert_eq!(got, expected);
+    assert!(expected.values().any(|(_, inspected)| *inspected > 0), "some selected unit was inspected in June: {expected:?}");
+    assert!(report.contains("上期抽查计划执行情况"));
 }
 
 #[test]
