@@ -142,16 +142,29 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
     let calendar = policy.calendar()?;
     let mut counts = DispositionCounts::default();
     let mut rejections = Vec::new();
-    let applied_keys = book.applied_disposition_keys()?;
-    let by_id: PlHashMap<&str, usize> = book.cases.iter().enumerate().map(|(i, c)| (c.case_id.as_str(), i)).collect();
-    // Each subject's cases as a chain: its first case, then `next_of_subject` (usize::MAX ends).
-    let mut first_of_subject: PlHashMap<&str, usize> = PlHashMap::with_capacity(book.cases.len());
-    let mut next_of_subject = vec![usize::MAX; book.cases.len()];
-    for (i, c) in book.cases.iter().enumerate().rev() {
-        if let Some(next) = first_of_subject.insert(c.uscc.as_str(), i) {
-            next_of_subject[i] = next;
-        }
-    }
+    // The three lookups over the book, built side by side.
+    let cases = &book.cases;
+    let (applied_keys, (by_id, (first_of_subject, next_of_subject))) = rayon::join(
+        || book.applied_disposition_keys(),
+        || {
+            rayon::join(
+                || cases.iter().enumerate().map(|(i, c)| (c.case_id.as_str(), i)).collect::<PlHashMap<&str, usize>>(),
+                || {
+                    // Each subject's cases as a chain: its first case, then `next_of_subject`
+                    // (usize::MAX ends it).
+                    let mut first: PlHashMap<&str, usize> = PlHashMap::with_capacity(cases.len());
+                    let mut next = vec![usize::MAX; cases.len()];
+                    for (i, c) in cases.iter().enumerate().rev() {
+                        if let Some(n) = first.insert(c.uscc.as_str(), i) {
+                            next[i] = n;
+                        }
+                    }
+                    (first, next)
+                },
+            )
+        },
+    );
+    let applied_keys = applied_keys?;
     let next_of_subject = &next_of_subject;
     let subject_cases = |uscc: &str| {
         let mut at = first_of_subject.get(uscc).copied().unwrap_or(usize::MAX);

@@ -280,19 +280,20 @@ impl CaseBook {
         let times: Vec<Option<u32>> = cases.column("times_warned")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
         let small = |v: Option<&str>| v.map(PlSmallStr::from_str);
         let states: Vec<CaseState> = state.iter().enumerate().map(|(i, s)| state_of(*s, T, i)).collect::<Result<_>>()?;
-        let out = (0..cases.height())
-            .into_par_iter()
-            .with_min_len(1 << 12)
-            .map(|i| {
-                let opened_on = required(opened[i], T, "opened_on", i)?;
-                Ok(Case {
-                    case_id: text(id[i], T, "case_id", i)?,
-                    uscc: text(uscc[i], T, "uscc", i)?,
-                    department: text(dept[i], T, "department", i)?,
+        // Room for this run's new cases, so that opening them does not move the book.
+        let mut out: Vec<Case> = Vec::with_capacity(cases.height() + cases.height() / 2);
+        out.par_extend((0..cases.height()).into_par_iter().with_min_len(1 << 12).map(|i| -> Case {
+                // Nulls were ruled out above.
+                let opened_on = opened[i].unwrap_or_default();
+                let text = |v: Option<&str>| v.map(PlSmallStr::from_str).unwrap_or_default();
+                Case {
+                    case_id: text(id[i]),
+                    uscc: text(uscc[i]),
+                    department: text(dept[i]),
                     opened_on,
-                    level: text(level[i], T, "level", i)?,
+                    level: text(level[i]),
                     score_at_opening: score[i],
-                    due_on: required(due[i], T, "due_on", i)?,
+                    due_on: due[i].unwrap_or_default(),
                     state: states[i],
                     times_warned: times[i].unwrap_or(1),
                     last_warned_on: warned[i].unwrap_or(opened_on),
@@ -304,9 +305,8 @@ impl CaseBook {
                     escalated_on: escalated[i],
                     escalated_to: small(to[i]),
                     source: small(source[i]).unwrap_or_else(|| PlSmallStr::from_static(super::ENGINE)),
-                })
-            })
-            .collect::<Result<Vec<Case>>>()?;
+                }
+        }));
         Ok(CaseBook { cases: out, earlier_events: Some(checked_trail(events)?), events: Vec::new() })
     }
 

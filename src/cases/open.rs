@@ -157,22 +157,31 @@ pub fn adverse_events(data: &Validated, subjects: &[&str], as_of: i32) -> Result
     Ok(out)
 }
 
-/// What one warning does to the book (decided for every warning independently, then applied
-/// in rank order).
-enum Step {
-    /// Shows this case (or none); opens nothing.
-    Show(Option<usize>),
-    /// Its subject's case is open and the warning is at an opening level: warned again.
-    WarnedAgain(usize),
-    /// Held back by this recent `not_confirmed` case.
-    Suppressed(usize),
-    /// Opens this case (with its `opened` event), reopening a quiet subject if `Reopen` says so.
-    Open(Box<(Case, CaseEvent)>, Reopen),
-    /// Would open a case whose id the book holds already.
-    Taken(Box<str>),
+/// What one warning does to the book, decided for every warning independently (8 bytes, so
+/// that 4M decisions stay small), then applied in rank order.
+#[derive(Clone, Copy)]
+struct Decision {
+    /// The case it shows (`NONE`): its open case, the recent case that holds it back, or the
+    /// quiet case it reopens.
+    case: u32,
+    step: Step,
 }
 
-#[derive(Clone, Copy)]
+const NONE: u32 = u32::MAX;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Shows `case` (or none); opens nothing.
+    Show,
+    /// `case` is open and the warning is at an opening level: warned again.
+    WarnedAgain,
+    /// Held back by the recent `not_confirmed` `case`.
+    Suppressed,
+    /// Opens a case; `case` is the quiet case it reopens, if any.
+    Open(Reopen),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Reopen {
     No,
     ScoreRise,
@@ -196,107 +205,131 @@ fn open_with<'w>(
     departments: &[Department],
 ) -> Result<Opened> {
     let calendar = policy.calendar()?;
-    // Ids of cases opened on this day already in the book (only an imported case could be).
-    let prefix = super::case_id("", as_of)[..12].to_string();
-    let steps: Vec<Step> = {
+    for level in &policy.open_levels {
+        policy.due_days_of(level).ok_or_else(|| Error::Internal(format!("level {level} opens cases but has no due days")))?;
+    }
+    if book.cases.len() >= NONE as usize {
+        return Err(Error::Internal(format!("a book of {} cases is more than the case step indexes", book.cases.len())));
+    }
+    let cases = &book.cases;
+    // 1. What each warning does (the subject lookups, in parallel; infallible, so collected in place).
+    let decisions: Vec<Decision> = {
         let latest = latest_cases(book);
-        let taken: PlHashSet<&str> = book.cases.iter().filter(|c| c.case_id.starts_with(&prefix)).map(|c| c.case_id.as_str()).collect();
-        let cases = &book.cases;
-        for level in &policy.open_levels {
-            policy.due_days_of(level).ok_or_else(|| Error::Internal(format!("level {level} opens cases but has no due days")))?;
-        }
-        // Infallible, so that the steps are collected straight into place.
-        let step = |i: usize| -> Step {
-            let w = &warning(i);
+        let decide = |i: usize| -> Decision {
+            let w = warning(i);
             let opens = policy.open_levels.iter().any(|l| l == w.level);
             let existing = latest.get(w.uscc).copied();
+            let at = |c: usize, step: Step| Decision { case: c as u32, step };
+            let none = |step: Step| Decision { case: NONE, step };
             if let Some(c) = existing.filter(|&c| cases[c].state.is_open()) {
-                return if opens { Step::WarnedAgain(c) } else { Step::Show(Some(c)) };
+                return at(c, if opens { Step::WarnedAgain } else { Step::Show });
             }
             if !opens {
-                return Step::Show(existing.filter(|&c| recently_closed(&cases[c], as_of, policy)));
+                return match existing.filter(|&c| recently_closed(&cases[c], as_of, policy)) {
+                    Some(c) => at(c, Step::Show),
+                    None => none(Step::Show),
+                };
             }
-            let mut reopened = (Reopen::No, None);
-            if let Some(c) = existing.filter(|&c| in_quiet_period(&cases[c], as_of, policy)) {
-                let closed = &cases[c];
-                let closed_on = closed.closed_on.unwrap_or(closed.opened_on);
-                let rise = closed.score_at_opening.map(|s| w.score - s);
-                let new_event = adverse.get(w.uscc).filter(|a| a.known_on > closed_on);
-                // A rise of exactly Δ counts (0.60 − 0.50 is 0.0999… in floating point).
-                if let Some(r) = rise.filter(|r| *r >= policy.reopen_score_rise - 1e-9) {
-                    reopened = (Reopen::ScoreRise, Some(format!("reopened: score {:.3} rose {:.3} over case {}'s {:.3}", w.score, r, closed.case_id, w.score - r)));
-                } else if let Some(a) = new_event {
-                    reopened = (
-                        Reopen::NewEvent,
-                        Some(format!("reopened: a {} known on {} after case {} closed not confirmed on {}", a.what, crate::dates::format(a.known_on), closed.case_id, crate::dates::format(closed_on))),
-                    );
-                } else {
-                    return Step::Suppressed(c);
-                }
+            let Some(c) = existing.filter(|&c| in_quiet_period(&cases[c], as_of, policy)) else { return none(Step::Open(Reopen::No)) };
+            let closed = &cases[c];
+            let closed_on = closed.closed_on.unwrap_or(closed.opened_on);
+            // A rise of exactly Δ counts (0.60 − 0.50 is 0.0999… in floating point).
+            if closed.score_at_opening.is_some_and(|s| w.score - s >= policy.reopen_score_rise - 1e-9) {
+                at(c, Step::Open(Reopen::ScoreRise))
+            } else if adverse.get(w.uscc).is_some_and(|a| a.known_on > closed_on) {
+                at(c, Step::Open(Reopen::NewEvent))
+            } else {
+                at(c, Step::Suppressed)
             }
-            let due_days = policy.due_days_of(w.level).unwrap_or_default();
-            let case_id = PlSmallStr::from_string(super::case_id(w.uscc, as_of));
-            if taken.contains(case_id.as_str()) {
-                return Step::Taken(case_id.as_str().into());
-            }
-            let due_on = calendar.add(as_of, due_days);
-            let department = policy.department_for(departments, w.industry, w.region);
-            let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due_on));
-            if let Some(r) = reopened.1 {
-                detail = format!("{detail}; {r}");
-            }
-            let event = CaseEvent {
-                case_id: case_id.clone(),
-                on: as_of,
-                event: "opened".into(),
-                from: None,
-                to: CaseState::Open,
-                by: super::ENGINE.into(),
-                detail: detail.into(),
-                disposition_key: None,
-                recorded_as_of: as_of,
-            };
-            let case = Case::opening(case_id, w.uscc.into(), department.into(), as_of, w.level.into(), Some(w.score), due_on, super::ENGINE);
-            Step::Open(Box::new((case, event)), reopened.0)
         };
-        (0..n).into_par_iter().with_min_len(1 << 12).map(step).collect()
+        (0..n).into_par_iter().with_min_len(1 << 12).map(decide).collect()
     };
-    let mut counts = OpenCounts::default();
-    let mut per_warning = Vec::with_capacity(n);
-    book.cases.reserve(steps.iter().filter(|s| matches!(s, Step::Open(..))).count());
-    let mut new_events: Vec<CaseEvent> = Vec::new();
-    for step in steps {
-        let shown = match step {
-            Step::Show(c) => WarningCase { case: c, suppressed: false },
-            Step::Taken(id) => return Err(Error::Internal(format!("case id {id} exists already (a subject warned twice in one run?)"))),
-            Step::WarnedAgain(c) => {
-                counts.already_open += 1;
-                // `times_warned` counts as-of dates, not runs of the same date.
-                let case = &mut book.cases[c];
-                if as_of > case.last_warned_on {
-                    case.times_warned += 1;
-                    case.last_warned_on = as_of;
-                }
-                WarningCase { case: Some(c), suppressed: false }
+    // 2. The new cases, built in parallel in rank order.
+    let opening: Vec<usize> = decisions.iter().enumerate().filter(|(_, d)| matches!(d.step, Step::Open(_))).map(|(i, _)| i).collect();
+    let prefix = super::case_id("", as_of)[..12].to_string();
+    let taken: PlHashSet<&str> = cases.iter().filter(|c| c.case_id.starts_with(&prefix)).map(|c| c.case_id.as_str()).collect();
+    let build = |&i: &usize| -> std::result::Result<(Case, CaseEvent), PlSmallStr> {
+        let (w, d) = (warning(i), decisions[i]);
+        let reopened = match d.step {
+            Step::Open(Reopen::ScoreRise) => {
+                let closed = &cases[d.case as usize];
+                let r = w.score - closed.score_at_opening.unwrap_or(w.score);
+                Some(format!("reopened: score {:.3} rose {:.3} over case {}'s {:.3}", w.score, r, closed.case_id, w.score - r))
             }
-            Step::Suppressed(c) => {
-                counts.suppressed += 1;
-                WarningCase { case: Some(c), suppressed: true }
+            Step::Open(Reopen::NewEvent) => {
+                let closed = &cases[d.case as usize];
+                let closed_on = closed.closed_on.unwrap_or(closed.opened_on);
+                adverse.get(w.uscc).map(|a| {
+                    format!("reopened: a {} known on {} after case {} closed not confirmed on {}", a.what, crate::dates::format(a.known_on), closed.case_id, crate::dates::format(closed_on))
+                })
             }
-            Step::Open(opened, reopen) => {
-                let (case, event) = *opened;
-                counts.opened += 1;
-                match reopen {
-                    Reopen::ScoreRise => counts.reopened_score_rise += 1,
-                    Reopen::NewEvent => counts.reopened_new_event += 1,
-                    Reopen::No => {}
-                }
-                book.cases.push(case);
-                new_events.push(event);
-                WarningCase { case: Some(book.cases.len() - 1), suppressed: false }
-            }
+            _ => None,
         };
-        per_warning.push(shown);
+        let case_id = PlSmallStr::from_string(super::case_id(w.uscc, as_of));
+        if taken.contains(case_id.as_str()) {
+            return Err(case_id);
+        }
+        let due_on = calendar.add(as_of, policy.due_days_of(w.level).unwrap_or_default());
+        let department = policy.department_for(departments, w.industry, w.region);
+        let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due_on));
+        if let Some(r) = reopened {
+            detail = format!("{detail}; {r}");
+        }
+        let event = CaseEvent {
+            case_id: case_id.clone(),
+            on: as_of,
+            event: "opened".into(),
+            from: None,
+            to: CaseState::Open,
+            by: super::ENGINE.into(),
+            detail: detail.into(),
+            disposition_key: None,
+            recorded_as_of: as_of,
+        };
+        Ok((Case::opening(case_id, w.uscc.into(), department.into(), as_of, w.level.into(), Some(w.score), due_on, super::ENGINE), event))
+    };
+    let built: Vec<std::result::Result<(Case, CaseEvent), PlSmallStr>> = opening.par_iter().with_min_len(1 << 10).map(build).collect();
+    drop(taken);
+    // 3. Applied in rank order.
+    let mut counts = OpenCounts::default();
+    let first_new = book.cases.len();
+    let mut per_warning = Vec::with_capacity(n);
+    let mut opened = 0usize;
+    for d in &decisions {
+        let case = (d.case != NONE).then_some(d.case as usize);
+        per_warning.push(match d.step {
+            Step::Show => WarningCase { case, suppressed: false },
+            Step::WarnedAgain => {
+                counts.already_open += 1;
+                WarningCase { case, suppressed: false }
+            }
+            Step::Suppressed => {
+                counts.suppressed += 1;
+                WarningCase { case, suppressed: true }
+            }
+            Step::Open(reopen) => {
+                counts.opened += 1;
+                counts.reopened_score_rise += (reopen == Reopen::ScoreRise) as u64;
+                counts.reopened_new_event += (reopen == Reopen::NewEvent) as u64;
+                opened += 1;
+                WarningCase { case: Some(first_new + opened - 1), suppressed: false }
+            }
+        });
+    }
+    for d in decisions.iter().filter(|d| d.step == Step::WarnedAgain) {
+        // `times_warned` counts as-of dates, not runs of the same date.
+        let case = &mut book.cases[d.case as usize];
+        if as_of > case.last_warned_on {
+            case.times_warned += 1;
+            case.last_warned_on = as_of;
+        }
+    }
+    book.cases.reserve(built.len());
+    let mut new_events: Vec<CaseEvent> = Vec::with_capacity(built.len());
+    for b in built {
+        let (case, event) = b.map_err(|id| Error::Internal(format!("case id {id} exists already (a subject warned twice in one run?)")))?;
+        book.cases.push(case);
+        new_events.push(event);
     }
     // Opening events of one day, in case-id order (the trail's order within a day).
     new_events.sort_unstable_by(|a, b| a.case_id.cmp(&b.case_id));
@@ -348,9 +381,10 @@ pub fn open_warnings(
         Column::new(handled_on.into(), c.iter().map(|c| c.last_handled_on).collect::<Vec<_>>()).cast(&DataType::Date)?,
         Column::new(result.into(), c.iter().map(|c| c.last_result.as_deref()).collect::<Vec<_>>()),
     ];
+    let gathered = of_book.par_iter().map(|c| c.take(&shown)).collect::<std::result::Result<Vec<Column>, PolarsError>>()?;
     let mut warnings = warnings;
-    for column in of_book {
-        warnings.with_column(column.take(&shown)?)?;
+    for column in gathered {
+        warnings.with_column(column)?;
     }
     Ok((warnings, opened.counts))
 }
