@@ -414,8 +414,9 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
     write_plain_parquet(df, path, Encoding { zstd_level: 3, dictionary_page_bytes: 8 << 20, plain_columns: &[] })
 }
 
-/// [`write_parquet`] for a frame whose `plain_columns` hold (nearly) one value per row — ids,
-/// free text: those are written without a dictionary, which could only fill up and be dropped.
+/// [`write_parquet`] for a large frame rewritten in full every night (the case book and its
+/// trail): zstd level 1, and its `plain_columns`, which hold (nearly) one value per row — ids,
+/// free text — without a dictionary, which could only fill up and be dropped.
 pub fn write_parquet_with_plain(df: &mut DataFrame, path: &Path, plain_columns: &[&str]) -> Result<()> {
     write_plain_parquet(df, path, Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns })
 }

@@ -164,9 +164,9 @@ pub fn previous_run(out: &Path, as_of: &str) -> Result<Option<Previous>> {
 }
 
 /// The previous run's plan followed through up to this run's as-of date.
-fn previous_plan(previous: &Previous, inspections: Option<&DataFrame>, as_of: i32) -> Result<Option<PreviousPlan>> {
+fn previous_plan(previous: &Previous, inspections: &DataFrame, as_of: i32) -> Result<Option<PreviousPlan>> {
     let Some((plan, grades)) = &previous.plan else { return Ok(None) };
-    let departments = crate::evaluate::plan_follow_through(plan, grades, inspections, previous.as_of, as_of)
+    let departments = crate::evaluate::plan_follow_through(plan, grades, Some(inspections), previous.as_of, as_of)
         .map_err(|e| Error::BadArgument(format!("the plan of the previous run {}: {e}", previous.run_id)))?;
     Ok(Some(PreviousPlan {
         run_id: previous.run_id.clone(),
@@ -288,8 +288,8 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     drop(dispositions);
     validated.reject_after_validation("dispositions", &rejections)?;
     let adverse = crate::cases::adverse_events(&validated, &crate::cases::quiet_subjects(&book, as_of, &policy.cases), as_of)?;
-    let previous_plan = match previous.as_ref() {
-        Some(p) if validated.table("inspections").is_some() => previous_plan(p, validated.table("inspections"), as_of)?,
+    let previous_plan = match (previous.as_ref(), validated.table("inspections")) {
+        (Some(p), Some(inspections)) => previous_plan(p, inspections, as_of)?,
         _ => None,
     };
     // Event tables are no longer needed; keep the registry, the overrides and the roster.

@@ -160,7 +160,7 @@ pub const EVENT_COLUMNS: &[&str] = &["case_id", "on", "event", "from", "to", "by
 pub const PLAIN_CASE_COLUMNS: &[&str] = &["case_id", "uscc"];
 pub const PLAIN_EVENT_COLUMNS: &[&str] = &["case_id", "detail", "disposition_key"];
 
-/// The trail's text and date columns (the others of [`EVENT_COLUMNS`] are text).
+/// The trail's date columns (the others of [`EVENT_COLUMNS`] are text).
 const EVENT_DATES: [&str; 2] = ["on", "recorded_as_of"];
 /// The trail's columns that are never null.
 const EVENT_REQUIRED: [&str; 5] = ["case_id", "on", "event", "to", "recorded_as_of"];
@@ -282,30 +282,30 @@ impl CaseBook {
         let states: Vec<CaseState> = state.iter().enumerate().map(|(i, s)| state_of(*s, T, i)).collect::<Result<_>>()?;
         // Room for this run's new cases, so that opening them does not move the book.
         let mut out: Vec<Case> = Vec::with_capacity(cases.height() + cases.height() / 2);
-        out.par_extend((0..cases.height()).into_par_iter().with_min_len(1 << 12).map(|i| -> Case {
-                // Nulls were ruled out above.
-                let opened_on = opened[i].unwrap_or_default();
-                let text = |v: Option<&str>| v.map(PlSmallStr::from_str).unwrap_or_default();
-                Case {
-                    case_id: text(id[i]),
-                    uscc: text(uscc[i]),
-                    department: text(dept[i]),
-                    opened_on,
-                    level: text(level[i]),
-                    score_at_opening: score[i],
-                    due_on: due[i].unwrap_or_default(),
-                    state: states[i],
-                    times_warned: times[i].unwrap_or(1),
-                    last_warned_on: warned[i].unwrap_or(opened_on),
-                    last_handled_on: handled[i],
-                    last_action: small(action[i]),
-                    last_result: small(result[i]),
-                    closed_on: closed[i],
-                    overdue_on: overdue[i],
-                    escalated_on: escalated[i],
-                    escalated_to: small(to[i]),
-                    source: small(source[i]).unwrap_or_else(|| PlSmallStr::from_static(super::ENGINE)),
-                }
+        // Nulls were ruled out above.
+        let present = |v: Option<&str>| small(v).unwrap_or_default();
+        out.par_extend((0..cases.height()).into_par_iter().with_min_len(1 << 12).map(|i| {
+            let opened_on = opened[i].unwrap_or_default();
+            Case {
+                case_id: present(id[i]),
+                uscc: present(uscc[i]),
+                department: present(dept[i]),
+                opened_on,
+                level: present(level[i]),
+                score_at_opening: score[i],
+                due_on: due[i].unwrap_or_default(),
+                state: states[i],
+                times_warned: times[i].unwrap_or(1),
+                last_warned_on: warned[i].unwrap_or(opened_on),
+                last_handled_on: handled[i],
+                last_action: small(action[i]),
+                last_result: small(result[i]),
+                closed_on: closed[i],
+                overdue_on: overdue[i],
+                escalated_on: escalated[i],
+                escalated_to: small(to[i]),
+                source: small(source[i]).unwrap_or_else(|| PlSmallStr::from_static(super::ENGINE)),
+            }
         }));
         Ok(CaseBook { cases: out, earlier_events: Some(checked_trail(events)?), events: Vec::new() })
     }
@@ -342,6 +342,7 @@ impl CaseBook {
             let (uscc, department) = (text(uscc[i], T, "uscc", i)?, text(dept[i], T, "department", i)?);
             added.push(Case::opening(case_id, uscc, department, opened_on, level, score[i], due_on, "import"));
         }
+        // `known` borrows the cases that are extended below.
         drop(known);
         added.sort_by(|a, b| (a.opened_on, &a.case_id).cmp(&(b.opened_on, &b.case_id)));
         for c in &added {

@@ -78,6 +78,11 @@ fn in_quiet_period(c: &Case, as_of: i32, policy: &CasePolicy) -> bool {
     c.state == CaseState::ClosedNotConfirmed && c.closed_on.is_some_and(|d| as_of <= d + policy.suppress_not_confirmed_days)
 }
 
+/// The day a case closed (its opening day if the book does not say).
+fn closed_day(c: &Case) -> i32 {
+    c.closed_on.unwrap_or(c.opened_on)
+}
+
 fn recently_closed(c: &Case, as_of: i32, policy: &CasePolicy) -> bool {
     c.closed_on.is_some_and(|d| as_of <= d + policy.suppress_not_confirmed_days)
 }
@@ -232,7 +237,7 @@ fn open_with<'w>(
             }
             let Some(c) = existing.filter(|&c| in_quiet_period(&cases[c], as_of, policy)) else { return none(Step::Open(Reopen::No)) };
             let closed = &cases[c];
-            let closed_on = closed.closed_on.unwrap_or(closed.opened_on);
+            let closed_on = closed_day(closed);
             // A rise of exactly Δ counts (0.60 − 0.50 is 0.0999… in floating point).
             if closed.score_at_opening.is_some_and(|s| w.score - s >= policy.reopen_score_rise - 1e-9) {
                 at(c, Step::Open(Reopen::ScoreRise))
@@ -258,7 +263,7 @@ fn open_with<'w>(
             }
             Step::Open(Reopen::NewEvent) => {
                 let closed = &cases[d.case as usize];
-                let closed_on = closed.closed_on.unwrap_or(closed.opened_on);
+                let closed_on = closed_day(closed);
                 adverse.get(w.uscc).map(|a| {
                     format!("reopened: a {} known on {} after case {} closed not confirmed on {}", a.what, crate::dates::format(a.known_on), closed.case_id, crate::dates::format(closed_on))
                 })
