@@ -41,6 +41,8 @@ pub enum Rule {
     Region,
     /// ≥ 0 and finite.
     NonNegative,
+    /// Finite (not NaN or infinite).
+    Finite,
     /// Not before 1949-10-01 and not after the reference date (today or `--as-of`).
     PastDate,
     /// Not before the named date column of the same row (and itself a past date).
@@ -246,6 +248,47 @@ pub const ANNUAL_REPORTS: TableSpec = TableSpec {
     doc: "annual report filings (年报公示)",
 };
 
+pub const LICENCES: TableSpec = TableSpec {
+    name: "licences",
+    required: false,
+    columns: &[
+        col("uscc", Str, Rule::SubjectRef, "licence holder"),
+        col(
+            "licence_type",
+            Str,
+            Rule::NonEmpty,
+            "kind of permit as the issuing department names it (食品经营许可 …); the policy's `[[features.licence]]` \
+             declares which types become features, the rest still count as licences",
+        ),
+        col("issued_on", Date, Rule::PastDate, "date issued (a renewal is a new row)"),
+        nullable("expires_on", Date, Rule::PeriodEnd("issued_on"), "last day of validity; null = no expiry"),
+        nullable("revoked_on", Date, Rule::NotBefore("issued_on"), "date revoked (吊销) or withdrawn (撤销); null = not revoked"),
+        nullable("issuer", Str, Rule::NonEmpty, "issuing department"),
+        RECORDED_ON,
+    ],
+    event_date: Some("issued_on"),
+    unique_key: &[],
+    doc: "administrative licences (行政许可, the other half of 双公示). A licence is current at T while \
+          `issued_on < T`, `expires_on` is null or ≥ T and `revoked_on` is null or ≥ T",
+};
+
+pub const INDICATORS: TableSpec = TableSpec {
+    name: "indicators",
+    required: false,
+    columns: &[
+        col("uscc", Str, Rule::SubjectRef, "subject observed"),
+        col("indicator", Str, Rule::NonEmpty, "what was observed (`tax_arrears` …); the policy's `[[features.indicator]]` declares features over it"),
+        col("observed_on", Date, Rule::PastDate, "date the value refers to"),
+        nullable("value", F64, Rule::Finite, "the observed value; null = observed without a value (counts for `count` and `days_since`)"),
+        RECORDED_ON,
+    ],
+    event_date: Some("observed_on"),
+    unique_key: &[],
+    doc: "declared indicators in long form (申报指标: tax, social insurance, utilities, staff … from any department), \
+          one row per subject, indicator and observation. An indicator no feature declares is ignored with one notice; \
+          a declared one without rows is left out of the run, said once",
+};
+
 pub const INSPECTORS: TableSpec = TableSpec {
     name: "inspectors",
     required: false,
@@ -359,6 +402,8 @@ pub const TABLES: &[&TableSpec] = &[
     &JUDGMENTS,
     &CREDIT_LISTS,
     &ANNUAL_REPORTS,
+    &LICENCES,
+    &INDICATORS,
     &INSPECTORS,
     &CONFLICTS,
     &CASES,
@@ -384,6 +429,7 @@ fn rule_text(spec: &TableSpec, c: &ColumnSpec) -> String {
         Rule::Industry => parts.push("section letter A–T, then 0–4 digits".into()),
         Rule::Region => parts.push("exactly 6 digits".into()),
         Rule::NonNegative => parts.push("≥ 0 and finite".into()),
+        Rule::Finite => parts.push("finite".into()),
         Rule::PastDate => parts.push("from 1949-10-01 to the reference date".into()),
         Rule::NotBefore(o) => parts.push(format!("from 1949-10-01 to the reference date, not before `{o}`")),
         Rule::PeriodEnd(o) => parts.push(format!("from 1949-10-01, not before `{o}`; may lie after the reference date")),
@@ -450,7 +496,8 @@ pub fn markdown() -> String {
     s += "\n## Time semantics\n\n\
           Features as of date T use only rows dated strictly before T, and where `recorded_on` is present, \
           recorded strictly before T (features as known at the time). A list entry counts as current while \
-          `listed_on < T` and (`removed_on` is null or `removed_on ≥ T`). An annual report for `year` is due \
+          `listed_on < T` and (`removed_on` is null or `removed_on ≥ T`); a licence while `issued_on < T` and \
+          neither `expires_on` nor `revoked_on` lies before T (a revocation on or after T is not yet known). An annual report for `year` is due \
           on 30 June of `year + 1`. A grade override counts as of T while `valid_from < T` and (`valid_to` is \
           null or `valid_to ≥ T`), the same rule as a list entry: approved before T, not yet expired.\n";
     s

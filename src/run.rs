@@ -248,6 +248,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let mut validated = crate::validate::validate(raw, &crate::validate::ValidateOptions { reference_date: opts.today })?;
     // The loader's notices come through validation.
     let mut notices: Vec<String> = validated.notices.clone();
+    notices.extend(crate::features::notices(&validated, &policy.features)?);
     timings.validate = t.elapsed().as_secs_f64();
     let as_of = match opts.as_of {
         Some(d) => d,

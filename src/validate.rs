@@ -213,6 +213,9 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
             };
             out.push(check(bad, name, concat_str([quoted_value(c), lit(" is negative or not finite")], "", false)));
         }
+        Rule::Finite => {
+            out.push(check(v().is_nan().or(v().is_infinite()), name, concat_str([quoted_value(c), lit(" is not finite")], "", false)));
+        }
         Rule::PastDate => past_date(&mut out),
         Rule::NotBefore(other) => {
             past_date(&mut out);

@@ -29,6 +29,9 @@ pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
     }
     let t1 = Instant::now();
     let mut validated = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
+    for n in crate::features::notices(&validated, &opts)? {
+        super::notice(global, &n);
+    }
     let t2 = Instant::now();
     let df = crate::features::compute(&validated, &as_of, &opts)?;
     let t3 = Instant::now();

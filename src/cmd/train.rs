@@ -14,6 +14,9 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
         super::notice(global, n);
     }
     let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
+    for n in crate::features::notices(&data, &opts.features)? {
+        super::notice(global, &n);
+    }
     let panel = crate::model::train::panel(&data, &opts)?;
     // The event tables are not needed past the panel; at province scale they are gigabytes.
     drop(data);

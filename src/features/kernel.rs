@@ -7,7 +7,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::annual_reports::last_due_year;
-use super::spec::{Measure, TableFeatures, Window};
+use super::spec::{Measure, Stat, TableFeatures, Window};
 use crate::dates;
 use crate::error::Result;
 use crate::validate::SID;
@@ -88,8 +88,28 @@ pub struct Grouped {
     recorded: Vec<i32>,
     bits: Vec<u32>,
     values: Vec<Vec<f64>>,
-    /// credit_lists: `removed_on` (`i32::MAX` when null); annual_reports: `year`.
+    /// credit_lists: `removed_on` (`i32::MAX` when null); annual_reports: `year`; licences:
+    /// `expires_on` (`i32::MAX` when null).
     aux: Vec<i32>,
+    /// licences: `revoked_on` (`i32::MAX` when null).
+    revoked: Vec<i32>,
+    /// licences: the row's `licence_type`, as a code (equal types, equal codes).
+    kind: Vec<u32>,
+    /// indicators: `value`, NaN when null.
+    raw: Vec<f64>,
+}
+
+/// Each distinct string of `column` as a small code, in order of first appearance.
+fn codes(frame: &DataFrame, column: &str) -> Result<Vec<u32>> {
+    let mut seen: PlHashMap<&str, u32> = PlHashMap::new();
+    let values = frame.column(column)?.str()?;
+    Ok(values
+        .iter()
+        .map(|v| {
+            let next = seen.len() as u32;
+            *seen.entry(v.unwrap_or("")).or_insert(next)
+        })
+        .collect())
 }
 
 fn dates_or(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
@@ -122,6 +142,15 @@ impl Grouped {
         let aux = match decl.table {
             "annual_reports" => frame.column("year")?.i32()?.iter().map(|v| v.unwrap_or(0)).collect(),
             "credit_lists" => dates_or(frame, "removed_on", i32::MAX)?,
+            "licences" => dates_or(frame, "expires_on", i32::MAX)?,
+            _ => Vec::new(),
+        };
+        let (revoked, kind) = match decl.table {
+            "licences" => (dates_or(frame, "revoked_on", i32::MAX)?, codes(frame, "licence_type")?),
+            _ => (Vec::new(), Vec::new()),
+        };
+        let raw: Vec<f64> = match decl.table {
+            "indicators" => frame.column("value")?.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
             _ => Vec::new(),
         };
         let recorded = dates_or(frame, "recorded_on", i32::MIN)?;
@@ -154,6 +183,9 @@ impl Grouped {
             date: permute(&date),
             recorded: permute(&recorded),
             aux: permute(&aux),
+            revoked: permute(&revoked),
+            kind: if kind.is_empty() { Vec::new() } else { order.par_iter().map(|&r| kind[r as usize]).collect() },
+            raw: if raw.is_empty() { Vec::new() } else { order.par_iter().map(|&r| raw[r as usize]).collect() },
             bits: order.par_iter().map(|&r| bits[r as usize]).collect(),
             values: values.iter().map(|v| order.par_iter().map(|&r| v[r as usize]).collect()).collect(),
             offsets,
@@ -226,6 +258,12 @@ impl Grouped {
         self.date[i] < t && self.recorded[i] < t
     }
 
+    /// A licence is current at T: known, and neither expired nor revoked before T.
+    #[inline]
+    fn current(&self, i: usize, t: i32) -> bool {
+        self.known(i, t) && self.aux[i] >= t && self.revoked[i] >= t
+    }
+
     #[inline]
     fn has(&self, i: usize, bits: u32) -> bool {
         self.bits[i] & bits == bits
@@ -249,6 +287,37 @@ impl Grouped {
                 .min()
                 .map_or(f64::NAN, |d| (t - d) as f64),
             Measure::RemovedBefore => rows.filter(|&i| self.known(i, t) && self.aux[i] < t).count() as f64,
+            Measure::HeldNow { bits } => rows.into_iter().any(|i| self.current(i, t) && self.has(i, bits)) as u8 as f64,
+            Measure::HeldCount => rows.filter(|&i| self.current(i, t)).count() as f64,
+            Measure::LapsedTypes => {
+                let lapsed = |i: usize| self.known(i, t) && !self.current(i, t);
+                let held = |k: u32| rows.clone().any(|j| self.kind[j] == k && self.current(j, t));
+                // Each lapsed type once: at its first lapsed row.
+                rows.clone()
+                    .filter(|&i| lapsed(i) && !held(self.kind[i]) && !(rows.start..i).any(|j| self.kind[j] == self.kind[i] && lapsed(j)))
+                    .count() as f64
+            }
+            Measure::RevokedWithin(days) => {
+                rows.filter(|&i| self.known(i, t) && self.revoked[i] < t && t - self.revoked[i] <= days).count() as f64
+            }
+            Measure::Observed { stat, bits, window } => {
+                let w = Acc::new(window, bits, None);
+                let matching = rows.filter(|&i| {
+                    let age = t - self.date[i];
+                    self.known(i, t) && self.has(i, bits) && age >= w.min_age && age <= w.max_age
+                });
+                let with_value = |i: &usize| !self.raw[*i].is_nan();
+                match stat {
+                    // max_by_key keeps the last of equal keys: the later row of one day.
+                    Stat::Last => matching.filter(with_value).max_by_key(|&i| self.date[i]).map_or(f64::NAN, |i| self.raw[i]),
+                    Stat::Max => matching.filter(with_value).map(|i| self.raw[i]).reduce(f64::max).unwrap_or(f64::NAN),
+                    Stat::Mean => {
+                        let (n, sum) = matching.filter(with_value).fold((0usize, 0.0), |(n, s), i| (n + 1, s + self.raw[i]));
+                        if n == 0 { f64::NAN } else { sum / n as f64 }
+                    }
+                    Stat::DaysSince => matching.map(|i| self.date[i]).max().map_or(f64::NAN, |d| (t - d) as f64),
+                }
+            }
             Measure::ReportsDue => rows.filter(|&i| in_scope(i)).count() as f64,
             Measure::ReportsMissing => rows.filter(|&i| in_scope(i) && self.date[i] >= t).count() as f64,
             Measure::ReportsLate => rows

@@ -11,9 +11,12 @@
 mod annual_reports;
 mod complaints;
 mod credit_lists;
+mod indicators;
 mod inspections;
 mod judgments;
 mod kernel;
+mod licences;
+mod merged;
 mod peer;
 mod penalties;
 mod product_checks;
@@ -47,6 +50,83 @@ pub struct FeatureOptions {
     pub observation_period_days: i32,
     /// Leading digits of the region code that define a peer group (with the industry section).
     pub peer_region_digits: usize,
+    /// Licence types that become features (`lic_<name>_now`), as `[[features.licence]]`.
+    #[serde(rename = "licence")]
+    pub licences: Vec<LicenceType>,
+    /// Features over the `indicators` table, as `[[features.indicator]]`.
+    #[serde(rename = "indicator")]
+    pub indicators: Vec<IndicatorFeature>,
+}
+
+/// How a declared indicator feature aggregates a subject's observations in its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorMeasure {
+    /// The latest observed value.
+    Last,
+    /// Sum of the values.
+    Sum,
+    /// Number of observations.
+    Count,
+    Max,
+    Mean,
+    /// Days from the latest observation to T.
+    DaysSince,
+}
+
+/// A feature the policy declares over one indicator of the `indicators` table.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorFeature {
+    /// The feature's name: lowercase ASCII letters, digits and `_`, unique among all features.
+    pub name: String,
+    /// The `indicator` value in the data.
+    pub indicator: String,
+    pub measure: IndicatorMeasure,
+    /// Look-back window in days; absent = every observation known at T.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<i32>,
+    #[serde(default)]
+    pub direction: Direction,
+    pub zh: String,
+    pub en: String,
+    pub dimension: Dimension,
+}
+
+/// A licence type the policy turns into a feature: holds a current licence of it at T.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceType {
+    /// The feature's stem: lowercase ASCII letters, digits and `_` (`lic_<name>_now`).
+    pub name: String,
+    /// The `licence_type` value in the data.
+    pub licence_type: String,
+    /// The permit's name in Chinese and in English, for labels.
+    pub zh: String,
+    pub en: String,
+}
+
+impl LicenceType {
+    fn new(name: &str, licence_type: &str, en: &str) -> Self {
+        LicenceType { name: name.into(), licence_type: licence_type.into(), zh: licence_type.into(), en: en.into() }
+    }
+}
+
+/// The permits most market subjects need (许可证): food, drugs, special equipment, tobacco, alcohol,
+/// public venues, road transport, discharge permits.
+fn default_licences() -> Vec<LicenceType> {
+    vec![
+        LicenceType::new("food_trade", "食品经营许可", "food trade licence"),
+        LicenceType::new("food_production", "食品生产许可", "food production licence"),
+        LicenceType::new("drug_trade", "药品经营许可", "drug trade licence"),
+        LicenceType::new("drug_production", "药品生产许可", "drug production licence"),
+        LicenceType::new("special_equipment", "特种设备使用登记", "special equipment registration"),
+        LicenceType::new("tobacco_retail", "烟草专卖零售许可", "tobacco retail licence"),
+        LicenceType::new("alcohol_trade", "酒类经营许可", "alcohol trade licence"),
+        LicenceType::new("public_venue", "公共场所卫生许可", "public venue hygiene licence"),
+        LicenceType::new("road_transport", "道路运输经营许可", "road transport licence"),
+        LicenceType::new("discharge", "排污许可", "pollutant discharge permit"),
+    ]
 }
 
 impl Check for FeatureOptions {
@@ -77,8 +157,55 @@ impl Check for FeatureOptions {
         if !(1..=6).contains(&self.peer_region_digits) {
             return bad(format!("peer_region_digits must be 1 to 6 (a region code has 6), got {}", self.peer_region_digits));
         }
+        // One predicate bit per declared type, and the kernel has 32.
+        if self.licences.len() > licences::MAX_DECLARED {
+            return bad(format!("at most {} licence types can be declared, got {}", licences::MAX_DECLARED, self.licences.len()));
+        }
+        for (i, l) in self.licences.iter().enumerate() {
+            if !is_stem(&l.name) {
+                return bad(format!("licence `{}`: name must be lowercase ASCII letters, digits and `_`, starting with a letter", l.name));
+            }
+            for (what, v) in [("licence_type", &l.licence_type), ("zh", &l.zh), ("en", &l.en)] {
+                if v.trim().is_empty() {
+                    return bad(format!("licence `{}`: {what} must not be empty", l.name));
+                }
+            }
+            if let Some(j) = self.licences[..i].iter().position(|o| o.name == l.name || o.licence_type == l.licence_type) {
+                return bad(format!("licence `{}` repeats the name or licence_type of licence `{}`", l.name, self.licences[j].name));
+            }
+        }
+        for f in &self.indicators {
+            let what = format!("indicator feature `{}`", f.name);
+            if !is_stem(&f.name) {
+                return bad(format!("{what}: name must be lowercase ASCII letters, digits and `_`, starting with a letter"));
+            }
+            for (field, v) in [("indicator", &f.indicator), ("zh", &f.zh), ("en", &f.en)] {
+                if v.trim().is_empty() {
+                    return bad(format!("{what}: {field} must not be empty"));
+                }
+            }
+            if let Some(w) = f.window.filter(|w| !(1..=MAX_DAYS).contains(w)) {
+                return bad(format!("{what}: window must be 1 to {MAX_DAYS} days, got {w}"));
+            }
+        }
+        let distinct: std::collections::BTreeSet<&str> = self.indicators.iter().map(|f| f.indicator.as_str()).collect();
+        if distinct.len() > indicators::MAX_INDICATORS {
+            return bad(format!("features over at most {} distinct indicators can be declared, got {}", indicators::MAX_INDICATORS, distinct.len()));
+        }
+        // Declared names must not shadow each other or a built-in feature.
+        let mut seen = std::collections::BTreeSet::new();
+        for f in Registry::all(self).features {
+            if !seen.insert(f.name.clone()) {
+                return bad(format!("feature `{}` is declared twice (a declared licence or indicator feature takes a name in use)", f.name));
+            }
+        }
         Ok(())
     }
+}
+
+/// A name riskwarn can use as (part of) a column name: lowercase ASCII, digits, `_`, a letter first.
+fn is_stem(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase()) && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 impl FeatureOptions {
@@ -103,7 +230,15 @@ impl FeatureOptions {
 
 impl Default for FeatureOptions {
     fn default() -> Self {
-        Self { windows: vec![30, 90, 365, 1095], recent_days: 365, history_days: 1095, observation_period_days: 365, peer_region_digits: 4 }
+        Self {
+            windows: vec![30, 90, 365, 1095],
+            recent_days: 365,
+            history_days: 1095,
+            observation_period_days: 365,
+            peer_region_digits: 4,
+            licences: default_licences(),
+            indicators: Vec::new(),
+        }
     }
 }
 
@@ -135,6 +270,8 @@ const EVENT_FAMILIES: &[Declare] = &[
     judgments::declare,
     credit_lists::declare,
     annual_reports::declare,
+    licences::declare,
+    indicators::declare,
 ];
 
 /// Every feature of a run, given which tables are present, in column order.
@@ -152,6 +289,7 @@ impl Registry {
                 features.extend(decl.features.into_iter().map(|f| f.feature));
             }
         }
+        features.extend(merged::catalogue(present, opts));
         features.extend(peer::catalogue(present, opts));
         Registry { features }
     }
@@ -202,27 +340,28 @@ fn word<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-/// Markdown catalogue of every feature (docs/features.md is this text; a test keeps it so).
-pub fn catalogue_markdown() -> String {
-    let opts = FeatureOptions::default();
+/// Markdown catalogue of every feature under `opts` (docs/features.md is this text for the
+/// committed riskwarn.toml; a test keeps it so).
+pub fn catalogue_markdown(opts: &FeatureOptions) -> String {
     let mut s = format!(
         "# Feature catalogue\n\n\
-         Generated from the feature registry in `src/features/` (a test keeps this file identical to the \
-         code), for the default `[features]` options of the policy (windows {:?} days, recent window {} days, \
-         history window {} days). Every feature is computed as of a date T from rows dated strictly before T and, \
+         Generated from the feature registry in `src/features/` and the `[features]` section of the committed \
+         riskwarn.toml (a test keeps this file identical to both): windows {:?} days, recent window {} days, \
+         history window {} days. Licence features `lic_<name>_now` come from `[[features.licence]]`, family \
+         `indicators` from `[[features.indicator]]` (docs/policy.md): another policy gives other rows. Every feature is computed as of a date T from rows dated strictly before T and, \
          where the table has `recorded_on`, recorded strictly before T. Features of an absent table are left out \
          of the run. `ownership` is never a feature. Peer group = industry section × the first {} digits of the \
          region code.\n\n\
          - **dimension**: the national indicator system's dimension (通用型企业信用风险分类指标体系).\n\
          - **direction** `increasing`: more of it never lowers risk (the scorecard's coefficient is constrained \
-         to ≥ 0, the trees are monotone in it); `decreasing` (no feature yet): more of it never raises risk \
+         to ≥ 0, the trees are monotone in it); `decreasing`: more of it never raises risk \
          (coefficient ≤ 0, trees monotone the other way).\n\
          - **public** `no`: never shown in published files (warnings_public.csv).\n\n\
          | feature | family | dimension | kind | direction | public | label (zh / en) | meaning |\n\
          |---|---|---|---|---|---|---|---|\n",
         opts.windows, opts.recent_days, opts.history_days, opts.peer_region_digits
     );
-    for f in Registry::all(&opts).features {
+    for f in Registry::all(opts).features {
         s += &format!(
             "| `{}` | {} ({}) | {} / {} | {} | {} | {} | {} / {} | {} |\n",
             f.name,
@@ -249,10 +388,55 @@ pub fn compute(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>) ->
     compute_with(data, as_of, opts, Backend::Kernel)
 }
 
+/// The rows per indicator of the data's `indicators` table (empty when it is absent).
+fn indicator_rows(data: &Validated) -> Result<std::collections::BTreeMap<String, usize>> {
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(frame) = data.table("indicators") {
+        for v in frame.column("indicator")?.str()?.iter().flatten() {
+            *out.entry(v.to_string()).or_default() += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The options with the declared indicator features whose indicator has no rows left out.
+fn with_data_indicators(data: &Validated, opts: &FeatureOptions) -> Result<FeatureOptions> {
+    let rows = indicator_rows(data)?;
+    let mut out = opts.clone();
+    out.indicators.retain(|f| rows.contains_key(&f.indicator));
+    Ok(out)
+}
+
+/// What the feature stage says once about the data under these options: indicators in the data
+/// that no feature declares (ignored), and declared indicator features without rows (left out;
+/// `compute` leaves them out too).
+pub fn notices(data: &Validated, opts: &FeatureOptions) -> Result<Vec<String>> {
+    if data.table("indicators").is_none() {
+        return Ok(Vec::new()); // the loader says once that the table is absent
+    }
+    let rows = indicator_rows(data)?;
+    let mut out = Vec::new();
+    let undeclared: Vec<String> = rows
+        .iter()
+        .filter(|(i, _)| !opts.indicators.iter().any(|f| &f.indicator == *i))
+        .map(|(i, n)| format!("`{i}` ({n} rows)"))
+        .collect();
+    if !undeclared.is_empty() {
+        out.push(format!("indicators no [[features.indicator]] declares, ignored: {}", undeclared.join(", ")));
+    }
+    let missing: Vec<String> =
+        opts.indicators.iter().filter(|f| !rows.contains_key(&f.indicator)).map(|f| format!("`{}` (indicator `{}`)", f.name, f.indicator)).collect();
+    if !missing.is_empty() {
+        out.push(format!("declared indicator features without rows in the data, left out: {}", missing.join(", ")));
+    }
+    Ok(out)
+}
+
 pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>, backend: Backend) -> Result<DataFrame> {
     if as_of.is_empty() {
         return Err(Error::BadArgument("at least one as-of date is needed".into()));
     }
+    let opts = &with_data_indicators(data, opts)?;
     let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
     let present: Vec<&str> = data.tables.iter().map(|(s, _)| s.name).collect();
     let mut bases: Vec<DataFrame> = as_of.iter().map(|&t| subject::base(subjects, t, opts).collect()).collect::<PolarsResult<_>>()?;
@@ -264,6 +448,9 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
     for declare in EVENT_FAMILIES {
         let decl = declare(opts);
         let Some(frame) = data.table(decl.table) else { continue };
+        if decl.features.is_empty() {
+            continue;
+        }
         match backend {
             Backend::Kernel => {
                 let grouped = kernel::Grouped::build(frame, &decl, subjects.height())?;
@@ -301,7 +488,7 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
         .collect();
     let mut out: Option<DataFrame> = None;
     for base in bases {
-        let df = peer::add(base, &present, opts)?.lazy().select(order.clone()).collect()?;
+        let df = peer::add(merged::add(base, &present, opts)?, &present, opts)?.lazy().select(order.clone()).collect()?;
         match out.as_mut() {
             None => out = Some(df),
             Some(o) => {

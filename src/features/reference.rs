@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use super::annual_reports::last_due_year;
-use super::spec::{Measure, TableFeatures, Window};
+use super::spec::{Measure, Stat, TableFeatures, Window};
 use crate::error::Result;
 use crate::validate::SID;
 
@@ -60,6 +60,7 @@ fn expr(decl: &TableFeatures, m: &Measure, ctx: &Ctx) -> Expr {
     let value = |v: usize| decl.values[v].1.clone().cast(DataType::Float64).fill_null(lit(0.0));
     let null = || lit(NULL).cast(DataType::Float64);
     let current = || ctx.known().and(col("removed_on").is_null().or(col("removed_on").gt_eq(ctx.t_date())));
+    let licence_current = || licence_current(ctx);
     let last = last_due_year(ctx.t);
     let in_scope = || col("year").gt_eq(lit(last - 2)).and(col("year").lt_eq(lit(last)));
     let filed = || col("filed_on").is_not_null().and(col("filed_on").lt(ctx.t_date()));
@@ -89,6 +90,32 @@ fn expr(decl: &TableFeatures, m: &Measure, ctx: &Ctx) -> Expr {
             lit(ctx.t as f64) - ctx.days(col("listed_on").filter(current().and(bits_mask(decl, bits))).min())
         }
         Measure::RemovedBefore => ctx.count(ctx.known().and(col("removed_on").lt(ctx.t_date()))),
+        Measure::HeldNow { bits } => ctx.count(licence_current().and(bits_mask(decl, bits))).gt(lit(0.0)).cast(DataType::Float64),
+        Measure::HeldCount => ctx.count(licence_current()),
+        Measure::LapsedTypes => col("licence_type")
+            .filter(ctx.known().and(licence_current().not()).and(col(TYPE_HELD).not()))
+            .n_unique()
+            .cast(DataType::Float64),
+        Measure::RevokedWithin(days) => ctx.count(
+            ctx.known()
+                .and(col("revoked_on").is_not_null())
+                .and(col("revoked_on").lt(ctx.t_date()))
+                .and(col("revoked_on").gt_eq(ctx.days_before(days))),
+        ),
+        Measure::Observed { stat, bits, window } => {
+            let rows = ctx.window(window).and(bits_mask(decl, bits));
+            let valued = rows.clone().and(col("value").is_not_null());
+            let values = || col("value").cast(DataType::Float64);
+            match stat {
+                Stat::Last => values()
+                    .filter(valued.clone())
+                    .sort_by([col(ctx.date).filter(valued)], SortMultipleOptions::default().with_maintain_order(true))
+                    .last(),
+                Stat::Max => values().filter(valued).max(),
+                Stat::Mean => values().filter(valued).mean(),
+                Stat::DaysSince => lit(ctx.t as f64) - ctx.days(col(ctx.date).filter(rows).max()),
+            }
+        }
         Measure::ReportsDue => ctx.count(in_scope()),
         Measure::ReportsMissing => ctx.count(in_scope().and(filed().not())),
         Measure::ReportsLate => {
@@ -99,6 +126,15 @@ fn expr(decl: &TableFeatures, m: &Measure, ctx: &Ctx) -> Expr {
     }
 }
 
+/// Licences: whether the row's subject holds a current licence of the row's type at T.
+const TYPE_HELD: &str = "__type_held";
+
+fn licence_current(ctx: &Ctx) -> Expr {
+    ctx.known()
+        .and(col("expires_on").is_null().or(col("expires_on").gt_eq(ctx.t_date())))
+        .and(col("revoked_on").is_null().or(col("revoked_on").gt_eq(ctx.t_date())))
+}
+
 /// Features of one table as of `t` for every subject with rows: `sid` then the features.
 pub fn evaluate(frame: &DataFrame, decl: &TableFeatures, t: i32) -> Result<DataFrame> {
     let ctx = Ctx {
@@ -107,5 +143,9 @@ pub fn evaluate(frame: &DataFrame, decl: &TableFeatures, t: i32) -> Result<DataF
         has_recorded: frame.schema().contains("recorded_on"),
     };
     let aggs: Vec<Expr> = decl.features.iter().map(|f| expr(decl, &f.measure, &ctx).alias(f.name())).collect();
-    Ok(frame.clone().lazy().group_by([col(SID)]).agg(aggs).collect()?)
+    let mut rows = frame.clone().lazy();
+    if decl.table == "licences" {
+        rows = rows.with_columns([licence_current(&ctx).any(false).over([col(SID), col("licence_type")])?.alias(TYPE_HELD)]);
+    }
+    Ok(rows.group_by([col(SID)]).agg(aggs).collect()?)
 }

@@ -11,7 +11,7 @@ use super::Absent;
 
 /// The five dimensions of the national indicator system for enterprise credit-risk
 /// classification (通用型企业信用风险分类指标体系).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dimension {
     /// 企业基础属性: registration facts.
@@ -37,7 +37,7 @@ impl Dimension {
 
 /// What more of a feature means for risk, where it is known: the scorecard constrains such a
 /// feature's coefficient to ≥ 0 and the trees are monotone in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// More of it never lowers risk.
@@ -45,6 +45,7 @@ pub enum Direction {
     /// More of it never raises risk.
     Decreasing,
     /// No direction is assumed.
+    #[default]
     None,
 }
 
@@ -84,6 +85,8 @@ pub const COMPLAINTS: Family = Family { name: "complaints", zh: "投诉举报", 
 pub const PRODUCT_CHECKS: Family = Family { name: "product_checks", zh: "抽查抽检", dimension: Dimension::Supervision, visibility: Visibility::Public };
 pub const JUDGMENTS: Family = Family { name: "judgments", zh: "司法判决", dimension: Dimension::Social, visibility: Visibility::Public };
 pub const CREDIT_LISTS: Family = Family { name: "credit_lists", zh: "信用名录", dimension: Dimension::Supervision, visibility: Visibility::Public };
+pub const LICENCES: Family = Family { name: "licences", zh: "行政许可", dimension: Dimension::Supervision, visibility: Visibility::Public };
+pub const INDICATORS: Family = Family { name: "indicators", zh: "申报指标", dimension: Dimension::Dynamic, visibility: Visibility::Public };
 pub const ANNUAL_REPORTS: Family = Family { name: "annual_reports", zh: "年报公示", dimension: Dimension::Dynamic, visibility: Visibility::Public };
 
 /// One feature's registry entry.
@@ -197,12 +200,35 @@ pub enum Measure {
     ListedDays { bits: u32 },
     /// Known entries removed before T.
     RemovedBefore,
+    /// Licences: 1 if a matching licence is current at T (issued before T, neither expired nor
+    /// revoked before T), else 0.
+    HeldNow { bits: u32 },
+    /// Licences: current licences at T.
+    HeldCount,
+    /// Licences: licence types of which the subject held one before T but holds none now.
+    LapsedTypes,
+    /// Licences: known licences revoked in the `days` before T.
+    RevokedWithin(i32),
+    /// Indicators: a statistic of the non-null `value`s (or, for `DaysSince`, the dates) of the
+    /// matching known rows in the window; null when there is none.
+    Observed { stat: Stat, bits: u32, window: Window },
     /// Annual reports: rows of the last three due years.
     ReportsDue,
     /// … not filed before T.
     ReportsMissing,
     /// … filed before T but after 30 June of year + 1.
     ReportsLate,
+}
+
+/// What `Measure::Observed` reads off a subject's indicator rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    /// The value of the latest observation with a value (of two on one day, the later row).
+    Last,
+    Max,
+    Mean,
+    /// T − the latest observation's date (whether or not it has a value).
+    DaysSince,
 }
 
 impl Measure {
@@ -230,7 +256,7 @@ impl FeatureSpec {
 pub struct TableFeatures {
     pub table: &'static str,
     pub family: &'static Family,
-    pub predicates: Vec<(&'static str, Expr)>,
+    pub predicates: Vec<(String, Expr)>,
     pub values: Vec<(&'static str, Expr)>,
     pub features: Vec<FeatureSpec>,
 }
@@ -250,9 +276,9 @@ impl TableFeatures {
     }
 
     /// Declares a row predicate; returns its bit.
-    pub fn predicate(&mut self, name: &'static str, expr: Expr) -> u32 {
+    pub fn predicate(&mut self, name: impl AsRef<str>, expr: Expr) -> u32 {
         assert!(self.predicates.len() < 32, "at most 32 predicates per table");
-        self.predicates.push((name, expr));
+        self.predicates.push((name.as_ref().to_string(), expr));
         1 << (self.predicates.len() - 1)
     }
 
@@ -265,7 +291,7 @@ impl TableFeatures {
     /// Declares a feature; returns it so its direction or kind can be set.
     pub fn add(&mut self, name: impl Into<String>, doc: impl Into<String>, label: Label, measure: Measure) -> &mut Feature {
         let when_absent = match measure {
-            Measure::DaysSince { .. } | Measure::Share { .. } | Measure::ListedDays { .. } => Absent::Null,
+            Measure::DaysSince { .. } | Measure::Share { .. } | Measure::ListedDays { .. } | Measure::Observed { .. } => Absent::Null,
             _ => Absent::Zero,
         };
         let feature = Feature::new(name, self.family, doc, label);

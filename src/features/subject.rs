@@ -8,6 +8,8 @@ use super::FeatureOptions;
 
 pub const PEER_SECTION: &str = "industry_section";
 pub const PEER_REGION: &str = "__peer_region";
+/// Whether the subject's status is `active` (not `suspended`); read by `merged`, never a feature.
+pub const ACTIVE: &str = "__active";
 
 /// The static features, each with the expression that computes it from the registry as of `t`.
 fn declared(t: i32, opts: &FeatureOptions) -> Vec<(Feature, Expr)> {
@@ -57,7 +59,10 @@ pub fn base(subjects: &DataFrame, t: i32, opts: &FeatureOptions) -> LazyFrame {
     let columns = [col("uscc"), col(crate::validate::SID), t_date.clone().alias("as_of")]
         .into_iter()
         .chain(declared(t, opts).into_iter().map(|(f, e)| e.alias(f.name)))
-        .chain([col("region").str().slice(lit(0), lit(opts.peer_region_digits as u64)).alias(PEER_REGION)])
+        .chain([
+            col("region").str().slice(lit(0), lit(opts.peer_region_digits as u64)).alias(PEER_REGION),
+            col("status").eq(lit("active")).alias(ACTIVE),
+        ])
         .collect::<Vec<_>>();
     subjects
         .clone()

@@ -70,11 +70,23 @@ pub struct Dirt {
 
 impl Dirt {
     pub fn new(opts: &GenerateOptions, chunk: u64) -> Self {
+        Self::from_stream(opts, chunk * 2 + 1)
+    }
+
+    /// Dirt from a stream of its own (a table added later must not shift the others' draws).
+    pub fn from_stream(opts: &GenerateOptions, stream: u64) -> Self {
         Dirt {
-            rng: Rng::new(opts.seed, chunk * 2 + 1),
+            rng: Rng::new(opts.seed, stream),
             rate: opts.dirty,
             injected: BTreeMap::new(),
             subjects: opts.subjects as u64,
+        }
+    }
+
+    /// Adds the counts of `other` (the same chunk's dirt from another stream).
+    pub fn absorb(&mut self, other: Dirt) {
+        for (key, n) in other.injected {
+            *self.injected.entry(key).or_default() += n;
         }
     }
 

@@ -7,6 +7,8 @@
 
 mod dirt;
 mod feedback;
+mod indicators;
+mod licences;
 
 mod simulate;
 mod tables;

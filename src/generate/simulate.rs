@@ -88,7 +88,19 @@ struct Sim<'a> {
     start: i32,
     /// Subjects active at the earlier simulated run's date (its warning candidates).
     candidates: Vec<super::feedback::Candidate>,
+    /// The licences' own streams (draws and dirt), so the other tables do not depend on them.
+    licence_rng: Rng,
+    licence_dirt: Dirt,
+    indicator_rng: Rng,
+    indicator_dirt: Dirt,
+    /// Days on which the current subject's penalties revoked a licence.
+    revocations: Vec<i32>,
 }
+
+/// Stream ids of the licences and the indicators (far from the chunks' 2c, 2c + 1 and the
+/// feedback's u64::MAX − 1 − c).
+const LICENCE_STREAM: u64 = 1 << 62;
+const INDICATOR_STREAM: u64 = 1 << 61;
 
 pub fn simulate(chunk: &Chunk) -> (ChunkTables, Dirt) {
     let opts = chunk.opts;
@@ -99,9 +111,18 @@ pub fn simulate(chunk: &Chunk) -> (ChunkTables, Dirt) {
         out: ChunkTables::default(),
         start: opts.end - (opts.years as f64 * 365.25) as i32,
         candidates: Vec::new(),
+        licence_rng: Rng::new(opts.seed, LICENCE_STREAM + 2 * chunk.index),
+        licence_dirt: Dirt::from_stream(opts, LICENCE_STREAM + 2 * chunk.index + 1),
+        indicator_rng: Rng::new(opts.seed, INDICATOR_STREAM + 2 * chunk.index),
+        indicator_dirt: Dirt::from_stream(opts, INDICATOR_STREAM + 2 * chunk.index + 1),
+        revocations: Vec::new(),
     };
     for i in 0..chunk.len as u64 {
         sim.subject(chunk.first_index + i);
+    }
+    for extra in [&mut sim.licence_dirt, &mut sim.indicator_dirt] {
+        let d = std::mem::replace(extra, Dirt::from_stream(opts, 0));
+        sim.dirt.absorb(d);
     }
     sim.out.feedback = super::feedback::simulate(opts, chunk.index, &sim.candidates);
     (sim.out, sim.dirt)
@@ -231,8 +252,27 @@ impl Sim<'_> {
             self.out.conflicts.inspector_id.append_value(inspector_id(dept, region_i, k));
             self.out.conflicts.uscc.append_value(&subject.uscc);
         }
+        self.revocations.clear();
         self.events(&subject);
         self.annual_reports(&subject);
+        let holder = super::licences::Holder {
+            uscc: &subject.uscc,
+            industry: subject.industry.code,
+            established: subject.established,
+            terminated: subject.terminated,
+            excess: &|day| subject.logit(day) - R0,
+            revocations: &self.revocations,
+        };
+        super::licences::simulate(self.opts, self.start, &mut self.licence_rng, &mut self.licence_dirt, &mut self.out.licences, &holder);
+        let observed = super::indicators::Observed {
+            uscc: &subject.uscc,
+            employer: matches!(subject_type, "enterprise" | "cooperative" | "branch"),
+            capital,
+            from: self.start.max(subject.established),
+            until: subject.terminated.unwrap_or(i32::MAX).min(self.opts.end + 1),
+            excess: &|day| subject.logit(day) - R0,
+        };
+        super::indicators::simulate(self.opts, &mut self.indicator_rng, &mut self.indicator_dirt, &mut self.out.indicators, &observed);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -431,6 +471,9 @@ impl Sim<'_> {
         o.fine_cny.append_value(if k == Some(Kind::NegativeAmount) { -fine } else { fine });
         o.license_revoked.append_value(revoked);
         o.recorded_on.append_value(recorded);
+        if revoked {
+            self.revocations.push(day);
+        }
     }
 
     fn complaint(&mut self, s: &Subject, day: i32, pending: &mut Vec<Pending>) {

@@ -56,6 +56,14 @@ table_buffer!(CreditLists, "credit_lists" {
 table_buffer!(AnnualReports, "annual_reports" {
     uscc: StringBuilder, year: Int32Builder, filed_on: Date32Builder,
 });
+table_buffer!(Licences, "licences" {
+    uscc: StringBuilder, licence_type: StringBuilder, issued_on: Date32Builder, expires_on: Date32Builder,
+    revoked_on: Date32Builder, issuer: StringBuilder, recorded_on: Date32Builder,
+});
+table_buffer!(Indicators, "indicators" {
+    uscc: StringBuilder, indicator: StringBuilder, observed_on: Date32Builder, value: Float64Builder,
+    recorded_on: Date32Builder,
+});
 table_buffer!(Inspectors, "inspectors" {
     inspector_id: StringBuilder, name: StringBuilder, department: StringBuilder, region: StringBuilder,
 });
@@ -90,6 +98,8 @@ pub struct ChunkTables {
     pub judgments: Judgments,
     pub credit_lists: CreditLists,
     pub annual_reports: AnnualReports,
+    pub licences: Licences,
+    pub indicators: Indicators,
     pub conflicts: Conflicts,
     pub feedback: super::feedback::FeedbackTables,
     pub truth: Truth,
@@ -107,6 +117,8 @@ impl ChunkTables {
             (Judgments::TABLE, self.judgments.finish()),
             (CreditLists::TABLE, self.credit_lists.finish()),
             (AnnualReports::TABLE, self.annual_reports.finish()),
+            (Licences::TABLE, self.licences.finish()),
+            (Indicators::TABLE, self.indicators.finish()),
             (Conflicts::TABLE, self.conflicts.finish()),
             (Cases::TABLE, self.feedback.cases.finish()),
             (Dispositions::TABLE, self.feedback.dispositions.finish()),

@@ -177,7 +177,8 @@ fn several_as_of_dates_equal_separate_calls() {
 
 #[test]
 fn catalogue_doc_matches_code() {
-    let expected = riskwarn::features::catalogue_markdown();
+    let policy = riskwarn::policy::Policy::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/riskwarn.toml"))).unwrap();
+    let expected = riskwarn::features::catalogue_markdown(&policy.features);
     assert_generated_doc("docs/features.md", &expected);
     let names: Vec<String> = riskwarn::features::Registry::all(&FeatureOptions::default()).features.into_iter().map(|f| f.name).collect();
     assert!(names.iter().all(|n| !n.contains("ownership")), "{names:?}");
@@ -231,6 +232,18 @@ fn append_future(v: &riskwarn::validate::Validated, table: &str, t: i32, offsets
     for r in extra {
         df.vstack_mut(&r).unwrap();
     }
+    if table == "licences" {
+        // A licence revoked on or after T (its revocation not yet known at T).
+        let mut revoked: Vec<Option<i32>> = df.column("revoked_on").unwrap().date().unwrap().phys.iter().collect();
+        for &(row, offset, mode) in offsets {
+            let i = row % revoked.len();
+            if mode == 2 && revoked[i].is_none_or(|d| d >= t) {
+                revoked[i] = Some(t + offset);
+            }
+        }
+        let column = Series::new("revoked_on".into(), revoked).cast(&DataType::Date).unwrap();
+        df.replace("revoked_on", column.into()).unwrap();
+    }
     out
 }
 
@@ -238,7 +251,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
     #[test]
     fn no_future_leakage(
-        table in prop::sample::select(vec!["inspections", "penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports"]),
+        table in prop::sample::select(vec!["inspections", "penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports", "licences"]),
         offsets in prop::collection::vec((0usize..100_000, prop_oneof![Just(0i32), 0i32..2000], 0u8..3), 1..40),
         t_pick in 0usize..3,
     ) {
@@ -281,4 +294,74 @@ fn ownership_never_changes_a_feature() {
     subjects.replace("ownership", Column::new("ownership".into(), flipped)).unwrap();
     let after = compute(&changed, &t, &Default::default()).unwrap();
     assert!(before.equals_missing(&after));
+}
+
+#[test]
+fn licence_features_at_window_edges() {
+    let dir = tempdir();
+    hand_data(dir.path());
+    let (a, b) = (code(1), code(2));
+    let rows: [(&str, &str, &str, Option<&str>, Option<&str>, Option<&str>); 10] = [
+        // (uscc, type, issued_on, expires_on, revoked_on, recorded_on)
+        (&a, "食品经营许可", "2020-01-01", Some("2024-12-31"), None, None), // expired T-1 …
+        (&a, "食品经营许可", "2024-12-31", Some("2029-12-31"), None, None), // … renewed T-1: held, not lapsed
+        (&a, "酒类经营许可", "2022-01-01", Some(T), None, None),            // expires on T: still current
+        (&a, "烟草专卖零售许可", "2021-01-01", None, Some("2024-01-02"), None), // revoked T-365: in the window, lapsed
+        (&a, "公共场所卫生许可", "2021-01-01", None, Some(T), None),        // revoked on T: not yet known
+        (&a, "特种设备使用登记", "2024-06-01", None, None, Some("2025-01-02")), // recorded after T: unknown
+        (&a, "排污许可", "2019-01-01", Some("2023-12-31"), Some("2024-01-01"), None), // revoked T-366: outside, lapsed
+        (&a, "建筑业企业资质", "2023-01-01", None, None, None),             // undeclared type: still a licence
+        (&b, "食品经营许可", "2020-01-01", Some("2024-06-30"), None, None), // lapsed, but B is suspended
+        (&a, "药品经营许可", T, None, None, None),                         // issued on T: not before T
+    ];
+    type Row<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    fn opt_dates<'a>(rows: &[Row<'a>], name: &str, f: fn(&Row<'a>) -> Option<&'a str>) -> Column {
+        dates(name, &rows.iter().map(f).collect::<Vec<_>>())
+    }
+    let mut licences = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("licence_type".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        opt_dates(&rows, "issued_on", |r| Some(r.2)),
+        opt_dates(&rows, "expires_on", |r| r.3),
+        opt_dates(&rows, "revoked_on", |r| r.4),
+        Column::new("issuer".into(), vec![Some("市场监督管理局"); rows.len()]),
+        opt_dates(&rows, "recorded_on", |r| r.5),
+    ])
+    .unwrap();
+    write(&mut licences, &dir.path().join("licences.parquet"));
+    // B's licence was revoked by a penalty decision: the merged fact sees it too.
+    let mut penalties = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [b.as_str(), a.as_str()]),
+        dates("decided_on", &[Some("2024-06-01"), Some("2023-12-31")]),
+        Column::new("department".into(), ["市场监督管理局"; 2]),
+        Column::new("category".into(), ["食品安全违法"; 2]),
+        Column::new("severity".into(), ["serious"; 2]),
+        Column::new("fine_cny".into(), [10_000.0; 2]),
+        Column::new("license_revoked".into(), [true; 2]),
+    ])
+    .unwrap();
+    write(&mut penalties, &dir.path().join("penalties.parquet"));
+    let df = features_at(dir.path(), T);
+    let f = |u: &str, name: &str| value(&df, u, name);
+    assert_eq!(f(&a, "lic_food_trade_now"), Some(1.0));
+    assert_eq!(f(&a, "lic_alcohol_trade_now"), Some(1.0), "expires on T: valid through that day");
+    assert_eq!(f(&a, "lic_tobacco_retail_now"), Some(0.0), "revoked before T");
+    assert_eq!(f(&a, "lic_public_venue_now"), Some(1.0), "a revocation on T is not known at T");
+    assert_eq!(f(&a, "lic_special_equipment_now"), Some(0.0), "recorded after T");
+    assert_eq!(f(&a, "lic_drug_trade_now"), Some(0.0), "issued on T");
+    assert_eq!(f(&a, "lic_discharge_now"), Some(0.0));
+    assert_eq!(f(&a, "lic_current_n"), Some(4.0), "food, alcohol, public venue and the undeclared 建筑业企业资质");
+    assert_eq!(f(&a, "lic_lapsed_n"), Some(2.0), "tobacco (revoked) and discharge; food was renewed");
+    assert_eq!(f(&a, "lic_revoked_365d"), Some(1.0), "T-365 in, T-366 out");
+    assert_eq!(f(&a, "pen_license_revoked_365d"), Some(0.0), "decided T-367");
+    assert_eq!(f(&a, "licence_revoked_365d"), Some(1.0));
+    assert_eq!(f(&b, "lic_food_trade_now"), Some(0.0));
+    assert_eq!(f(&b, "lic_lapsed_n"), Some(0.0), "a suspended subject needs no licence");
+    assert_eq!(f(&b, "lic_revoked_365d"), Some(0.0));
+    assert_eq!(f(&b, "licence_revoked_365d"), Some(1.0), "revoked by a penalty decision");
+    // The polars reference computes the same.
+    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let slow = riskwarn::features::compute_with(&v, &[date(T)], &Default::default(), riskwarn::features::Backend::Reference).unwrap();
+    assert_features_agree(&df, &slow);
 }

@@ -227,3 +227,32 @@ fn missing_required_table_stops_with_exit_2() {
         .status(2)
         .stderr_contains("required table `subjects` not found");
 }
+
+#[test]
+fn licence_rows_break_their_rules_with_reasons() {
+    let dir = tempdir();
+    let codes: Vec<String> = (0..2).map(code).collect();
+    write(&mut subjects_frame(&codes), &dir.path().join("subjects.parquet"));
+    let a = codes[0].as_str();
+    let mut licences = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [a, a, a, a, a, a]),
+        Column::new("licence_type".into(), ["食品经营许可", " ", "食品经营许可", "食品经营许可", "食品经营许可", "酒类经营许可"]),
+        dates("issued_on", &[Some("2024-01-01"), Some("2024-01-01"), Some("2024-01-01"), Some("2024-01-01"), Some("2027-01-01"), Some("2024-01-01")]),
+        // After the reference date is allowed for an expiry, before issue is not.
+        dates("expires_on", &[Some("2029-01-01"), None, Some("2023-12-31"), None, None, None]),
+        dates("revoked_on", &[None, None, None, Some("2023-06-01"), None, Some("2026-07-01")]),
+        Column::new("issuer".into(), [Some("市场监督管理局"), None, None, None, None, None]),
+    ])
+    .unwrap();
+    write(&mut licences, &dir.path().join("licences.parquet"));
+    let v = load_and_validate(dir.path());
+    assert_rejections(&v, "licences", &[
+        (2, "licence_type", "empty"),
+        (3, "expires_on", "before issued_on"),
+        (4, "revoked_on", "before issued_on"),
+        (5, "issued_on", "in the future"),
+        (6, "revoked_on", "in the future"),
+    ]);
+    let c = v.counts.iter().find(|c| c.table == "licences").unwrap();
+    assert_eq!((c.read, c.used, c.rejected), (6, 1, 5));
+}
