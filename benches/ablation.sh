@@ -15,7 +15,7 @@ cargo build --release --quiet
 BIN="$CARGO_TARGET_DIR/release/riskwarn"
 DATA="$WORK/data-$N"
 if [ ! -f "$DATA/subjects.parquet" ]; then
-    "$BIN" generate --subjects "$N" --seed 1 --quiet --out "$DATA"
+    "$BIN" generate --subjects "$N" --seed 1 --quiet --out "$DATA" > /dev/null
 fi
 variant() { # name, tables left out...
     local name=$1; shift
@@ -33,8 +33,10 @@ import json, sys
 name, path = sys.argv[1], sys.argv[2]
 for pop in json.load(open(path))["test"]:
     r = next(r for r in pop["rankings"] if r["ranking"] == "model")
+    c = next((r for r in pop["rankings"] if r["ranking"].startswith("ceiling")), None)
+    ceiling = f"  ceiling AUC {c['auc']:.3f}" if c else ""
     print(f"{name:<16} {pop['population']:<20} rows {pop['rows']:>7} positives {pop['positives']:>6}  "
-          f"AUC {r['auc']:.3f}  lift@10% {r['lift_top_10']:.2f}  first half {r['positives_in_first_half']:.3f}")
+          f"AUC {r['auc']:.3f}  lift@10% {r['lift_top_10']:.2f}  first half {r['positives_in_first_half']:.3f}{ceiling}")
 PY
 }
 variant all

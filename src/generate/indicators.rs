@@ -62,7 +62,7 @@ pub fn simulate(opts: &GenerateOptions, rng: &mut Rng, dirt: &mut Dirt, out: &mu
     // reported every quarter while it lasts and once more, at 0, when it is cleared.
     let mut day = s.from + 90;
     while day < s.until {
-        let onset = sigmoid(-4.6 + 1.1 * (s.excess)(day));
+        let onset = sigmoid(-4.4 + 1.6 * (s.excess)(day));
         if sink.rng.chance(onset) {
             let quarters = 1 + sink.rng.int(0, 3) as i32;
             let owed = (0.2 + 0.4 * (s.excess)(day).max(0.0)) * (1.0 + sink.rng.exponential(1.5));
@@ -87,13 +87,13 @@ pub fn simulate(opts: &GenerateOptions, rng: &mut Rng, dirt: &mut Dirt, out: &mu
     while day < s.until {
         let excess = (s.excess)(day);
         if s.employer {
-            let months = sink.rng.poisson(0.12 * (1.0 * excess).exp()).min(24);
+            let months = sink.rng.poisson(0.1 * (1.4 * excess).exp()).min(24);
             sink.push(SOCIAL_ARREARS, day, Some(months as f64), 30.0);
             let base = s.capital.map_or(1.0, |c| 0.45 * (c + 1.0).ln());
             let staff = (base + 0.6 * sink.rng.normal()).exp().round().max(1.0);
             sink.push(EMPLOYEES, day, Some(staff), 30.0);
         }
-        if sink.rng.chance(sigmoid(-3.6 + 0.9 * excess)) {
+        if sink.rng.chance(sigmoid(-3.6 + 1.3 * excess)) {
             let overdue = sink.rng.uniform(30.0, 180.0).round();
             let on = day + sink.rng.int(0, 200) as i32;
             if on < s.until {

@@ -101,7 +101,7 @@ pub fn simulate(opts: &GenerateOptions, start: i32, rng: &mut Rng, dirt: &mut Di
             rows.push(Row { permit: p, issued, expires, revoked: None });
             let Some(exp) = expires else { break };
             // Renewed (on time or after a gap), or left to lapse for good.
-            let renew = sigmoid(3.0 - 1.1 * (h.excess)(exp));
+            let renew = sigmoid(2.6 - 1.6 * (h.excess)(exp));
             if !rng.chance(renew) {
                 break;
             }

@@ -165,7 +165,7 @@ fn gbdt_contributions_add_up_and_survive_the_json_round_trip() {
 fn contributions_add_up_exactly_to_the_calibrated_score() {
     let model = Model::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/models/logistic-sample.json"))).unwrap();
     let (_dir, v) = data();
-    let features = riskwarn::features::compute(v, &[date("2025-06-30")], &Default::default()).unwrap();
+    let features = riskwarn::features::compute(v, &[date("2025-06-30")], &model.feature_options).unwrap();
     let all = model.explain(&features, usize::MAX).unwrap();
     let scores = model.score(&features).unwrap();
     let k = all.top;

@@ -63,11 +63,26 @@ fn scorecard_sign_constraints_are_the_registry_directions() {
         .unwrap()
         .iter()
         .map(|f| f.as_str().unwrap().to_string())
-        .filter(|f| registry.get(f).unwrap().direction == Direction::Increasing)
+        .filter(|f| registry.get(f).unwrap().direction != Direction::None)
         .collect();
     let constrained: Vec<String> = model["sign_constraints"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
     assert_eq!(constrained, increasing);
     assert!(increasing.len() >= 20, "{increasing:?}");
+    // Declared indicator features carry the policy's direction: the sign of their coefficient.
+    let coefficient = |feature: &str| {
+        let columns = model["preprocessing"]["columns"].as_array().unwrap();
+        let j = columns.iter().position(|c| c["kind"] == "numeric" && c["feature"] == feature).unwrap();
+        model["coefficients"][j].as_f64().unwrap()
+    };
+    assert_eq!(registry.get("ind_tax_arrears_max_365d").unwrap().direction, Direction::Increasing);
+    assert!(constrained.iter().any(|c| c == "ind_tax_arrears_max_365d"));
+    assert!(coefficient("ind_tax_arrears_max_365d") >= 0.0 && coefficient("ind_social_arrears_last") >= 0.0);
+    assert_eq!(registry.get("ind_tax_arrears_days_since").unwrap().direction, Direction::Decreasing);
+    assert!(coefficient("ind_tax_arrears_days_since") <= 0.0);
+    // Electricity use is pure noise in the generated world: its weight is small beside the arrears'.
+    let noise = coefficient("ind_electricity_mean_1095d").abs();
+    let signal = coefficient("ind_social_arrears_last").abs().max(coefficient("ind_tax_arrears_max_365d").abs());
+    assert!(noise < 0.25 * signal, "noise {noise} vs signal {signal}");
 }
 
 #[test]
@@ -132,11 +147,11 @@ fn a_model_trained_under_other_feature_options_is_refused_with_both_values() {
     std::fs::write(&policy, policy_text().replace("peer_region_digits = 4", "peer_region_digits = 2")).unwrap();
     let done = score_under(&dir, &policy).status(2);
     assert!(done.stderr().contains("features.peer_region_digits = 2") && done.stderr().contains("4 in the model"), "{}", done.stderr());
-    // A rule's feature follows the windows: `recent_days = 90` renames pen_license_revoked_365d.
+    // A rule's feature follows the windows: `recent_days = 90` renames licence_revoked_365d.
     std::fs::write(&policy, policy_text().replace("recent_days = 365", "recent_days = 90").replace("windows = [30, 90, 365, 1095]", "windows = [30, 90, 1095]")).unwrap();
     run_under(&dir, &policy)
         .status(2)
-        .stderr_contains("unknown feature `pen_license_revoked_365d`; did you mean `pen_license_revoked_");
+        .stderr_contains("unknown feature `licence_revoked_365d`; did you mean `licence_revoked_90d`");
 }
 
 #[test]
@@ -169,7 +184,7 @@ fn english_reasons_use_the_registry_labels() {
     score_under(&dir, &policy).status(0);
     let w = read(&dir.path().join("out/latest/warnings.parquet"));
     let text: Vec<String> = w.column("reason_text").unwrap().str().unwrap().iter().take(200).map(|t| t.unwrap().to_string()).collect();
-    let registry = Registry::all(&FeatureOptions::default());
+    let registry = Registry::all(&riskwarn::policy::Policy::load(&policy).unwrap().features);
     let labels: Vec<&str> = registry.features.iter().map(|f| f.label_en.as_str()).collect();
     for t in &text {
         // An approved override's reason is the data's own text (written for the public, in Chinese).
