@@ -185,6 +185,12 @@ fn catalogue_doc_matches_code() {
     assert!(names.len() > 80, "{}", names.len());
 }
 
+/// The committed policy's feature options (its declared indicators included).
+fn policy_features() -> &'static riskwarn::options::Valid<FeatureOptions> {
+    static OPTS: std::sync::OnceLock<riskwarn::policy::Policy> = std::sync::OnceLock::new();
+    &OPTS.get_or_init(|| riskwarn::policy::Policy::load(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/riskwarn.toml"))).unwrap()).features
+}
+
 /// Base data for the leakage property: small, generated once.
 fn leak_base() -> &'static (tempfile::TempDir, riskwarn::validate::Validated) {
     static BASE: std::sync::OnceLock<(tempfile::TempDir, riskwarn::validate::Validated)> = std::sync::OnceLock::new();
@@ -247,26 +253,31 @@ fn append_future(v: &riskwarn::validate::Validated, table: &str, t: i32, offsets
     out
 }
 
+/// Every dated table the features read: the leakage property appends future rows to each.
+const DATED_TABLES: [&str; 9] =
+    ["inspections", "penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports", "licences", "indicators"];
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
     #[test]
     fn no_future_leakage(
-        table in prop::sample::select(vec!["inspections", "penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports", "licences"]),
         offsets in prop::collection::vec((0usize..100_000, prop_oneof![Just(0i32), 0i32..2000], 0u8..3), 1..40),
         t_pick in 0usize..3,
     ) {
         let (_dir, base) = leak_base();
         let t = [date("2024-03-15"), date("2025-01-01"), date("2025-10-31")][t_pick];
-        let before = compute(base, &[t], &Default::default()).unwrap();
-        let changed = append_future(base, table, t, &offsets);
-        let after = compute(&changed, &[t], &Default::default()).unwrap();
-        prop_assert_eq!(before.shape(), after.shape());
-        for (x, y) in before.columns().iter().zip(after.columns()) {
-            if x.dtype() == &DataType::Float64 {
-                let bits = |c: &Column| c.f64().unwrap().iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
-                prop_assert!(bits(x) == bits(y), "feature {} changed", x.name());
-            } else {
-                prop_assert!(x.as_materialized_series().equals_missing(y.as_materialized_series()), "column {} changed", x.name());
+        let before = compute(base, &[t], policy_features()).unwrap();
+        for table in DATED_TABLES {
+            let changed = append_future(base, table, t, &offsets);
+            let after = compute(&changed, &[t], policy_features()).unwrap();
+            prop_assert_eq!(before.shape(), after.shape());
+            for (x, y) in before.columns().iter().zip(after.columns()) {
+                if x.dtype() == &DataType::Float64 {
+                    let bits = |c: &Column| c.f64().unwrap().iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>();
+                    prop_assert!(bits(x) == bits(y), "{}: feature {} changed", table, x.name());
+                } else {
+                    prop_assert!(x.as_materialized_series().equals_missing(y.as_materialized_series()), "{}: column {} changed", table, x.name());
+                }
             }
         }
     }
@@ -277,8 +288,9 @@ fn kernel_matches_the_polars_reference() {
     use riskwarn::features::{compute_with, Backend};
     let (_dir, base) = leak_base();
     let ts = [date("2023-12-31"), date("2025-01-01"), date("2026-06-30")];
-    let fast = compute_with(base, &ts, &Default::default(), Backend::Kernel).unwrap();
-    let slow = compute_with(base, &ts, &Default::default(), Backend::Reference).unwrap();
+    let fast = compute_with(base, &ts, policy_features(), Backend::Kernel).unwrap();
+    let slow = compute_with(base, &ts, policy_features(), Backend::Reference).unwrap();
+    assert!(fast.column("ind_social_arrears_last").is_ok() && fast.column("lic_lapsed_n").is_ok());
     let compared = assert_features_agree(&fast, &slow);
     assert!(compared > 50_000, "{compared}");
 }
@@ -364,4 +376,104 @@ fn licence_features_at_window_edges() {
     let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     let slow = riskwarn::features::compute_with(&v, &[date(T)], &Default::default(), riskwarn::features::Backend::Reference).unwrap();
     assert_features_agree(&df, &slow);
+}
+
+/// Options declaring `measure` features over indicator `x` (and one over `z`, which has no rows).
+fn indicator_options() -> riskwarn::options::Valid<FeatureOptions> {
+    use riskwarn::features::{Dimension, Direction, IndicatorFeature, IndicatorMeasure};
+    use riskwarn::options::Check;
+    let f = |name: &str, indicator: &str, measure: IndicatorMeasure, window: Option<i32>| IndicatorFeature {
+        name: name.into(),
+        indicator: indicator.into(),
+        measure,
+        window,
+        direction: Direction::Increasing,
+        zh: format!("{name}（中文）"),
+        en: name.replace('_', " "),
+        dimension: Dimension::Dynamic,
+    };
+    FeatureOptions {
+        indicators: vec![
+            f("x_last", "x", IndicatorMeasure::Last, Some(365)),
+            f("x_sum", "x", IndicatorMeasure::Sum, Some(365)),
+            f("x_count", "x", IndicatorMeasure::Count, Some(365)),
+            f("x_max", "x", IndicatorMeasure::Max, Some(365)),
+            f("x_mean", "x", IndicatorMeasure::Mean, Some(365)),
+            f("x_days_since", "x", IndicatorMeasure::DaysSince, None),
+            f("x_count_all", "x", IndicatorMeasure::Count, None),
+            f("x_max_all", "x", IndicatorMeasure::Max, None),
+            f("z_last", "z", IndicatorMeasure::Last, None),
+        ],
+        ..Default::default()
+    }
+    .check()
+    .unwrap()
+}
+
+#[test]
+fn declared_indicator_features_at_window_edges() {
+    let dir = tempdir();
+    hand_data(dir.path());
+    let (a, b) = (code(1), code(2));
+    let rows: [(&str, &str, &str, Option<f64>, Option<&str>); 8] = [
+        // (uscc, indicator, observed_on, value, recorded_on)
+        (&a, "x", "2024-01-02", Some(5.0), None),                 // T-365: inside the 365-day window
+        (&a, "x", "2024-01-01", Some(100.0), None),               // T-366: outside it
+        (&a, "x", "2024-12-31", Some(2.0), None),                 // T-1 …
+        (&a, "x", "2024-12-31", Some(3.0), None),                 // … and a later row of the same day: the last
+        (&a, "x", "2024-12-15", None, None),                      // observed without a value
+        (&a, "x", T, Some(50.0), None),                           // on T: not before T
+        (&a, "x", "2024-12-20", Some(40.0), Some("2025-01-02")),  // recorded after T
+        (&b, "y", "2024-06-01", Some(7.0), None),                 // declared by nothing
+    ];
+    let mut indicators = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("indicator".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        dates("observed_on", &rows.iter().map(|r| Some(r.2)).collect::<Vec<_>>()),
+        Column::new("value".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+        dates("recorded_on", &rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    write(&mut indicators, &dir.path().join("indicators.parquet"));
+    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let opts = indicator_options();
+    let df = compute(&v, &[date(T)], &opts).unwrap();
+    let f = |u: &str, name: &str| value(&df, u, name);
+    assert_eq!(f(&a, "x_last"), Some(3.0), "the later row of the latest day");
+    assert_eq!(f(&a, "x_sum"), Some(10.0), "5 + 2 + 3; a row without a value adds nothing");
+    assert_eq!(f(&a, "x_count"), Some(4.0), "the row without a value is an observation");
+    assert_eq!(f(&a, "x_max"), Some(5.0));
+    assert_eq!(f(&a, "x_mean"), Some(10.0 / 3.0));
+    assert_eq!(f(&a, "x_days_since"), Some(1.0));
+    assert_eq!(f(&a, "x_count_all"), Some(5.0), "no window: T-366 counts");
+    assert_eq!(f(&a, "x_max_all"), Some(100.0));
+    for name in ["x_last", "x_max", "x_mean", "x_days_since"] {
+        assert_eq!(f(&b, name), None, "{name}: no observation is null, not 0");
+    }
+    assert_eq!((f(&b, "x_sum"), f(&b, "x_count")), (Some(0.0), Some(0.0)));
+    assert!(df.column("z_last").is_err(), "a declared indicator without rows is left out");
+    let notices = riskwarn::features::notices(&v, &opts).unwrap();
+    assert!(notices.iter().any(|n| n.contains("`y` (1 rows)") && n.contains("ignored")), "{notices:?}");
+    assert!(notices.iter().any(|n| n.contains("`z_last`") && n.contains("left out")), "{notices:?}");
+    let slow = riskwarn::features::compute_with(&v, &[date(T)], &opts, riskwarn::features::Backend::Reference).unwrap();
+    assert_features_agree(&df, &slow);
+    // The registry carries the declaration: direction, dimension, labels.
+    let registry = riskwarn::features::Registry::all(&opts);
+    let x = registry.get("x_max").unwrap();
+    assert_eq!((x.direction, x.dimension, x.label_en.as_str()), (riskwarn::features::Direction::Increasing, riskwarn::features::Dimension::Dynamic, "x max"));
+}
+
+#[test]
+fn declared_indicators_cannot_shadow_a_feature_or_be_malformed() {
+    use riskwarn::options::Check;
+    let mut opts = (*indicator_options()).clone();
+    opts.indicators[0].name = "insp_n_30d".into();
+    let e = opts.clone().check().unwrap_err().to_string();
+    assert!(e.contains("`insp_n_30d` is declared twice"), "{e}");
+    opts.indicators[0].name = "X last".into();
+    assert!(opts.clone().check().unwrap_err().to_string().contains("lowercase"));
+    opts.indicators[0].name = "x_last".into();
+    opts.indicators[0].window = Some(0);
+    assert!(opts.check().unwrap_err().to_string().contains("window must be 1 to"));
 }

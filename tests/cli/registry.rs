@@ -2,6 +2,7 @@
 //! both languages, directions (the scorecard's sign constraints), kinds, visibility, the policy's
 //! hard-rule check — and the model's record of the feature options it was trained with.
 
+use polars::prelude::*;
 use riskwarn::features::{compute_with, Backend, Direction, FeatureOptions, Kind, Registry, Visibility};
 use riskwarn::options::Check;
 use riskwarn::validate::{validate, ValidateOptions};
@@ -210,4 +211,55 @@ fn a_rule_on_a_categorical_feature_is_refused_and_one_on_an_internal_feature_is_
     let public = std::fs::read_to_string(dir.path().join("out/latest/warnings_public.csv")).unwrap();
     assert!(full.contains("投诉较多"), "the rule fires on the sample");
     assert!(!public.contains("投诉较多"), "a rule on complaints is not published");
+}
+
+#[test]
+fn a_hard_rule_on_a_declared_indicator_fires() {
+    let dir = tempdir();
+    let policy = dir.path().join("p.toml");
+    let rule = "\n[[grades.rule]]\nname = \"social_insurance_arrears\"\nlabel_zh = \"社保欠费6个月以上\"\nfeature = \"ind_social_arrears_last\"\nmin = 6\naction = \"set\"\ngrade = \"D\"\n";
+    std::fs::write(&policy, policy_text() + rule).unwrap();
+    score_under(&dir, &policy).status(0);
+    let w = read(&dir.path().join("out/latest/warnings.parquet"));
+    let f = tempdir();
+    let path = f.path().join("f.parquet");
+    riskwarn().args(["features", "--quiet", "--data", "data/sample", "--as-of", "2026-07-01", "--out"]).arg(&path).run().status(0);
+    let joined = w
+        .lazy()
+        .join(read(&path).lazy().select([col("uscc"), col("ind_social_arrears_last")]), [col("uscc")], [col("uscc")], JoinArgs::new(JoinType::Inner))
+        .collect()
+        .unwrap();
+    let months = joined.column("ind_social_arrears_last").unwrap().f64().unwrap();
+    let grade = joined.column("credit_grade").unwrap().str().unwrap();
+    let overridden = joined.column("grade_before_override").unwrap().str().unwrap();
+    let text = joined.column("reason_text").unwrap().str().unwrap();
+    let rules = joined.column("hard_rules").unwrap().list().unwrap();
+    let mut fired = 0;
+    for i in 0..joined.height() {
+        let r: Vec<String> = rules.get_as_series(i).unwrap().str().unwrap().iter().flatten().map(String::from).collect();
+        let named = r.iter().any(|x| x == "social_insurance_arrears");
+        assert_eq!(named, months.get(i).is_some_and(|m| m >= 6.0), "row {i}: {r:?}");
+        if named && overridden.get(i).is_none() {
+            fired += 1;
+            assert_eq!(grade.get(i), Some("D"));
+            assert!(text.get(i).unwrap().contains("社保欠费6个月以上"), "{:?}", text.get(i));
+        }
+    }
+    assert!(fired > 20, "{fired}");
+}
+
+#[test]
+fn the_trees_are_monotone_in_declared_indicators_as_the_policy_says() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/models/gbdt-sample.json")).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let columns = model["preprocessing"]["columns"].as_array().unwrap();
+    let direction = |feature: &str| {
+        let j = columns.iter().position(|c| c["feature"] == feature && c["kind"] == "raw").unwrap();
+        model["gbdt"]["directions"][j].as_i64().unwrap()
+    };
+    assert_eq!(direction("ind_tax_arrears_max_365d"), 1);
+    assert_eq!(direction("ind_social_arrears_last"), 1);
+    assert_eq!(direction("ind_tax_arrears_days_since"), -1);
+    assert_eq!(direction("ind_electricity_mean_1095d"), 0);
+    assert_eq!(direction("lic_lapsed_n"), 1);
 }
