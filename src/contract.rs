@@ -43,6 +43,8 @@ pub enum Rule {
     NonNegative,
     /// Finite (not NaN or infinite).
     Finite,
+    /// An id, not a name: 6 to 64 ASCII letters, digits, `-`, `_` or `:`.
+    NodeId,
     /// Not before 1949-10-01 and not after the reference date (today or `--as-of`).
     PastDate,
     /// Not before the named date column of the same row (and itself a past date).
@@ -114,6 +116,7 @@ pub const LISTS: &[&str] = &["abnormal_operations", "serious_violation", "dishon
 pub const DISPOSITION_ACTIONS: &[&str] = &["verify", "interview", "order", "case", "refer"];
 /// 属实 · 不属实 · 无法核查 · 处理中
 pub const DISPOSITION_RESULTS: &[&str] = &["confirmed", "not_confirmed", "unreachable", "pending"];
+pub const RELATION_KINDS: &[&str] = &["legal_representative", "shareholder", "branch_of", "same_address"];
 pub const GRADES: &[&str] = &["A", "B", "C", "D"];
 pub const LEVELS: &[&str] = &["red", "orange", "yellow", "blue"];
 
@@ -289,6 +292,31 @@ pub const INDICATORS: TableSpec = TableSpec {
           a declared one without rows is left out of the run, said once",
 };
 
+pub const RELATIONS: TableSpec = TableSpec {
+    name: "relations",
+    required: false,
+    columns: &[
+        col("uscc", Str, Rule::SubjectRef, "subject"),
+        col(
+            "related",
+            Str,
+            Rule::NodeId,
+            "the other party: a subject's USCC, or a person's (or address's) id hashed upstream — never a name. \
+             Subjects that share a non-USCC id are related through it",
+        ),
+        col("relation", Str, Rule::OneOf(RELATION_KINDS), "`legal_representative` · `shareholder` · `branch_of` · `same_address`"),
+        col("valid_from", Date, Rule::PastDate, "first day of the link"),
+        nullable("valid_to", Date, Rule::PeriodEnd("valid_from"), "last day of the link; null = still valid"),
+        RECORDED_ON,
+    ],
+    event_date: Some("valid_from"),
+    unique_key: &[],
+    doc: "related parties (关联关系): legal representatives, shareholders, branches, shared addresses. A link counts \
+          as of T while `valid_from < T` and `valid_to` is null or ≥ T; links are symmetric. A person (or address) \
+          id linked to more than `features.relation_person_cap` subjects (nominee directors, registered agents) \
+          links nobody, and the manifest counts such ids",
+};
+
 pub const INSPECTORS: TableSpec = TableSpec {
     name: "inspectors",
     required: false,
@@ -404,6 +432,7 @@ pub const TABLES: &[&TableSpec] = &[
     &ANNUAL_REPORTS,
     &LICENCES,
     &INDICATORS,
+    &RELATIONS,
     &INSPECTORS,
     &CONFLICTS,
     &CASES,
@@ -430,6 +459,7 @@ fn rule_text(spec: &TableSpec, c: &ColumnSpec) -> String {
         Rule::Region => parts.push("exactly 6 digits".into()),
         Rule::NonNegative => parts.push("≥ 0 and finite".into()),
         Rule::Finite => parts.push("finite".into()),
+        Rule::NodeId => parts.push("an id, not a name: 6 to 64 ASCII letters, digits, `-`, `_` or `:`".into()),
         Rule::PastDate => parts.push("from 1949-10-01 to the reference date".into()),
         Rule::NotBefore(o) => parts.push(format!("from 1949-10-01 to the reference date, not before `{o}`")),
         Rule::PeriodEnd(o) => parts.push(format!("from 1949-10-01, not before `{o}`; may lie after the reference date")),

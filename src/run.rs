@@ -82,6 +82,10 @@ pub struct Manifest {
     pub inputs: Vec<FileHash>,
     pub tables: Vec<TableCounts>,
     pub scored: usize,
+    /// Person or address ids of `relations` left out as of T for linking more than
+    /// `features.relation_person_cap` subjects (absent without a relations table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation_ids_capped: Option<usize>,
     pub levels: Vec<(String, u64)>,
     pub grades: Vec<(String, u64)>,
     pub hard_rules_fired: Vec<(String, u64)>,
@@ -259,6 +263,13 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     progress("features");
     let t = Instant::now();
     let features = crate::features::compute(&validated, &[as_of], &policy.features)?;
+    let relation_ids_capped = crate::features::capped_relation_ids(&validated, as_of, &policy.features)?;
+    if let Some(n) = relation_ids_capped.filter(|n| *n > 0) {
+        notices.push(format!(
+            "relations: {n} person or address id(s) link more than {} subjects (features.relation_person_cap) and relate nobody",
+            policy.features.relation_person_cap
+        ));
+    }
     if features.height() == 0 {
         return Err(Error::BadArgument(format!("no subject is scored as of {as_of_text} (none active/suspended and established before it)")));
     }
@@ -386,6 +397,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         inputs,
         tables: validated.counts.clone(),
         scored: warnings.height(),
+        relation_ids_capped,
         levels: counts("risk_level", &crate::grade::LEVELS)?,
         grades: counts("credit_grade", &["A", "B", "C", "D"])?,
         hard_rules_fired: fired,

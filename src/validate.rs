@@ -213,6 +213,11 @@ fn column_checks(spec: &TableSpec, c: &ColumnSpec, refs: &References<'_>, opts: 
             };
             out.push(check(bad, name, concat_str([quoted_value(c), lit(" is negative or not finite")], "", false)));
         }
+        Rule::NodeId => out.push(check(
+            v().str().contains(lit("^[0-9A-Za-z_:-]{6,64}$"), true).not(),
+            name,
+            concat_str([quoted_value(c), lit(" is not an id (6 to 64 ASCII letters, digits, -, _ or :); hash person ids upstream, never give a name")], "", false),
+        )),
         Rule::Finite => {
             out.push(check(v().is_nan().or(v().is_infinite()), name, concat_str([quoted_value(c), lit(" is not finite")], "", false)));
         }

@@ -21,6 +21,7 @@ mod peer;
 mod penalties;
 mod product_checks;
 mod reference;
+mod relations;
 pub mod spec;
 mod subject;
 
@@ -53,6 +54,9 @@ pub struct FeatureOptions {
     /// Licence types that become features (`lic_<name>_now`), as `[[features.licence]]`.
     #[serde(rename = "licence")]
     pub licences: Vec<LicenceType>,
+    /// A person or address id linked to more subjects than this relates nobody (nominee
+    /// directors, registered agents); the manifest counts such ids.
+    pub relation_person_cap: usize,
     /// Features over the `indicators` table, as `[[features.indicator]]`.
     #[serde(rename = "indicator")]
     pub indicators: Vec<IndicatorFeature>,
@@ -157,6 +161,9 @@ impl Check for FeatureOptions {
         if !(1..=6).contains(&self.peer_region_digits) {
             return bad(format!("peer_region_digits must be 1 to 6 (a region code has 6), got {}", self.peer_region_digits));
         }
+        if self.relation_person_cap < 2 {
+            return bad(format!("relation_person_cap must be at least 2 (an id shared by two subjects relates them), got {}", self.relation_person_cap));
+        }
         // One predicate bit per declared type, and the kernel has 32.
         if self.licences.len() > licences::MAX_DECLARED {
             return bad(format!("at most {} licence types can be declared, got {}", licences::MAX_DECLARED, self.licences.len()));
@@ -237,6 +244,7 @@ impl Default for FeatureOptions {
             observation_period_days: 365,
             peer_region_digits: 4,
             licences: default_licences(),
+            relation_person_cap: 20,
             indicators: Vec::new(),
         }
     }
@@ -290,6 +298,7 @@ impl Registry {
             }
         }
         features.extend(merged::catalogue(present, opts));
+        features.extend(relations::catalogue(present, opts));
         features.extend(peer::catalogue(present, opts));
         Registry { features }
     }
@@ -386,6 +395,13 @@ pub fn catalogue_markdown(opts: &FeatureOptions) -> String {
 /// Scored = status active/suspended, established before T.
 pub fn compute(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>) -> Result<DataFrame> {
     compute_with(data, as_of, opts, Backend::Kernel)
+}
+
+/// Relation ids (persons, addresses) left out as of T for linking more than
+/// `relation_person_cap` subjects; None without a relations table.
+pub fn capped_relation_ids(data: &Validated, as_of: i32, opts: &FeatureOptions) -> Result<Option<usize>> {
+    let (Some(relations), Some(subjects)) = (data.table("relations"), data.table("subjects")) else { return Ok(None) };
+    Ok(Some(relations::edges(relations, subjects, as_of, opts.relation_person_cap)?.2))
 }
 
 /// The rows per indicator of the data's `indicators` table (empty when it is absent).
@@ -487,8 +503,12 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
         .chain(Registry::new(&present, opts).features.into_iter().map(|f| col(f.name)))
         .collect();
     let mut out: Option<DataFrame> = None;
-    for base in bases {
-        let df = peer::add(merged::add(base, &present, opts)?, &present, opts)?.lazy().select(order.clone()).collect()?;
+    for (base, &t) in bases.into_iter().zip(as_of) {
+        let mut base = merged::add(base, &present, opts)?;
+        if let Some(relations) = data.table("relations") {
+            base = relations::add(base, relations, subjects, t, &present, opts)?;
+        }
+        let df = peer::add(base, &present, opts)?.lazy().select(order.clone()).collect()?;
         match out.as_mut() {
             None => out = Some(df),
             Some(o) => {

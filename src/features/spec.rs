@@ -86,6 +86,7 @@ pub const PRODUCT_CHECKS: Family = Family { name: "product_checks", zh: "抽查�
 pub const JUDGMENTS: Family = Family { name: "judgments", zh: "司法判决", dimension: Dimension::Social, visibility: Visibility::Public };
 pub const CREDIT_LISTS: Family = Family { name: "credit_lists", zh: "信用名录", dimension: Dimension::Supervision, visibility: Visibility::Public };
 pub const LICENCES: Family = Family { name: "licences", zh: "行政许可", dimension: Dimension::Supervision, visibility: Visibility::Public };
+pub const RELATIONS: Family = Family { name: "relations", zh: "关联关系", dimension: Dimension::Relations, visibility: Visibility::Public };
 pub const INDICATORS: Family = Family { name: "indicators", zh: "申报指标", dimension: Dimension::Dynamic, visibility: Visibility::Public };
 pub const ANNUAL_REPORTS: Family = Family { name: "annual_reports", zh: "年报公示", dimension: Dimension::Dynamic, visibility: Visibility::Public };
 

@@ -9,6 +9,7 @@ mod dirt;
 mod feedback;
 mod indicators;
 mod licences;
+mod relations;
 
 mod simulate;
 mod tables;

@@ -95,12 +95,15 @@ struct Sim<'a> {
     indicator_dirt: Dirt,
     /// Days on which the current subject's penalties revoked a licence.
     revocations: Vec<i32>,
+    /// The chunk's subjects, for their relations.
+    members: Vec<super::relations::Member>,
 }
 
 /// Stream ids of the licences and the indicators (far from the chunks' 2c, 2c + 1 and the
 /// feedback's u64::MAX − 1 − c).
 const LICENCE_STREAM: u64 = 1 << 62;
 const INDICATOR_STREAM: u64 = 1 << 61;
+const RELATION_STREAM: u64 = 1 << 60;
 
 pub fn simulate(chunk: &Chunk) -> (ChunkTables, Dirt) {
     let opts = chunk.opts;
@@ -116,10 +119,15 @@ pub fn simulate(chunk: &Chunk) -> (ChunkTables, Dirt) {
         indicator_rng: Rng::new(opts.seed, INDICATOR_STREAM + 2 * chunk.index),
         indicator_dirt: Dirt::from_stream(opts, INDICATOR_STREAM + 2 * chunk.index + 1),
         revocations: Vec::new(),
+        members: Vec::new(),
     };
     for i in 0..chunk.len as u64 {
         sim.subject(chunk.first_index + i);
     }
+    let mut relation_rng = Rng::new(opts.seed, RELATION_STREAM + 2 * chunk.index);
+    let mut relation_dirt = Dirt::from_stream(opts, RELATION_STREAM + 2 * chunk.index + 1);
+    super::relations::simulate(opts, chunk.index, &mut relation_rng, &mut relation_dirt, &mut sim.out.relations, &sim.members);
+    sim.dirt.absorb(relation_dirt);
     for extra in [&mut sim.licence_dirt, &mut sim.indicator_dirt] {
         let d = std::mem::replace(extra, Dirt::from_stream(opts, 0));
         sim.dirt.absorb(d);
@@ -273,6 +281,13 @@ impl Sim<'_> {
             excess: &|day| subject.logit(day) - R0,
         };
         super::indicators::simulate(self.opts, &mut self.indicator_rng, &mut self.indicator_dirt, &mut self.out.indicators, &observed);
+        self.members.push(super::relations::Member {
+            uscc: subject.uscc.clone(),
+            subject_type,
+            base_logit: subject.base,
+            established: subject.established,
+            terminated: subject.terminated,
+        });
     }
 
     #[allow(clippy::too_many_arguments)]

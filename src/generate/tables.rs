@@ -64,6 +64,10 @@ table_buffer!(Indicators, "indicators" {
     uscc: StringBuilder, indicator: StringBuilder, observed_on: Date32Builder, value: Float64Builder,
     recorded_on: Date32Builder,
 });
+table_buffer!(Relations, "relations" {
+    uscc: StringBuilder, related: StringBuilder, relation: StringBuilder, valid_from: Date32Builder,
+    valid_to: Date32Builder, recorded_on: Date32Builder,
+});
 table_buffer!(Inspectors, "inspectors" {
     inspector_id: StringBuilder, name: StringBuilder, department: StringBuilder, region: StringBuilder,
 });
@@ -100,6 +104,7 @@ pub struct ChunkTables {
     pub annual_reports: AnnualReports,
     pub licences: Licences,
     pub indicators: Indicators,
+    pub relations: Relations,
     pub conflicts: Conflicts,
     pub feedback: super::feedback::FeedbackTables,
     pub truth: Truth,
@@ -119,6 +124,7 @@ impl ChunkTables {
             (AnnualReports::TABLE, self.annual_reports.finish()),
             (Licences::TABLE, self.licences.finish()),
             (Indicators::TABLE, self.indicators.finish()),
+            (Relations::TABLE, self.relations.finish()),
             (Conflicts::TABLE, self.conflicts.finish()),
             (Cases::TABLE, self.feedback.cases.finish()),
             (Dispositions::TABLE, self.feedback.dispositions.finish()),

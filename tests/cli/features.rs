@@ -254,8 +254,8 @@ fn append_future(v: &riskwarn::validate::Validated, table: &str, t: i32, offsets
 }
 
 /// Every dated table the features read: the leakage property appends future rows to each.
-const DATED_TABLES: [&str; 9] =
-    ["inspections", "penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports", "licences", "indicators"];
+const DATED_TABLES: [&str; 10] =
+    ["inspections", "penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports", "licences", "indicators", "relations"];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
@@ -476,4 +476,96 @@ fn declared_indicators_cannot_shadow_a_feature_or_be_malformed() {
     opts.indicators[0].name = "x_last".into();
     opts.indicators[0].window = Some(0);
     assert!(opts.check().unwrap_err().to_string().contains("window must be 1 to"));
+}
+
+#[test]
+fn relation_features_by_hand() {
+    let dir = tempdir();
+    let s: Vec<String> = (0..8).map(code).collect();
+    let mut subjects = subjects_frame(&s);
+    let status: Vec<&str> = (0..8).map(|i| if i == 7 { "cancelled" } else { "active" }).collect();
+    subjects.replace("status", Column::new("status".into(), status)).unwrap();
+    write(&mut subjects, &dir.path().join("subjects.parquet"));
+    let one = |n: usize, v: &'static str| vec![v; n];
+    let mut insp = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [s[1].as_str(), &s[1], &s[1], &s[2]]),
+        dates("inspected_on", &[Some("2024-06-01"), Some("2024-12-31"), Some("2024-01-01"), Some("2024-10-01")]), // T-366 is outside
+        Column::new("department".into(), one(4, "市场监督管理局")),
+        Column::new("mode".into(), one(4, "random")),
+        Column::new("outcome".into(), one(4, "violation")),
+        Column::new("issues_found".into(), vec![Some(1i32); 4]),
+    ])
+    .unwrap();
+    write(&mut insp, &dir.path().join("inspections.parquet"));
+    let mut pen = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [s[2].as_str(), &s[7]]),
+        dates("decided_on", &[Some("2024-05-01"), Some("2024-05-01")]),
+        Column::new("department".into(), one(2, "市场监督管理局")),
+        Column::new("category".into(), one(2, "价格违法")),
+        Column::new("severity".into(), one(2, "general")),
+        Column::new("fine_cny".into(), [1000.0; 2]),
+        Column::new("license_revoked".into(), [false; 2]),
+    ])
+    .unwrap();
+    write(&mut pen, &dir.path().join("penalties.parquet"));
+    let mut lists = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [s[3].as_str()]),
+        Column::new("list".into(), ["serious_violation"]),
+        dates("listed_on", &[Some("2024-01-01")]),
+        dates("removed_on", &[None]),
+    ])
+    .unwrap();
+    write(&mut lists, &dir.path().join("credit_lists.parquet"));
+    let (p1, p2) = ("P0000000001", "P0000000002");
+    let rows: [(&str, &str, &str, &str, Option<&str>, Option<&str>); 14] = [
+        // (uscc, related, relation, valid_from, valid_to, recorded_on)
+        (&s[0], &s[1], "branch_of", "2020-01-01", None, None),
+        (&s[2], &s[0], "shareholder", "2024-12-31", None, None),          // from T-1: valid
+        (&s[3], &s[0], "shareholder", T, None, None),                     // from T: not yet
+        (&s[4], &s[0], "shareholder", "2020-01-01", Some("2024-12-31"), None), // ended T-1
+        (&s[5], &s[0], "shareholder", "2020-01-01", Some(T), None),       // ends on T: still valid
+        (&s[7], &s[0], "shareholder", "2020-01-01", None, None),          // s7 is not scored
+        (&s[0], p1, "legal_representative", "2020-01-01", None, None),
+        (&s[3], p1, "legal_representative", "2020-01-01", None, None),
+        (&s[6], p1, "shareholder", "2020-01-01", None, Some("2025-01-02")), // recorded after T
+        (&s[0], p1, "shareholder", "2021-01-01", None, None),             // the same pair again
+        (&s[1], p2, "shareholder", "2020-01-01", None, None),
+        (&s[2], p2, "shareholder", "2020-01-01", None, None),
+        (&s[3], p2, "shareholder", "2020-01-01", None, None),
+        (&s[1], &s[0], "shareholder", "2020-01-01", None, None),          // both directions: one link
+    ];
+    let mut relations = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new("related".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Column::new("relation".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        dates("valid_from", &rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>()),
+        dates("valid_to", &rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+        dates("recorded_on", &rows.iter().map(|r| r.5).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    write(&mut relations, &dir.path().join("relations.parquet"));
+    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    assert_eq!(v.rejected.height(), 0, "{:?}", v.rejected);
+    let df = compute(&v, &[date(T)], &Default::default()).unwrap();
+    let f = |i: usize, name: &str| value(&df, &s[i], name).unwrap();
+    // Direct: s0 — s1, s2, s5 (s3 not yet, s4 ended, s7 not scored).
+    assert_eq!([f(0, "rel_direct_n"), f(1, "rel_direct_n"), f(2, "rel_direct_n"), f(3, "rel_direct_n"), f(4, "rel_direct_n"), f(5, "rel_direct_n")], [3.0, 1.0, 1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(f(0, "rel_direct_violation_365d"), 3.0, "s1's two in the window and s2's one");
+    assert_eq!(f(0, "rel_direct_penalty_365d"), 1.0, "s2's; s7's does not count");
+    assert_eq!(f(0, "rel_direct_listed_n"), 0.0);
+    assert_eq!(f(1, "rel_direct_violation_365d"), 0.0);
+    // Through a person: p1 relates s0 and s3 (s6 recorded after T); p2 relates s1, s2, s3.
+    assert_eq!([f(0, "rel_person_n"), f(1, "rel_person_n"), f(2, "rel_person_n"), f(3, "rel_person_n"), f(6, "rel_person_n")], [1.0, 2.0, 2.0, 3.0, 0.0]);
+    assert_eq!(f(0, "rel_person_listed_n"), 1.0, "s3 is on the serious-violation list");
+    assert_eq!(f(3, "rel_person_listed_n"), 0.0, "its own listing is not a relation's");
+    assert_eq!((f(3, "rel_person_violation_365d"), f(3, "rel_person_penalty_365d")), (3.0, 1.0));
+    assert_eq!((f(1, "rel_person_listed_n"), f(1, "rel_person_violation_365d"), f(1, "rel_person_penalty_365d")), (1.0, 1.0, 1.0));
+    assert_eq!(riskwarn::features::capped_relation_ids(&v, date(T), &FeatureOptions::default()).unwrap(), Some(0));
+    // A cap of 2 subjects per id leaves p2 (3 subjects) out.
+    use riskwarn::options::Check;
+    let capped = FeatureOptions { relation_person_cap: 2, ..Default::default() }.check().unwrap();
+    let df = compute(&v, &[date(T)], &capped).unwrap();
+    assert_eq!((value(&df, &s[3], "rel_person_n"), value(&df, &s[1], "rel_person_n")), (Some(1.0), Some(0.0)));
+    assert_eq!(riskwarn::features::capped_relation_ids(&v, date(T), &capped).unwrap(), Some(1));
 }

@@ -28,7 +28,7 @@ fn same_seed_same_bytes_any_thread_count() {
         .status(0);
     generate(&c, &["--seed", "8"]);
     let (ha, hb, hc) = (sha256_files(&a), sha256_files(&b), sha256_files(&c));
-    assert_eq!(ha.len(), 16, "fifteen contract tables plus truth: {ha:?}");
+    assert_eq!(ha.len(), 17, "sixteen contract tables plus truth: {ha:?}");
     assert_eq!(ha, hb);
     for (x, y) in ha.iter().zip(&hc) {
         if x.0 != std::path::Path::new("inspectors.parquet") {

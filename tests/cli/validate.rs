@@ -256,3 +256,22 @@ fn licence_rows_break_their_rules_with_reasons() {
     let c = v.counts.iter().find(|c| c.table == "licences").unwrap();
     assert_eq!((c.read, c.used, c.rejected), (6, 1, 5));
 }
+
+#[test]
+fn a_relation_to_a_name_is_rejected_not_used() {
+    let dir = tempdir();
+    let codes: Vec<String> = (0..2).map(code).collect();
+    write(&mut subjects_frame(&codes), &dir.path().join("subjects.parquet"));
+    let a = codes[0].as_str();
+    let mut relations = DataFrame::new_infer_height(vec![
+        Column::new("uscc".into(), [a, a, a, a]),
+        Column::new("related".into(), [codes[1].as_str(), "张三", "P00000001", "P00000002"]),
+        Column::new("relation".into(), ["branch_of", "legal_representative", "partner", "shareholder"]),
+        dates("valid_from", &[Some("2020-01-01"), Some("2020-01-01"), Some("2020-01-01"), Some("2020-01-01")]),
+        dates("valid_to", &[None, None, None, Some("2019-12-31")]),
+    ])
+    .unwrap();
+    write(&mut relations, &dir.path().join("relations.parquet"));
+    let v = load_and_validate(dir.path());
+    assert_rejections(&v, "relations", &[(2, "related", "never give a name"), (3, "relation", "unknown value 'partner'"), (4, "valid_to", "before valid_from")]);
+}
