@@ -59,7 +59,16 @@ pub fn simulate(opts: &GenerateOptions, chunk: u64, rng: &mut Rng, dirt: &mut Di
             }
             i += size;
         } else {
+            // A person of its own: the legal representative (an operator, for 个体工商户).
+            let member = &members[order[i]];
+            links.push(Link { member, related: next_node('P'), relation: "legal_representative", from: member.established });
             i += 1;
+        }
+    }
+    // Natural-person shareholders of companies, most of them in no other subject.
+    for member in members.iter().filter(|m| m.subject_type == "enterprise") {
+        for _ in 0..rng.int(1, 2) {
+            links.push(Link { member, related: next_node('P'), relation: "shareholder", from: member.established });
         }
     }
     let position: Vec<usize> = {
