@@ -12,7 +12,7 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     let channels: Vec<(&str, u32)> = crate::contract::CHANNELS
         .iter()
         .take(2)
-        .map(|c| (*c, t.predicate(c, col("channel").eq(lit(*c)))))
+        .map(|c| (*c, t.equals(c, "channel", *c)))
         .collect();
     let substantiated = t.predicate("substantiated", col("substantiated").fill_null(lit(false)));
     let decided = t.predicate("decided", col("substantiated").is_not_null());

@@ -1,7 +1,6 @@
 //! Credit lists (经营异常名录、严重违法失信名单、失信被执行人): an entry is current at T while
 //! `listed_on < T` and (`removed_on` null or ≥ T); a removed entry no longer counts (信用修复).
 
-use polars::prelude::*;
 
 use super::spec::{Kind, Label, Measure, TableFeatures, CREDIT_LISTS};
 use super::FeatureOptions;
@@ -16,7 +15,7 @@ const LISTS: [(&str, &str, [&str; 4]); 3] = [
 pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     let mut t = TableFeatures::new("credit_lists", &CREDIT_LISTS);
     for (list, short, [now_zh, days_zh, now_en, days_en]) in LISTS {
-        let bit = t.predicate(short, col("list").eq(lit(list)));
+        let bit = t.equals(short, "list", list);
         t.add(format!("list_{short}_now"), format!("1 if on the `{list}` list at T, else 0"), Label::new(now_zh, now_en), Measure::ListedNow { bits: bit })
             .kind(Kind::Flag)
             .increasing();

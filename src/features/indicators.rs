@@ -5,7 +5,7 @@
 
 use polars::prelude::*;
 
-use super::spec::{Label, Measure, Stat, TableFeatures, Window, INDICATORS};
+use super::spec::{Label, Measure, Stat, TableFeatures, Visibility, Window, INDICATORS};
 use super::{FeatureOptions, IndicatorMeasure};
 
 /// Each distinct indicator takes one predicate bit.
@@ -30,7 +30,7 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
         let bit = match bits.iter().find(|(i, _)| *i == f.indicator) {
             Some((_, b)) => *b,
             None => {
-                let b = t.predicate(f.indicator.clone(), col("indicator").eq(lit(f.indicator.as_str())));
+                let b = t.equals(&f.indicator, "indicator", f.indicator.as_str());
                 bits.push((&f.indicator, b));
                 b
             }
@@ -61,6 +61,7 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
         let feature = t.add(f.name.clone(), doc, Label::new(f.zh.clone(), f.en.clone()), measure);
         feature.direction = f.direction;
         feature.dimension = f.dimension;
+        feature.visibility = if f.public { Visibility::Public } else { Visibility::Internal };
     }
     t
 }

@@ -18,12 +18,12 @@ fn mode_label(mode: &str) -> (&'static str, &'static str) {
 pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     let (windows, history) = (&opts.windows, opts.history_days);
     let mut t = TableFeatures::new("inspections", &INSPECTIONS);
-    let violation = t.predicate("violation", col("outcome").eq(lit("violation")));
-    let pass = t.predicate("pass", col("outcome").eq(lit("pass")));
-    let issues = t.predicate("issues", col("outcome").eq(lit("issues")));
+    let violation = t.equals("violation", "outcome", "violation");
+    let pass = t.equals("pass", "outcome", "pass");
+    let issues = t.equals("issues", "outcome", "issues");
     let modes: Vec<(&str, u32)> = crate::contract::INSPECTION_MODES
         .iter()
-        .map(|m| (*m, t.predicate(m, col("mode").eq(lit(*m)))))
+        .map(|m| (*m, t.equals(m, "mode", *m)))
         .collect();
     let issues_found = t.value("issues_found", col("issues_found").cast(DataType::Float64));
     t.windowed(windows, "insp_n", "inspections", "检查次数", "inspections", 0, false);

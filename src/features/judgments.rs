@@ -10,11 +10,11 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     let mut t = TableFeatures::new("judgments", &JUDGMENTS);
     let roles: Vec<(&str, u32)> = ["defendant", "executed_party"]
         .iter()
-        .map(|r| (*r, t.predicate(r, col("role").eq(lit(*r)))))
+        .map(|r| (*r, t.equals(r, "role", *r)))
         .collect();
     let cases: Vec<(&str, u32)> = ["enforcement", "criminal"]
         .iter()
-        .map(|c| (*c, t.predicate(c, col("case_type").eq(lit(*c)))))
+        .map(|c| (*c, t.equals(c, "case_type", *c)))
         .collect();
     let liable = t.predicate("not_plaintiff", col("role").neq(lit("plaintiff")));
     let amount = t.value("amount_cny", col("amount_cny"));

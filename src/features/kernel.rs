@@ -99,6 +99,49 @@ pub struct Grouped {
     raw: Vec<f64>,
 }
 
+/// A row vector in subject order: as it is, or gathered by `order`.
+fn arrange<T: Copy + Send + Sync>(v: Vec<T>, order: &Option<Vec<u32>>) -> Vec<T> {
+    match order {
+        Some(order) if !v.is_empty() => order.par_iter().map(|&r| v[r as usize]).collect(),
+        _ => v,
+    }
+}
+
+/// Sets the bits of the `keyed` predicates: per column, the row's value compared with the few
+/// declared ones (length first), chunk by chunk in parallel.
+fn keyed_bits(frame: &DataFrame, decl: &TableFeatures, bits: &mut [u32]) -> Result<()> {
+    let mut columns: Vec<&str> = decl.keyed.iter().map(|k| k.0).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    for column in columns {
+        let mut by_value: Vec<(&str, u32)> = Vec::new();
+        for (c, value, bit) in &decl.keyed {
+            if *c == column {
+                match by_value.iter_mut().find(|(v, _)| v == value) {
+                    Some((_, b)) => *b |= bit,
+                    None => by_value.push((value.as_str(), *bit)),
+                }
+            }
+        }
+        let lookup = |v: &str| by_value.iter().find(|(k, _)| k.len() == v.len() && *k == v).map_or(0, |(_, b)| *b);
+        let values = frame.column(column)?.str()?;
+        let arrays: Vec<_> = values.downcast_iter().collect();
+        let mut parts: Vec<&mut [u32]> = Vec::with_capacity(arrays.len());
+        let mut rest = &mut bits[..];
+        for arr in &arrays {
+            let (head, tail) = rest.split_at_mut(arr.len());
+            parts.push(head);
+            rest = tail;
+        }
+        parts.into_par_iter().zip(arrays).for_each(|(out, arr)| {
+            for (b, v) in out.iter_mut().zip(arr.iter()) {
+                *b |= v.map_or(0, lookup);
+            }
+        });
+    }
+    Ok(())
+}
+
 /// Each distinct string of `column` as a small code, in order of first appearance.
 fn codes(frame: &DataFrame, column: &str) -> Result<Vec<u32>> {
     let mut seen: PlHashMap<&str, u32> = PlHashMap::new();
@@ -112,19 +155,38 @@ fn codes(frame: &DataFrame, column: &str) -> Result<Vec<u32>> {
         .collect())
 }
 
-fn dates_or(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
+/// The values of a numeric column as one vector, `missing` for nulls: a copy of each chunk's
+/// buffer where it has no null (most do), element by element only where it has.
+pub fn flat<T: PolarsNumericType>(ca: &ChunkedArray<T>, missing: T::Native) -> Vec<T::Native> {
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        if polars_arrow::array::Array::null_count(arr) == 0 {
+            out.extend_from_slice(arr.values().as_slice());
+        } else {
+            out.extend(arr.iter().map(|v| v.copied().unwrap_or(missing)));
+        }
+    }
+    out
+}
+
+/// A date column as days (`missing` for nulls, and for every row when the column is absent).
+pub fn dates_or(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
     if !frame.schema().contains(name) {
         return Ok(vec![missing; frame.height()]);
     }
     let c = frame.column(name)?.cast(&DataType::Int32)?;
-    Ok(c.i32()?.iter().map(|v| v.unwrap_or(missing)).collect())
+    Ok(flat(c.i32()?, missing))
 }
 
 impl Grouped {
-    /// Evaluates the declaration's predicates and values with polars, then groups by subject.
+    /// Evaluates the declaration's predicates and values with polars (a `keyed` predicate by one
+    /// lookup per row), then groups by subject.
     pub fn build(frame: &DataFrame, decl: &TableFeatures, n_subjects: usize) -> Result<Self> {
         let mut bits_expr = lit(0u32);
         for (i, (_, pred)) in decl.predicates.iter().enumerate() {
+            if decl.keyed.iter().any(|k| k.2 == 1 << i) {
+                continue;
+            }
             bits_expr = bits_expr + when(pred.clone().fill_null(lit(false))).then(lit(1u32 << i)).otherwise(lit(0u32));
         }
         let derived = frame
@@ -150,21 +212,23 @@ impl Grouped {
             _ => (Vec::new(), Vec::new()),
         };
         let raw: Vec<f64> = match decl.table {
-            "indicators" => frame.column("value")?.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+            "indicators" => flat(frame.column("value")?.cast(&DataType::Float64)?.f64()?, f64::NAN),
             _ => Vec::new(),
         };
         let recorded = dates_or(frame, "recorded_on", i32::MIN)?;
-        let bits: Vec<u32> = if decl.predicates.is_empty() {
+        let mut bits: Vec<u32> = if decl.predicates.is_empty() {
             vec![0; frame.height()] // the select above yields one literal row then
         } else {
-            derived.column("__bits")?.u32()?.iter().map(|v| v.unwrap_or(0)).collect()
+            flat(derived.column("__bits")?.u32()?, 0)
         };
+        if bits.len() != frame.height() {
+            bits = vec![bits.first().copied().unwrap_or(0); frame.height()]; // only keyed predicates: a literal
+        }
+        keyed_bits(frame, decl, &mut bits)?;
         let values: Vec<Vec<f64>> = (0..decl.values.len())
-            .map(|i| Ok(derived.column(&format!("__v{i}"))?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect()))
+            .map(|i| Ok(flat(derived.column(&format!("__v{i}"))?.f64()?, 0.0)))
             .collect::<Result<_>>()?;
         let sid: Vec<u32> = frame.column(SID)?.u32()?.iter().map(|v| v.expect("used rows have a sid")).collect();
-
-        // Stable counting sort by sid.
         let mut offsets = vec![0u32; n_subjects + 1];
         for &s in &sid {
             offsets[s as usize + 1] += 1;
@@ -172,22 +236,28 @@ impl Grouped {
         for i in 0..n_subjects {
             offsets[i + 1] += offsets[i];
         }
-        let mut next = offsets.clone();
-        let mut order = vec![0u32; sid.len()];
-        for (row, &s) in sid.iter().enumerate() {
-            order[next[s as usize] as usize] = row as u32;
-            next[s as usize] += 1;
-        }
-        let permute = |v: &[i32]| -> Vec<i32> { if v.is_empty() { Vec::new() } else { order.par_iter().map(|&r| v[r as usize]).collect() } };
+        // Rows already in subject order (as riskwarn generate writes them, and many extracts
+        // are) are grouped as they are; otherwise a stable counting sort by sid.
+        let order: Option<Vec<u32>> = if sid.windows(2).all(|w| w[0] <= w[1]) {
+            None
+        } else {
+            let mut next = offsets.clone();
+            let mut order = vec![0u32; sid.len()];
+            for (row, &s) in sid.iter().enumerate() {
+                order[next[s as usize] as usize] = row as u32;
+                next[s as usize] += 1;
+            }
+            Some(order)
+        };
         Ok(Grouped {
-            date: permute(&date),
-            recorded: permute(&recorded),
-            aux: permute(&aux),
-            revoked: permute(&revoked),
-            kind: if kind.is_empty() { Vec::new() } else { order.par_iter().map(|&r| kind[r as usize]).collect() },
-            raw: if raw.is_empty() { Vec::new() } else { order.par_iter().map(|&r| raw[r as usize]).collect() },
-            bits: order.par_iter().map(|&r| bits[r as usize]).collect(),
-            values: values.iter().map(|v| order.par_iter().map(|&r| v[r as usize]).collect()).collect(),
+            date: arrange(date, &order),
+            recorded: arrange(recorded, &order),
+            aux: arrange(aux, &order),
+            revoked: arrange(revoked, &order),
+            kind: arrange(kind, &order),
+            raw: arrange(raw, &order),
+            bits: arrange(bits, &order),
+            values: values.into_iter().map(|v| arrange(v, &order)).collect(),
             offsets,
         })
     }

@@ -2,7 +2,6 @@
 //! whether one has lapsed without renewal (无证经营 risk) and revocations. The revocation joins
 //! the penalty-based one in `merged`, so a hard rule sees one fact.
 
-use polars::prelude::*;
 
 use super::spec::{windowed_name, Kind, Label, Measure, TableFeatures, LICENCES};
 use super::FeatureOptions;
@@ -24,7 +23,7 @@ pub fn revoked_name(days: i32) -> String {
 pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     let mut t = TableFeatures::new("licences", &LICENCES);
     for l in &opts.licences {
-        let bit = t.predicate(l.name.clone(), col("licence_type").eq(lit(l.licence_type.as_str())));
+        let bit = t.equals(&l.name, "licence_type", l.licence_type.as_str());
         t.add(
             held_name(&l.name),
             format!("1 if a `{}` licence is current at T (issued before T, not expired or revoked before T), else 0", l.licence_type),

@@ -95,6 +95,10 @@ pub struct IndicatorFeature {
     pub zh: String,
     pub en: String,
     pub dimension: Dimension,
+    /// Whether it may appear in published files (warnings_public.csv). Default false: another
+    /// department's figures (tax, social insurance) are shared for supervision, not publication.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
 }
 
 /// A licence type the policy turns into a feature: holds a current licence of it at T.
@@ -400,8 +404,8 @@ pub fn compute(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>) ->
 /// Relation ids (persons, addresses) left out as of T for linking more than
 /// `relation_person_cap` subjects; None without a relations table.
 pub fn capped_relation_ids(data: &Validated, as_of: i32, opts: &FeatureOptions) -> Result<Option<usize>> {
-    let (Some(relations), Some(subjects)) = (data.table("relations"), data.table("subjects")) else { return Ok(None) };
-    Ok(Some(relations::edges(relations, subjects, as_of, opts.relation_person_cap)?.2))
+    let Some(relations) = data.table("relations") else { return Ok(None) };
+    Ok(Some(relations::edges(relations, as_of, opts.relation_person_cap)?.capped))
 }
 
 /// The rows per indicator of the data's `indicators` table (empty when it is absent).
@@ -506,7 +510,7 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
     for (base, &t) in bases.into_iter().zip(as_of) {
         let mut base = merged::add(base, &present, opts)?;
         if let Some(relations) = data.table("relations") {
-            base = relations::add(base, relations, subjects, t, &present, opts)?;
+            base = relations::add(base, relations, subjects.height(), t, &present, opts)?;
         }
         let df = peer::add(base, &present, opts)?.lazy().select(order.clone()).collect()?;
         match out.as_mut() {

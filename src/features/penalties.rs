@@ -18,7 +18,7 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
     let mut t = TableFeatures::new("penalties", &PENALTIES);
     let severities: Vec<(&str, u32)> = crate::contract::SEVERITIES
         .iter()
-        .map(|s| (*s, t.predicate(s, col("severity").eq(lit(*s)))))
+        .map(|s| (*s, t.equals(s, "severity", *s)))
         .collect();
     let revoked = t.predicate("license_revoked", col("license_revoked"));
     let fine = t.value("fine_cny", col("fine_cny"));

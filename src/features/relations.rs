@@ -12,7 +12,8 @@ use polars::prelude::*;
 use super::spec::{windowed_name, Feature, Label, RELATIONS};
 use super::FeatureOptions;
 use crate::error::Result;
-use crate::validate::SID;
+use crate::validate::{RELATED_SID, SID};
+use rayon::prelude::*;
 
 /// The two graphs: links to a subject, and links through a shared person or address id.
 const GRAPHS: [(&str, &str, &str); 2] = [("direct", "直接关联", "directly related"), ("person", "共同关联人", "sharing a person")];
@@ -92,97 +93,134 @@ pub fn catalogue(present: &[&str], opts: &FeatureOptions) -> Vec<Feature> {
     out
 }
 
-/// The links valid at T: (sid, related) of rows with `valid_from < T`, `valid_to` null or ≥ T,
-/// recorded before T.
-fn valid_links(relations: &DataFrame, t: i32) -> Result<LazyFrame> {
-    let t_date = lit(t).cast(DataType::Date);
-    let mut valid = col("valid_from").lt(t_date.clone()).and(col("valid_to").is_null().or(col("valid_to").gt_eq(t_date.clone())));
-    if relations.schema().contains("recorded_on") {
-        valid = valid.and(col("recorded_on").is_null().or(col("recorded_on").lt(t_date)));
-    }
-    Ok(relations.clone().lazy().filter(valid).select([col(SID), col("related")]))
+/// The two graphs as of T, each a sorted list of distinct (a, b) sid pairs holding both
+/// directions of every link, and how many ids were left out for linking more than `cap` subjects.
+pub struct Edges {
+    pub direct: Vec<(u32, u32)>,
+    pub person: Vec<(u32, u32)>,
+    pub capped: usize,
 }
 
-/// The two edge lists as of T (each pair in both directions, once) and how many ids were left
-/// out for linking more than `cap` subjects.
-pub fn edges(relations: &DataFrame, subjects: &DataFrame, t: i32, cap: usize) -> Result<(DataFrame, DataFrame, usize)> {
-    let links = valid_links(relations, t)?;
-    let codes = subjects.clone().lazy().select([col("uscc").alias("related"), col(SID).alias("other")]);
-    let to_subject = JoinArgs::new(JoinType::Left);
-    let classified = links.join(codes, [col("related")], [col("related")], to_subject).collect()?;
-    let both_ways = |pairs: LazyFrame| {
-        let back = pairs.clone().select([col("b").alias("a"), col("a").alias("b")]);
-        concat([pairs, back], UnionArgs::default())
-            .map(|u| u.filter(col("a").neq(col("b"))).unique_stable(None, UniqueKeepStrategy::First).sort(["a", "b"], Default::default()))
-    };
-    let direct = both_ways(
-        classified.clone().lazy().filter(col("other").is_not_null()).select([col(SID).alias("a"), col("other").alias("b")]),
-    )?
-    .collect()?;
-    let members = classified
-        .lazy()
-        .filter(col("other").is_null())
-        .select([col("related"), col(SID)])
-        .unique_stable(None, UniqueKeepStrategy::First);
-    let sizes = members.clone().group_by([col("related")]).agg([len().alias("size")]).collect()?;
-    let capped = sizes.column("size")?.cast(&DataType::UInt64)?.u64()?.iter().filter(|n| n.is_some_and(|n| n as usize > cap)).count();
-    let kept = members.join(
-        sizes.lazy().filter(col("size").cast(DataType::UInt64).lt_eq(lit(cap as u64))),
-        [col("related")],
-        [col("related")],
-        JoinArgs::new(JoinType::Inner),
-    );
-    let pairs = kept
-        .clone()
-        .select([col("related"), col(SID).alias("a")])
-        .join(kept.select([col("related"), col(SID).alias("b")]), [col("related")], [col("related")], JoinArgs::new(JoinType::Inner))
-        .select([col("a"), col("b")]);
-    let person = both_ways(pairs)?.collect()?;
-    Ok((direct, person, capped))
+fn dates(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
+    if !frame.schema().contains(name) {
+        return Ok(vec![missing; frame.height()]);
+    }
+    let c = frame.column(name)?.cast(&DataType::Int32)?;
+    Ok(c.i32()?.iter().map(|v| v.unwrap_or(missing)).collect())
+}
+
+/// The graph's edges as of T: links with `valid_from < T`, `valid_to` null or ≥ T, recorded
+/// before T. Sorting (not hashing into maps) keeps the result the same for any thread count.
+pub fn edges(relations: &DataFrame, t: i32, cap: usize) -> Result<Edges> {
+    let from = dates(relations, "valid_from", i32::MAX)?;
+    let to = dates(relations, "valid_to", i32::MAX)?;
+    let recorded = dates(relations, "recorded_on", i32::MIN)?;
+    let sid: Vec<u32> = relations.column(SID)?.u32()?.iter().map(|v| v.expect("used rows have a sid")).collect();
+    let other: Vec<Option<u32>> = relations.column(RELATED_SID)?.u32()?.iter().collect();
+    let related = relations.column("related")?.str()?;
+    let valid = |i: usize| from[i] < t && to[i] >= t && recorded[i] < t;
+    let mut direct: Vec<(u32, u32)> = Vec::new();
+    // (hash of the id, sid, row) of links through a person or address id.
+    let mut members: Vec<(u64, u32, u32)> = Vec::new();
+    for (i, text) in related.iter().enumerate() {
+        if !valid(i) {
+            continue;
+        }
+        match other[i] {
+            Some(o) if o != sid[i] => direct.extend([(sid[i], o), (o, sid[i])]),
+            Some(_) => {}
+            None => members.push((id_hash(text.unwrap_or("")), sid[i], i as u32)),
+        }
+    }
+    direct.par_sort_unstable();
+    direct.dedup();
+    members.par_sort_unstable();
+    // Equal hashes are one id unless their texts differ (then split by text).
+    let text = |row: u32| related.get(row as usize).unwrap_or("");
+    let mut person: Vec<(u32, u32)> = Vec::new();
+    let mut capped = 0;
+    let mut start = 0;
+    while start < members.len() {
+        let mut end = start + 1;
+        while end < members.len() && members[end].0 == members[start].0 {
+            end += 1;
+        }
+        let mut group: Vec<(&str, u32)> = members[start..end].iter().map(|m| (text(m.2), m.1)).collect();
+        group.sort_unstable();
+        group.dedup();
+        for same in group.chunk_by(|x, y| x.0 == y.0) {
+            if same.len() > cap {
+                capped += 1;
+                continue;
+            }
+            for x in same {
+                person.extend(same.iter().filter(|y| y.1 != x.1).map(|y| (x.1, y.1)));
+            }
+        }
+        start = end;
+    }
+    person.par_sort_unstable();
+    person.dedup();
+    Ok(Edges { direct, person, capped })
+}
+
+/// A fixed 64-bit hash of an id (FNV-1a: the same on every machine and run).
+fn id_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Adds the relation features to one as-of date's per-subject frame (which holds every scored
 /// subject's own features).
-pub fn add(df: DataFrame, relations: &DataFrame, subjects: &DataFrame, t: i32, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
-    let (direct, person, _) = edges(relations, subjects, t, opts.relation_person_cap)?;
+pub fn add(df: DataFrame, relations: &DataFrame, n_subjects: usize, t: i32, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
+    let edges = edges(relations, t, opts.relation_person_cap)?;
     let inputs = Inputs::new(present, opts);
-    let listed = inputs
-        .listed
-        .iter()
-        .map(|c| col(c.as_str()).gt(lit(0.0)))
-        .reduce(|a, b| a.or(b))
-        .map(|e| e.cast(DataType::Float64));
-    let mut metrics = vec![col(SID).alias("b")];
-    metrics.extend(listed.map(|e| e.alias("__listed")));
-    metrics.extend(inputs.violations.as_deref().map(|c| col(c).alias("__violations")));
-    metrics.extend(inputs.penalties.as_deref().map(|c| col(c).alias("__penalties")));
-    let neighbours = df.clone().lazy().select(metrics);
-    let mut lf = df.lazy();
-    for ((graph, _, _), edges) in GRAPHS.iter().zip([direct, person]) {
-        let [n, listed, violations, penalties] = names(graph, opts);
-        let mut aggs = vec![len().cast(DataType::Float64).alias(n.as_str())];
-        let mut outputs = vec![n.clone()];
-        for (present, input, name) in [
-            (!inputs.listed.is_empty(), "__listed", listed),
-            (inputs.violations.is_some(), "__violations", violations),
-            (inputs.penalties.is_some(), "__penalties", penalties),
-        ] {
-            if present {
-                aggs.push(col(input).sum().alias(name.as_str()));
-                outputs.push(name);
-            }
-        }
-        // Only scored neighbours count: the inner join drops the others.
-        let per_subject = edges
-            .lazy()
-            .join(neighbours.clone(), [col("b")], [col("b")], JoinArgs::new(JoinType::Inner))
-            .group_by([col("a")])
-            .agg(aggs)
-            .select(std::iter::once(col("a").alias(SID)).chain(outputs.iter().map(|o| col(o.as_str()))).collect::<Vec<_>>());
-        let keep_order = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-        lf = lf
-            .join(per_subject, [col(SID)], [col(SID)], keep_order)
-            .with_columns(outputs.iter().map(|o| col(o.as_str()).fill_null(lit(0.0))).collect::<Vec<_>>());
+    // Row of each scored subject in `df`; a subject that is not scored is no neighbour.
+    let mut row = vec![u32::MAX; n_subjects];
+    for (i, s) in df.column(SID)?.u32()?.iter().enumerate() {
+        row[s.expect("scored subjects have a sid") as usize] = i as u32;
     }
-    Ok(lf.collect()?)
+    let column = |name: &str| -> Result<Vec<f64>> { Ok(df.column(name)?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect()) };
+    let zeros = vec![0.0; df.height()];
+    let listed: Vec<f64> = if inputs.listed.is_empty() {
+        zeros.clone()
+    } else {
+        let parts: Vec<Vec<f64>> = inputs.listed.iter().map(|c| column(c)).collect::<Result<_>>()?;
+        (0..df.height()).map(|i| parts.iter().any(|p| p[i] > 0.0) as u8 as f64).collect()
+    };
+    let violations = match &inputs.violations {
+        Some(c) => column(c)?,
+        None => zeros.clone(),
+    };
+    let penalties = match &inputs.penalties {
+        Some(c) => column(c)?,
+        None => zeros.clone(),
+    };
+    let mut df = df;
+    for ((graph, _, _), pairs) in GRAPHS.iter().zip([&edges.direct, &edges.person]) {
+        let [n, listed_name, violations_name, penalties_name] = names(graph, opts);
+        let mut sums = [zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone()];
+        for &(a, b) in pairs.iter() {
+            let (ra, rb) = (row[a as usize], row[b as usize]);
+            if ra == u32::MAX || rb == u32::MAX {
+                continue;
+            }
+            let (ra, rb) = (ra as usize, rb as usize);
+            sums[0][ra] += 1.0;
+            sums[1][ra] += listed[rb];
+            sums[2][ra] += violations[rb];
+            sums[3][ra] += penalties[rb];
+        }
+        let [s_n, s_listed, s_violations, s_penalties] = sums;
+        df.with_column(Column::new(n.into(), s_n))?;
+        if !inputs.listed.is_empty() {
+            df.with_column(Column::new(listed_name.into(), s_listed))?;
+        }
+        if inputs.violations.is_some() {
+            df.with_column(Column::new(violations_name.into(), s_violations))?;
+        }
+        if inputs.penalties.is_some() {
+            df.with_column(Column::new(penalties_name.into(), s_penalties))?;
+        }
+    }
+    Ok(df)
 }

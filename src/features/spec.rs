@@ -258,13 +258,16 @@ pub struct TableFeatures {
     pub table: &'static str,
     pub family: &'static Family,
     pub predicates: Vec<(String, Expr)>,
+    /// The predicates that test one string column for one value, as (column, value, bit): the
+    /// kernel evaluates them by one lookup per row instead of one comparison per predicate.
+    pub keyed: Vec<(&'static str, String, u32)>,
     pub values: Vec<(&'static str, Expr)>,
     pub features: Vec<FeatureSpec>,
 }
 
 impl TableFeatures {
     pub fn new(table: &'static str, family: &'static Family) -> Self {
-        Self { table, family, predicates: Vec::new(), values: Vec::new(), features: Vec::new() }
+        Self { table, family, predicates: Vec::new(), keyed: Vec::new(), values: Vec::new(), features: Vec::new() }
     }
 
     /// The column that dates the table's rows: the event date, or `filed_on` for annual reports
@@ -281,6 +284,14 @@ impl TableFeatures {
         assert!(self.predicates.len() < 32, "at most 32 predicates per table");
         self.predicates.push((name.as_ref().to_string(), expr));
         1 << (self.predicates.len() - 1)
+    }
+
+    /// Declares the predicate `column == value` on a string column; returns its bit.
+    pub fn equals(&mut self, name: impl AsRef<str>, column: &'static str, value: impl Into<String>) -> u32 {
+        let value = value.into();
+        let bit = self.predicate(name, col(column).eq(lit(value.as_str())));
+        self.keyed.push((column, value, bit));
+        bit
     }
 
     /// Declares a row value (null counts as 0); returns its index.

@@ -391,6 +391,7 @@ fn indicator_options() -> riskwarn::options::Valid<FeatureOptions> {
         zh: format!("{name}（中文）"),
         en: name.replace('_', " "),
         dimension: Dimension::Dynamic,
+        public: false,
     };
     FeatureOptions {
         indicators: vec![
@@ -462,6 +463,7 @@ fn declared_indicator_features_at_window_edges() {
     let registry = riskwarn::features::Registry::all(&opts);
     let x = registry.get("x_max").unwrap();
     assert_eq!((x.direction, x.dimension, x.label_en.as_str()), (riskwarn::features::Direction::Increasing, riskwarn::features::Dimension::Dynamic, "x max"));
+    assert_eq!(x.visibility, riskwarn::features::Visibility::Internal, "not published unless the policy says so");
 }
 
 #[test]
