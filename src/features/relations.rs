@@ -10,6 +10,7 @@
 use polars::prelude::*;
 
 use super::spec::{windowed_name, Feature, Label, RELATIONS};
+use super::kernel::{dates_or, flat};
 use super::FeatureOptions;
 use crate::error::Result;
 use crate::validate::{RELATED_SID, SID};
@@ -59,35 +60,20 @@ pub fn catalogue(present: &[&str], opts: &FeatureOptions) -> Vec<Feature> {
             _ => "sharing a person or address id with it (at most `relation_person_cap` subjects per id)",
         };
         out.push(Feature::new(n, &RELATIONS, format!("scored subjects {how} at T"), Label::new(format!("{zh}主体数"), format!("subjects {en}"))));
-        if !inputs.listed.is_empty() {
-            let mut f = Feature::new(
-                listed,
-                &RELATIONS,
-                format!("of those, subjects on the serious-violation or abnormal-operations list at T"),
-                Label::new(format!("{zh}主体列入名录数"), format!("listed subjects {en}")),
-            );
-            f.increasing();
-            out.push(f);
-        }
-        if inputs.violations.is_some() {
-            let mut f = Feature::new(
-                violations,
-                &RELATIONS,
-                format!("violations found by inspections of those subjects in the {recent} days before T"),
-                Label::windowed(recent, &format!("{zh}主体检查违法次数"), &format!("violations of subjects {en}")),
-            );
-            f.increasing();
-            out.push(f);
-        }
-        if inputs.penalties.is_some() {
-            let mut f = Feature::new(
-                penalties,
-                &RELATIONS,
-                format!("penalties of those subjects in the {recent} days before T"),
-                Label::windowed(recent, &format!("{zh}主体行政处罚次数"), &format!("penalties of subjects {en}")),
-            );
-            f.increasing();
-            out.push(f);
+        let summed = [
+            (!inputs.listed.is_empty(), listed, "of those, subjects on the serious-violation or abnormal-operations list at T".to_string(),
+             Label::new(format!("{zh}主体列入名录数"), format!("listed subjects {en}"))),
+            (inputs.violations.is_some(), violations, format!("violations found by inspections of those subjects in the {recent} days before T"),
+             Label::windowed(recent, &format!("{zh}主体检查违法次数"), &format!("violations of subjects {en}"))),
+            (inputs.penalties.is_some(), penalties, format!("penalties of those subjects in the {recent} days before T"),
+             Label::windowed(recent, &format!("{zh}主体行政处罚次数"), &format!("penalties of subjects {en}"))),
+        ];
+        for (present, name, doc, label) in summed {
+            if present {
+                let mut f = Feature::new(name, &RELATIONS, doc, label);
+                f.increasing();
+                out.push(f);
+            }
         }
     }
     out
@@ -101,21 +87,13 @@ pub struct Edges {
     pub capped: usize,
 }
 
-fn dates(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
-    if !frame.schema().contains(name) {
-        return Ok(vec![missing; frame.height()]);
-    }
-    let c = frame.column(name)?.cast(&DataType::Int32)?;
-    Ok(c.i32()?.iter().map(|v| v.unwrap_or(missing)).collect())
-}
-
 /// The graph's edges as of T: links with `valid_from < T`, `valid_to` null or ≥ T, recorded
 /// before T. Sorting (not hashing into maps) keeps the result the same for any thread count.
 pub fn edges(relations: &DataFrame, t: i32, cap: usize) -> Result<Edges> {
-    let from = dates(relations, "valid_from", i32::MAX)?;
-    let to = dates(relations, "valid_to", i32::MAX)?;
-    let recorded = dates(relations, "recorded_on", i32::MIN)?;
-    let sid: Vec<u32> = relations.column(SID)?.u32()?.iter().map(|v| v.expect("used rows have a sid")).collect();
+    let from = dates_or(relations, "valid_from", i32::MAX)?;
+    let to = dates_or(relations, "valid_to", i32::MAX)?;
+    let recorded = dates_or(relations, "recorded_on", i32::MIN)?;
+    let sid: Vec<u32> = flat(relations.column(SID)?.u32()?, u32::MAX);
     let other: Vec<Option<u32>> = relations.column(RELATED_SID)?.u32()?.iter().collect();
     let related = relations.column("related")?.str()?;
     let valid = |i: usize| from[i] < t && to[i] >= t && recorded[i] < t;
