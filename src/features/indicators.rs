@@ -36,7 +36,7 @@ pub fn declare(opts: &FeatureOptions) -> TableFeatures {
             }
         };
         let window = f.window.map_or(Window::Known, Window::Within);
-        let observed = |stat| Measure::Observed { stat, bits: bit, window };
+        let observed = |stat| Measure::Observed { stat, value, bits: bit, window };
         let measure = match f.measure {
             IndicatorMeasure::Count => Measure::Count { window, bits: bit },
             IndicatorMeasure::Sum => Measure::Sum { value, window, bits: bit },

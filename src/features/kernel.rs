@@ -95,8 +95,6 @@ pub struct Grouped {
     revoked: Vec<i32>,
     /// licences: the row's `licence_type`, as a code (equal types, equal codes).
     kind: Vec<u32>,
-    /// indicators: `value`, NaN when null.
-    raw: Vec<f64>,
 }
 
 /// A row vector in subject order: as it is, or gathered by `order`.
@@ -195,7 +193,7 @@ impl Grouped {
             .select(
                 std::iter::once(bits_expr.cast(DataType::UInt32).alias("__bits"))
                     .chain(decl.values.iter().enumerate().map(|(i, (_, v))| {
-                        v.clone().cast(DataType::Float64).fill_null(lit(0.0)).alias(format!("__v{i}"))
+                        v.clone().cast(DataType::Float64).alias(format!("__v{i}"))
                     }))
                     .collect::<Vec<_>>(),
             )
@@ -211,22 +209,15 @@ impl Grouped {
             "licences" => (dates_or(frame, "revoked_on", i32::MAX)?, codes(frame, "licence_type")?),
             _ => (Vec::new(), Vec::new()),
         };
-        let raw: Vec<f64> = match decl.table {
-            "indicators" => flat(frame.column("value")?.cast(&DataType::Float64)?.f64()?, f64::NAN),
-            _ => Vec::new(),
-        };
         let recorded = dates_or(frame, "recorded_on", i32::MIN)?;
-        let mut bits: Vec<u32> = if decl.predicates.is_empty() {
-            vec![0; frame.height()] // the select above yields one literal row then
+        let mut bits: Vec<u32> = if decl.predicates.len() == decl.keyed.len() {
+            vec![0; frame.height()] // no expression predicate: the select above made a literal
         } else {
             flat(derived.column("__bits")?.u32()?, 0)
         };
-        if bits.len() != frame.height() {
-            bits = vec![bits.first().copied().unwrap_or(0); frame.height()]; // only keyed predicates: a literal
-        }
         keyed_bits(frame, decl, &mut bits)?;
         let values: Vec<Vec<f64>> = (0..decl.values.len())
-            .map(|i| Ok(flat(derived.column(&format!("__v{i}"))?.f64()?, 0.0)))
+            .map(|i| Ok(flat(derived.column(&format!("__v{i}"))?.f64()?, f64::NAN)))
             .collect::<Result<_>>()?;
         let sid: Vec<u32> = frame.column(SID)?.u32()?.iter().map(|v| v.expect("used rows have a sid")).collect();
         let mut offsets = vec![0u32; n_subjects + 1];
@@ -255,7 +246,6 @@ impl Grouped {
             aux: arrange(aux, &order),
             revoked: arrange(revoked, &order),
             kind: arrange(kind, &order),
-            raw: arrange(raw, &order),
             bits: arrange(bits, &order),
             values: values.into_iter().map(|v| arrange(v, &order)).collect(),
             offsets,
@@ -315,7 +305,11 @@ impl Grouped {
             for (a, slot) in plan.accs.iter().zip(acc.iter_mut()) {
                 if age >= a.min_age && age <= a.max_age && bits & a.bits == a.bits {
                     *slot += match a.value {
-                        Some(v) => self.values[v][i],
+                        // A null value (NaN) adds nothing.
+                        Some(v) => {
+                            let x = self.values[v][i];
+                            if x.is_nan() { 0.0 } else { x }
+                        }
                         None => 1.0,
                     };
                 }
@@ -370,19 +364,20 @@ impl Grouped {
             Measure::RevokedWithin(days) => {
                 rows.filter(|&i| self.known(i, t) && self.revoked[i] < t && t - self.revoked[i] <= days).count() as f64
             }
-            Measure::Observed { stat, bits, window } => {
+            Measure::Observed { stat, value, bits, window } => {
+                let raw = &self.values[value];
                 let w = Acc::new(window, bits, None);
                 let matching = rows.filter(|&i| {
                     let age = t - self.date[i];
                     self.known(i, t) && self.has(i, bits) && age >= w.min_age && age <= w.max_age
                 });
-                let with_value = |i: &usize| !self.raw[*i].is_nan();
+                let with_value = |i: &usize| !raw[*i].is_nan();
                 match stat {
                     // max_by_key keeps the last of equal keys: the later row of one day.
-                    Stat::Last => matching.filter(with_value).max_by_key(|&i| self.date[i]).map_or(f64::NAN, |i| self.raw[i]),
-                    Stat::Max => matching.filter(with_value).map(|i| self.raw[i]).reduce(f64::max).unwrap_or(f64::NAN),
+                    Stat::Last => matching.filter(with_value).max_by_key(|&i| self.date[i]).map_or(f64::NAN, |i| raw[i]),
+                    Stat::Max => matching.filter(with_value).map(|i| raw[i]).reduce(f64::max).unwrap_or(f64::NAN),
                     Stat::Mean => {
-                        let (n, sum) = matching.filter(with_value).fold((0usize, 0.0), |(n, s), i| (n + 1, s + self.raw[i]));
+                        let (n, sum) = matching.filter(with_value).fold((0usize, 0.0), |(n, s), i| (n + 1, s + raw[i]));
                         if n == 0 { f64::NAN } else { sum / n as f64 }
                     }
                     Stat::DaysSince => matching.map(|i| self.date[i]).max().map_or(f64::NAN, |d| (t - d) as f64),

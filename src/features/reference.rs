@@ -102,10 +102,10 @@ fn expr(decl: &TableFeatures, m: &Measure, ctx: &Ctx) -> Expr {
                 .and(col("revoked_on").lt(ctx.t_date()))
                 .and(col("revoked_on").gt_eq(ctx.days_before(days))),
         ),
-        Measure::Observed { stat, bits, window } => {
+        Measure::Observed { stat, value: v, bits, window } => {
             let rows = ctx.window(window).and(bits_mask(decl, bits));
-            let valued = rows.clone().and(col("value").is_not_null());
-            let values = || col("value").cast(DataType::Float64);
+            let values = || decl.values[v].1.clone().cast(DataType::Float64);
+            let valued = rows.clone().and(values().is_not_null());
             match stat {
                 Stat::Last => values()
                     .filter(valued.clone())

@@ -210,9 +210,9 @@ pub enum Measure {
     LapsedTypes,
     /// Licences: known licences revoked in the `days` before T.
     RevokedWithin(i32),
-    /// Indicators: a statistic of the non-null `value`s (or, for `DaysSince`, the dates) of the
-    /// matching known rows in the window; null when there is none.
-    Observed { stat: Stat, bits: u32, window: Window },
+    /// Indicators: a statistic of the non-null values of `value` (or, for `DaysSince`, the
+    /// dates) of the matching known rows in the window; null when there is none.
+    Observed { stat: Stat, value: usize, bits: u32, window: Window },
     /// Annual reports: rows of the last three due years.
     ReportsDue,
     /// … not filed before T.
@@ -294,7 +294,7 @@ impl TableFeatures {
         bit
     }
 
-    /// Declares a row value (null counts as 0); returns its index.
+    /// Declares a row value (null counts as 0 in sums; `Observed` skips it); returns its index.
     pub fn value(&mut self, name: &'static str, expr: Expr) -> usize {
         self.values.push((name, expr));
         self.values.len() - 1
