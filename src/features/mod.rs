@@ -408,8 +408,11 @@ pub fn capped_relation_ids(data: &Validated, as_of: i32, opts: &FeatureOptions) 
     Ok(Some(relations::edges(relations, as_of, opts.relation_person_cap)?.capped))
 }
 
-/// The rows per indicator of the data's `indicators` table (empty when it is absent).
-fn indicator_rows(data: &Validated) -> Result<std::collections::BTreeMap<String, usize>> {
+/// Rows per indicator of a data's `indicators` table (empty when it is absent); the counts of
+/// buckets add up to the whole data's.
+pub type IndicatorRows = std::collections::BTreeMap<String, usize>;
+
+pub fn indicator_rows(data: &Validated) -> Result<IndicatorRows> {
     let mut out = std::collections::BTreeMap::new();
     if let Some(frame) = data.table("indicators") {
         for v in frame.column("indicator")?.str()?.iter().flatten() {
@@ -419,12 +422,12 @@ fn indicator_rows(data: &Validated) -> Result<std::collections::BTreeMap<String,
     Ok(out)
 }
 
-/// The options with the declared indicator features whose indicator has no rows left out.
-fn with_data_indicators(data: &Validated, opts: &FeatureOptions) -> Result<FeatureOptions> {
-    let rows = indicator_rows(data)?;
+/// The options with the declared indicator features whose indicator has no rows (in the whole
+/// data: every bucket computes the same columns) left out.
+pub fn with_data_indicators(rows: &IndicatorRows, opts: &FeatureOptions) -> FeatureOptions {
     let mut out = opts.clone();
     out.indicators.retain(|f| rows.contains_key(&f.indicator));
-    Ok(out)
+    out
 }
 
 /// What the feature stage says once about the data under these options: indicators in the data
@@ -434,7 +437,11 @@ pub fn notices(data: &Validated, opts: &FeatureOptions) -> Result<Vec<String>> {
     if data.table("indicators").is_none() {
         return Ok(Vec::new()); // the loader says once that the table is absent
     }
-    let rows = indicator_rows(data)?;
+    Ok(notices_of(&indicator_rows(data)?, opts))
+}
+
+/// [`notices`] from the rows per indicator (of every bucket, added up).
+pub fn notices_of(rows: &IndicatorRows, opts: &FeatureOptions) -> Vec<String> {
     let mut out = Vec::new();
     let undeclared: Vec<String> = rows
         .iter()
@@ -449,16 +456,51 @@ pub fn notices(data: &Validated, opts: &FeatureOptions) -> Result<Vec<String>> {
     if !missing.is_empty() {
         out.push(format!("declared indicator features without rows in the data, left out: {}", missing.join(", ")));
     }
-    Ok(out)
+    out
 }
 
 pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>, backend: Backend) -> Result<DataFrame> {
     if as_of.is_empty() {
         return Err(Error::BadArgument("at least one as-of date is needed".into()));
     }
-    let opts = &with_data_indicators(data, opts)?;
+    let opts = &with_data_indicators(&indicator_rows(data)?, opts);
+    let present = present_tables(data);
+    let locals = local(data, as_of, opts, backend)?;
+    let subjects = subject_codes(data)?;
+    let mut out: Option<DataFrame> = None;
+    for (base, &t) in locals.into_iter().zip(as_of) {
+        let population = population(&[Part { features: &base, data }], &[&subjects], t, &present, opts)?;
+        let relations = population.relations.into_iter().next().expect("one part");
+        let df = finish(base, relations, &population.peer, &present, opts)?;
+        match out.as_mut() {
+            None => out = Some(df),
+            Some(o) => {
+                o.vstack_mut(&df)?;
+            }
+        }
+    }
+    let mut out = out.expect("at least one as-of date");
+    out.rechunk_mut();
+    Ok(out)
+}
+
+/// The names of the tables a data holds.
+pub fn present_tables(data: &Validated) -> Vec<&'static str> {
+    data.tables.iter().map(|(s, _)| s.name).collect()
+}
+
+/// The used subjects' codes in `sid` order.
+pub fn subject_codes(data: &Validated) -> Result<StringChunked> {
     let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
-    let present: Vec<&str> = data.tables.iter().map(|(s, _)| s.name).collect();
+    Ok(subjects.column("uscc")?.str()?.clone())
+}
+
+/// The per-subject features of one bucket of subjects (or all of them) at each as-of date:
+/// everything but the population-wide steps ([`population`], [`finish`]). `opts` are the
+/// options of the whole data ([`with_data_indicators`]), so every bucket has the same columns.
+pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Backend) -> Result<Vec<DataFrame>> {
+    let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
+    let present = present_tables(data);
     let mut bases: Vec<DataFrame> = as_of.iter().map(|&t| subject::base(subjects, t, opts).collect()).collect::<PolarsResult<_>>()?;
     let sids: Vec<Vec<u32>> = bases
         .iter()
@@ -502,25 +544,63 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
             }
         }
     }
+    bases.into_iter().map(|b| merged::add(b, &present, opts)).collect()
+}
+
+/// One bucket's part in the population-wide step at one as-of date.
+pub struct Part<'a> {
+    /// Its [`local`] features at that date.
+    pub features: &'a DataFrame,
+    /// Its validated data.
+    pub data: &'a Validated,
+}
+
+/// What the whole population contributes to each subject's features at one as-of date.
+pub struct Population {
+    /// The peer groups' statistics, merged over the parts.
+    pub peer: peer::PeerStats,
+    /// Per part, its subjects' relation features (row for row with its local features; no
+    /// columns without a relations table).
+    pub relations: Vec<DataFrame>,
+    /// Person or address ids left out for linking more than `relation_person_cap` subjects
+    /// (None without a relations table).
+    pub capped: Option<usize>,
+}
+
+pub use peer::PeerStats;
+
+/// The population-wide step over every bucket's local features: peer statistics (partials
+/// merged; the same bits for any split) and the relation graphs across buckets. `subjects`:
+/// each part's used subjects' codes ([`subject_codes`]).
+pub fn population(parts: &[Part], subjects: &[&StringChunked], t: i32, present: &[&str], opts: &FeatureOptions) -> Result<Population> {
+    let mut peer = PeerStats::default();
+    for p in parts {
+        peer.merge(&PeerStats::partial(p.features, present, opts)?);
+    }
+    let has_relations = parts.iter().any(|p| p.data.has("relations"));
+    if !has_relations {
+        let relations = parts.iter().map(|p| DataFrame::empty_with_height(p.features.height())).collect();
+        return Ok(Population { peer, relations, capped: None });
+    }
+    let rel_parts: Vec<relations::RelationPart> = parts
+        .iter()
+        .zip(subjects)
+        .map(|(p, s)| relations::RelationPart { features: p.features, relations: p.data.table("relations"), subjects: s })
+        .collect();
+    let (relations, capped) = relations::population(&rel_parts, t, present, opts)?;
+    Ok(Population { peer, relations, capped: Some(capped) })
+}
+
+/// One bucket's features, complete: its local features with its relation columns and the peer
+/// features from the population's statistics, in catalogue order.
+pub fn finish(local: DataFrame, relations: DataFrame, peer: &PeerStats, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
     let order: Vec<Expr> = [col("uscc"), col("as_of")]
         .into_iter()
-        .chain(Registry::new(&present, opts).features.into_iter().map(|f| col(f.name)))
+        .chain(Registry::new(present, opts).features.into_iter().map(|f| col(f.name)))
         .collect();
-    let mut out: Option<DataFrame> = None;
-    for (base, &t) in bases.into_iter().zip(as_of) {
-        let mut base = merged::add(base, &present, opts)?;
-        if let Some(relations) = data.table("relations") {
-            base = relations::add(base, relations, subjects.height(), t, &present, opts)?;
-        }
-        let df = peer::add(base, &present, opts)?.lazy().select(order.clone()).collect()?;
-        match out.as_mut() {
-            None => out = Some(df),
-            Some(o) => {
-                o.vstack_mut(&df)?;
-            }
-        }
+    let mut base = local;
+    if relations.width() > 0 {
+        base = base.hstack(relations.columns())?;
     }
-    let mut out = out.expect("at least one as-of date");
-    out.rechunk_mut();
-    Ok(out)
+    Ok(peer::add(base, peer, present, opts)?.lazy().select(order).collect()?)
 }

@@ -87,73 +87,173 @@ pub fn catalogue(present: &[&str], opts: &FeatureOptions) -> Vec<Feature> {
     out
 }
 
-/// Prior strength m of a beta prior for rates v/n, by the method of moments over subjects with
-/// n > 0: between-subject variance = observed variance − expected binomial variance.
-pub fn prior_strength(v: &[f64], n: &[f64]) -> f64 {
-    let (mut sv, mut sn, mut k) = (0.0, 0.0, 0.0);
-    for (a, b) in v.iter().zip(n) {
-        if *b > 0.0 {
-            sv += a;
-            sn += b;
-            k += 1.0;
+/// The sufficient statistic of the prior strength m of a beta prior for rates v/n (method of
+/// moments over subjects with n > 0: between-subject variance = observed variance − expected
+/// binomial variance): how many subjects have each (v, n) pair
+/// with n > 0. Counts add exactly, and the strength is computed over the pairs in order, so
+/// it is the same number however the subjects were split into buckets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RateMoments {
+    pairs: std::collections::BTreeMap<(u64, u64), u64>,
+}
+
+impl RateMoments {
+    fn add(&mut self, v: &[f64], n: &[f64]) {
+        for (a, b) in v.iter().zip(n) {
+            if *b > 0.0 {
+                // Counts are non-negative, so their bit patterns sort like their values.
+                *self.pairs.entry((a.to_bits(), b.to_bits())).or_default() += 1;
+            }
         }
     }
-    if k < 2.0 || sn <= 0.0 {
-        return 10.0;
-    }
-    let mu = sv / sn;
-    let (mut var, mut binom) = (0.0, 0.0);
-    for (a, b) in v.iter().zip(n) {
-        if *b > 0.0 {
-            var += (a / b - mu).powi(2);
-            binom += mu * (1.0 - mu) / b;
+
+    fn merge(&mut self, other: &RateMoments) {
+        for (k, c) in &other.pairs {
+            *self.pairs.entry(*k).or_default() += c;
         }
     }
-    let between = (var - binom) / k;
-    if between <= 1e-9 {
-        return 1000.0;
+
+    fn prior_strength(&self) -> f64 {
+        let pairs = || self.pairs.iter().map(|((a, b), c)| (f64::from_bits(*a), f64::from_bits(*b), *c as f64));
+        let (mut sv, mut sn, mut k) = (0.0, 0.0, 0.0);
+        for (a, b, c) in pairs() {
+            sv += c * a;
+            sn += c * b;
+            k += c;
+        }
+        if k < 2.0 || sn <= 0.0 {
+            return 10.0;
+        }
+        let mu = sv / sn;
+        let (mut var, mut binom) = (0.0, 0.0);
+        for (a, b, c) in pairs() {
+            var += c * (a / b - mu).powi(2);
+            binom += c * mu * (1.0 - mu) / b;
+        }
+        let between = (var - binom) / k;
+        if between <= 1e-9 {
+            return 1000.0;
+        }
+        (mu * (1.0 - mu) / between - 1.0).clamp(1.0, 1000.0)
     }
-    (mu * (1.0 - mu) / between - 1.0).clamp(1.0, 1000.0)
 }
 
 fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
     Ok(df.column(name)?.f64()?.iter().map(|x| x.unwrap_or(0.0)).collect())
 }
 
-/// Group statistics per peer group: sums and means of the per-subject columns they need.
-pub fn stats(df: &DataFrame, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
-    let i = Inputs::new(opts);
-    let mut aggs = vec![len().cast(DataType::Float64).alias("peer_subjects")];
-    if present.contains(&"inspections") {
-        aggs.extend([
-            col(&i.violations).sum().alias("peer_violation"),
-            col(&i.inspections).sum().alias("peer_inspections"),
-            col(&i.random_violations).sum().alias("peer_random_violation"),
-            col(&i.random).sum().alias("peer_random"),
-        ]);
-    }
-    if present.contains(&"complaints") {
-        aggs.push(col(&i.complaints).mean().alias("peer_complaints_mean"));
-    }
-    if present.contains(&"penalties") {
-        aggs.push(col(&i.penalties).mean().alias("peer_penalties_mean"));
-    }
-    Ok(df.clone().lazy().group_by([col(PEER_SECTION), col(PEER_REGION)]).agg(aggs).collect()?)
+/// A sum and a count of the non-null values of one column within a group.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Sum {
+    sum: f64,
+    n: u64,
 }
 
-/// Adds the peer features to one as-of date's per-subject frame.
-pub fn add(df: DataFrame, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
-    let groups = stats(&df, present, opts)?;
+/// Per peer group: subjects, then the summed columns (violations, inspections, random-inspection
+/// violations, random inspections, complaints, penalties).
+type GroupSums = [Sum; 7];
+
+/// Peer statistics of some subjects, mergeable across buckets: per group the counts' sums (whole
+/// numbers, which add exactly in any order) and the moments of the prior strengths. Merging the
+/// partials of every bucket gives the statistics of the whole population bit for bit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeerStats {
+    groups: std::collections::BTreeMap<(Option<String>, Option<String>), GroupSums>,
+    all: RateMoments,
+    random: RateMoments,
+}
+
+impl PeerStats {
+    /// The partial statistics of one as-of date's per-subject frame (one bucket of subjects).
+    pub fn partial(df: &DataFrame, present: &[&str], opts: &FeatureOptions) -> Result<PeerStats> {
+        let i = Inputs::new(opts);
+        let section = df.column(PEER_SECTION)?.str()?;
+        let region = df.column(PEER_REGION)?.str()?;
+        let columns: Vec<Option<&Float64Chunked>> = [
+            (&i.violations, "inspections"),
+            (&i.inspections, "inspections"),
+            (&i.random_violations, "inspections"),
+            (&i.random, "inspections"),
+            (&i.complaints, "complaints"),
+            (&i.penalties, "penalties"),
+        ]
+        .into_iter()
+        .map(|(name, table)| if present.contains(&table) { df.column(name)?.f64().map(Some).map_err(Into::into) } else { Ok(None) })
+        .collect::<Result<_>>()?;
+        let values: Vec<Option<Vec<Option<f64>>>> = columns.iter().map(|c| c.map(|c| c.iter().collect())).collect();
+        let mut out = PeerStats::default();
+        for (row, (s, r)) in section.iter().zip(region.iter()).enumerate() {
+            let g = out.groups.entry((s.map(str::to_string), r.map(str::to_string))).or_default();
+            g[0].n += 1;
+            for (k, v) in values.iter().enumerate() {
+                if let Some(x) = v.as_ref().and_then(|v| v[row]) {
+                    g[k + 1].sum += x;
+                    g[k + 1].n += 1;
+                }
+            }
+        }
+        if present.contains(&"inspections") {
+            out.all.add(&f64_values(df, &i.violations)?, &f64_values(df, &i.inspections)?);
+            out.random.add(&f64_values(df, &i.random_violations)?, &f64_values(df, &i.random)?);
+        }
+        Ok(out)
+    }
+
+    pub fn merge(&mut self, other: &PeerStats) {
+        for (k, g) in &other.groups {
+            let e = self.groups.entry(k.clone()).or_default();
+            for (a, b) in e.iter_mut().zip(g) {
+                a.sum += b.sum;
+                a.n += b.n;
+            }
+        }
+        self.all.merge(&other.all);
+        self.random.merge(&other.random);
+    }
+
+    /// Group statistics per peer group: sums and means of the per-subject columns they need.
+    fn frame(&self, present: &[&str]) -> Result<DataFrame> {
+        let keys: Vec<&(Option<String>, Option<String>)> = self.groups.keys().collect();
+        let groups: Vec<&GroupSums> = self.groups.values().collect();
+        let sum = |k: usize| groups.iter().map(|g| g[k].sum).collect::<Vec<f64>>();
+        let mean = |k: usize| groups.iter().map(|g| (g[k].n > 0).then(|| g[k].sum / g[k].n as f64)).collect::<Vec<Option<f64>>>();
+        let mut columns = vec![
+            Column::new(PEER_SECTION.into(), keys.iter().map(|k| k.0.as_deref()).collect::<Vec<_>>()),
+            Column::new(PEER_REGION.into(), keys.iter().map(|k| k.1.as_deref()).collect::<Vec<_>>()),
+            Column::new("peer_subjects".into(), groups.iter().map(|g| g[0].n as f64).collect::<Vec<_>>()),
+        ];
+        if present.contains(&"inspections") {
+            columns.extend([
+                Column::new("peer_violation".into(), sum(1)),
+                Column::new("peer_inspections".into(), sum(2)),
+                Column::new("peer_random_violation".into(), sum(3)),
+                Column::new("peer_random".into(), sum(4)),
+            ]);
+        }
+        if present.contains(&"complaints") {
+            columns.push(Column::new("peer_complaints_mean".into(), mean(5)));
+        }
+        if present.contains(&"penalties") {
+            columns.push(Column::new("peer_penalties_mean".into(), mean(6)));
+        }
+        Ok(DataFrame::new(keys.len(), columns)?)
+    }
+}
+
+/// Adds the peer features to one as-of date's per-subject frame, from the statistics of the
+/// whole population (`stats`: the merged partials of every bucket).
+pub fn add(df: DataFrame, stats: &PeerStats, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
+    let groups = stats.frame(present)?;
     let i = Inputs::new(opts);
-    let mut lf = df.clone().lazy().join(
+    let mut lf = df.lazy().join(
         groups.lazy(),
         [col(PEER_SECTION), col(PEER_REGION)],
         [col(PEER_SECTION), col(PEER_REGION)],
         JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
     );
     if present.contains(&"inspections") {
-        let m_all = prior_strength(&f64_values(&df, &i.violations)?, &f64_values(&df, &i.inspections)?);
-        let m_rand = prior_strength(&f64_values(&df, &i.random_violations)?, &f64_values(&df, &i.random)?);
+        let m_all = stats.all.prior_strength();
+        let m_rand = stats.random.prior_strength();
         // The peer rate itself is lightly smoothed (+1 / +2) so an empty group never divides by zero.
         let peer_rate = (col("peer_violation") + lit(1.0)) / (col("peer_inspections") + lit(2.0));
         let peer_random_rate = (col("peer_random_violation") + lit(1.0)) / (col("peer_random") + lit(2.0));

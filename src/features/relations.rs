@@ -147,11 +147,92 @@ fn id_hash(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Adds the relation features to one as-of date's per-subject frame (which holds every scored
-/// subject's own features).
-pub fn add(df: DataFrame, relations: &DataFrame, n_subjects: usize, t: i32, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
-    let edges = edges(relations, t, opts.relation_person_cap)?;
+/// One bucket's share of the relation step at one as-of date.
+pub struct RelationPart<'a> {
+    /// Its scored subjects' own features, with their bucket-local `sid`.
+    pub features: &'a DataFrame,
+    /// Its used `relations` rows (None without that table).
+    pub relations: Option<&'a DataFrame>,
+    /// Its used subjects' codes in `sid` order.
+    pub subjects: &'a StringChunked,
+}
+
+/// The relation features of every part's scored subjects — one frame per part, row for row with
+/// its `features` — and the ids capped. A related subject may sit in any bucket: the parts'
+/// subjects are numbered one after the other, and `related` is looked up among all of them
+/// (with one part, its own sids are those numbers and validation has already looked it up).
+pub fn population(parts: &[RelationPart], t: i32, present: &[&str], opts: &FeatureOptions) -> Result<(Vec<DataFrame>, usize)> {
     let inputs = Inputs::new(present, opts);
+    let mut offsets = Vec::with_capacity(parts.len());
+    let mut total = 0u32;
+    for p in parts {
+        offsets.push(total);
+        total += p.subjects.len() as u32;
+    }
+    let global_ids: Option<PlHashMap<&str, u32>> = (parts.len() > 1).then(|| {
+        let mut map = PlHashMap::with_capacity(total as usize);
+        for (p, &o) in parts.iter().zip(&offsets) {
+            for (i, code) in p.subjects.iter().enumerate() {
+                if let Some(code) = code {
+                    map.insert(code, o + i as u32);
+                }
+            }
+        }
+        map
+    });
+    let shifted = |df: &DataFrame, name: &str, offset: u32| -> Result<Column> {
+        Ok((df.column(name)?.as_materialized_series().u32()? + offset).into_column())
+    };
+    let mut features: Option<DataFrame> = None;
+    let mut relations: Option<DataFrame> = None;
+    let mut needed: Vec<&str> = inputs.listed.iter().map(String::as_str).collect();
+    needed.extend(inputs.violations.as_deref());
+    needed.extend(inputs.penalties.as_deref());
+    for (p, &o) in parts.iter().zip(&offsets) {
+        let mut f = p.features.select(needed.iter().copied())?;
+        f.with_column(shifted(p.features, SID, o)?)?;
+        stack(&mut features, f)?;
+        let Some(r) = p.relations else { continue };
+        let mut r = r.select(["related", "valid_from", "valid_to"].into_iter().chain(r.schema().contains("recorded_on").then_some("recorded_on")))?;
+        r.with_column(shifted(p.relations.expect("present"), SID, o)?)?;
+        let related = match &global_ids {
+            None => p.relations.expect("present").column(RELATED_SID)?.clone(),
+            Some(map) => {
+                let codes = r.column("related")?.str()?;
+                Column::new(RELATED_SID.into(), codes.iter().map(|c| c.and_then(|c| map.get(c).copied())).collect::<Vec<Option<u32>>>())
+            }
+        };
+        r.with_column(related)?;
+        stack(&mut relations, r)?;
+    }
+    let Some(relations) = relations else {
+        return Ok((parts.iter().map(|p| DataFrame::empty_with_height(p.features.height())).collect(), 0));
+    };
+    let features = features.unwrap_or_default();
+    let edges = edges(&relations, t, opts.relation_person_cap)?;
+    let columns = add_from_edges(&features, &edges, total as usize, &inputs, opts)?;
+    let mut out = Vec::with_capacity(parts.len());
+    let mut row = 0;
+    for p in parts {
+        out.push(columns.slice(row, p.features.height()));
+        row += p.features.height() as i64;
+    }
+    Ok((out, edges.capped))
+}
+
+fn stack(acc: &mut Option<DataFrame>, part: DataFrame) -> Result<()> {
+    match acc {
+        None => *acc = Some(part),
+        Some(a) => {
+            a.vstack_mut(&part)?;
+        }
+    }
+    Ok(())
+}
+
+/// The relation columns of the subjects of `df` (its `sid` numbering the graphs' nodes, of
+/// which there are `n_subjects`).
+fn add_from_edges(df: &DataFrame, edges: &Edges, n_subjects: usize, inputs: &Inputs, opts: &FeatureOptions) -> Result<DataFrame> {
     // Row of each scored subject in `df`; a subject that is not scored is no neighbour.
     let mut row = vec![u32::MAX; n_subjects];
     for (i, s) in df.column(SID)?.u32()?.iter().enumerate() {
@@ -173,7 +254,7 @@ pub fn add(df: DataFrame, relations: &DataFrame, n_subjects: usize, t: i32, pres
         Some(c) => column(c)?,
         None => zeros.clone(),
     };
-    let mut df = df;
+    let mut out = DataFrame::empty_with_height(df.height());
     for ((graph, _, _), pairs) in GRAPHS.iter().zip([&edges.direct, &edges.person]) {
         let [n, listed_name, violations_name, penalties_name] = names(graph, opts);
         let mut sums = [zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone()];
@@ -189,16 +270,16 @@ pub fn add(df: DataFrame, relations: &DataFrame, n_subjects: usize, t: i32, pres
             sums[3][ra] += penalties[rb];
         }
         let [s_n, s_listed, s_violations, s_penalties] = sums;
-        df.with_column(Column::new(n.into(), s_n))?;
+        out.with_column(Column::new(n.into(), s_n))?;
         if !inputs.listed.is_empty() {
-            df.with_column(Column::new(listed_name.into(), s_listed))?;
+            out.with_column(Column::new(listed_name.into(), s_listed))?;
         }
         if inputs.violations.is_some() {
-            df.with_column(Column::new(violations_name.into(), s_violations))?;
+            out.with_column(Column::new(violations_name.into(), s_violations))?;
         }
         if inputs.penalties.is_some() {
-            df.with_column(Column::new(penalties_name.into(), s_penalties))?;
+            out.with_column(Column::new(penalties_name.into(), s_penalties))?;
         }
     }
-    Ok(df)
+    Ok(out)
 }
