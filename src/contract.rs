@@ -418,7 +418,7 @@ pub const FEEDBACK_TABLES: &[&str] = &["dispositions", "overrides", "cases"];
 
 /// Tables whose used rows keep their file and row (`io::FILE_COL`, `io::ROW_COL`, the file as
 /// named in rejected.parquet): a later stage may still reject a row (a disposition of no case).
-pub const ORIGIN_KEPT: &[&str] = &["dispositions"];
+pub const ORIGIN_KEPT: &[&str] = &["dispositions", "cases"];
 
 /// Every table, in dependency order: referenced tables before the tables that refer to them.
 pub const TABLES: &[&TableSpec] = &[

@@ -9,11 +9,13 @@
 //! operation becomes an [`Error::Io`] naming its path.
 
 mod run_dir;
+mod spill;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub use run_dir::{list_runs, RunDir, RunEntry};
+pub use spill::Spill;
 
 use arrow::datatypes::DataType as ArrowType;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
@@ -212,53 +214,53 @@ fn check_footers(source: &TableSource) -> Result<Vec<String>> {
     Ok(extra)
 }
 
+/// Reads file `i` of a table (rows `slice` = (first, count) of it, or all), casts its columns to
+/// the contract's types (absent optional columns as nulls), and adds `__file` and `__row`.
+fn read_file(spec: &TableSpec, i: usize, path: &Path, slice: Option<(usize, usize)>) -> Result<DataFrame> {
+    let file = File::open(path).at(IoAction::Open, path)?;
+    let mut reader = ParquetReader::new(file);
+    let present: Vec<String> = {
+        let schema = reader.schema().map_err(|e| Error::bad_file(path, e.to_string()))?;
+        spec.columns.iter().filter(|c| schema.contains(c.name)).map(|c| c.name.to_string()).collect()
+    };
+    let reader = reader.with_columns(Some(present.clone()));
+    let df = match slice {
+        // The reader makes the row index chunked like the data, so columns stay aligned.
+        None => reader.with_row_index(Some(RowIndex { name: ROW_COL.into(), offset: 1 })).finish(),
+        Some((first, count)) => reader.with_slice(Some((first, count))).finish().and_then(|df| df.with_row_index(ROW_COL.into(), Some(first as IdxSize + 1))),
+    }
+    .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
+    let exprs: Vec<Expr> = spec
+        .columns
+        .iter()
+        .map(|c| {
+            let target = logical_dtype(c.ty);
+            if present.iter().any(|p| p == c.name) {
+                col(c.name).cast(target)
+            } else {
+                lit(NULL).cast(target).alias(c.name)
+            }
+        })
+        .chain([lit(i as u32).cast(DataType::UInt32).alias(FILE_COL)])
+        .collect();
+    df.lazy()
+        .select(exprs.into_iter().chain([col(ROW_COL)]).collect::<Vec<_>>())
+        .collect()
+        .map_err(|e| Error::bad_file(path, format!("cannot convert to the contract's types: {e}")))
+}
+
 /// Loads a table whose footers were checked (`extra`: its columns unknown to the contract):
 /// the data of every file, cast and stacked.
 fn load_table(source: &TableSource, extra: Vec<String>) -> Result<RawTable> {
-    let spec = source.spec;
     let mut frames = Vec::with_capacity(source.files.len());
     for (i, path) in source.files.iter().enumerate() {
-        let file = File::open(path).at(IoAction::Open, path)?;
-        let mut reader = ParquetReader::new(file);
-        let present: Vec<String> = {
-            let schema = reader.schema().map_err(|e| Error::bad_file(path, e.to_string()))?;
-            spec.columns
-                .iter()
-                .filter(|c| schema.contains(c.name))
-                .map(|c| c.name.to_string())
-                .collect()
-        };
-        // The reader makes the row index chunked like the data, so columns stay aligned.
-        let df = reader
-            .with_columns(Some(present.clone()))
-            .with_row_index(Some(RowIndex { name: ROW_COL.into(), offset: 1 }))
-            .finish()
-            .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
-        let exprs: Vec<Expr> = spec
-            .columns
-            .iter()
-            .map(|c| {
-                let target = logical_dtype(c.ty);
-                if present.iter().any(|p| p == c.name) {
-                    col(c.name).cast(target)
-                } else {
-                    lit(NULL).cast(target).alias(c.name)
-                }
-            })
-            .chain([lit(i as u32).cast(DataType::UInt32).alias(FILE_COL)])
-            .collect();
-        let df = df
-            .lazy()
-            .select(exprs.into_iter().chain([col(ROW_COL)]).collect::<Vec<_>>())
-            .collect()
-            .map_err(|e| Error::bad_file(path, format!("cannot convert to the contract's types: {e}")))?;
-        frames.push(df);
+        frames.push(read_file(source.spec, i, path, None)?);
     }
     let mut frame = frames.remove(0);
     for f in &frames {
         frame.vstack_mut(f)?;
     }
-    Ok(RawTable { spec, files: source.files.clone(), frame, extra_columns: extra })
+    Ok(RawTable { spec: source.spec, files: source.files.clone(), frame, extra_columns: extra })
 }
 
 /// Discovers and loads every table of a data directory. All footers are checked before
@@ -269,12 +271,121 @@ pub fn load_dir(dir: &Path) -> Result<RawData> {
     let mut tables = Vec::with_capacity(sources.len());
     for (s, extra) in sources.iter().zip(extras) {
         let t = load_table(s, extra)?;
-        if !t.extra_columns.is_empty() {
-            notices.push(format!("table `{}`: extra columns ignored: {}", s.spec.name, t.extra_columns.join(", ")));
-        }
         tables.push(t);
     }
+    notices.extend(extra_column_notices(&tables));
     Ok(RawData { tables, notices })
+}
+
+fn extra_column_notices(tables: &[RawTable]) -> Vec<String> {
+    tables
+        .iter()
+        .filter(|t| !t.extra_columns.is_empty())
+        .map(|t| format!("table `{}`: extra columns ignored: {}", t.spec.name, t.extra_columns.join(", ")))
+        .collect()
+}
+
+/// Rows read at a time when a table is split into buckets: what loading holds at once.
+const SLICE_ROWS: usize = 1 << 21;
+
+/// A data directory's tables split into buckets of subjects by a stable hash of `uscc`
+/// ([`crate::bucket`]), held in a [`Spill`] until each bucket is taken on its own. Tables
+/// without a subject column (the inspector roster) are not split.
+pub struct BucketedData {
+    pub buckets: u32,
+    /// The split tables as read, with no rows: spec, files, extra columns, schema.
+    split: Vec<RawTable>,
+    /// Per split table, per bucket: the spill keys of its pieces in reading order.
+    pieces: Vec<Vec<Vec<String>>>,
+    /// The tables not split, and the loader's notices.
+    pub global: RawData,
+}
+
+/// Discovers the tables of `dir`, checks every footer, and splits them into `buckets` buckets
+/// kept in `spill`. One bucket is the data as [`load_dir`] reads it; more are read
+/// [`SLICE_ROWS`] rows at a time, so loading never holds a whole table.
+pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill) -> Result<BucketedData> {
+    let buckets = buckets.max(1);
+    let (sources, notices) = discover(dir)?;
+    let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
+    let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData { tables: Vec::new(), notices } };
+    for (source, extra) in sources.iter().zip(extras) {
+        if source.spec.column("uscc").is_none() {
+            out.global.tables.push(load_table(source, extra)?);
+            continue;
+        }
+        let mut keys: Vec<Vec<String>> = vec![Vec::new(); buckets as usize];
+        let mut empty: Option<DataFrame> = None;
+        let put = |b: usize, part: DataFrame, keys: &mut Vec<Vec<String>>| -> Result<()> {
+            let key = format!("raw/{}/{b}/{}", source.spec.name, keys[b].len());
+            spill.put(&key, part)?;
+            keys[b].push(key);
+            Ok(())
+        };
+        if buckets == 1 {
+            let t = load_table(source, extra.clone())?;
+            empty = Some(t.frame.clear());
+            put(0, t.frame, &mut keys)?;
+        } else {
+            for (i, path) in source.files.iter().enumerate() {
+                let file = File::open(path).at(IoAction::Open, path)?;
+                let rows = ParquetReader::new(file).num_rows().map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
+                let mut first = 0;
+                loop {
+                    let frame = read_file(source.spec, i, path, Some((first, SLICE_ROWS)))?;
+                    if empty.is_none() {
+                        empty = Some(frame.clear());
+                    }
+                    for (b, part) in crate::bucket::split(&frame, buckets)?.into_iter().enumerate() {
+                        if part.height() > 0 {
+                            put(b, part, &mut keys)?;
+                        }
+                    }
+                    first += SLICE_ROWS;
+                    if first >= rows {
+                        break;
+                    }
+                }
+            }
+        }
+        let empty = empty.ok_or_else(|| Error::Internal(format!("table {} has no file", source.spec.name)))?;
+        out.split.push(RawTable { spec: source.spec, files: source.files.clone(), frame: empty, extra_columns: extra });
+        out.pieces.push(keys);
+    }
+    let mut all: Vec<RawTable> = out.split.clone();
+    all.extend(out.global.tables.iter().map(|t| RawTable { frame: t.frame.clear(), ..t.clone() }));
+    all.sort_by_key(|t| TABLES.iter().position(|s| s.name == t.spec.name));
+    out.global.notices.extend(extra_column_notices(&all));
+    Ok(out)
+}
+
+impl BucketedData {
+    /// The split tables' rows of bucket `b`, taken out of the spill (each bucket once).
+    pub fn take(&self, b: u32, spill: &Spill) -> Result<RawData> {
+        let mut tables = Vec::with_capacity(self.split.len());
+        for (t, keys) in self.split.iter().zip(&self.pieces) {
+            let keys = &keys[b as usize];
+            let frame = if keys.len() == 1 {
+                spill.take(&keys[0])?
+            } else {
+                let mut frame = t.frame.clone();
+                for key in keys {
+                    frame.vstack_mut(&spill.take(key)?)?;
+                }
+                frame.rechunk_mut();
+                frame
+            };
+            tables.push(RawTable { frame, ..t.clone() });
+        }
+        Ok(RawData { tables, notices: Vec::new() })
+    }
+
+    /// The names of the tables found (split or not), in contract order.
+    pub fn table_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.split.iter().chain(&self.global.tables).map(|t| t.spec.name).collect();
+        names.sort_by_key(|n| TABLES.iter().position(|s| s.name == *n));
+        names
+    }
 }
 
 /// Path of the temporary sibling used for an atomic write.

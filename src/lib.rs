@@ -12,6 +12,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+pub mod bucket;
 pub mod cli;
 pub mod cmd;
 pub mod cases;

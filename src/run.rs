@@ -13,11 +13,13 @@ use polars::prelude::*;
 
 use crate::dates;
 use crate::error::{Error, Result};
-use crate::io::{OutputKind, RawData, RunDir};
+use crate::io::{OutputKind, RunDir};
 use crate::model::{Model, Stability};
 use crate::plan::{DepartmentSummary, Plan, Roster};
 use crate::policy::{Language, Policy};
 use crate::validate::TableCounts;
+
+mod passes;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -33,7 +35,19 @@ pub struct RunOptions {
     pub with_plan: bool,
     /// Dates after this are rejected as in the future.
     pub today: i32,
+    /// How many buckets of subjects the run goes through one at a time.
+    pub buckets: Buckets,
 }
+
+/// The number of buckets a run splits its subjects into (docs/scale-out.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Buckets {
+    Fixed(u32),
+    /// As many as keep the run within this many bytes ([`crate::bucket::for_memory`]).
+    MemoryLimit(u64),
+}
+
+pub const MAX_BUCKETS: u32 = 4096;
 
 /// What a caller hears of a run while it runs.
 #[derive(Clone, Copy)]
@@ -80,6 +94,10 @@ pub struct Manifest {
     pub plan_method: Option<String>,
     pub previous_run: Option<String>,
     pub inputs: Vec<FileHash>,
+    /// Buckets of subjects the run went through one at a time, and the bytes it kept on disk
+    /// between its passes (0 with one bucket).
+    pub buckets: u32,
+    pub spill_bytes: u64,
     pub tables: Vec<TableCounts>,
     pub scored: usize,
     /// Person or address ids of `relations` left out as of T for linking more than
@@ -181,16 +199,13 @@ fn previous_plan(previous: &Previous, inspections: &DataFrame, as_of: i32) -> Re
     }))
 }
 
-/// The data's last event date (after validation).
-fn last_day(data: &crate::validate::Validated) -> Option<i32> {
-    crate::model::train::data_span(data).ok().map(|(_, hi)| hi)
-}
-
-/// Everything a run reads, loaded.
+/// Everything a run reads, loaded: the data split into its buckets.
 pub struct Inputs {
     pub policy: Policy,
     pub model: Model,
-    pub raw: RawData,
+    pub data: crate::io::BucketedData,
+    /// Where the buckets' rows wait between passes.
+    pub spill: crate::io::Spill,
     /// Every input table file, relative to the data directory, with its hash.
     pub inputs: Vec<FileHash>,
     pub model_file: FileHash,
@@ -201,7 +216,7 @@ pub struct Inputs {
 
 /// Reads the policy and the model first (a bad one, or a model trained under other feature
 /// options than the policy's, stops the run before any data is read), then
-/// the data directory, hashing every file.
+/// the data directory, hashing every file, split into buckets.
 pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let policy = Policy::load(&opts.policy)?;
     let model = Model::load(&opts.model)?;
@@ -212,10 +227,18 @@ pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let t = Instant::now();
     let (sources, _) = crate::io::discover(&opts.data)?;
     let input_files: Vec<PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
-    let (raw, hashes) = rayon::join(|| crate::io::load_dir(&opts.data), || crate::io::sha256_files(&input_files));
-    let (raw, hashes) = (raw?, hashes?);
+    let buckets = match opts.buckets {
+        Buckets::Fixed(b) => b,
+        Buckets::MemoryLimit(limit) => {
+            let bytes = input_files.iter().map(|p| crate::io::file_len(p)).sum::<Result<u64>>()?;
+            crate::bucket::for_memory(bytes, limit).min(MAX_BUCKETS)
+        }
+    };
+    let spill = if buckets > 1 { crate::io::Spill::in_dir(&opts.out)? } else { crate::io::Spill::memory() };
+    let (data, hashes) = rayon::join(|| crate::io::load_buckets(&opts.data, buckets, &spill), || crate::io::sha256_files(&input_files));
+    let (data, hashes) = (data?, hashes?);
     let inputs = input_files.iter().zip(hashes).map(|(p, h)| file_hash(p, h, &opts.data)).collect::<Result<_>>()?;
-    Ok(Inputs { policy, model, raw, inputs, model_file, policy_file, load_seconds: t.elapsed().as_secs_f64() })
+    Ok(Inputs { policy, model, data, spill, inputs, model_file, policy_file, load_seconds: t.elapsed().as_secs_f64() })
 }
 
 /// A run's results, complete but not yet written.
@@ -242,41 +265,33 @@ pub type PreviousRun<'a> = &'a dyn Fn(&str) -> Result<Option<Previous>>;
 /// From loaded inputs to the run's artifacts.
 pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, progress: &dyn Fn(&str)) -> Result<Artifacts> {
     let started = Instant::now();
-    let Inputs { policy, model, raw, inputs, model_file, policy_file, load_seconds } = inputs;
+    let Inputs { policy, model, mut data, spill, inputs, model_file, policy_file, load_seconds } = inputs;
+    let buckets = data.buckets;
     let mut timings = Timings { load: load_seconds, ..Default::default() };
     let seed = opts.seed.unwrap_or(policy.seed);
     let zh = policy.language == Language::Zh;
 
     progress("validate");
     let t = Instant::now();
-    let mut validated = crate::validate::validate(raw, &crate::validate::ValidateOptions { reference_date: opts.today })?;
+    let (mut validated, checked) = passes::validate(&mut data, &spill, &crate::validate::ValidateOptions { reference_date: opts.today })?;
+    drop(data);
     // The loader's notices come through validation.
     let mut notices: Vec<String> = validated.notices.clone();
-    notices.extend(crate::features::notices(&validated, &policy.features)?);
+    let present = checked.present();
+    if present.contains(&"indicators") {
+        notices.extend(crate::features::notices_of(&checked.indicator_rows, &policy.features));
+    }
+    let feature_options = crate::features::with_data_indicators(&checked.indicator_rows, &policy.features);
     timings.validate = t.elapsed().as_secs_f64();
     let as_of = match opts.as_of {
         Some(d) => d,
-        None => last_day(&validated).map_or(opts.today, |d| opts.today.min(d + 1)),
+        None => checked.span.map_or(opts.today, |(_, d)| opts.today.min(d + 1)),
     };
     let as_of_text = dates::format(as_of);
 
-    progress("features");
-    let t = Instant::now();
-    let features = crate::features::compute(&validated, &[as_of], &policy.features)?;
-    let relation_ids_capped = crate::features::capped_relation_ids(&validated, as_of, &policy.features)?;
-    if let Some(n) = relation_ids_capped.filter(|n| *n > 0) {
-        notices.push(format!(
-            "relations: {n} person or address id(s) link more than {} subjects (features.relation_person_cap) and relate nobody",
-            policy.features.relation_person_cap
-        ));
-    }
-    if features.height() == 0 {
-        return Err(Error::BadArgument(format!("no subject is scored as of {as_of_text} (none active/suspended and established before it)")));
-    }
-    timings.features = t.elapsed().as_secs_f64();
-
-    // Cases, before the event tables go: the previous run's book, the imported cases, the
-    // dispositions known as of T, and the adverse records of subjects in a quiet period.
+    // Cases before the features: the previous run's book, the imported cases and the
+    // dispositions known as of T decide which subjects are in a quiet period, whose adverse
+    // records the feature pass looks up.
     progress("cases");
     let t = Instant::now();
     let mut previous = previous_run_of(&as_of_text)?;
@@ -299,30 +314,53 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let (disposition_counts, rejections) = crate::cases::advance(&mut book, &dispositions, as_of, &policy.cases)?;
     drop(dispositions);
     validated.reject_after_validation("dispositions", &rejections)?;
-    let adverse = crate::cases::adverse_events(&validated, &crate::cases::quiet_subjects(&book, as_of, &policy.cases), as_of)?;
-    let previous_plan = match (previous.as_ref(), validated.table("inspections")) {
-        (Some(p), Some(inspections)) => previous_plan(p, inspections, as_of)?,
+    let window = previous.as_ref().filter(|p| p.plan.is_some()).map(|p| (p.as_of, as_of));
+    timings.cases = t.elapsed().as_secs_f64();
+
+    progress("features");
+    let t = Instant::now();
+    let local = {
+        let quiet = crate::cases::quiet_subjects(&book, as_of, &policy.cases);
+        passes::features(&checked, &spill, buckets, as_of, &feature_options, &quiet, window)?
+    };
+    let (relations, relation_ids_capped) = passes::relations(&local, &present, as_of, &feature_options)?;
+    if let Some(n) = relation_ids_capped.filter(|n| *n > 0) {
+        notices.push(format!(
+            "relations: {n} person or address id(s) link more than {} subjects (features.relation_person_cap) and relate nobody",
+            policy.features.relation_person_cap
+        ));
+    }
+    if local.scored.iter().sum::<usize>() == 0 {
+        return Err(Error::BadArgument(format!("no subject is scored as of {as_of_text} (none active/suspended and established before it)")));
+    }
+    timings.features = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let previous_plan = match (previous.as_ref(), present.contains(&"inspections")) {
+        (Some(p), true) => {
+            let empty = DataFrame::empty();
+            previous_plan(p, local.window_inspections.as_ref().unwrap_or(&empty), as_of)?
+        }
         _ => None,
     };
-    // Event tables are no longer needed; keep the registry, the overrides and the roster.
-    validated.tables.retain(|(s, _)| matches!(s.name, "subjects" | "overrides" | "inspectors" | "conflicts"));
-    timings.cases = t.elapsed().as_secs_f64();
+    let adverse = local.adverse;
+    timings.cases += t.elapsed().as_secs_f64();
 
     progress("score");
     let t = Instant::now();
-    let subjects = validated.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
-    let warnings = crate::score::warnings(&crate::score::WarningsInput {
-        features: &features,
-        subjects,
+    let scored = passes::score(&spill, buckets, relations, &local.peer, &present, &feature_options, &model, &policy)?
+        .ok_or_else(|| Error::Internal("no bucket scored a subject".into()))?;
+    let spill_bytes = spill.bytes_written();
+    drop(spill);
+    notices.extend(scored.notices.iter().cloned());
+    let warnings = crate::score::warnings(&scored, &crate::score::WarningsInput {
         model: &model,
         policy: &policy,
         previous: previous.as_ref().map(|p| &p.ranks),
         overrides: validated.table("overrides"),
     })?;
-    notices.extend(warnings.notices.iter().cloned());
-    let stability = model.stability(&features, &warnings.scores_in_feature_order)?;
+    let stability = model.stability_of(&scored.stability_values, &scored.explained.score);
+    drop(scored);
     let override_counts = warnings.overrides.clone();
-    drop(features);
     let public_reason_text = warnings.public_reason_text;
     let warnings = warnings.frame;
     timings.score = t.elapsed().as_secs_f64();
@@ -335,6 +373,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     for s in stability.iter().filter(|s| s.alert) {
         notices.push(format!("stability: PSI of {} is {:.3} (> {}): the population has moved since training; consider retraining", s.name, s.psi, crate::model::PSI_ALERT));
     }
+    validated.rejected = crate::validate::sort_rejected(std::mem::replace(&mut validated.rejected, crate::validate::empty_rejected()))?;
 
     progress("plan");
     let t = Instant::now();
@@ -395,6 +434,8 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         plan_method: plan.as_ref().map(|_| crate::plan::METHOD.to_string()),
         previous_run: previous_id,
         inputs,
+        buckets,
+        spill_bytes,
         tables: validated.counts.clone(),
         scored: warnings.height(),
         relation_ids_capped,

@@ -23,11 +23,91 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 
+/// What the warning list takes from one bucket of scored subjects: everything that depends on
+/// the subject alone (score, top reasons, the values hard rules read, the registry's columns).
+/// Buckets' parts are [appended](Scored::append) and the list is made from all of them at once
+/// ([`warnings`]): ranks, levels and grades are population-wide.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub explained: crate::model::Explained,
+    /// `uscc`, `name`, `region`, `industry`, `subject_type`, `observation_period`,
+    /// `days_since_random_pass`, then one `__rule_<k>` column per hard rule of the policy.
+    pub rows: DataFrame,
+    /// Per feature of the model's stability baseline, its values (row for row).
+    pub stability_values: Vec<Vec<Option<f64>>>,
+    /// Hard rules whose feature is absent from this run (they cannot fire), said once.
+    pub notices: Vec<String>,
+    pub as_of: Option<i32>,
+}
+
+fn rule_column(k: usize) -> String {
+    format!("__rule_{k}")
+}
+
+/// Scores one bucket's features (`uscc`, `as_of`, features; one as-of date) with their reasons.
+/// `subjects`: the bucket's validated registry.
+pub fn score_bucket(features: &DataFrame, subjects: &DataFrame, model: &Model, policy: &Policy) -> Result<Scored> {
+    let n = features.height();
+    if features.column("as_of")?.n_unique()? > 1 {
+        return Err(Error::Internal("warnings are made for one as-of date at a time".into()));
+    }
+    let as_of = features.column("as_of")?.date()?.physical().iter().flatten().next();
+    let explained = model.explain(features, TOP_REASONS)?;
+    let mut notices = Vec::new();
+    let mut rows = features.select(["uscc"])?;
+    rows = rows.lazy()
+        .join(
+            subjects.select(["uscc", "name", "region", "industry", "subject_type"])?.lazy(),
+            [col("uscc")],
+            [col("uscc")],
+            JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
+        )
+        .collect()?;
+    if rows.height() != n {
+        return Err(Error::Internal(format!("warnings: {} rows for {n} scored subjects (duplicate uscc in subjects?)", rows.height())));
+    }
+    let observation: Vec<bool> = match features.column("observation_period") {
+        Ok(c) => c.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.is_some_and(|v| v > 0.0)).collect(),
+        Err(_) => vec![false; n],
+    };
+    rows.with_column(Column::new("observation_period".into(), observation))?;
+    let days_since = match features.column("insp_days_since_random_pass") {
+        Ok(c) => c.cast(&DataType::Int32)?.i32()?.iter().collect::<Vec<_>>(),
+        Err(_) => vec![None; n],
+    };
+    rows.with_column(Column::new("days_since_random_pass".into(), days_since))?;
+    for (k, r) in policy.grades.rules.iter().enumerate() {
+        let values = if features.column(&r.feature).is_ok() {
+            f64_values(features, &r.feature)?
+        } else {
+            notices.push(format!("hard rule '{}' cannot fire: feature `{}` is not in this run (its table is absent)", r.name, r.feature));
+            vec![None; n]
+        };
+        rows.with_column(Column::new(rule_column(k).into(), values))?;
+    }
+    let stability_values = model.stability_features().iter().map(|f| crate::model::numeric_values(features, f)).collect::<Result<_>>()?;
+    Ok(Scored { explained, rows, stability_values, notices, as_of })
+}
+
+impl Scored {
+    /// Appends another bucket's part (its notices are the same as this one's).
+    pub fn append(&mut self, other: Scored) -> Result<()> {
+        let e = &mut self.explained;
+        e.score.extend(other.explained.score);
+        e.feature.extend(other.explained.feature);
+        e.value.extend(other.explained.value);
+        e.contribution.extend(other.explained.contribution);
+        self.rows.vstack_mut(&other.rows)?;
+        for (a, b) in self.stability_values.iter_mut().zip(other.stability_values) {
+            a.extend(b);
+        }
+        self.as_of = self.as_of.or(other.as_of);
+        Ok(())
+    }
+}
+
+/// What the warning list is made of besides the scored subjects.
 pub struct WarningsInput<'a> {
-    /// Features of the scored subjects at one as-of date (`uscc`, `as_of`, features).
-    pub features: &'a DataFrame,
-    /// The validated subjects registry (uscc, name, region, industry, subject_type).
-    pub subjects: &'a DataFrame,
     pub model: &'a Model,
     pub policy: &'a Policy,
     /// `uscc`, `rank` of the previous run, if any.
@@ -38,12 +118,8 @@ pub struct WarningsInput<'a> {
 
 pub struct Warnings {
     pub frame: DataFrame,
-    /// Scores in the row order of the input features (for stability checks on those features).
-    pub scores_in_feature_order: Vec<f64>,
     /// reason_text without complaint reasons, row for row (for the public variant).
     pub public_reason_text: Vec<String>,
-    /// Hard rules whose feature is absent from this run (they cannot fire), said once.
-    pub notices: Vec<String>,
     /// What became of the `overrides` rows (the manifest's `overrides`).
     pub overrides: crate::overrides::OverrideCounts,
 }
@@ -52,16 +128,14 @@ fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
 }
 
-pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
-    let WarningsInput { features, subjects, model, policy, previous, overrides } = *input;
-    let n = features.height();
-    let as_of = features.column("as_of")?.date()?.physical().iter().flatten().next();
-    if features.column("as_of")?.n_unique()? > 1 {
-        return Err(Error::Internal("warnings are made for one as-of date at a time".into()));
-    }
+/// The ranked warning list of every scored subject (the appended [`Scored`] of all buckets).
+pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
+    let WarningsInput { model, policy, previous, overrides } = *input;
+    let Scored { explained, rows, as_of, .. } = scored;
+    let as_of = *as_of;
+    let n = rows.height();
     let zh = policy.language == crate::policy::Language::Zh;
-    let explained = model.explain(features, TOP_REASONS)?;
-    let uscc: Vec<&str> = features.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
+    let uscc: Vec<&str> = rows.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
 
     // Deterministic order: score descending, ties by uscc.
     let mut order: Vec<u32> = (0..n as u32).collect();
@@ -75,24 +149,8 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
     }
 
     let levels = grade::classes(policy.levels.method, [policy.levels.red, policy.levels.orange, policy.levels.yellow], &explained.score, &rank);
-    let observation: Vec<bool> = match features.column("observation_period") {
-        Ok(c) => c.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.is_some_and(|v| v > 0.0)).collect(),
-        Err(_) => vec![false; n],
-    };
-    let mut notices = Vec::new();
-    let rule_columns: Vec<Vec<Option<f64>>> = policy
-        .grades
-        .rules
-        .iter()
-        .map(|r| {
-            if features.column(&r.feature).is_ok() {
-                f64_values(features, &r.feature)
-            } else {
-                notices.push(format!("hard rule '{}' cannot fire: feature `{}` is not in this run (its table is absent)", r.name, r.feature));
-                Ok(vec![None; n])
-            }
-        })
-        .collect::<Result<_>>()?;
+    let observation: Vec<bool> = rows.column("observation_period")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
+    let rule_columns: Vec<Vec<Option<f64>>> = (0..policy.grades.rules.len()).map(|k| f64_values(rows, &rule_column(k))).collect::<Result<_>>()?;
     let (mut grades, fired) = grade::grades(&policy.grades, &explained.score, &rank, &observation, &rule_columns)?;
     // Overrides come last: an approved appeal or credit repair replaces the grade of score and
     // hard rules, which stays visible in `grade_before_override`.
@@ -192,10 +250,7 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
         hard_rules.append_values_iter(fired[i as usize].iter().map(|r| policy.grades.rules[*r].name.as_str()));
     }
     let ordered = |v: &[f64]| -> Vec<f64> { order.iter().map(|&i| v[i as usize]).collect() };
-    let days_since = match features.column("insp_days_since_random_pass") {
-        Ok(c) => c.cast(&DataType::Int32)?.i32()?.iter().collect::<Vec<_>>(),
-        Err(_) => vec![None; n],
-    };
+    let days_since: Vec<Option<i32>> = rows.column("days_since_random_pass")?.i32()?.iter().collect();
     let df = DataFrame::new(n, vec![
         Column::new("rank".into(), (1..=n as u32).collect::<Vec<_>>()),
         Column::new("uscc".into(), order.iter().map(|&i| uscc[i as usize]).collect::<Vec<_>>()),
@@ -210,9 +265,10 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
         Column::new("days_since_random_pass".into(), order.iter().map(|&i| days_since[i as usize]).collect::<Vec<_>>()),
     ])?;
 
-    let info = subjects.select(["uscc", "name", "region", "industry", "subject_type"])?;
+    let order_ca = IdxCa::from_vec("".into(), order.iter().map(|&i| i as IdxSize).collect());
+    let info = rows.select(["name", "region", "industry", "subject_type"])?.take(&order_ca)?;
     let left_order = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-    let mut lf = df.lazy().join(info.lazy(), [col("uscc")], [col("uscc")], left_order.clone()).with_columns([
+    let mut lf = df.hstack(info.columns())?.lazy().with_columns([
         lit(model.model_id.clone()).alias("model_id"),
         lit(as_of.unwrap_or(0)).cast(DataType::Date).alias("as_of"),
     ]);
@@ -233,10 +289,7 @@ pub fn warnings(input: &WarningsInput) -> Result<Warnings> {
         None => lf.with_columns([lit(NULL).cast(DataType::UInt32).alias("previous_rank"), lit("first_run").alias("change")]),
     };
     let frame = lf.select(COLUMNS.iter().filter(|c| !crate::cases::WARNING_COLUMNS.contains(c)).map(|c| col(*c)).collect::<Vec<_>>()).collect()?;
-    if frame.height() != n {
-        return Err(Error::Internal(format!("warnings: {} rows for {n} scored subjects (duplicate uscc in subjects?)", frame.height())));
-    }
-    Ok(Warnings { frame, scores_in_feature_order: explained.score, public_reason_text: public_text, notices, overrides: applied.counts })
+    Ok(Warnings { frame, public_reason_text: public_text, overrides: applied.counts })
 }
 
 /// Counts per value of a string column, in the order given.

@@ -469,7 +469,7 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
             uscc_expr.alias("uscc"),
         ])
         .collect()?;
-    let files: Vec<String> = raw.files.iter().map(|p| display_name(p)).collect();
+    let files: Vec<String> = raw.files.iter().map(|p| display_name(p, spec.name)).collect();
     let file_names: Vec<&str> = rejected
         .column(FILE_COL)?
         .u32()?
@@ -500,14 +500,34 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
     Ok((used, rejected))
 }
 
-fn display_name(p: &Path) -> String {
-    let parent = p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
-    let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    match parent {
-        // Inside a table directory, name the file relative to the data directory's table folder.
-        Some(d) if crate::contract::table(&d).is_some() => format!("{d}/{name}"),
-        _ => name,
+/// A file as rejected.parquet names it: inside a table directory, its path from that directory
+/// on (`inspections/2025/part-0.parquet`); a single-file table, its file name.
+fn display_name(p: &Path, table: &str) -> String {
+    let parts: Vec<String> = p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let dir = parts[..parts.len().saturating_sub(1)].iter().rposition(|c| c == table);
+    match dir {
+        Some(i) => parts[i..].join("/"),
+        None => parts.last().cloned().unwrap_or_default(),
     }
+}
+
+/// The quarantine in its one order, whatever order its parts were made in: by table (contract
+/// order), file (in reading order) and row. Stable, so two rejections of one row keep theirs.
+pub fn sort_rejected(rejected: DataFrame) -> Result<DataFrame> {
+    let table_index: Vec<u32> = rejected
+        .column("table")?
+        .str()?
+        .iter()
+        .map(|t| crate::contract::TABLES.iter().position(|s| Some(s.name) == t).unwrap_or(usize::MAX) as u32)
+        .collect();
+    let mut sorted = rejected
+        .lazy()
+        .with_column(Series::new("__table".into(), table_index).lit().alias("__table"))
+        .sort(["__table", "file", "row"], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    sorted.drop_in_place("__table")?;
+    sorted.rechunk_mut();
+    Ok(sorted)
 }
 
 /// An empty quarantine frame with the output schema.
@@ -527,6 +547,19 @@ pub fn empty_rejected() -> DataFrame {
 /// Consumes the loaded data: each table's raw frame is released as soon as it is validated,
 /// so raw and validated copies of the whole data never coexist.
 pub fn validate(raw: RawData, opts: &ValidateOptions) -> Result<Validated> {
+    if raw.table("subjects").is_none() {
+        return Err(crate::error::Error::Internal("subjects table not loaded".into()));
+    }
+    let mut v = validate_with(raw, opts, None)?;
+    v.rejected = sort_rejected(std::mem::replace(&mut v.rejected, empty_rejected()))?;
+    Ok(v)
+}
+
+/// [`validate`] for part of a data: one bucket of subjects (`inspectors`: the used inspector
+/// ids of the whole data, which `conflicts` refer to), or the tables without subjects (no
+/// `subjects` table: then nothing refers to one). The quarantine is in validation order; a run
+/// sorts the parts together ([`sort_rejected`]).
+pub fn validate_with(raw: RawData, opts: &ValidateOptions, inspectors: Option<&Series>) -> Result<Validated> {
     let RawData { tables: raw_tables, notices } = raw;
     let mut raw_tables: Vec<Option<RawTable>> = raw_tables.into_iter().map(Some).collect();
     let mut take = |name: &str| raw_tables.iter_mut().find(|t| t.as_ref().is_some_and(|t| t.spec.name == name)).and_then(Option::take);
@@ -545,12 +578,13 @@ pub fn validate(raw: RawData, opts: &ValidateOptions) -> Result<Validated> {
         Ok(())
     };
     // Subjects first: every other table refers to them through the index built here.
-    let subjects = take("subjects").ok_or_else(|| crate::error::Error::Internal("subjects table not loaded".into()))?;
-    let (used, rej) = validate_table(&subjects, &References::default(), opts)?;
-    let codes = used.column("uscc")?.str()?.clone();
-    record(&subjects, used, rej, &mut tables)?;
-    drop(subjects);
-    let mut refs = References { subjects: PlHashMap::with_capacity(codes.len()), inspectors: None };
+    let mut codes = StringChunked::full_null("uscc".into(), 0);
+    if let Some(subjects) = take("subjects") {
+        let (used, rej) = validate_table(&subjects, &References::default(), opts)?;
+        codes = used.column("uscc")?.str()?.clone();
+        record(&subjects, used, rej, &mut tables)?;
+    }
+    let mut refs = References { subjects: PlHashMap::with_capacity(codes.len()), inspectors: inspectors.cloned() };
     for (i, c) in codes.iter().enumerate() {
         if let Some(c) = c {
             refs.subjects.insert(c, i as u32);

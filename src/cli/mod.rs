@@ -99,6 +99,53 @@ pub struct RunArgs {
     /// Seconds to wait before committing the run directory (tests kill the run there).
     #[arg(long, hide = true)]
     pub pause_before_commit: Option<u64>,
+    #[command(flatten)]
+    pub buckets: BucketArgs,
+}
+
+/// How a run splits its subjects (docs/scale-out.md).
+#[derive(Debug, Clone, Args)]
+pub struct BucketArgs {
+    /// Run bucket by bucket: subjects split into B buckets by a stable hash of their uscc
+    /// (memory bounded by a bucket; outputs byte-identical for any B). Default 1.
+    #[arg(long, conflicts_with = "memory_limit")]
+    pub buckets: Option<u32>,
+    /// Choose the number of buckets from the input's size to stay within this memory, e.g.
+    /// `8GiB`, `512MiB`.
+    #[arg(long)]
+    pub memory_limit: Option<String>,
+}
+
+impl BucketArgs {
+    pub fn options(&self) -> Result<crate::run::Buckets> {
+        match (self.buckets, &self.memory_limit) {
+            (Some(b), _) if !(1..=crate::run::MAX_BUCKETS).contains(&b) => {
+                Err(Error::BadArgument(format!("--buckets: {b} is not between 1 and {}", crate::run::MAX_BUCKETS)))
+            }
+            (Some(b), _) => Ok(crate::run::Buckets::Fixed(b)),
+            (None, Some(limit)) => Ok(crate::run::Buckets::MemoryLimit(parse_bytes("--memory-limit", limit)?)),
+            (None, None) => Ok(crate::run::Buckets::Fixed(1)),
+        }
+    }
+}
+
+/// A size such as `8GiB`, `512MiB`, `2G` or a number of bytes.
+fn parse_bytes(flag: &str, text: &str) -> Result<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0f64.powi(4),
+        _ => return Err(Error::BadArgument(format!("{flag}: '{text}' is not a size (e.g. 8GiB, 512MiB)"))),
+    };
+    match number.parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok((n * scale) as u64),
+        _ => Err(Error::BadArgument(format!("{flag}: '{text}' is not a positive size (e.g. 8GiB, 512MiB)"))),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +160,8 @@ pub struct ScoreArgs {
     pub out: PathBuf,
     #[arg(long, default_value = "riskwarn.toml")]
     pub policy: PathBuf,
+    #[command(flatten)]
+    pub buckets: BucketArgs,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +192,7 @@ impl RunArgs {
             seed: self.seed,
             with_plan: true,
             today: dates::today(),
+            buckets: self.buckets.options()?,
         })
     }
 }
@@ -158,6 +208,7 @@ impl ScoreArgs {
             seed: None,
             with_plan: false,
             today: dates::today(),
+            buckets: self.buckets.options()?,
         })
     }
 }

@@ -469,9 +469,11 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
     let subjects = subject_codes(data)?;
     let mut out: Option<DataFrame> = None;
     for (base, &t) in locals.into_iter().zip(as_of) {
-        let population = population(&[Part { features: &base, data }], &[&subjects], t, &present, opts)?;
-        let relations = population.relations.into_iter().next().expect("one part");
-        let df = finish(base, relations, &population.peer, &present, opts)?;
+        let peer = PeerStats::partial(&base, &present, opts)?;
+        let part = RelationPart { features: &base, relations: data.table("relations"), subjects: &subjects };
+        let (relations, _) = relation_features(&[part], t, &present, opts)?;
+        let relations = relations.into_iter().next().expect("one part");
+        let df = finish(base, relations, &peer, &present, opts)?;
         match out.as_mut() {
             None => out = Some(df),
             Some(o) => {
@@ -547,48 +549,30 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
     bases.into_iter().map(|b| merged::add(b, &present, opts)).collect()
 }
 
-/// One bucket's part in the population-wide step at one as-of date.
-pub struct Part<'a> {
-    /// Its [`local`] features at that date.
-    pub features: &'a DataFrame,
-    /// Its validated data.
-    pub data: &'a Validated,
-}
-
-/// What the whole population contributes to each subject's features at one as-of date.
-pub struct Population {
-    /// The peer groups' statistics, merged over the parts.
-    pub peer: peer::PeerStats,
-    /// Per part, its subjects' relation features (row for row with its local features; no
-    /// columns without a relations table).
-    pub relations: Vec<DataFrame>,
-    /// Person or address ids left out for linking more than `relation_person_cap` subjects
-    /// (None without a relations table).
-    pub capped: Option<usize>,
-}
-
 pub use peer::PeerStats;
+pub use relations::RelationPart;
 
-/// The population-wide step over every bucket's local features: peer statistics (partials
-/// merged; the same bits for any split) and the relation graphs across buckets. `subjects`:
-/// each part's used subjects' codes ([`subject_codes`]).
-pub fn population(parts: &[Part], subjects: &[&StringChunked], t: i32, present: &[&str], opts: &FeatureOptions) -> Result<Population> {
-    let mut peer = PeerStats::default();
-    for p in parts {
-        peer.merge(&PeerStats::partial(p.features, present, opts)?);
+/// The columns of a bucket's [`local`] features that [`relation_features`] reads: `sid` and
+/// the neighbours' listings, violations and penalties (the compact part a run keeps of every
+/// bucket for the population-wide step).
+pub fn relation_inputs(local: &DataFrame, present: &[&str], opts: &FeatureOptions) -> Result<DataFrame> {
+    Ok(local.select(relations::input_columns(present, opts))?)
+}
+
+/// The columns of a bucket's `relations` table that [`relation_features`] reads.
+pub fn relation_table(relations: &DataFrame) -> Result<DataFrame> {
+    relations::table_columns(relations)
+}
+
+/// The relation graphs across every bucket at T: per part, its subjects' relation features (row
+/// for row with its features; no columns without a relations table), and the ids capped (None
+/// without a relations table).
+pub fn relation_features(parts: &[RelationPart], t: i32, present: &[&str], opts: &FeatureOptions) -> Result<(Vec<DataFrame>, Option<usize>)> {
+    if !present.contains(&"relations") {
+        return Ok((parts.iter().map(|p| DataFrame::empty_with_height(p.features.height())).collect(), None));
     }
-    let has_relations = parts.iter().any(|p| p.data.has("relations"));
-    if !has_relations {
-        let relations = parts.iter().map(|p| DataFrame::empty_with_height(p.features.height())).collect();
-        return Ok(Population { peer, relations, capped: None });
-    }
-    let rel_parts: Vec<relations::RelationPart> = parts
-        .iter()
-        .zip(subjects)
-        .map(|(p, s)| relations::RelationPart { features: p.features, relations: p.data.table("relations"), subjects: s })
-        .collect();
-    let (relations, capped) = relations::population(&rel_parts, t, present, opts)?;
-    Ok(Population { peer, relations, capped: Some(capped) })
+    let (columns, capped) = relations::population(parts, t, present, opts)?;
+    Ok((columns, Some(capped)))
 }
 
 /// One bucket's features, complete: its local features with its relation columns and the peer

@@ -107,7 +107,7 @@ pub fn edges(relations: &DataFrame, t: i32, cap: usize) -> Result<Edges> {
         match other[i] {
             Some(o) if o != sid[i] => direct.extend([(sid[i], o), (o, sid[i])]),
             Some(_) => {}
-            None => members.push((id_hash(text.unwrap_or("")), sid[i], i as u32)),
+            None => members.push((crate::digest::stable_hash(text.unwrap_or("")), sid[i], i as u32)),
         }
     }
     direct.par_sort_unstable();
@@ -142,16 +142,27 @@ pub fn edges(relations: &DataFrame, t: i32, cap: usize) -> Result<Edges> {
     Ok(Edges { direct, person, capped })
 }
 
-/// A fixed 64-bit hash of an id (FNV-1a: the same on every machine and run).
-fn id_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+/// The columns of the per-subject features the relation step reads.
+pub fn input_columns(present: &[&str], opts: &FeatureOptions) -> Vec<String> {
+    let inputs = Inputs::new(present, opts);
+    let mut out = vec![SID.to_string()];
+    out.extend(inputs.listed);
+    out.extend(inputs.violations);
+    out.extend(inputs.penalties);
+    out
+}
+
+/// The columns of a bucket's `relations` table the relation step reads.
+pub fn table_columns(relations: &DataFrame) -> Result<DataFrame> {
+    let names = [SID, RELATED_SID, "related", "valid_from", "valid_to"].into_iter().chain(relations.schema().contains("recorded_on").then_some("recorded_on"));
+    Ok(relations.select(names)?)
 }
 
 /// One bucket's share of the relation step at one as-of date.
 pub struct RelationPart<'a> {
-    /// Its scored subjects' own features, with their bucket-local `sid`.
+    /// Its scored subjects' own features (at least [`input_columns`]), with their bucket-local `sid`.
     pub features: &'a DataFrame,
-    /// Its used `relations` rows (None without that table).
+    /// Its used `relations` rows (at least [`table_columns`]; None without that table).
     pub relations: Option<&'a DataFrame>,
     /// Its used subjects' codes in `sid` order.
     pub subjects: &'a StringChunked,

@@ -241,3 +241,40 @@ fn point_latest(out: &Path, run_id: &str) -> Result<()> {
     }
     super::write_text(&latest, &format!("{run_id}\n"))
 }
+
+/// A locked temporary directory of `out` for a bucketed run's intermediate files
+/// (`OUT/.tmp-spill-<pid>/`): removed when dropped, and by the next run if this one is killed.
+pub struct SpillDir {
+    dir: PathBuf,
+    lock_path: PathBuf,
+    lock: Option<File>,
+}
+
+impl SpillDir {
+    pub fn create(out: &Path) -> Result<SpillDir> {
+        create_dir_all(out)?;
+        let name = format!(".tmp-spill-{}", std::process::id());
+        let dir = out.join(&name);
+        let lock_path = out.join(format!("{name}.lock"));
+        let lock = lock_new(&lock_path)?;
+        let spill = SpillDir { dir, lock_path, lock: Some(lock) };
+        remove_dead_temp_dirs(out);
+        if spill.dir.exists() {
+            std::fs::remove_dir_all(&spill.dir).at(IoAction::Remove, &spill.dir)?;
+        }
+        std::fs::create_dir(&spill.dir).at(IoAction::CreateDir, &spill.dir)?;
+        Ok(spill)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        release(self.lock.take());
+        let _ = std::fs::remove_file(&self.lock_path);
+    }
+}

@@ -131,7 +131,7 @@ enum Input {
     Category(Vec<Option<String>>),
 }
 
-fn numeric_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
+pub(crate) fn numeric_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     let c = df.column(name)?;
     if c.dtype() == &DataType::String {
         return Ok(vec![None; df.height()]);
@@ -375,17 +375,29 @@ impl Model {
         Ok(Baseline { as_of: as_of.into(), rows: features.height(), score: crate::metrics::Distribution::fit(&scores, 10), features: out })
     }
 
+    /// The features of the stability baseline (none without one).
+    pub fn stability_features(&self) -> Vec<&str> {
+        self.baseline.iter().flat_map(|b| b.features.iter().map(|(f, _)| f.as_str())).collect()
+    }
+
     /// PSI of the scores and the baseline's features against the model's baseline (empty without one).
     pub fn stability(&self, features: &DataFrame, scores: &[f64]) -> Result<Vec<Stability>> {
-        let Some(b) = &self.baseline else { return Ok(Vec::new()) };
+        let values = self.stability_features().iter().map(|f| numeric_values(features, f)).collect::<Result<Vec<_>>>()?;
+        Ok(self.stability_of(&values, scores))
+    }
+
+    /// [`stability`](Self::stability) from the values of the [`stability_features`](Self::stability_features),
+    /// in any row order (the PSI counts rows per bin).
+    pub fn stability_of(&self, values: &[Vec<Option<f64>>], scores: &[f64]) -> Vec<Stability> {
+        let Some(b) = &self.baseline else { return Vec::new() };
         let mut out = Vec::new();
         let s: Vec<Option<f64>> = scores.iter().copied().map(Some).collect();
         let mut push = |name: &str, psi: f64| out.push(Stability { name: name.into(), psi, alert: psi > PSI_ALERT });
         push("score", b.score.psi(&s, b.rows));
-        for (f, d) in &b.features {
-            push(f, d.psi(&numeric_values(features, f)?, b.rows));
+        for ((f, d), v) in b.features.iter().zip(values) {
+            push(f, d.psi(v, b.rows));
         }
-        Ok(out)
+        out
     }
 
     /// The calibrated log-odds of a row whose every feature sits at the training mean.

@@ -1,0 +1,277 @@
+//! A run's passes over its buckets of subjects (docs/scale-out.md). Each pass takes one
+//! bucket's frames out of the spill, works on them alone, and leaves what the next pass needs;
+//! between passes, what needs the whole population is done over compact parts: the data span
+//! and the case book after validation, peer statistics and relation graphs after the
+//! per-subject features, ranks, levels, grades and the plan after scoring. With one bucket the
+//! spill is memory and the passes are the plain pipeline.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use crate::cases::Adverse;
+use crate::contract::TableSpec;
+use crate::error::{Error, Result};
+use crate::features::{Backend, FeatureOptions, IndicatorRows, PeerStats, RelationPart};
+use crate::io::{BucketedData, Spill, FILE_COL, ROW_COL};
+use crate::model::Model;
+use crate::policy::Policy;
+use crate::score::Scored;
+use crate::validate::{Rejection, TableCounts, ValidateOptions, Validated};
+
+/// Tables every bucket validates but the run uses whole: what supervisors did and decided
+/// (dispositions, imported cases, overrides) and the conflicts of interest of the roster.
+const WHOLE: &[&str] = &["dispositions", "cases", "overrides", "conflicts"];
+
+/// What validating every bucket leaves for the passes that follow.
+pub(super) struct Checked {
+    /// The tables each bucket holds in the spill (`valid/<bucket>/<table>`).
+    pub bucket_tables: Vec<&'static TableSpec>,
+    /// The first and last event dates of the used rows.
+    pub span: Option<(i32, i32)>,
+    pub indicator_rows: IndicatorRows,
+}
+
+impl Checked {
+    /// The names of the tables the buckets hold (the features' `present`).
+    pub fn present(&self) -> Vec<&'static str> {
+        self.bucket_tables.iter().map(|s| s.name).collect()
+    }
+}
+
+/// Pass 1: validates the tables without subjects, then bucket by bucket the others. Returns the
+/// tables used whole (the roster, and the [`WHOLE`] tables of every bucket stacked in reading
+/// order) with the counts and the quarantine of the whole data, and what the next passes need.
+pub(super) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOptions) -> Result<(Validated, Checked)> {
+    let global = crate::validate::validate_with(std::mem::take(&mut data.global), opts, None)?;
+    let inspectors: Option<Series> = match global.table("inspectors") {
+        Some(t) => Some(t.column("inspector_id")?.as_materialized_series().clone()),
+        None => None,
+    };
+    let Validated { tables: mut whole, mut rejected, counts, notices } = global;
+    let mut counts_parts = vec![counts];
+    let mut bucket_tables = Vec::new();
+    let mut span: Option<(i32, i32)> = None;
+    let mut indicator_rows = IndicatorRows::new();
+    for b in 0..data.buckets {
+        let raw = data.take(b, spill)?;
+        let v = crate::validate::validate_with(raw, opts, inspectors.as_ref())?;
+        if let Ok((lo, hi)) = crate::model::train::data_span(&v) {
+            span = Some(span.map_or((lo, hi), |(a, z)| (a.min(lo), z.max(hi))));
+        }
+        for (k, n) in crate::features::indicator_rows(&v)? {
+            *indicator_rows.entry(k).or_default() += n;
+        }
+        rejected.vstack_mut(&v.rejected)?;
+        counts_parts.push(v.counts);
+        if b == 0 {
+            bucket_tables = v.tables.iter().filter(|(s, _)| !WHOLE.contains(&s.name)).map(|(s, _)| *s).collect();
+        }
+        for (spec, frame) in v.tables {
+            if !WHOLE.contains(&spec.name) {
+                spill.put(&format!("valid/{b}/{}", spec.name), frame)?;
+            } else if let Some((_, acc)) = whole.iter_mut().find(|(s, _)| s.name == spec.name) {
+                acc.vstack_mut(&frame)?;
+            } else {
+                whole.push((spec, frame));
+            }
+        }
+    }
+    for (spec, frame) in whole.iter_mut() {
+        if crate::contract::ORIGIN_KEPT.contains(&spec.name) {
+            *frame = std::mem::take(frame).lazy().sort([FILE_COL, ROW_COL], SortMultipleOptions::default().with_maintain_order(true)).collect()?;
+        }
+        frame.rechunk_mut();
+    }
+    let mut validated = Validated { tables: whole, rejected, counts: merge_counts(&counts_parts), notices };
+    reject_repeated_case_ids(&mut validated)?;
+    Ok((validated, Checked { bucket_tables, span, indicator_rows }))
+}
+
+/// The counts of every part added up per table, in the order validation records tables.
+fn merge_counts(parts: &[Vec<TableCounts>]) -> Vec<TableCounts> {
+    let order = ["subjects"]
+        .into_iter()
+        .chain(crate::contract::TABLES.iter().map(|s| s.name).filter(|n| *n != "subjects" && *n != "conflicts"))
+        .chain(["conflicts"]);
+    let mut out = Vec::new();
+    for name in order {
+        let mut total: Option<TableCounts> = None;
+        for c in parts.iter().flatten().filter(|c| c.table == name) {
+            let t = total.get_or_insert_with(|| TableCounts { table: name.to_string(), read: 0, used: 0, rejected: 0 });
+            t.read += c.read;
+            t.used += c.used;
+            t.rejected += c.rejected;
+        }
+        out.extend(total);
+    }
+    out
+}
+
+/// A case id must be unique in the whole `cases` table; each bucket could only check its own
+/// rows. The later rows of an id seen in another bucket are quarantined with the reason
+/// validation gives (and dropped from the table), so any split rejects the same rows.
+fn reject_repeated_case_ids(validated: &mut Validated) -> Result<()> {
+    let Some(cases) = validated.table("cases").cloned() else { return Ok(()) };
+    let ids = cases.column("case_id")?.str()?;
+    let mut seen: PlHashSet<&str> = PlHashSet::new();
+    let mut repeated = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(id) = id {
+            if !seen.insert(id) {
+                repeated.push(i);
+            }
+        }
+    }
+    if repeated.is_empty() {
+        return Ok(());
+    }
+    let file = cases.column(FILE_COL)?.str()?;
+    let row = cases.column(ROW_COL)?.cast(&DataType::UInt64)?;
+    let row = row.u64()?;
+    let uscc = cases.column("uscc")?.str()?;
+    let rows: Vec<Rejection> = repeated
+        .iter()
+        .map(|&i| Rejection {
+            file: file.get(i).unwrap_or("").to_string(),
+            row: row.get(i).unwrap_or(0),
+            column: "case_id".into(),
+            reason: "duplicate (case_id) of an earlier row, which is kept".into(),
+            uscc: uscc.get(i).unwrap_or("").to_string(),
+        })
+        .collect();
+    let mut keep = vec![true; cases.height()];
+    for &i in &repeated {
+        keep[i] = false;
+    }
+    let kept = cases.filter(&BooleanChunked::from_slice("".into(), &keep))?;
+    validated.reject_after_validation("cases", &rows)?;
+    if let Some((_, frame)) = validated.tables.iter_mut().find(|(s, _)| s.name == "cases") {
+        *frame = kept;
+    }
+    Ok(())
+}
+
+/// A bucket's validated tables, taken out of the spill.
+fn take_bucket(checked: &Checked, spill: &Spill, b: u32) -> Result<Validated> {
+    let tables = checked
+        .bucket_tables
+        .iter()
+        .map(|s| Ok((*s, spill.take(&format!("valid/{b}/{}", s.name))?)))
+        .collect::<Result<_>>()?;
+    Ok(Validated { tables, rejected: crate::validate::empty_rejected(), counts: Vec::new(), notices: Vec::new() })
+}
+
+/// What the per-subject features of every bucket leave for the population-wide step.
+pub(super) struct Local {
+    /// Scored subjects per bucket.
+    pub scored: Vec<usize>,
+    pub peer: PeerStats,
+    /// Per bucket: the columns the relation step reads, its relations rows, its subjects' codes.
+    relation_inputs: Vec<DataFrame>,
+    relation_tables: Vec<Option<DataFrame>>,
+    subjects: Vec<StringChunked>,
+    /// The latest adverse record of each subject in a quiet period (docs/cases.md).
+    pub adverse: HashMap<String, Adverse>,
+    /// The inspections within the previous plan's window (when asked for).
+    pub window_inspections: Option<DataFrame>,
+}
+
+/// Pass 2: every bucket's per-subject features at T (kept in the spill as `local/<bucket>`,
+/// with its registry as `subjects/<bucket>`), and what the population-wide step and the
+/// cases need of it. `window`: the days [from, to) whose inspections follow the previous plan through.
+pub(super) fn features(
+    checked: &Checked,
+    spill: &Spill,
+    buckets: u32,
+    as_of: i32,
+    opts: &FeatureOptions,
+    quiet: &[&str],
+    window: Option<(i32, i32)>,
+) -> Result<Local> {
+    let present = checked.present();
+    let mut out = Local {
+        scored: Vec::new(),
+        peer: PeerStats::default(),
+        relation_inputs: Vec::new(),
+        relation_tables: Vec::new(),
+        subjects: Vec::new(),
+        adverse: HashMap::new(),
+        window_inspections: None,
+    };
+    for b in 0..buckets {
+        let data = take_bucket(checked, spill, b)?;
+        let local = crate::features::local(&data, &[as_of], opts, Backend::Kernel)?.pop().expect("one as-of date");
+        out.peer.merge(&PeerStats::partial(&local, &present, opts)?);
+        if present.contains(&"relations") {
+            out.relation_inputs.push(crate::features::relation_inputs(&local, &present, opts)?);
+            out.relation_tables.push(data.table("relations").map(crate::features::relation_table).transpose()?);
+            out.subjects.push(crate::features::subject_codes(&data)?);
+        }
+        out.adverse.extend(crate::cases::adverse_events(&data, quiet, as_of)?);
+        if let (Some((from, to)), Some(inspections)) = (window, data.table("inspections")) {
+            let day = |d: i32| lit(d).cast(DataType::Date);
+            let rows = inspections
+                .clone()
+                .lazy()
+                .filter(col("inspected_on").gt_eq(day(from)).and(col("inspected_on").lt(day(to))))
+                .select([col("uscc"), col("inspected_on"), col("mode"), col("outcome")])
+                .collect()?;
+            match out.window_inspections.as_mut() {
+                None => out.window_inspections = Some(rows),
+                Some(acc) => {
+                    acc.vstack_mut(&rows)?;
+                }
+            }
+        }
+        out.scored.push(local.height());
+        let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
+        spill.put(&format!("subjects/{b}"), subjects.select(["uscc", "name", "region", "industry", "subject_type"])?)?;
+        spill.put(&format!("local/{b}"), local)?;
+    }
+    Ok(out)
+}
+
+/// The relation features of every bucket's subjects, and the ids capped.
+pub(super) fn relations(local: &Local, present: &[&str], as_of: i32, opts: &FeatureOptions) -> Result<(Vec<DataFrame>, Option<usize>)> {
+    if !present.contains(&"relations") {
+        return Ok((local.scored.iter().map(|n| DataFrame::empty_with_height(*n)).collect(), None));
+    }
+    let parts: Vec<RelationPart> = local
+        .relation_inputs
+        .iter()
+        .zip(&local.relation_tables)
+        .zip(&local.subjects)
+        .map(|((features, relations), subjects)| RelationPart { features, relations: relations.as_ref(), subjects })
+        .collect();
+    crate::features::relation_features(&parts, as_of, present, opts)
+}
+
+/// Pass 3: every bucket's features completed with the population's (peer groups, relations)
+/// and scored with their reasons; the parts of all buckets appended.
+pub(super) fn score(
+    spill: &Spill,
+    buckets: u32,
+    relations: Vec<DataFrame>,
+    peer: &PeerStats,
+    present: &[&str],
+    opts: &FeatureOptions,
+    model: &Model,
+    policy: &Policy,
+) -> Result<Option<Scored>> {
+    let mut all: Option<Scored> = None;
+    for (b, relations) in (0..buckets).zip(relations) {
+        let local = spill.take(&format!("local/{b}"))?;
+        let subjects = spill.take(&format!("subjects/{b}"))?;
+        if local.height() == 0 {
+            continue;
+        }
+        let features = crate::features::finish(local, relations, peer, present, opts)?;
+        let part = crate::score::score_bucket(&features, &subjects, model, policy)?;
+        match all.as_mut() {
+            None => all = Some(part),
+            Some(a) => a.append(part)?,
+        }
+    }
+    Ok(all)
+}
