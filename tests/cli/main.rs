@@ -3,6 +3,7 @@
 mod support;
 
 mod boundary;
+mod buckets;
 mod cases;
 mod contract_docs;
 mod evaluate;
