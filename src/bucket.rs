@@ -25,12 +25,49 @@ pub fn split(frame: &DataFrame, buckets: u32) -> Result<Vec<DataFrame>> {
     rows.into_iter().map(|r| Ok(frame.take(&IdxCa::from_vec("".into(), r))?)).collect()
 }
 
-/// Memory a run needs per byte of Parquet input, measured at province scale (benches/scale.sh:
-/// see docs/scale-out.md); `--memory-limit` divides the input by the limit with it.
-pub const BYTES_PER_INPUT_BYTE: f64 = 6.0;
+/// Appends one bucket's part to what the buckets before it gave.
+pub fn stack(acc: &mut Option<DataFrame>, part: DataFrame) -> Result<()> {
+    match acc {
+        None => *acc = Some(part),
+        Some(a) => {
+            a.vstack_mut(&part)?;
+        }
+    }
+    Ok(())
+}
 
-/// The number of buckets that keeps a run of `input_bytes` of Parquet within `limit` bytes.
-pub fn for_memory(input_bytes: u64, limit: u64) -> u32 {
-    let need = input_bytes as f64 * BYTES_PER_INPUT_BYTE;
-    (need / limit.max(1) as f64).ceil().clamp(1.0, 4096.0) as u32
+/// Peak memory of a one-bucket run per byte of Parquet input, and the share of it that does
+/// not shrink with buckets (the population-wide part: the warning list and its files, the plan,
+/// the case book), measured at 4M subjects / 101M rows (benches/buckets.sh, docs/scale-out.md:
+/// 12.9 GiB for 0.89 GB of input; 5.9 GiB with 4 buckets, 5.75 GiB with 16).
+pub const PEAK_PER_INPUT_BYTE: f64 = 15.5;
+pub const POPULATION_SHARE: f64 = 0.45;
+
+/// Buckets `--memory-limit` takes at most when the limit is below the population-wide part.
+pub const FLOOR_BUCKETS: u32 = 64;
+
+/// The number of buckets that keeps a run of `input_bytes` of Parquet within `limit` bytes,
+/// by the measured model peak(B) = peak(1) × (share + (1 − share) / B); with a notice when no
+/// number can (the limit is below the part that does not shrink).
+pub fn for_memory(input_bytes: u64, limit: u64) -> (u32, Option<String>) {
+    let whole = input_bytes as f64 * PEAK_PER_INPUT_BYTE;
+    let floor = whole * POPULATION_SHARE;
+    let limit = limit.max(1) as f64;
+    if limit >= whole {
+        return (1, None);
+    }
+    if limit <= floor * 1.05 {
+        let gib = |b: f64| b / (1u64 << 30) as f64;
+        return (
+            FLOOR_BUCKETS,
+            Some(format!(
+                "--memory-limit {:.2} GiB is below what this run needs whatever its buckets (about {:.2} GiB for its {} bytes of input: the warning list, its files and the plan are population-wide); running with {FLOOR_BUCKETS} buckets",
+                gib(limit),
+                gib(floor),
+                input_bytes
+            )),
+        );
+    }
+    let per_bucket = whole * (1.0 - POPULATION_SHARE);
+    ((per_bucket / (limit - floor)).ceil().clamp(1.0, FLOOR_BUCKETS as f64) as u32, None)
 }

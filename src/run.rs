@@ -19,7 +19,7 @@ use crate::plan::{DepartmentSummary, Plan, Roster};
 use crate::policy::{Language, Policy};
 use crate::validate::TableCounts;
 
-mod passes;
+pub(crate) mod passes;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -48,6 +48,17 @@ pub enum Buckets {
 }
 
 pub const MAX_BUCKETS: u32 = 4096;
+
+impl Buckets {
+    /// The number of buckets for a data of these files, and a notice when a memory limit
+    /// cannot be met.
+    pub fn count(self, input_files: &[PathBuf]) -> Result<(u32, Option<String>)> {
+        Ok(match self {
+            Buckets::Fixed(b) => (b, None),
+            Buckets::MemoryLimit(limit) => crate::bucket::for_memory(input_files.iter().map(|p| crate::io::file_len(p)).sum::<Result<u64>>()?, limit),
+        })
+    }
+}
 
 /// What a caller hears of a run while it runs.
 #[derive(Clone, Copy)]
@@ -227,16 +238,11 @@ pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let t = Instant::now();
     let (sources, _) = crate::io::discover(&opts.data)?;
     let input_files: Vec<PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
-    let buckets = match opts.buckets {
-        Buckets::Fixed(b) => b,
-        Buckets::MemoryLimit(limit) => {
-            let bytes = input_files.iter().map(|p| crate::io::file_len(p)).sum::<Result<u64>>()?;
-            crate::bucket::for_memory(bytes, limit).min(MAX_BUCKETS)
-        }
-    };
+    let (buckets, memory_notice) = opts.buckets.count(&input_files)?;
     let spill = if buckets > 1 { crate::io::Spill::in_dir(&opts.out)? } else { crate::io::Spill::memory() };
     let (data, hashes) = rayon::join(|| crate::io::load_buckets(&opts.data, buckets, &spill), || crate::io::sha256_files(&input_files));
-    let (data, hashes) = (data?, hashes?);
+    let (mut data, hashes) = (data?, hashes?);
+    data.global.notices.extend(memory_notice);
     let inputs = input_files.iter().zip(hashes).map(|(p, h)| file_hash(p, h, &opts.data)).collect::<Result<_>>()?;
     Ok(Inputs { policy, model, data, spill, inputs, model_file, policy_file, load_seconds: t.elapsed().as_secs_f64() })
 }
@@ -273,7 +279,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 
     progress("validate");
     let t = Instant::now();
-    let (mut validated, checked) = passes::validate(&mut data, &spill, &crate::validate::ValidateOptions { reference_date: opts.today })?;
+    let (mut validated, checked) = passes::validate(&mut data, &spill, &crate::validate::ValidateOptions { reference_date: opts.today }, passes::WHOLE)?;
     drop(data);
     // The loader's notices come through validation.
     let mut notices: Vec<String> = validated.notices.clone();

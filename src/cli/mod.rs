@@ -255,6 +255,8 @@ pub struct TrainArgs {
     pub disposition_weight: f64,
     #[arg(long)]
     pub model_out: PathBuf,
+    #[command(flatten)]
+    pub buckets: BucketArgs,
 }
 
 impl TrainArgs {

@@ -9,17 +9,41 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     opts.features = crate::policy::Policy::load(&args.policy)?.features;
     opts.truth = crate::io::read_truth(&args.data)?;
     let opts = opts.check()?;
-    let raw = crate::io::load_dir(&args.data)?;
-    for n in &raw.notices {
+    // Bucket by bucket (docs/scale-out.md): the validated tables of each wait in the spill, in a
+    // temporary directory beside the model file when there is more than one.
+    let (sources, _) = crate::io::discover(&args.data)?;
+    let files: Vec<std::path::PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
+    let (buckets, memory_notice) = args.buckets.options()?.count(&files)?;
+    let spill = if buckets > 1 {
+        let dir = args.model_out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        crate::io::Spill::in_dir(dir)?
+    } else {
+        crate::io::Spill::memory()
+    };
+    let mut data = crate::io::load_buckets(&args.data, buckets, &spill)?;
+    for n in data.global.notices.iter().chain(&memory_notice) {
         super::notice(global, n);
     }
-    let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
-    for n in crate::features::notices(&data, &opts.features)? {
-        super::notice(global, &n);
-    }
-    let panel = crate::model::train::panel(&data, &opts)?;
-    // The event tables are not needed past the panel; at province scale they are gigabytes.
+    let (_, checked) = crate::run::passes::validate(&mut data, &spill, &crate::validate::ValidateOptions::default(), &[])?;
     drop(data);
+    let present = checked.present();
+    if present.contains(&"indicators") {
+        for n in crate::features::notices_of(&checked.indicator_rows, &opts.features) {
+            super::notice(global, &n);
+        }
+    }
+    let bucket = |b: u32| crate::run::passes::take_bucket(&checked, &spill, b, true).map(std::borrow::Cow::Owned);
+    let source = crate::model::train::PanelData {
+        buckets,
+        bucket: &bucket,
+        span: checked.span.ok_or_else(|| crate::error::Error::BadArgument("the data has no dated events to train on".into()))?,
+        indicator_rows: checked.indicator_rows.clone(),
+        present,
+        spill: &spill,
+    };
+    let panel = crate::model::train::panel_from(&source, &opts)?;
+    // The event tables are not needed past the panel; at province scale they are gigabytes.
+    drop(spill);
     let panel_seconds = panel.seconds;
     let fit_started = std::time::Instant::now();
     let model = crate::model::train::fit(panel, &opts)?;

@@ -202,7 +202,7 @@ pub fn population(parts: &[RelationPart], t: i32, present: &[&str], opts: &Featu
     for (p, &o) in parts.iter().zip(&offsets) {
         let mut f = p.features.select(needed.iter().copied())?;
         f.with_column(shifted(p.features, SID, o)?)?;
-        stack(&mut features, f)?;
+        crate::bucket::stack(&mut features, f)?;
         let Some(r) = p.relations else { continue };
         let mut r = r.select(["related", "valid_from", "valid_to"].into_iter().chain(r.schema().contains("recorded_on").then_some("recorded_on")))?;
         r.with_column(shifted(p.relations.expect("present"), SID, o)?)?;
@@ -214,7 +214,7 @@ pub fn population(parts: &[RelationPart], t: i32, present: &[&str], opts: &Featu
             }
         };
         r.with_column(related)?;
-        stack(&mut relations, r)?;
+        crate::bucket::stack(&mut relations, r)?;
     }
     let Some(relations) = relations else {
         return Ok((parts.iter().map(|p| DataFrame::empty_with_height(p.features.height())).collect(), 0));
@@ -229,16 +229,6 @@ pub fn population(parts: &[RelationPart], t: i32, present: &[&str], opts: &Featu
         row += p.features.height() as i64;
     }
     Ok((out, edges.capped))
-}
-
-fn stack(acc: &mut Option<DataFrame>, part: DataFrame) -> Result<()> {
-    match acc {
-        None => *acc = Some(part),
-        Some(a) => {
-            a.vstack_mut(&part)?;
-        }
-    }
-    Ok(())
 }
 
 /// The relation columns of the subjects of `df` (its `sid` numbering the graphs' nodes, of

@@ -75,6 +75,18 @@ impl Spill {
         }
     }
 
+    /// A copy of the frame kept under `key`, which stays kept.
+    pub fn get(&self, key: &str) -> Result<DataFrame> {
+        match &self.store {
+            Store::Memory(m) => m.lock().expect("spill lock").get(key).cloned().ok_or_else(|| Error::Internal(format!("spill: nothing kept under {key}"))),
+            Store::Disk { dir, .. } => {
+                let path = Self::path(dir, key);
+                let file = File::open(&path).at(IoAction::Open, &path)?;
+                ParquetReader::new(file).finish().map_err(|e| Error::io(IoAction::Read, &path, std::io::Error::other(e.to_string())))
+            }
+        }
+    }
+
     /// Bytes written to disk so far (0 in memory).
     pub fn bytes_written(&self) -> u64 {
         match &self.store {

@@ -350,9 +350,43 @@ pub fn train(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Model> {
 /// The training, calibration and test rows (SPEC §1 labels joined to features as of each date).
 /// It reads `data` only here, so a caller can free the event tables before [`fit`].
 pub fn panel(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Panel> {
+    let spill = crate::io::Spill::memory();
+    let one = |_: u32| Ok(std::borrow::Cow::Borrowed(data));
+    panel_from(
+        &PanelData {
+            buckets: 1,
+            bucket: &one,
+            span: data_span(data)?,
+            indicator_rows: crate::features::indicator_rows(data)?,
+            present: crate::features::present_tables(data),
+            spill: &spill,
+        },
+        opts,
+    )
+}
+
+/// What a panel is built from: buckets of subjects, each a validated data of its own (one
+/// bucket: the whole data), with what validation found of all of them.
+pub struct PanelData<'a> {
+    pub buckets: u32,
+    /// Bucket `b`'s validated tables; called once per bucket and date.
+    pub bucket: &'a dyn Fn(u32) -> Result<std::borrow::Cow<'a, Validated>>,
+    /// The first and last event dates of the whole data.
+    pub span: (i32, i32),
+    pub indicator_rows: crate::features::IndicatorRows,
+    /// The tables every bucket holds.
+    pub present: Vec<&'static str>,
+    /// Where one date's per-subject features of every bucket wait for the population-wide step.
+    pub spill: &'a crate::io::Spill,
+}
+
+/// [`panel`] over buckets: date by date, each bucket's per-subject features and labels, then
+/// the population-wide step (peer groups, relations) and the labelled rows of every bucket, in
+/// `uscc` order — so the panel, and the model fitted on it, are the same for any split.
+pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> {
     let started = std::time::Instant::now();
     let h = opts.horizon_days;
-    let (first, last) = data_span(data)?;
+    let (first, last) = src.span;
     let t_test = last + 1 - h;
     let t_cal = t_test - h;
     let train_dates: Vec<i32> = match &opts.train_as_of {
@@ -374,29 +408,61 @@ pub fn panel(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Panel> {
     }
     let mut all_dates = train_dates.clone();
     all_dates.extend([t_cal, t_test]);
+    let fopts = crate::features::with_data_indicators(&src.indicator_rows, &opts.features);
+    let present = &src.present;
     // Date by date: the full scored population of one date at a time, of which only labelled
     // rows are kept (plus the last training date's population, the stability baseline and the
     // propensity sample), so memory holds one date's features, not all of them.
-    let labels = crate::labels::labels_from(data, &all_dates, h, &opts.label_sources)?;
     let last_train = *train_dates.last().expect("non-empty");
     let (mut train_rows, mut cal_rows, mut test_rows) = (DataFrame::empty(), DataFrame::empty(), DataFrame::empty());
     let mut population: Option<DataFrame> = None;
+    let label_columns: Vec<Expr> = LABEL_COLUMNS.iter().map(|c| col(*c)).collect();
     for &t in &all_dates {
-        let features = crate::features::compute(data, &[t], &opts.features)?;
-        let labelled = features
-            .clone()
-            .lazy()
-            .join(
-                labels
-                    .clone()
-                    .lazy()
-                    .filter(col("as_of").cast(DataType::Int32).eq(lit(t)))
-                    .select(LABEL_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>()),
-                [col("uscc"), col("as_of")],
-                [col("uscc"), col("as_of")],
-                JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) },
-            )
-            .collect()?;
+        let mut peer = crate::features::PeerStats::default();
+        let (mut relation_inputs, mut relation_tables, mut subjects, mut labels) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for b in 0..src.buckets {
+            let data = (src.bucket)(b)?;
+            let local = crate::features::local(&data, &[t], &fopts, crate::features::Backend::Kernel)?.pop().expect("one date");
+            peer.merge(&crate::features::PeerStats::partial(&local, present, &fopts)?);
+            if present.contains(&"relations") {
+                relation_inputs.push(crate::features::relation_inputs(&local, present, &fopts)?);
+                relation_tables.push(data.table("relations").map(crate::features::relation_table).transpose()?);
+                subjects.push(crate::features::subject_codes(&data)?);
+            }
+            labels.push(crate::labels::labels_from(&data, &[t], h, &opts.label_sources)?.lazy().select(label_columns.clone()).collect()?);
+            src.spill.put(&format!("panel/{b}"), local)?;
+        }
+        let relations: Vec<DataFrame> = if present.contains(&"relations") {
+            let parts: Vec<crate::features::RelationPart> = relation_inputs
+                .iter()
+                .zip(&relation_tables)
+                .zip(&subjects)
+                .map(|((features, relations), subjects)| crate::features::RelationPart { features, relations: relations.as_ref(), subjects })
+                .collect();
+            crate::features::relation_features(&parts, t, present, &fopts)?.0
+        } else {
+            Vec::new()
+        };
+        drop((relation_inputs, relation_tables, subjects));
+        let mut relations = relations.into_iter();
+        let mut features_of_date: Option<DataFrame> = None;
+        let mut labelled: Option<DataFrame> = None;
+        for (b, labels) in (0..src.buckets).zip(labels) {
+            let local = src.spill.take(&format!("panel/{b}"))?;
+            let rel = relations.next().unwrap_or_else(|| DataFrame::empty_with_height(local.height()));
+            let features = crate::features::finish(local, rel, &peer, present, &fopts)?;
+            let rows = features
+                .clone()
+                .lazy()
+                .join(labels.lazy(), [col("uscc"), col("as_of")], [col("uscc"), col("as_of")], JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Inner) })
+                .collect()?;
+            crate::bucket::stack(&mut labelled, rows)?;
+            if t == last_train {
+                crate::bucket::stack(&mut features_of_date, features)?;
+            }
+        }
+        let by_code = |df: DataFrame| -> Result<DataFrame> { Ok(df.sort(["uscc"], SortMultipleOptions::default())?) };
+        let labelled = by_code(labelled.ok_or_else(|| Error::Internal("no bucket".into()))?)?;
         let labelled = match &opts.truth {
             Some(truth) => {
                 let oracle = oracle_scores(truth, &labelled, t, h)?;
@@ -404,8 +470,8 @@ pub fn panel(data: &Validated, opts: &Valid<TrainOptions>) -> Result<Panel> {
             }
             None => labelled,
         };
-        if t == last_train {
-            population = Some(features);
+        if let Some(f) = features_of_date {
+            population = Some(by_code(f)?);
         }
         let part = if t == t_test {
             &mut test_rows

@@ -21,10 +21,10 @@ use crate::validate::{Rejection, TableCounts, ValidateOptions, Validated};
 
 /// Tables every bucket validates but the run uses whole: what supervisors did and decided
 /// (dispositions, imported cases, overrides) and the conflicts of interest of the roster.
-const WHOLE: &[&str] = &["dispositions", "cases", "overrides", "conflicts"];
+pub(crate) const WHOLE: &[&str] = &["dispositions", "cases", "overrides", "conflicts"];
 
 /// What validating every bucket leaves for the passes that follow.
-pub(super) struct Checked {
+pub(crate) struct Checked {
     /// The tables each bucket holds in the spill (`valid/<bucket>/<table>`).
     pub bucket_tables: Vec<&'static TableSpec>,
     /// The first and last event dates of the used rows.
@@ -42,7 +42,7 @@ impl Checked {
 /// Pass 1: validates the tables without subjects, then bucket by bucket the others. Returns the
 /// tables used whole (the roster, and the [`WHOLE`] tables of every bucket stacked in reading
 /// order) with the counts and the quarantine of the whole data, and what the next passes need.
-pub(super) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOptions) -> Result<(Validated, Checked)> {
+pub(crate) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOptions, whole_tables: &[&str]) -> Result<(Validated, Checked)> {
     let global = crate::validate::validate_with(std::mem::take(&mut data.global), opts, None)?;
     let inspectors: Option<Series> = match global.table("inspectors") {
         Some(t) => Some(t.column("inspector_id")?.as_materialized_series().clone()),
@@ -65,10 +65,10 @@ pub(super) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOp
         rejected.vstack_mut(&v.rejected)?;
         counts_parts.push(v.counts);
         if b == 0 {
-            bucket_tables = v.tables.iter().filter(|(s, _)| !WHOLE.contains(&s.name)).map(|(s, _)| *s).collect();
+            bucket_tables = v.tables.iter().filter(|(s, _)| !whole_tables.contains(&s.name)).map(|(s, _)| *s).collect();
         }
         for (spec, frame) in v.tables {
-            if !WHOLE.contains(&spec.name) {
+            if !whole_tables.contains(&spec.name) {
                 spill.put(&format!("valid/{b}/{}", spec.name), frame)?;
             } else if let Some((_, acc)) = whole.iter_mut().find(|(s, _)| s.name == spec.name) {
                 acc.vstack_mut(&frame)?;
@@ -152,12 +152,15 @@ fn reject_repeated_case_ids(validated: &mut Validated) -> Result<()> {
     Ok(())
 }
 
-/// A bucket's validated tables, taken out of the spill.
-fn take_bucket(checked: &Checked, spill: &Spill, b: u32) -> Result<Validated> {
+/// A bucket's validated tables, taken out of the spill (`keep`: a copy, leaving them there).
+pub(crate) fn take_bucket(checked: &Checked, spill: &Spill, b: u32, keep: bool) -> Result<Validated> {
     let tables = checked
         .bucket_tables
         .iter()
-        .map(|s| Ok((*s, spill.take(&format!("valid/{b}/{}", s.name))?)))
+        .map(|s| {
+            let key = format!("valid/{b}/{}", s.name);
+            Ok((*s, if keep { spill.get(&key)? } else { spill.take(&key)? }))
+        })
         .collect::<Result<_>>()?;
     Ok(Validated { tables, rejected: crate::validate::empty_rejected(), counts: Vec::new(), notices: Vec::new() })
 }
@@ -200,7 +203,7 @@ pub(super) fn features(
         window_inspections: None,
     };
     for b in 0..buckets {
-        let data = take_bucket(checked, spill, b)?;
+        let data = take_bucket(checked, spill, b, false)?;
         let local = crate::features::local(&data, &[as_of], opts, Backend::Kernel)?.pop().expect("one as-of date");
         out.peer.merge(&PeerStats::partial(&local, &present, opts)?);
         if present.contains(&"relations") {
@@ -217,12 +220,7 @@ pub(super) fn features(
                 .filter(col("inspected_on").gt_eq(day(from)).and(col("inspected_on").lt(day(to))))
                 .select([col("uscc"), col("inspected_on"), col("mode"), col("outcome")])
                 .collect()?;
-            match out.window_inspections.as_mut() {
-                None => out.window_inspections = Some(rows),
-                Some(acc) => {
-                    acc.vstack_mut(&rows)?;
-                }
-            }
+            crate::bucket::stack(&mut out.window_inspections, rows)?;
         }
         out.scored.push(local.height());
         let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;

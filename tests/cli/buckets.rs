@@ -33,7 +33,12 @@ fn run_with(data: &Path, out: &Path, flags: &[&str]) -> (std::path::PathBuf, ser
 }
 
 fn assert_same_outputs(a: &Path, b: &Path, what: &str) {
-    let (ha, hb) = (output_hashes(a), output_hashes(b));
+    assert_same_outputs_but(a, b, what, &[]);
+}
+
+fn assert_same_outputs_but(a: &Path, b: &Path, what: &str, except: &[&str]) {
+    let keep = |h: Vec<(String, Vec<u8>)>| h.into_iter().filter(|(n, _)| !except.contains(&n.as_str())).collect::<Vec<_>>();
+    let (ha, hb) = (keep(output_hashes(a)), keep(output_hashes(b)));
     assert_eq!(ha.iter().map(|h| &h.0).collect::<Vec<_>>(), hb.iter().map(|h| &h.0).collect::<Vec<_>>(), "{what}: files");
     for ((name, x), (_, y)) in ha.iter().zip(&hb) {
         assert!(x == y, "{what}: {name} differs");
@@ -132,12 +137,33 @@ fn a_memory_limit_chooses_the_buckets() {
     let tmp = tempdir();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
     let (one, _) = run_with(&sample, &tmp.path().join("b1"), &[]);
-    // The sample's ~5 MB of Parquet cannot fit in 4 MiB at once.
+    // The sample's ~5 MB of Parquet needs more than 4 MiB whatever the buckets: the run says so
+    // (in its notices, so in the report) and goes on with the most buckets.
     let (small, m) = run_with(&sample, &tmp.path().join("small"), &["--memory-limit", "4MiB"]);
-    assert!(m["buckets"].as_u64().unwrap() > 1, "{}", m["buckets"]);
-    assert_same_outputs(&one, &small, "--memory-limit");
+    assert_eq!(m["buckets"], riskwarn::bucket::FLOOR_BUCKETS);
+    assert!(m["notices"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("below what this run needs")), "{}", m["notices"]);
+    assert_same_outputs_but(&one, &small, "--memory-limit", &["report.html"]);
+    // Within reach: enough buckets to fit, by the measured model.
+    let (fits, m) = run_with(&sample, &tmp.path().join("fits"), &["--memory-limit", "60MiB"]);
+    let b = m["buckets"].as_u64().unwrap();
+    assert!(b > 1 && b < riskwarn::bucket::FLOOR_BUCKETS as u64, "{b}");
+    assert_same_outputs(&one, &fits, "--memory-limit 60MiB");
     let (_, big) = run_with(&sample, &tmp.path().join("big"), &["--memory-limit", "64GiB"]);
     assert_eq!(big["buckets"], 1);
+}
+
+#[test]
+fn training_in_buckets_gives_the_same_model() {
+    let tmp = tempdir();
+    let train = |flags: &[&str], out: &str| {
+        riskwarn().args(["train", "--quiet", "--data", "data/sample", "--model-out"]).arg(tmp.path().join(out)).args(flags).run().status(0);
+        std::fs::read(tmp.path().join(out)).unwrap()
+    };
+    let one = train(&[], "one.json");
+    assert!(one == train(&["--buckets", "4"], "four.json"), "the model trained in 4 buckets differs");
+    assert!(one == std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/models/logistic-sample.json")).unwrap(), "models/logistic-sample.json is not what `riskwarn train` gives");
+    let left: Vec<String> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(left.iter().all(|n| !n.starts_with(".tmp-")), "left behind: {left:?}");
 }
 
 #[test]

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Bucketed runs at scale: the nightly `riskwarn run` on the same generated data with 1 bucket
+# and with more (default 1, 4 and 16), paired in one go: wall time and peak RSS of each whole
+# process, the spill written, and whether every output file (all but the manifest) is
+# byte-identical to the one-bucket run's.
+# Usage: benches/buckets.sh [SUBJECTS] [WORK_DIR] [BUCKETS...]
+set -euo pipefail
+N=${1:-4000000}
+WORK=${2:-/tmp/riskwarn-scale}
+shift 2 2>/dev/null || shift $#
+BUCKETS=("${@:-1 4 16}")
+read -r -a BUCKETS <<<"${BUCKETS[*]}"
+AS_OF=2026-01-01
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/riskwarn-target}"
+cargo build --release --quiet
+BIN="$CARGO_TARGET_DIR/release/riskwarn"
+DATA="$WORK/data-$N"
+if [ ! -f "$DATA/subjects.parquet" ]; then
+    "$BIN" generate --subjects "$N" --seed 1 --quiet --out "$DATA"
+fi
+echo "input: $(du -sb "$DATA" | cut -f1) bytes of Parquet"
+python3 - "$N" "$WORK/riskwarn-$N.toml" <<'PY'
+import re, sys
+n, out = int(sys.argv[1]), sys.argv[2]
+text = open("riskwarn.toml").read()
+text = re.sub(r"^capacity = (\d+)$", lambda m: f"capacity = {int(m.group(1)) * n // 20000}", text, flags=re.M)
+open(out, "w").write(text)
+PY
+for b in "${BUCKETS[@]}"; do
+    rm -rf "$WORK/out-b$b"
+    /usr/bin/time -f "buckets $b: wall %e s, peak RSS %M KiB" "$BIN" run --data "$DATA" --policy "$WORK/riskwarn-$N.toml" \
+        --as-of "$AS_OF" --quiet --buckets "$b" --out "$WORK/out-b$b"
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); t=m["timings_seconds"]; print("  spill", m["spill_bytes"], "bytes; stages (s):", {k: round(v, 1) for k, v in t.items() if k != "files"})' "$WORK/out-b$b/latest/manifest.json"
+done
+first="$WORK/out-b${BUCKETS[0]}/latest"
+for b in "${BUCKETS[@]:1}"; do
+    same=yes
+    for f in "$first"/*; do
+        name=$(basename "$f")
+        [ "$name" = manifest.json ] && continue
+        cmp -s "$f" "$WORK/out-b$b/latest/$name" || { echo "  $b buckets: $name differs"; same=no; }
+    done
+    echo "$b buckets: outputs byte-identical to ${BUCKETS[0]} bucket(s): $same"
+done
