@@ -230,6 +230,12 @@ fn read_file(spec: &TableSpec, i: usize, path: &Path, slice: Option<(usize, usiz
         Some((first, count)) => reader.with_slice(Some((first, count))).finish().and_then(|df| df.with_row_index(ROW_COL.into(), Some(first as IdxSize + 1))),
     }
     .map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
+    conform(spec, df, &present, lit(i as u32)).map_err(|e| Error::bad_file(path, format!("cannot convert to the contract's types: {e}")))
+}
+
+/// A table's rows with the contract's columns in its logical types (absent optional columns
+/// as nulls), `__file` from `file` and `__row` as it is.
+fn conform(spec: &TableSpec, df: DataFrame, present: &[String], file: Expr) -> PolarsResult<DataFrame> {
     let exprs: Vec<Expr> = spec
         .columns
         .iter()
@@ -241,12 +247,53 @@ fn read_file(spec: &TableSpec, i: usize, path: &Path, slice: Option<(usize, usiz
                 lit(NULL).cast(target).alias(c.name)
             }
         })
-        .chain([lit(i as u32).cast(DataType::UInt32).alias(FILE_COL)])
+        .chain([file.cast(DataType::UInt32).alias(FILE_COL)])
         .collect();
-    df.lazy()
-        .select(exprs.into_iter().chain([col(ROW_COL)]).collect::<Vec<_>>())
-        .collect()
-        .map_err(|e| Error::bad_file(path, format!("cannot convert to the contract's types: {e}")))
+    df.lazy().select(exprs.into_iter().chain([col(ROW_COL)]).collect::<Vec<_>>()).collect()
+}
+
+/// A table of the contract from an engine's record batch, as the loader would have read it:
+/// the contract's columns cast to their types, the rest ignored (and named in `extra_columns`).
+/// Where each row came from is in the optional columns `__file` (the file as rejected.parquet
+/// names it, e.g. `inspections/part-0.parquet`) and `__row` (1-based in that file); without
+/// them, `<table>.parquet` and the row's position.
+pub fn raw_table_from_batch(table: &str, batch: &arrow::record_batch::RecordBatch) -> Result<RawTable> {
+    let spec = crate::contract::table(table).ok_or_else(|| Error::BadArgument(format!("`{table}` is not a table of the data contract")))?;
+    let mut df = from_record_batch(batch)?;
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let present: Vec<String> = spec.columns.iter().filter(|c| names.iter().any(|n| n == c.name)).map(|c| c.name.to_string()).collect();
+    let extra: Vec<String> = names.iter().filter(|n| spec.column(n).is_none() && *n != FILE_COL && *n != ROW_COL).cloned().collect();
+    let mut files: Vec<PathBuf> = Vec::new();
+    let file_index: Vec<u32> = match df.column(FILE_COL) {
+        Ok(c) => {
+            let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+            c.cast(&DataType::String)?
+                .str()?
+                .iter()
+                .map(|name| {
+                    let name = name.unwrap_or("").to_string();
+                    *index.entry(name.clone()).or_insert_with(|| {
+                        files.push(PathBuf::from(&name));
+                        files.len() as u32 - 1
+                    })
+                })
+                .collect()
+        }
+        Err(_) => {
+            files.push(PathBuf::from(format!("{table}.parquet")));
+            vec![0; df.height()]
+        }
+    };
+    if files.is_empty() {
+        files.push(PathBuf::from(format!("{table}.parquet")));
+    }
+    df.with_column(Column::new("__file_index".into(), file_index))?;
+    if df.column(ROW_COL).is_err() {
+        df.with_column(Column::new(ROW_COL.into(), (1..=df.height() as u64).collect::<Vec<u64>>()))?;
+    }
+    let df = df.lazy().with_column(col(ROW_COL).cast(DataType::UInt64)).collect()?;
+    let frame = conform(spec, df, &present, col("__file_index")).map_err(|e| Error::BadArgument(format!("table `{table}`: cannot convert to the contract's types: {e}")))?;
+    Ok(RawTable { spec, files, frame, extra_columns: extra })
 }
 
 /// Loads a table whose footers were checked (`extra`: its columns unknown to the contract):
@@ -1081,4 +1128,41 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Resul
         writer.close()?;
         Ok(())
     })
+}
+
+/// A frame as an arrow-rs record batch of plain types (strings `Utf8`, lists `List`, dates
+/// `Date32`): what the kernel hands to an engine across the Arrow boundary.
+pub fn to_record_batch(df: &DataFrame) -> Result<arrow::record_batch::RecordBatch> {
+    use std::sync::Arc;
+    let mut fields = Vec::with_capacity(df.width());
+    let mut arrays = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        let target = plain_arrow_type(c.dtype())?;
+        arrays.push(to_arrow_rs(c, 0, df.height(), &target)?);
+        fields.push(arrow::datatypes::Field::new(c.name().as_str(), target, true));
+    }
+    let options = arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(df.height()));
+    Ok(arrow::record_batch::RecordBatch::try_new_with_options(Arc::new(arrow::datatypes::Schema::new(fields)), arrays, &options)?)
+}
+
+/// An arrow-rs record batch as a polars frame, column by column over the Arrow C data
+/// interface (no copy of the buffers).
+pub fn from_record_batch(batch: &arrow::record_batch::RecordBatch) -> Result<DataFrame> {
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+        let (ffi_array, ffi_schema) = arrow::ffi::to_ffi(&array.to_data())?;
+        // SAFETY: arrow-rs and polars-arrow both implement the Arrow C data interface: the two
+        // structs are the same #[repr(C)] layout, and the array is moved (released once).
+        let (imported, dtype) = unsafe {
+            let schema: polars_arrow::ffi::ArrowSchema = std::mem::transmute(ffi_schema);
+            let imported_field = polars_arrow::ffi::import_field_from_c(&schema).map_err(|e| Error::BadArgument(format!("column {}: {e}", field.name())))?;
+            let array: polars_arrow::ffi::ArrowArray = std::mem::transmute(ffi_array);
+            let dtype = imported_field.dtype().clone();
+            (polars_arrow::ffi::import_array_from_c(array, dtype.clone()).map_err(|e| Error::BadArgument(format!("column {}: {e}", field.name())))?, dtype)
+        };
+        let _ = dtype;
+        let series = Series::from_arrow(field.name().as_str().into(), imported)?;
+        columns.push(series.into_column());
+    }
+    Ok(DataFrame::new(batch.num_rows(), columns)?)
 }

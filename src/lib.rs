@@ -25,6 +25,7 @@ pub mod features;
 pub mod generate;
 pub mod grade;
 pub mod io;
+pub mod kernel;
 pub mod labels;
 pub mod metrics;
 pub mod model;

@@ -106,6 +106,63 @@ impl Scored {
     }
 }
 
+impl Scored {
+    /// One frame of the scored subjects, for an engine to carry between its stages: the `rows`
+    /// columns, `score`, per reason k = 1.. `reason_<k>_feature` (name), `reason_<k>_value`,
+    /// `reason_<k>_contribution`, and per stability feature j `__stability_<j>`.
+    pub fn to_frame(&self) -> Result<DataFrame> {
+        let e = &self.explained;
+        let n = self.rows.height();
+        let mut out = self.rows.clone();
+        out.with_column(Column::new("score".into(), e.score.clone()))?;
+        for k in 0..e.top {
+            let at = |i: usize| i * e.top + k;
+            out.with_column(Column::new(format!("reason_{}_feature", k + 1).into(), (0..n).map(|i| e.names[e.feature[at(i)] as usize].as_str()).collect::<Vec<_>>()))?;
+            out.with_column(Column::new(format!("reason_{}_value", k + 1).into(), (0..n).map(|i| e.value[at(i)]).collect::<Vec<_>>()))?;
+            out.with_column(Column::new(format!("reason_{}_contribution", k + 1).into(), (0..n).map(|i| e.contribution[at(i)]).collect::<Vec<_>>()))?;
+        }
+        for (j, v) in self.stability_values.iter().enumerate() {
+            out.with_column(Column::new(format!("__stability_{j}").into(), v.clone()))?;
+        }
+        Ok(out)
+    }
+
+    /// Reads back a frame of [`Scored::to_frame`]'s form scored with `model` under `policy`.
+    pub fn from_frame(df: &DataFrame, model: &Model, policy: &Policy, as_of: i32) -> Result<Scored> {
+        let names = model.preprocessing.features();
+        let top = TOP_REASONS.min(names.len());
+        let n = df.height();
+        let index: std::collections::HashMap<&str, u32> = names.iter().enumerate().map(|(i, f)| (f.as_str(), i as u32)).collect();
+        let mut explained = crate::model::Explained { names: names.clone(), top, score: df.column("score")?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect(), ..Default::default() };
+        let mut columns = Vec::new();
+        for k in 1..=top {
+            let feature: Vec<u32> = df
+                .column(&format!("reason_{k}_feature"))?
+                .str()?
+                .iter()
+                .map(|f| f.and_then(|f| index.get(f).copied()).ok_or_else(|| Error::BadArgument(format!("scored rows: reason_{k}_feature {f:?} is not a feature of model {}", model.model_id))))
+                .collect::<Result<_>>()?;
+            let value: Vec<Option<f64>> = df.column(&format!("reason_{k}_value"))?.f64()?.iter().collect();
+            let contribution: Vec<f64> = df.column(&format!("reason_{k}_contribution"))?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect();
+            columns.push((feature, value, contribution));
+        }
+        for i in 0..n {
+            for (feature, value, contribution) in &columns {
+                explained.feature.push(feature[i]);
+                explained.value.push(value[i]);
+                explained.contribution.push(contribution[i]);
+            }
+        }
+        let mut keep: Vec<String> = ["uscc", "name", "region", "industry", "subject_type", "observation_period", "days_since_random_pass"].map(String::from).to_vec();
+        keep.extend((0..policy.grades.rules.len()).map(rule_column));
+        let rows = df.select(keep)?;
+        let stability_values = (0..model.stability_features().len())
+            .map(|j| Ok(df.column(&format!("__stability_{j}"))?.f64()?.iter().collect()))
+            .collect::<Result<_>>()?;
+        Ok(Scored { explained, rows, stability_values, notices: Vec::new(), as_of: Some(as_of) })
+    }
+}
+
 /// What the warning list is made of besides the scored subjects.
 pub struct WarningsInput<'a> {
     pub model: &'a Model,

@@ -149,6 +149,9 @@ struct Sum {
     n: u64,
 }
 
+/// The names of a group's sums, in [`GroupSums`] order.
+const SUMMED: [&str; 7] = ["subjects", "violations", "inspections", "random_violations", "random", "complaints", "penalties"];
+
 /// Per peer group: subjects, then the summed columns (violations, inspections, random-inspection
 /// violations, random inspections, complaints, penalties).
 type GroupSums = [Sum; 7];
@@ -209,6 +212,76 @@ impl PeerStats {
         }
         self.all.merge(&other.all);
         self.random.merge(&other.random);
+    }
+
+    /// The statistics as two frames an engine can sum: `groups` (industry_section,
+    /// __peer_region, then per summed column `<name>_sum` and `<name>_n`) and `moments`
+    /// (`kind` all|random, `violations`, `inspections`, `subjects`). Summing the rows of equal
+    /// keys over any set of partials and reading them back ([`PeerStats::from_frames`]) is
+    /// [`PeerStats::merge`].
+    pub fn to_frames(&self) -> Result<(DataFrame, DataFrame)> {
+        let keys: Vec<&(Option<String>, Option<String>)> = self.groups.keys().collect();
+        let mut columns = vec![
+            Column::new(PEER_SECTION.into(), keys.iter().map(|k| k.0.as_deref()).collect::<Vec<_>>()),
+            Column::new(PEER_REGION.into(), keys.iter().map(|k| k.1.as_deref()).collect::<Vec<_>>()),
+        ];
+        for (k, name) in SUMMED.iter().enumerate() {
+            columns.push(Column::new(format!("{name}_sum").into(), self.groups.values().map(|g| g[k].sum).collect::<Vec<f64>>()));
+            columns.push(Column::new(format!("{name}_n").into(), self.groups.values().map(|g| g[k].n).collect::<Vec<u64>>()));
+        }
+        let groups = DataFrame::new(keys.len(), columns)?;
+        let mut kind = Vec::new();
+        let (mut v, mut n, mut count) = (Vec::new(), Vec::new(), Vec::new());
+        for (name, m) in [("all", &self.all), ("random", &self.random)] {
+            for ((a, b), c) in &m.pairs {
+                kind.push(name);
+                v.push(f64::from_bits(*a));
+                n.push(f64::from_bits(*b));
+                count.push(*c);
+            }
+        }
+        let moments = DataFrame::new(kind.len(), vec![
+            Column::new("kind".into(), kind),
+            Column::new("violations".into(), v),
+            Column::new("inspections".into(), n),
+            Column::new("subjects".into(), count),
+        ])?;
+        Ok((groups, moments))
+    }
+
+    /// Statistics from frames of [`PeerStats::to_frames`]'s form (rows of equal keys are added).
+    pub fn from_frames(groups: &DataFrame, moments: &DataFrame) -> Result<PeerStats> {
+        let mut out = PeerStats::default();
+        let section = groups.column(PEER_SECTION)?.str()?;
+        let region = groups.column(PEER_REGION)?.str()?;
+        let mut sums: Vec<(Vec<Option<f64>>, Vec<Option<u64>>)> = Vec::new();
+        for name in SUMMED {
+            sums.push((
+                groups.column(&format!("{name}_sum"))?.cast(&DataType::Float64)?.f64()?.iter().collect(),
+                groups.column(&format!("{name}_n"))?.cast(&DataType::UInt64)?.u64()?.iter().collect(),
+            ));
+        }
+        for (row, (s, r)) in section.iter().zip(region.iter()).enumerate() {
+            let g = out.groups.entry((s.map(str::to_string), r.map(str::to_string))).or_default();
+            for (k, (sum, n)) in sums.iter().enumerate() {
+                g[k].sum += sum[row].unwrap_or(0.0);
+                g[k].n += n[row].unwrap_or(0);
+            }
+        }
+        let kind = moments.column("kind")?.str()?;
+        let v = moments.column("violations")?.cast(&DataType::Float64)?;
+        let n = moments.column("inspections")?.cast(&DataType::Float64)?;
+        let c = moments.column("subjects")?.cast(&DataType::UInt64)?;
+        for (((k, a), b), c) in kind.iter().zip(v.f64()?.iter()).zip(n.f64()?.iter()).zip(c.u64()?.iter()) {
+            let target = match k {
+                Some("all") => &mut out.all,
+                Some("random") => &mut out.random,
+                other => return Err(crate::error::Error::BadArgument(format!("peer moments: kind {other:?} is neither `all` nor `random`"))),
+            };
+            let (Some(a), Some(b), Some(c)) = (a, b, c) else { continue };
+            *target.pairs.entry((a.to_bits(), b.to_bits())).or_default() += c;
+        }
+        Ok(out)
     }
 
     /// Group statistics per peer group: sums and means of the per-subject columns they need.

@@ -9,6 +9,7 @@ mod contract_docs;
 mod evaluate;
 mod features;
 mod generate;
+mod kernel;
 mod labels;
 mod metrics;
 mod model;
