@@ -45,34 +45,56 @@ pub fn list_runs(out: &Path) -> Vec<RunEntry> {
 pub struct RunDir {
     out: PathBuf,
     run_id: String,
-    tmp: PathBuf,
+    tmp: LockedDir,
+}
+
+/// A temporary directory `OUT/<name>/` held under an OS lock on `OUT/<name>.lock`: created
+/// empty (after removing the temporary directories of dead processes), and on drop removed
+/// unless kept, its lock released and its lock file removed.
+struct LockedDir {
+    dir: PathBuf,
     lock_path: PathBuf,
     lock: Option<File>,
-    committed: bool,
+    keep: bool,
+}
+
+impl LockedDir {
+    fn create(out: &Path, name: &str) -> Result<LockedDir> {
+        create_dir_all(out)?;
+        let lock_path = out.join(format!("{name}.lock"));
+        let lock = lock_new(&lock_path)?;
+        let locked = LockedDir { dir: out.join(name), lock_path, lock: Some(lock), keep: false };
+        remove_dead_temp_dirs(out);
+        // A leftover of this very name cannot be live: its lock is ours.
+        if locked.dir.exists() {
+            std::fs::remove_dir_all(&locked.dir).at(IoAction::Remove, &locked.dir)?;
+        }
+        std::fs::create_dir(&locked.dir).at(IoAction::CreateDir, &locked.dir)?;
+        Ok(locked)
+    }
+}
+
+impl Drop for LockedDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        release(self.lock.take());
+        let _ = std::fs::remove_file(&self.lock_path);
+    }
 }
 
 impl RunDir {
     /// Creates `out` if needed, takes this run's lock, removes the temporary directories of dead
     /// runs, and creates an empty temporary directory.
     pub fn create(out: &Path, run_id: &str) -> Result<RunDir> {
-        create_dir_all(out)?;
-        let name = format!(".tmp-{run_id}-{}", std::process::id());
-        let tmp = out.join(&name);
-        let lock_path = out.join(format!("{name}.lock"));
-        let lock = lock_new(&lock_path)?;
-        let dir = RunDir { out: out.to_path_buf(), run_id: run_id.to_string(), tmp, lock_path, lock: Some(lock), committed: false };
-        remove_dead_temp_dirs(out);
-        // A leftover of this very name cannot be live: its lock is ours.
-        if dir.tmp.exists() {
-            std::fs::remove_dir_all(&dir.tmp).at(IoAction::Remove, &dir.tmp)?;
-        }
-        std::fs::create_dir(&dir.tmp).at(IoAction::CreateDir, &dir.tmp)?;
-        Ok(dir)
+        let tmp = LockedDir::create(out, &format!(".tmp-{run_id}-{}", std::process::id()))?;
+        Ok(RunDir { out: out.to_path_buf(), run_id: run_id.to_string(), tmp })
     }
 
     /// Where the run's files are written.
     pub fn path(&self) -> &Path {
-        &self.tmp
+        &self.tmp.dir
     }
 
     /// Renames the finished directory to `out/<run_id>` (replacing a run of the same id whole),
@@ -83,18 +105,18 @@ impl RunDir {
     /// directory is in place, the next run finds the lock free and puts the old one back.
     pub fn commit(mut self) -> Result<PathBuf> {
         let target = self.out.join(&self.run_id);
-        let aside = replaced_name(&self.tmp);
+        let aside = replaced_name(&self.tmp.dir);
         let replacing = target.exists();
         if replacing {
             std::fs::rename(&target, &aside).at(IoAction::Rename, &aside)?;
         }
-        if let Err(e) = std::fs::rename(&self.tmp, &target).at(IoAction::Rename, &target) {
+        if let Err(e) = std::fs::rename(&self.tmp.dir, &target).at(IoAction::Rename, &target) {
             if replacing {
                 let _ = std::fs::rename(&aside, &target);
             }
             return Err(e);
         }
-        self.committed = true;
+        self.tmp.keep = true;
         point_latest(&self.out, &self.run_id)?;
         if replacing {
             // Best effort: a leftover is removed by the next run.
@@ -109,16 +131,6 @@ fn replaced_name(tmp: &Path) -> PathBuf {
     let mut name = tmp.as_os_str().to_owned();
     name.push(".old");
     PathBuf::from(name)
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.tmp);
-        }
-        release(self.lock.take());
-        let _ = std::fs::remove_file(&self.lock_path);
-    }
 }
 
 /// Creates and locks this run's lock file. A dead run's cleanup may remove the file between our
@@ -244,37 +256,14 @@ fn point_latest(out: &Path, run_id: &str) -> Result<()> {
 
 /// A locked temporary directory of `out` for a bucketed run's intermediate files
 /// (`OUT/.tmp-spill-<pid>/`): removed when dropped, and by the next run if this one is killed.
-pub struct SpillDir {
-    dir: PathBuf,
-    lock_path: PathBuf,
-    lock: Option<File>,
-}
+pub struct SpillDir(LockedDir);
 
 impl SpillDir {
     pub fn create(out: &Path) -> Result<SpillDir> {
-        create_dir_all(out)?;
-        let name = format!(".tmp-spill-{}", std::process::id());
-        let dir = out.join(&name);
-        let lock_path = out.join(format!("{name}.lock"));
-        let lock = lock_new(&lock_path)?;
-        let spill = SpillDir { dir, lock_path, lock: Some(lock) };
-        remove_dead_temp_dirs(out);
-        if spill.dir.exists() {
-            std::fs::remove_dir_all(&spill.dir).at(IoAction::Remove, &spill.dir)?;
-        }
-        std::fs::create_dir(&spill.dir).at(IoAction::CreateDir, &spill.dir)?;
-        Ok(spill)
+        Ok(SpillDir(LockedDir::create(out, &format!(".tmp-spill-{}", std::process::id()))?))
     }
 
     pub fn path(&self) -> &Path {
-        &self.dir
-    }
-}
-
-impl Drop for SpillDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        release(self.lock.take());
-        let _ = std::fs::remove_file(&self.lock_path);
+        &self.0.dir
     }
 }
