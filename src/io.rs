@@ -44,6 +44,15 @@ pub const ROW_COL: &str = "__row";
 pub struct TableSource {
     pub spec: &'static TableSpec,
     pub files: Vec<PathBuf>,
+    /// The files as rejected.parquet names them: their paths from the data directory
+    /// (`penalties.parquet`, `inspections/2025/part-0.parquet`).
+    pub names: Vec<String>,
+}
+
+/// A file's path from the data directory, with `/` between its parts.
+fn relative_name(dir: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(dir).unwrap_or(file);
+    rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
 /// A table as read: contract columns cast to their logical types, plus `__file` (index into
@@ -52,6 +61,8 @@ pub struct TableSource {
 pub struct RawTable {
     pub spec: &'static TableSpec,
     pub files: Vec<PathBuf>,
+    /// The files as rejected.parquet names them ([`TableSource::names`]).
+    pub names: Vec<String>,
     pub frame: DataFrame,
     /// Columns present in the files but not in the contract (ignored, with a notice).
     pub extra_columns: Vec<String>,
@@ -111,7 +122,8 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
                 continue;
             }
         };
-        sources.push(TableSource { spec, files });
+        let names = files.iter().map(|f| relative_name(dir, f)).collect();
+        sources.push(TableSource { spec, files, names });
     }
     for entry in std::fs::read_dir(dir).at(IoAction::ListDir, dir)? {
         let name = entry.at(IoAction::ListDir, dir)?.file_name().to_string_lossy().into_owned();
@@ -293,7 +305,8 @@ pub fn raw_table_from_batch(table: &str, batch: &arrow::record_batch::RecordBatc
     }
     let df = df.lazy().with_column(col(ROW_COL).cast(DataType::UInt64)).collect()?;
     let frame = conform(spec, df, &present, col("__file_index")).map_err(|e| Error::BadArgument(format!("table `{table}`: cannot convert to the contract's types: {e}")))?;
-    Ok(RawTable { spec, files, frame, extra_columns: extra })
+    let names = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+    Ok(RawTable { spec, files, names, frame, extra_columns: extra })
 }
 
 /// Loads a table whose footers were checked (`extra`: its columns unknown to the contract):
@@ -307,7 +320,7 @@ fn load_table(source: &TableSource, extra: Vec<String>) -> Result<RawTable> {
     for f in &frames {
         frame.vstack_mut(f)?;
     }
-    Ok(RawTable { spec: source.spec, files: source.files.clone(), frame, extra_columns: extra })
+    Ok(RawTable { spec: source.spec, files: source.files.clone(), names: source.names.clone(), frame, extra_columns: extra })
 }
 
 /// Discovers and loads every table of a data directory. All footers are checked before
@@ -396,7 +409,7 @@ pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill) -> Result<BucketedD
             }
         }
         let empty = empty.ok_or_else(|| Error::Internal(format!("table {} has no file", source.spec.name)))?;
-        out.split.push(RawTable { spec: source.spec, files: source.files.clone(), frame: empty, extra_columns: extra });
+        out.split.push(RawTable { spec: source.spec, files: source.files.clone(), names: source.names.clone(), frame: empty, extra_columns: extra });
         out.pieces.push(keys);
     }
     let mut all: Vec<RawTable> = out.split.clone();

@@ -146,9 +146,19 @@ pub fn relation_features(nodes: &[&RecordBatch], edges: &[&RecordBatch], subject
     };
     let mut nodes = stacked(nodes)?.ok_or_else(|| Error::BadArgument("relation features need the nodes of every bucket".into()))?;
     nodes.with_column(id_of(&nodes, SID)?)?;
+    let unknown = |df: &DataFrame, what: &str| -> Result<()> {
+        let sid = df.column(SID)?;
+        if let Some(i) = sid.is_null().iter().position(|n| n == Some(true)) {
+            let code = df.column("uscc")?.str()?.get(i).unwrap_or("").to_string();
+            return Err(Error::BadArgument(format!("relation features: {what} of subject {code}, which no `subjects` part holds (pass every bucket's)")));
+        }
+        Ok(())
+    };
+    unknown(&nodes, "a node")?;
     let mut edges = stacked(edges)?.ok_or_else(|| Error::BadArgument("relation features need the edges of every bucket".into()))?;
     edges.with_column(id_of(&edges, SID)?)?;
     edges.with_column(id_of(&edges, RELATED_SID)?)?;
+    unknown(&edges, "a relation row")?;
     let part = RelationPart { features: &nodes, relations: Some(&edges), subjects: &codes };
     let (mut columns, capped) = crate::features::relation_features(&[part], ctx.as_of, present, &opts)?;
     let mut out = columns.pop().expect("one part");

@@ -469,7 +469,7 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
             uscc_expr.alias("uscc"),
         ])
         .collect()?;
-    let files: Vec<String> = raw.files.iter().map(|p| display_name(p, spec.name)).collect();
+    let files: &[String] = &raw.names;
     let file_names: Vec<&str> = rejected
         .column(FILE_COL)?
         .u32()?
@@ -500,15 +500,14 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
     Ok((used, rejected))
 }
 
-/// A file as rejected.parquet names it: inside a table directory, its path from that directory
-/// on (`inspections/2025/part-0.parquet`); a single-file table, its file name.
-fn display_name(p: &Path, table: &str) -> String {
-    let parts: Vec<String> = p.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-    let dir = parts[..parts.len().saturating_sub(1)].iter().rposition(|c| c == table);
-    match dir {
-        Some(i) => parts[i..].join("/"),
-        None => parts.last().cloned().unwrap_or_default(),
-    }
+/// The rank of each file name in reading order: names compared as paths, part by part, as the
+/// loader sorts a table directory's files (`a/b.parquet` before `a-c.parquet`).
+pub fn reading_order(files: &StringChunked) -> Vec<u32> {
+    let mut distinct: Vec<&str> = files.iter().map(|f| f.unwrap_or("")).collect();
+    distinct.sort_by(|a, b| Path::new(a).cmp(Path::new(b)));
+    distinct.dedup();
+    let rank: PlHashMap<&str, u32> = distinct.iter().enumerate().map(|(i, f)| (*f, i as u32)).collect();
+    files.iter().map(|f| rank[f.unwrap_or("")]).collect()
 }
 
 /// The quarantine in its one order, whatever order its parts were made in: by table (contract
@@ -520,12 +519,17 @@ pub fn sort_rejected(rejected: DataFrame) -> Result<DataFrame> {
         .iter()
         .map(|t| crate::contract::TABLES.iter().position(|s| Some(s.name) == t).unwrap_or(usize::MAX) as u32)
         .collect();
+    let file_index = reading_order(rejected.column("file")?.str()?);
     let mut sorted = rejected
         .lazy()
-        .with_column(Series::new("__table".into(), table_index).lit().alias("__table"))
-        .sort(["__table", "file", "row"], SortMultipleOptions::default().with_maintain_order(true))
+        .with_columns([
+            Series::new("__table".into(), table_index).lit().alias("__table"),
+            Series::new("__file_rank".into(), file_index).lit().alias("__file_rank"),
+        ])
+        .sort(["__table", "__file_rank", "row"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
     sorted.drop_in_place("__table")?;
+    sorted.drop_in_place("__file_rank")?;
     sorted.rechunk_mut();
     Ok(sorted)
 }

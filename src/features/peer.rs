@@ -279,6 +279,9 @@ impl PeerStats {
                 other => return Err(crate::error::Error::BadArgument(format!("peer moments: kind {other:?} is neither `all` nor `random`"))),
             };
             let (Some(a), Some(b), Some(c)) = (a, b, c) else { continue };
+            if !(b > 0.0 && a >= 0.0 && a.is_finite() && b.is_finite()) {
+                return Err(crate::error::Error::BadArgument(format!("peer moments: ({a}, {b}) is not a count of violations and a positive count of inspections")));
+            }
             *target.pairs.entry((a.to_bits(), b.to_bits())).or_default() += c;
         }
         Ok(out)

@@ -254,16 +254,33 @@ fn point_latest(out: &Path, run_id: &str) -> Result<()> {
     super::write_text(&latest, &format!("{run_id}\n"))
 }
 
-/// A locked temporary directory of `out` for a bucketed run's intermediate files
-/// (`OUT/.tmp-spill-<pid>/`): removed when dropped, and by the next run if this one is killed.
-pub struct SpillDir(LockedDir);
+/// A locked temporary directory for a bucketed run's intermediate files,
+/// `OUT/.riskwarn-spill/.tmp-spill-<pid>-<nanos>/`: removed when dropped (and the
+/// `.riskwarn-spill` folder with it once empty), and by the next bucketed run in `OUT` if this
+/// one is killed. Only that folder is ever cleaned, never `OUT` itself (for `train`, `OUT` is
+/// the model file's directory, which may hold anything).
+pub struct SpillDir {
+    container: PathBuf,
+    dir: Option<LockedDir>,
+}
 
 impl SpillDir {
     pub fn create(out: &Path) -> Result<SpillDir> {
-        Ok(SpillDir(LockedDir::create(out, &format!(".tmp-spill-{}", std::process::id()))?))
+        let container = out.join(".riskwarn-spill");
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = LockedDir::create(&container, &format!(".tmp-spill-{}-{nanos}", std::process::id()))?;
+        Ok(SpillDir { container, dir: Some(dir) })
     }
 
     pub fn path(&self) -> &Path {
-        &self.0.dir
+        &self.dir.as_ref().expect("live until dropped").dir
+    }
+}
+
+impl Drop for SpillDir {
+    fn drop(&mut self) {
+        drop(self.dir.take());
+        // Fails while another run's spill is there, as it should.
+        let _ = std::fs::remove_dir(&self.container);
     }
 }

@@ -79,7 +79,10 @@ pub(crate) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOp
     }
     for (spec, frame) in whole.iter_mut() {
         if crate::contract::ORIGIN_KEPT.contains(&spec.name) {
-            *frame = std::mem::take(frame).lazy().sort([FILE_COL, ROW_COL], SortMultipleOptions::default().with_maintain_order(true)).collect()?;
+            let rank = crate::validate::reading_order(frame.column(FILE_COL)?.str()?);
+            frame.with_column(Column::new("__file_rank".into(), rank))?;
+            *frame = std::mem::take(frame).lazy().sort(["__file_rank", ROW_COL], SortMultipleOptions::default().with_maintain_order(true)).collect()?;
+            frame.drop_in_place("__file_rank")?;
         }
         frame.rechunk_mut();
     }
