@@ -36,38 +36,48 @@ pub fn stack(acc: &mut Option<DataFrame>, part: DataFrame) -> Result<()> {
     Ok(())
 }
 
-/// Peak memory of a one-bucket run per byte of Parquet input, and the share of it that does
-/// not shrink with buckets (the population-wide part: the warning list and its files, the plan,
-/// the case book), measured at 4M subjects / 101M rows (benches/buckets.sh, docs/scale-out.md:
-/// 12.9 GiB for 0.89 GB of input; 5.9 GiB with 4 buckets, 5.75 GiB with 16).
-pub const PEAK_PER_INPUT_BYTE: f64 = 15.5;
-pub const POPULATION_SHARE: f64 = 0.45;
+/// How a job's peak memory depends on its input and its buckets, measured at 4M subjects /
+/// 101M rows (0.89 GB of Parquet; docs/scale-out.md): peak(B) = input bytes × `peak_per_input_byte`
+/// × (`population_share` + (1 − `population_share`) / B).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryModel {
+    pub peak_per_input_byte: f64,
+    /// The part that does not shrink with buckets: for a run, the warning list, its files, the
+    /// plan and the case book; for training, the fit on the panel's rows.
+    pub population_share: f64,
+}
 
-/// Buckets `--memory-limit` takes at most when the limit is below the population-wide part.
+/// `riskwarn run`: 12.9 GiB with one bucket, 5.9 with 4, 5.75 with 16 (benches/buckets.sh).
+pub const RUN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 15.5, population_share: 0.45 };
+/// `riskwarn train`: 23.4 GiB with one bucket, 15.4 with 8.
+pub const TRAIN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 28.0, population_share: 0.61 };
+
+/// Buckets a memory limit takes at most when the limit is below the part that does not shrink.
 pub const FLOOR_BUCKETS: u32 = 64;
 
-/// The number of buckets that keeps a run of `input_bytes` of Parquet within `limit` bytes,
-/// by the measured model peak(B) = peak(1) × (share + (1 − share) / B); with a notice when no
-/// number can (the limit is below the part that does not shrink).
-pub fn for_memory(input_bytes: u64, limit: u64) -> (u32, Option<String>) {
-    let whole = input_bytes as f64 * PEAK_PER_INPUT_BYTE;
-    let floor = whole * POPULATION_SHARE;
-    let limit = limit.max(1) as f64;
-    if limit >= whole {
-        return (1, None);
+impl MemoryModel {
+    /// The number of buckets that keeps a job on `input_bytes` of Parquet within `limit`
+    /// bytes; with a notice when no number can.
+    pub fn buckets_for(&self, input_bytes: u64, limit: u64) -> (u32, Option<String>) {
+        let whole = input_bytes as f64 * self.peak_per_input_byte;
+        let floor = whole * self.population_share;
+        let limit = limit.max(1) as f64;
+        if limit >= whole {
+            return (1, None);
+        }
+        if limit <= floor * 1.05 {
+            let gib = |b: f64| b / (1u64 << 30) as f64;
+            return (
+                FLOOR_BUCKETS,
+                Some(format!(
+                    "memory limit {:.2} GiB is below what this job needs whatever its buckets (about {:.2} GiB for its {} bytes of input: the part that is population-wide); running with {FLOOR_BUCKETS} buckets",
+                    gib(limit),
+                    gib(floor),
+                    input_bytes
+                )),
+            );
+        }
+        let per_bucket = whole * (1.0 - self.population_share);
+        ((per_bucket / (limit - floor)).ceil().clamp(1.0, FLOOR_BUCKETS as f64) as u32, None)
     }
-    if limit <= floor * 1.05 {
-        let gib = |b: f64| b / (1u64 << 30) as f64;
-        return (
-            FLOOR_BUCKETS,
-            Some(format!(
-                "--memory-limit {:.2} GiB is below what this run needs whatever its buckets (about {:.2} GiB for its {} bytes of input: the warning list, its files and the plan are population-wide); running with {FLOOR_BUCKETS} buckets",
-                gib(limit),
-                gib(floor),
-                input_bytes
-            )),
-        );
-    }
-    let per_bucket = whole * (1.0 - POPULATION_SHARE);
-    ((per_bucket / (limit - floor)).ceil().clamp(1.0, FLOOR_BUCKETS as f64) as u32, None)
 }

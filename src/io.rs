@@ -1179,3 +1179,12 @@ pub fn from_record_batch(batch: &arrow::record_batch::RecordBatch) -> Result<Dat
     }
     Ok(DataFrame::new(batch.num_rows(), columns)?)
 }
+
+/// The machine's physical memory in bytes (Linux: `MemTotal` of /proc/meminfo; None elsewhere
+/// or when unreadable).
+pub fn physical_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}

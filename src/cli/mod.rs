@@ -117,6 +117,16 @@ pub struct BucketArgs {
 }
 
 impl BucketArgs {
+    /// For `train`, whose one-bucket peak (the panel beside the data) can outgrow the machine:
+    /// without a flag, as many buckets as keep it within 80 % of the physical memory (one on a
+    /// machine where it fits; the model file is the same for any number).
+    pub fn training_options(&self) -> Result<crate::run::Buckets> {
+        match (self.buckets, &self.memory_limit, crate::io::physical_memory()) {
+            (None, None, Some(total)) => Ok(crate::run::Buckets::MemoryLimit(total / 10 * 8)),
+            _ => self.options(),
+        }
+    }
+
     pub fn options(&self) -> Result<crate::run::Buckets> {
         match (self.buckets, &self.memory_limit) {
             (Some(b), _) if !(1..=crate::run::MAX_BUCKETS).contains(&b) => {
