@@ -71,7 +71,11 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
                 .collect();
             s += &format!("labels from {} (row weight {} on dispositions alone): {}\n", crate::labels::source_list(&model.label_sources), model.disposition_weight, counts.join(", "));
         }
-        s += &format!("panel (features and labels of {} dates) {panel_seconds:.1} s, fit + calibration + backtest {fit_seconds:.1} s\n", model.train_as_of.len() + 2);
+        s += &format!(
+            "panel (features and labels of {} dates, {buckets} bucket{} of subjects) {panel_seconds:.1} s, fit + calibration + backtest {fit_seconds:.1} s\n",
+            model.train_as_of.len() + 2,
+            if buckets == 1 { "" } else { "s" }
+        );
         s += &super::populations_table(&model.backtest.test);
         if model.label_sources.contains(&crate::labels::LabelSource::Dispositions) {
             s += "\nfollow-ups are of warned subjects, not a random sample: judge the model on `random inspections`\n";
