@@ -275,7 +275,7 @@ pub fn raw_table_from_batch(table: &str, batch: &arrow::record_batch::RecordBatc
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
     let present: Vec<String> = spec.columns.iter().filter(|c| names.iter().any(|n| n == c.name)).map(|c| c.name.to_string()).collect();
     let extra: Vec<String> = names.iter().filter(|n| spec.column(n).is_none() && *n != FILE_COL && *n != ROW_COL).cloned().collect();
-    let mut files: Vec<PathBuf> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     let file_index: Vec<u32> = match df.column(FILE_COL) {
         Ok(c) => {
             let mut index: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
@@ -283,21 +283,18 @@ pub fn raw_table_from_batch(table: &str, batch: &arrow::record_batch::RecordBatc
                 .str()?
                 .iter()
                 .map(|name| {
-                    let name = name.unwrap_or("").to_string();
-                    *index.entry(name.clone()).or_insert_with(|| {
-                        files.push(PathBuf::from(&name));
-                        files.len() as u32 - 1
+                    let name = name.unwrap_or("");
+                    *index.entry(name.to_string()).or_insert_with(|| {
+                        names.push(name.to_string());
+                        names.len() as u32 - 1
                     })
                 })
                 .collect()
         }
-        Err(_) => {
-            files.push(PathBuf::from(format!("{table}.parquet")));
-            vec![0; df.height()]
-        }
+        Err(_) => vec![0; df.height()],
     };
-    if files.is_empty() {
-        files.push(PathBuf::from(format!("{table}.parquet")));
+    if names.is_empty() {
+        names.push(format!("{table}.parquet"));
     }
     df.with_column(Column::new("__file_index".into(), file_index))?;
     if df.column(ROW_COL).is_err() {
@@ -305,7 +302,7 @@ pub fn raw_table_from_batch(table: &str, batch: &arrow::record_batch::RecordBatc
     }
     let df = df.lazy().with_column(col(ROW_COL).cast(DataType::UInt64)).collect()?;
     let frame = conform(spec, df, &present, col("__file_index")).map_err(|e| Error::BadArgument(format!("table `{table}`: cannot convert to the contract's types: {e}")))?;
-    let names = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
+    let files = names.iter().map(PathBuf::from).collect();
     Ok(RawTable { spec, files, names, frame, extra_columns: extra })
 }
 
@@ -328,20 +325,19 @@ fn load_table(source: &TableSource, extra: Vec<String>) -> Result<RawTable> {
 pub fn load_dir(dir: &Path) -> Result<RawData> {
     let (sources, mut notices) = discover(dir)?;
     let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
-    let mut tables = Vec::with_capacity(sources.len());
-    for (s, extra) in sources.iter().zip(extras) {
-        let t = load_table(s, extra)?;
-        tables.push(t);
-    }
-    notices.extend(extra_column_notices(&tables));
+    notices.extend(extra_column_notices(&sources, &extras));
+    let tables = sources.iter().zip(extras).map(|(s, extra)| load_table(s, extra)).collect::<Result<_>>()?;
     Ok(RawData { tables, notices })
 }
 
-fn extra_column_notices(tables: &[RawTable]) -> Vec<String> {
-    tables
+/// One notice per table (in contract order, as discovered) whose files hold columns the
+/// contract does not know.
+fn extra_column_notices(sources: &[TableSource], extras: &[Vec<String>]) -> Vec<String> {
+    sources
         .iter()
-        .filter(|t| !t.extra_columns.is_empty())
-        .map(|t| format!("table `{}`: extra columns ignored: {}", t.spec.name, t.extra_columns.join(", ")))
+        .zip(extras)
+        .filter(|(_, extra)| !extra.is_empty())
+        .map(|(s, extra)| format!("table `{}`: extra columns ignored: {}", s.spec.name, extra.join(", ")))
         .collect()
 }
 
@@ -366,8 +362,9 @@ pub struct BucketedData {
 /// [`SLICE_ROWS`] rows at a time, so loading never holds a whole table.
 pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill) -> Result<BucketedData> {
     let buckets = buckets.max(1);
-    let (sources, notices) = discover(dir)?;
+    let (sources, mut notices) = discover(dir)?;
     let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
+    notices.extend(extra_column_notices(&sources, &extras));
     let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData { tables: Vec::new(), notices } };
     for (source, extra) in sources.iter().zip(extras) {
         if source.spec.column("uscc").is_none() {
@@ -412,10 +409,6 @@ pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill) -> Result<BucketedD
         out.split.push(RawTable { spec: source.spec, files: source.files.clone(), names: source.names.clone(), frame: empty, extra_columns: extra });
         out.pieces.push(keys);
     }
-    let mut all: Vec<RawTable> = out.split.clone();
-    all.extend(out.global.tables.iter().map(|t| RawTable { frame: t.frame.clear(), ..t.clone() }));
-    all.sort_by_key(|t| TABLES.iter().position(|s| s.name == t.spec.name));
-    out.global.notices.extend(extra_column_notices(&all));
     Ok(out)
 }
 
@@ -438,13 +431,6 @@ impl BucketedData {
             tables.push(RawTable { frame, ..t.clone() });
         }
         Ok(RawData { tables, notices: Vec::new() })
-    }
-
-    /// The names of the tables found (split or not), in contract order.
-    pub fn table_names(&self) -> Vec<&'static str> {
-        let mut names: Vec<&'static str> = self.split.iter().chain(&self.global.tables).map(|t| t.spec.name).collect();
-        names.sort_by_key(|n| TABLES.iter().position(|s| s.name == *n));
-        names
     }
 }
 

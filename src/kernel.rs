@@ -41,8 +41,7 @@ fn validated(tables: &Tables, inspectors: Option<&RecordBatch>, ctx: &Context) -
     let opts = ValidateOptions { reference_date: ctx.today };
     let ids = match inspectors {
         Some(batch) => {
-            let roster = crate::validate::validate_with(RawData { tables: vec![raw_table_from_batch("inspectors", batch)?], notices: Vec::new() }, &opts, None)?;
-            roster.table("inspectors").map(|t| t.column("inspector_id").map(|c| c.as_materialized_series().clone())).transpose()?
+            crate::validate::validate_with(RawData { tables: vec![raw_table_from_batch("inspectors", batch)?], notices: Vec::new() }, &opts, None)?.inspector_ids()?
         }
         None => None,
     };

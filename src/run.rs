@@ -329,7 +329,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         let quiet = crate::cases::quiet_subjects(&book, as_of, &policy.cases);
         passes::features(&checked, &spill, buckets, as_of, &feature_options, &quiet, window)?
     };
-    let (relations, relation_ids_capped) = passes::relations(&local, &present, as_of, &feature_options)?;
+    let (relations, relation_ids_capped) = local.relations.features(as_of, &present, &feature_options)?;
     if let Some(n) = relation_ids_capped.filter(|n| *n > 0) {
         notices.push(format!(
             "relations: {n} person or address id(s) link more than {} subjects (features.relation_person_cap) and relate nobody",

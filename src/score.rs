@@ -12,6 +12,9 @@ use crate::model::Model;
 use crate::policy::Policy;
 use crate::reason_text;
 
+/// The registry's columns a warning row carries (from `subjects`).
+pub const REGISTRY_COLUMNS: [&str; 5] = ["uscc", "name", "region", "industry", "subject_type"];
+
 /// Reasons per subject.
 pub const TOP_REASONS: usize = 3;
 
@@ -57,7 +60,7 @@ pub fn score_bucket(features: &DataFrame, subjects: &DataFrame, model: &Model, p
     let mut rows = features.select(["uscc"])?;
     rows = rows.lazy()
         .join(
-            subjects.select(["uscc", "name", "region", "industry", "subject_type"])?.lazy(),
+            subjects.select(REGISTRY_COLUMNS)?.lazy(),
             [col("uscc")],
             [col("uscc")],
             JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) },
@@ -153,7 +156,7 @@ impl Scored {
                 explained.contribution.push(contribution[i]);
             }
         }
-        let mut keep: Vec<String> = ["uscc", "name", "region", "industry", "subject_type", "observation_period", "days_since_random_pass"].map(String::from).to_vec();
+        let mut keep: Vec<String> = REGISTRY_COLUMNS.iter().chain(&["observation_period", "days_since_random_pass"]).map(|c| c.to_string()).collect();
         keep.extend((0..policy.grades.rules.len()).map(rule_column));
         let rows = df.select(keep)?;
         let stability_values = (0..model.stability_features().len())
@@ -323,7 +326,7 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
     ])?;
 
     let order_ca = IdxCa::from_vec("".into(), order.iter().map(|&i| i as IdxSize).collect());
-    let info = rows.select(["name", "region", "industry", "subject_type"])?.take(&order_ca)?;
+    let info = rows.select(&REGISTRY_COLUMNS[1..])?.take(&order_ca)?;
     let left_order = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
     let mut lf = df.hstack(info.columns())?.lazy().with_columns([
         lit(model.model_id.clone()).alias("model_id"),

@@ -90,6 +90,14 @@ impl Validated {
         Ok(())
     }
 
+    /// The used inspectors' ids, which `conflicts` refer to (None without the roster).
+    pub fn inspector_ids(&self) -> Result<Option<Series>> {
+        Ok(match self.table("inspectors") {
+            Some(t) => Some(t.column("inspector_id")?.as_materialized_series().clone()),
+            None => None,
+        })
+    }
+
     pub fn table(&self, name: &str) -> Option<&DataFrame> {
         self.tables.iter().find(|(s, _)| s.name == name).map(|(_, df)| df)
     }

@@ -473,13 +473,7 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
         let part = RelationPart { features: &base, relations: data.table("relations"), subjects: &subjects };
         let (relations, _) = relation_features(&[part], t, &present, opts)?;
         let relations = relations.into_iter().next().expect("one part");
-        let df = finish(base, relations, &peer, &present, opts)?;
-        match out.as_mut() {
-            None => out = Some(df),
-            Some(o) => {
-                o.vstack_mut(&df)?;
-            }
-        }
+        crate::bucket::stack(&mut out, finish(base, relations, &peer, &present, opts)?)?;
     }
     let mut out = out.expect("at least one as-of date");
     out.rechunk_mut();
@@ -562,6 +556,46 @@ pub fn relation_inputs(local: &DataFrame, present: &[&str], opts: &FeatureOption
 /// The columns of a bucket's `relations` table that [`relation_features`] reads.
 pub fn relation_table(relations: &DataFrame) -> Result<DataFrame> {
     relations::table_columns(relations)
+}
+
+/// What the relation step needs of every bucket, gathered one bucket at a time: the columns of
+/// its local features the step reads, its relation rows, its used subjects' codes (nothing
+/// without a relations table).
+#[derive(Default)]
+pub struct RelationParts {
+    inputs: Vec<DataFrame>,
+    tables: Vec<Option<DataFrame>>,
+    subjects: Vec<StringChunked>,
+    /// Scored subjects per bucket.
+    heights: Vec<usize>,
+}
+
+impl RelationParts {
+    /// Keeps what the relation step needs of one bucket (`local`: its features at T).
+    pub fn push(&mut self, local: &DataFrame, data: &Validated, present: &[&str], opts: &FeatureOptions) -> Result<()> {
+        self.heights.push(local.height());
+        if present.contains(&"relations") {
+            self.inputs.push(relation_inputs(local, present, opts)?);
+            self.tables.push(data.table("relations").map(relation_table).transpose()?);
+            self.subjects.push(subject_codes(data)?);
+        }
+        Ok(())
+    }
+
+    /// [`relation_features`] over every bucket pushed, in the order pushed.
+    pub fn features(&self, t: i32, present: &[&str], opts: &FeatureOptions) -> Result<(Vec<DataFrame>, Option<usize>)> {
+        if !present.contains(&"relations") {
+            return Ok((self.heights.iter().map(|n| DataFrame::empty_with_height(*n)).collect(), None));
+        }
+        let parts: Vec<RelationPart> = self
+            .inputs
+            .iter()
+            .zip(&self.tables)
+            .zip(&self.subjects)
+            .map(|((features, relations), subjects)| RelationPart { features, relations: relations.as_ref(), subjects })
+            .collect();
+        relation_features(&parts, t, present, opts)
+    }
 }
 
 /// The relation graphs across every bucket at T: per part, its subjects' relation features (row

@@ -142,20 +142,26 @@ pub fn edges(relations: &DataFrame, t: i32, cap: usize) -> Result<Edges> {
     Ok(Edges { direct, person, capped })
 }
 
+impl Inputs {
+    /// The neighbour columns, in order.
+    fn columns(&self) -> Vec<String> {
+        self.listed.iter().cloned().chain(self.violations.clone()).chain(self.penalties.clone()).collect()
+    }
+}
+
 /// The columns of the per-subject features the relation step reads.
 pub fn input_columns(present: &[&str], opts: &FeatureOptions) -> Vec<String> {
-    let inputs = Inputs::new(present, opts);
-    let mut out = vec![SID.to_string()];
-    out.extend(inputs.listed);
-    out.extend(inputs.violations);
-    out.extend(inputs.penalties);
-    out
+    std::iter::once(SID.to_string()).chain(Inputs::new(present, opts).columns()).collect()
+}
+
+/// The columns of a `relations` table the edges are made of, besides the ids.
+fn link_columns(relations: &DataFrame) -> Vec<&'static str> {
+    ["related", "valid_from", "valid_to"].into_iter().chain(relations.schema().contains("recorded_on").then_some("recorded_on")).collect()
 }
 
 /// The columns of a bucket's `relations` table the relation step reads.
 pub fn table_columns(relations: &DataFrame) -> Result<DataFrame> {
-    let names = [SID, RELATED_SID, "related", "valid_from", "valid_to"].into_iter().chain(relations.schema().contains("recorded_on").then_some("recorded_on"));
-    Ok(relations.select(names)?)
+    Ok(relations.select([SID, RELATED_SID].into_iter().chain(link_columns(relations)))?)
 }
 
 /// One bucket's share of the relation step at one as-of date.
@@ -196,18 +202,16 @@ pub fn population(parts: &[RelationPart], t: i32, present: &[&str], opts: &Featu
     };
     let mut features: Option<DataFrame> = None;
     let mut relations: Option<DataFrame> = None;
-    let mut needed: Vec<&str> = inputs.listed.iter().map(String::as_str).collect();
-    needed.extend(inputs.violations.as_deref());
-    needed.extend(inputs.penalties.as_deref());
+    let needed = inputs.columns();
     for (p, &o) in parts.iter().zip(&offsets) {
-        let mut f = p.features.select(needed.iter().copied())?;
+        let mut f = p.features.select(&needed)?;
         f.with_column(shifted(p.features, SID, o)?)?;
         crate::bucket::stack(&mut features, f)?;
-        let Some(r) = p.relations else { continue };
-        let mut r = r.select(["related", "valid_from", "valid_to"].into_iter().chain(r.schema().contains("recorded_on").then_some("recorded_on")))?;
-        r.with_column(shifted(p.relations.expect("present"), SID, o)?)?;
+        let Some(table) = p.relations else { continue };
+        let mut r = table.select(link_columns(table))?;
+        r.with_column(shifted(table, SID, o)?)?;
         let related = match &global_ids {
-            None => p.relations.expect("present").column(RELATED_SID)?.clone(),
+            None => table.column(RELATED_SID)?.clone(),
             Some(map) => {
                 let codes = r.column("related")?.str()?;
                 Column::new(RELATED_SID.into(), codes.iter().map(|c| c.and_then(|c| map.get(c).copied())).collect::<Vec<Option<u32>>>())

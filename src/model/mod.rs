@@ -380,14 +380,9 @@ impl Model {
         self.baseline.iter().flat_map(|b| b.features.iter().map(|(f, _)| f.as_str())).collect()
     }
 
-    /// PSI of the scores and the baseline's features against the model's baseline (empty without one).
-    pub fn stability(&self, features: &DataFrame, scores: &[f64]) -> Result<Vec<Stability>> {
-        let values = self.stability_features().iter().map(|f| numeric_values(features, f)).collect::<Result<Vec<_>>>()?;
-        Ok(self.stability_of(&values, scores))
-    }
-
-    /// [`stability`](Self::stability) from the values of the [`stability_features`](Self::stability_features),
-    /// in any row order (the PSI counts rows per bin).
+    /// PSI of the scores and the baseline's features against the model's baseline (empty
+    /// without one), from the values of the [`stability_features`](Self::stability_features), in
+    /// any row order (the PSI counts rows per bin).
     pub fn stability_of(&self, values: &[Vec<Option<f64>>], scores: &[f64]) -> Vec<Stability> {
         let Some(b) = &self.baseline else { return Vec::new() };
         let mut out = Vec::new();

@@ -419,37 +419,22 @@ pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> 
     let label_columns: Vec<Expr> = LABEL_COLUMNS.iter().map(|c| col(*c)).collect();
     for &t in &all_dates {
         let mut peer = crate::features::PeerStats::default();
-        let (mut relation_inputs, mut relation_tables, mut subjects, mut labels) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut relation_parts = crate::features::RelationParts::default();
+        let mut labels = Vec::new();
         for b in 0..src.buckets {
             let data = (src.bucket)(b)?;
             let local = crate::features::local(&data, &[t], &fopts, crate::features::Backend::Kernel)?.pop().expect("one date");
             peer.merge(&crate::features::PeerStats::partial(&local, present, &fopts)?);
-            if present.contains(&"relations") {
-                relation_inputs.push(crate::features::relation_inputs(&local, present, &fopts)?);
-                relation_tables.push(data.table("relations").map(crate::features::relation_table).transpose()?);
-                subjects.push(crate::features::subject_codes(&data)?);
-            }
+            relation_parts.push(&local, &data, present, &fopts)?;
             labels.push(crate::labels::labels_from(&data, &[t], h, &opts.label_sources)?.lazy().select(label_columns.clone()).collect()?);
             src.spill.put(&format!("panel/{b}"), local)?;
         }
-        let relations: Vec<DataFrame> = if present.contains(&"relations") {
-            let parts: Vec<crate::features::RelationPart> = relation_inputs
-                .iter()
-                .zip(&relation_tables)
-                .zip(&subjects)
-                .map(|((features, relations), subjects)| crate::features::RelationPart { features, relations: relations.as_ref(), subjects })
-                .collect();
-            crate::features::relation_features(&parts, t, present, &fopts)?.0
-        } else {
-            Vec::new()
-        };
-        drop((relation_inputs, relation_tables, subjects));
-        let mut relations = relations.into_iter();
+        let (relations, _) = relation_parts.features(t, present, &fopts)?;
+        drop(relation_parts);
         let mut features_of_date: Option<DataFrame> = None;
         let mut labelled: Option<DataFrame> = None;
-        for (b, labels) in (0..src.buckets).zip(labels) {
+        for ((b, labels), rel) in (0..src.buckets).zip(labels).zip(relations) {
             let local = src.spill.take(&format!("panel/{b}"))?;
-            let rel = relations.next().unwrap_or_else(|| DataFrame::empty_with_height(local.height()));
             let features = crate::features::finish(local, rel, &peer, present, &fopts)?;
             let rows = features
                 .clone()

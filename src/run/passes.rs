@@ -12,7 +12,7 @@ use polars::prelude::*;
 use crate::cases::Adverse;
 use crate::contract::TableSpec;
 use crate::error::{Error, Result};
-use crate::features::{Backend, FeatureOptions, IndicatorRows, PeerStats, RelationPart};
+use crate::features::{Backend, FeatureOptions, IndicatorRows, PeerStats, RelationParts};
 use crate::io::{BucketedData, Spill, FILE_COL, ROW_COL};
 use crate::model::Model;
 use crate::policy::Policy;
@@ -44,10 +44,7 @@ impl Checked {
 /// order) with the counts and the quarantine of the whole data, and what the next passes need.
 pub(crate) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOptions, whole_tables: &[&str]) -> Result<(Validated, Checked)> {
     let global = crate::validate::validate_with(std::mem::take(&mut data.global), opts, None)?;
-    let inspectors: Option<Series> = match global.table("inspectors") {
-        Some(t) => Some(t.column("inspector_id")?.as_materialized_series().clone()),
-        None => None,
-    };
+    let inspectors = global.inspector_ids()?;
     let Validated { tables: mut whole, mut rejected, counts, notices } = global;
     let mut counts_parts = vec![counts];
     let mut bucket_tables = Vec::new();
@@ -173,10 +170,7 @@ pub(super) struct Local {
     /// Scored subjects per bucket.
     pub scored: Vec<usize>,
     pub peer: PeerStats,
-    /// Per bucket: the columns the relation step reads, its relations rows, its subjects' codes.
-    relation_inputs: Vec<DataFrame>,
-    relation_tables: Vec<Option<DataFrame>>,
-    subjects: Vec<StringChunked>,
+    pub relations: RelationParts,
     /// The latest adverse record of each subject in a quiet period (docs/cases.md).
     pub adverse: HashMap<String, Adverse>,
     /// The inspections within the previous plan's window (when asked for).
@@ -199,9 +193,7 @@ pub(super) fn features(
     let mut out = Local {
         scored: Vec::new(),
         peer: PeerStats::default(),
-        relation_inputs: Vec::new(),
-        relation_tables: Vec::new(),
-        subjects: Vec::new(),
+        relations: RelationParts::default(),
         adverse: HashMap::new(),
         window_inspections: None,
     };
@@ -209,11 +201,7 @@ pub(super) fn features(
         let data = take_bucket(checked, spill, b, false)?;
         let local = crate::features::local(&data, &[as_of], opts, Backend::Kernel)?.pop().expect("one as-of date");
         out.peer.merge(&PeerStats::partial(&local, &present, opts)?);
-        if present.contains(&"relations") {
-            out.relation_inputs.push(crate::features::relation_inputs(&local, &present, opts)?);
-            out.relation_tables.push(data.table("relations").map(crate::features::relation_table).transpose()?);
-            out.subjects.push(crate::features::subject_codes(&data)?);
-        }
+        out.relations.push(&local, &data, &present, opts)?;
         out.adverse.extend(crate::cases::adverse_events(&data, quiet, as_of)?);
         if let (Some((from, to)), Some(inspections)) = (window, data.table("inspections")) {
             let day = |d: i32| lit(d).cast(DataType::Date);
@@ -227,25 +215,10 @@ pub(super) fn features(
         }
         out.scored.push(local.height());
         let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
-        spill.put(&format!("subjects/{b}"), subjects.select(["uscc", "name", "region", "industry", "subject_type"])?)?;
+        spill.put(&format!("subjects/{b}"), subjects.select(crate::score::REGISTRY_COLUMNS)?)?;
         spill.put(&format!("local/{b}"), local)?;
     }
     Ok(out)
-}
-
-/// The relation features of every bucket's subjects, and the ids capped.
-pub(super) fn relations(local: &Local, present: &[&str], as_of: i32, opts: &FeatureOptions) -> Result<(Vec<DataFrame>, Option<usize>)> {
-    if !present.contains(&"relations") {
-        return Ok((local.scored.iter().map(|n| DataFrame::empty_with_height(*n)).collect(), None));
-    }
-    let parts: Vec<RelationPart> = local
-        .relation_inputs
-        .iter()
-        .zip(&local.relation_tables)
-        .zip(&local.subjects)
-        .map(|((features, relations), subjects)| RelationPart { features, relations: relations.as_ref(), subjects })
-        .collect();
-    crate::features::relation_features(&parts, as_of, present, opts)
 }
 
 /// Pass 3: every bucket's features completed with the population's (peer groups, relations)

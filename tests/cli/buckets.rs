@@ -91,28 +91,24 @@ fn dirty_data_is_quarantined_the_same_way_in_any_number_of_buckets() {
     assert_eq!(total_rejected, rejected, "every rejected row is in rejected.parquet");
 }
 
+/// The sample's cases, and a subject of another bucket (of `buckets`) than the first case's.
+fn sample_cases_and_a_subject_of_another_bucket(buckets: u32) -> (DataFrame, String) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
+    let cases = read(&sample.join("cases.parquet"));
+    let first_uscc = cases.column("uscc").unwrap().str().unwrap().get(0).unwrap().to_string();
+    let home = riskwarn::bucket::of(Some(&first_uscc), buckets);
+    let subjects = read(&sample.join("subjects.parquet"));
+    let other = subjects.column("uscc").unwrap().str().unwrap().iter().flatten().find(|c| riskwarn::bucket::of(Some(c), buckets) != home).unwrap().to_string();
+    (cases, other)
+}
+
 #[test]
 fn a_case_id_repeated_in_another_bucket_is_rejected_as_in_one_bucket() {
     let tmp = tempdir();
     let data = tmp.path().join("data");
     sample_without(&["cases.parquet"], &data);
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
-    let cases = read(&sample.join("cases.parquet"));
-    let subjects = read(&sample.join("subjects.parquet"));
+    let (cases, other) = sample_cases_and_a_subject_of_another_bucket(16);
     let first_id = cases.column("case_id").unwrap().str().unwrap().get(0).unwrap().to_string();
-    let first_uscc = cases.column("uscc").unwrap().str().unwrap().get(0).unwrap().to_string();
-    // A subject of another bucket (of 16) than the case's own.
-    let home = riskwarn::bucket::of(Some(&first_uscc), 16);
-    let other = subjects
-        .column("uscc")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .flatten()
-        .find(|c| riskwarn::bucket::of(Some(c), 16) != home)
-        .unwrap()
-        .to_string();
     let mut repeat = cases.head(Some(1));
     repeat.with_column(Column::new("uscc".into(), [other.as_str()])).unwrap();
     let mut cases = cases.vstack(&repeat).unwrap();
@@ -212,12 +208,7 @@ fn files_of_a_table_directory_are_in_reading_order_for_any_split() {
     let tmp = tempdir();
     let data = tmp.path().join("data");
     sample_without(&["cases.parquet"], &data);
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
-    let cases = read(&sample.join("cases.parquet"));
-    let first_uscc = cases.column("uscc").unwrap().str().unwrap().get(0).unwrap().to_string();
-    let subjects = read(&sample.join("subjects.parquet"));
-    let home = riskwarn::bucket::of(Some(&first_uscc), 4);
-    let other = subjects.column("uscc").unwrap().str().unwrap().iter().flatten().find(|c| riskwarn::bucket::of(Some(c), 4) != home).unwrap().to_string();
+    let (cases, other) = sample_cases_and_a_subject_of_another_bucket(4);
     let mut first = cases.head(Some(10));
     let mut extra = cases.head(Some(1));
     extra.with_column(Column::new("uscc".into(), [other.as_str()])).unwrap();
