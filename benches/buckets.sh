@@ -20,13 +20,7 @@ if [ ! -f "$DATA/subjects.parquet" ]; then
     "$BIN" generate --subjects "$N" --seed 1 --quiet --out "$DATA"
 fi
 echo "input: $(du -sb "$DATA" | cut -f1) bytes of Parquet"
-python3 - "$N" "$WORK/riskwarn-$N.toml" <<'PY'
-import re, sys
-n, out = int(sys.argv[1]), sys.argv[2]
-text = open("riskwarn.toml").read()
-text = re.sub(r"^capacity = (\d+)$", lambda m: f"capacity = {int(m.group(1)) * n // 20000}", text, flags=re.M)
-open(out, "w").write(text)
-PY
+python3 benches/scaled_policy.py "$N" "$WORK/riskwarn-$N.toml"
 for b in "${BUCKETS[@]}"; do
     rm -rf "$WORK/out-b$b"
     /usr/bin/time -f "buckets $b: wall %e s, peak RSS %M KiB" "$BIN" run --data "$DATA" --policy "$WORK/riskwarn-$N.toml" \

@@ -28,13 +28,7 @@ else
     echo "duckdb not installed (pip install duckdb): reference skipped"
 fi
 # The nightly job: capacities scaled from the sample's 20,000 subjects to N.
-python3 - "$N" "$WORK/riskwarn-$N.toml" <<'PY'
-import re, sys
-n, out = int(sys.argv[1]), sys.argv[2]
-text = open("riskwarn.toml").read()
-text = re.sub(r"^capacity = (\d+)$", lambda m: f"capacity = {int(m.group(1)) * n // 20000}", text, flags=re.M)
-open(out, "w").write(text)
-PY
+python3 benches/scaled_policy.py "$N" "$WORK/riskwarn-$N.toml"
 rm -rf "$WORK/out-$N"
 measure run "$BIN" run --data "$DATA" --policy "$WORK/riskwarn-$N.toml" --as-of "$AS_OF" --quiet --out "$WORK/out-$N"
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print("run stages (s):", {k: round(v, 2) for k, v in m["timings_seconds"].items() if k != "files"}); print("files (s):", [(f, round(t, 2)) for f, t in m["timings_seconds"]["files"]])' "$WORK/out-$N/latest/manifest.json"
