@@ -1174,3 +1174,40 @@ pub fn physical_memory() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+/// Reads an Arrow IPC file (the kernel's exchange format with an engine that runs the binary
+/// per bucket): its batches as one.
+pub fn read_ipc(path: &Path) -> Result<arrow::record_batch::RecordBatch> {
+    let file = std::fs::File::open(path).at(IoAction::Read, path)?;
+    let reader = arrow::ipc::reader::FileReader::try_new(std::io::BufReader::new(file), None)
+        .map_err(|e| Error::bad_file(path, format!("not an Arrow IPC file: {e}")))?;
+    let schema = reader.schema();
+    let batches = reader.collect::<std::result::Result<Vec<_>, _>>().map_err(|e| Error::bad_file(path, format!("unreadable Arrow IPC batch: {e}")))?;
+    Ok(arrow::compute::concat_batches(&schema, &batches)?)
+}
+
+/// Writes a record batch as an Arrow IPC file, atomically.
+pub fn write_ipc(batch: &arrow::record_batch::RecordBatch, path: &Path) -> Result<()> {
+    write_atomic(path, |out| {
+        let mut writer = arrow::ipc::writer::FileWriter::try_new(out, &batch.schema())?;
+        writer.write(batch)?;
+        writer.finish()?;
+        Ok(())
+    })
+}
+
+/// The Arrow IPC files (`*.arrow`) of a directory by stem, in name order; none if it is absent.
+pub fn ipc_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).at(IoAction::ListDir, dir)? {
+        let path = entry.at(IoAction::ListDir, dir)?.path();
+        if let (Some(stem), Some("arrow")) = (path.file_stem().and_then(|s| s.to_str()), path.extension().and_then(|e| e.to_str())) {
+            out.push((stem.to_string(), path.clone()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}

@@ -49,6 +49,47 @@ pub enum Command {
     /// A past run's warning list against what happened next: ranking metrics, lead time, and
     /// Horvitz–Thompson violation rates per grade from the plan's random inspections.
     Evaluate(EvaluateArgs),
+    /// One call of the per-bucket kernel over Arrow IPC files, for an engine that runs the
+    /// binary per bucket (the Spark runner; docs/scale-out.md).
+    #[command(hide = true)]
+    Kernel(KernelArgs),
+}
+
+/// The kernel's calls (`riskwarn::kernel`), and `contract`: the tables of the data contract as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KernelCall {
+    Contract,
+    Partials,
+    Relations,
+    Score,
+    Warnings,
+    Plan,
+}
+
+#[derive(Debug, Args)]
+pub struct KernelArgs {
+    #[arg(value_enum)]
+    pub call: KernelCall,
+    /// Directory of the call's input files (`<name>.arrow`; a bucket's tables in `tables/`).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Directory the call's output files are written to (created).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    #[arg(long, default_value = "riskwarn.toml")]
+    pub policy: PathBuf,
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Dates after this day are rejected as in the future (default: today).
+    #[arg(long)]
+    pub today: Option<String>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The tables the data has (relations), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub present: Vec<String>,
 }
 
 #[derive(Debug, Args)]

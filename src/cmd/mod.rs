@@ -3,6 +3,7 @@
 pub mod evaluate;
 pub mod features;
 pub mod generate;
+pub mod kernel;
 pub mod plan;
 pub mod run;
 pub mod train;
@@ -21,6 +22,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Score(args) => run::run(&args.options()?, None, &cli.global),
         Command::Plan(args) => plan::run(args, &cli.global),
         Command::Evaluate(args) => evaluate::run(args, &cli.global),
+        Command::Kernel(args) => kernel::run(args),
     }
 }
 

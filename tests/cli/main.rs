@@ -18,6 +18,7 @@ mod overrides;
 mod plan;
 mod registry;
 mod run;
+mod spark;
 mod uscc;
 mod validate;
 mod validate_props;
