@@ -143,17 +143,40 @@ def discover(spark: SparkSession, data: str, contract: list) -> Dict[str, List[s
     return found
 
 
+def _arrow_fits(ty: str, t: pa.DataType) -> bool:
+    """The native loader's rule for a column's Arrow type (``io::type_fits``)."""
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if ty == "str":
+        return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+    if ty == "date":
+        return pa.types.is_date(t) or pa.types.is_timestamp(t)
+    if ty == "f64":
+        return pa.types.is_integer(t) or pa.types.is_floating(t)
+    if ty == "i32":
+        return pa.types.is_integer(t)
+    return pa.types.is_boolean(t)
+
+
+def _file_schema(spark: SparkSession, uri: str) -> Dict[str, object]:
+    """A file's columns and their types: its footer through pyarrow for a local file, through
+    Spark (Spark SQL type names) on other file systems."""
+    if uri.startswith("file:"):
+        return {f.name: f.type for f in pq.read_schema(_uri_path(uri))}
+    return {f.name: f.dataType.simpleString() for f in spark.read.parquet(uri).schema.fields}
+
+
 def check_schema(spark: SparkSession, spec: dict, files: List[str], root: str) -> None:
-    """Every file's columns against the contract, as the native loader checks the footers."""
+    """Every file's columns against the contract, with the native loader's rule and message."""
     for f in files:
-        schema = {fld.name: fld.dataType.simpleString() for fld in spark.read.parquet(f).schema.fields}
+        schema = _file_schema(spark, f)
         for c in spec["columns"]:
             found = schema.get(c["name"])
             name = _relative(f, root)
             if found is None:
                 if not c["optional"]:
                     raise BadInput(f"{name}: table `{spec['name']}`: required column `{c['name']}` ({c['describe']}) is missing")
-            elif found not in FITS[c["type"]]:
+            elif not (_arrow_fits(c["type"], found) if isinstance(found, pa.DataType) else found in FITS[c["type"]]):
                 raise BadInput(f"{name}: table `{spec['name']}`, column `{c['name']}`: expected {c['describe']}, found {found}")
 
 
@@ -259,6 +282,17 @@ def _ship_package(spark: SparkSession) -> None:
 def run(spark: SparkSession, opts: Options) -> str:
     """The whole job; returns the run directory."""
     _ship_package(spark)
+    # Every shuffle of the job (aggregates, the global sort) has one partition per bucket.
+    partitions = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", str(opts.buckets))
+    try:
+        return _run(spark, opts)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", partitions)
+
+
+def _run(spark: SparkSession, opts: Options) -> str:
+    clock = _Clock()
     kernel = BinaryKernel(binary=opts.binary, policy=opts.policy, model=opts.model, as_of=opts.as_of, today=opts.today, seed=opts.seed)
     with open(opts.policy, "rb") as f:
         policy = tomllib.load(f)
@@ -268,13 +302,17 @@ def run(spark: SparkSession, opts: Options) -> str:
     root = _hadoop(spark, opts.data)[0].makeQualified(_hadoop(spark, opts.data)[1]).toString()
     for name, files in found.items():
         check_schema(spark, specs[name], files, root)
+    clock.lap("check")
 
     def read(name: str) -> DataFrame:
         return spark.read.parquet(*found[name]).select("*", F.col("_metadata.file_path").alias("__path"), (F.col("_metadata.row_index") + 1).alias(ROW))
 
     def arrow_schema(df: DataFrame) -> pa.Schema:
-        # A bucket without rows of a table still passes it, empty, in the table's schema.
-        return df.limit(0).toArrow().schema
+        # A bucket without rows of a table still passes it, empty, in the table's schema: the
+        # Arrow schema Spark hands to Python (no job).
+        from pyspark.sql.pandas.types import to_arrow_schema
+
+        return to_arrow_schema(df.schema)
 
     inspectors = None
     if "inspectors" in found:
@@ -310,6 +348,7 @@ def run(spark: SparkSession, opts: Options) -> str:
     for f in chunk_frames[1:]:
         chunks = chunks.unionByName(f)
     shuffled = chunks.repartition(buckets, BUCKET).persist()
+    clock.lap("plan_shuffle")
     fail = opts.fail_bucket_once
 
     # Pass 1: partials per bucket.
@@ -324,6 +363,7 @@ def run(spark: SparkSession, opts: Options) -> str:
     collected: Dict[str, List[pa.Table]] = {}
     for row in sorted(grouped.applyInArrow(partials, PARTS).collect(), key=lambda r: (r[BUCKET], r[KIND])):
         collected.setdefault(row[KIND], []).append(_from_ipc(row[PAYLOAD]))
+    clock.lap("shuffle_and_partials")
     if not collected:
         raise BadInput(f"{opts.data}: no subject rows")
     stats = {kind: _sum_partials(spark, kind, collected[kind]) for kind in ("peer_groups", "peer_moments", "indicator_rows")}
@@ -335,6 +375,7 @@ def run(spark: SparkSession, opts: Options) -> str:
             pa.concat_tables(collected["relation_nodes"]), pa.concat_tables(collected["relation_edges"]), pa.concat_tables(collected["subjects"]), present
         )
         stats["relations"] = relations
+    clock.lap("merge")
     stats_bytes = spark.sparkContext.broadcast({k: _ipc_bytes(v) for k, v in stats.items()})
 
     # The scored rows' schema, from the kernel itself (a bucket with no rows).
@@ -353,6 +394,7 @@ def run(spark: SparkSession, opts: Options) -> str:
 
     scored = grouped.applyInArrow(score, from_arrow_schema(scored_schema)).persist()
     n = scored.count()
+    clock.lap("score")
     if n == 0:
         raise BadInput(f"no subject is scored as of {opts.as_of} (none active/suspended and established before it)")
 
@@ -363,6 +405,7 @@ def run(spark: SparkSession, opts: Options) -> str:
         "risk_level", _band("rank", levels.get("method", "share"), [levels["red"], levels["orange"], levels["yellow"]], n, ["red", "orange", "yellow", "blue"])
     ).withColumn("score_class", _band("rank", grades.get("method", "share"), [grades["d"], grades["c"], grades["b"]], n, ["D", "C", "B", "A"]))
     spark_ranks = ranked.select("uscc", "rank", "risk_level", "score_class").toArrow()
+    clock.lap("rank")
 
     # The warning list of every bucket's rows, which must agree with Spark's cut.
     overrides = pa.concat_tables(collected["overrides"]) if "overrides" in collected else None
@@ -371,7 +414,24 @@ def run(spark: SparkSession, opts: Options) -> str:
     plan = kernel.plan(warnings)
 
     rejected = _sort_rejected(pa.concat_tables(collected["rejected"]), [t["name"] for t in contract])
-    return _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets)
+    clock.lap("warnings_and_plan")
+    return _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock)
+
+
+class _Clock:
+    """Seconds per step of the job, for the manifest."""
+
+    def __init__(self):
+        import time
+
+        self._now = time.perf_counter
+        self._last = self._now()
+        self.laps: Dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def _agree(warnings: pa.Table, spark_ranks: pa.Table) -> None:
@@ -408,7 +468,7 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets) -> str:
+def _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock) -> str:
     """The run directory, written in a temporary sibling and renamed into place."""
     inputs = sorted(f for files in found.values() for f in files)
     key = "|".join([opts.as_of, _sha256(opts.model), _sha256(opts.policy), str(opts.seed)] + [_relative(f, root) for f in inputs])
@@ -440,6 +500,7 @@ def _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids
             "levels": levels,
             "grades": grades,
             "plan_selections": int(pc.sum(plan.column("selected").cast(pa.int64())).as_py() or 0) if plan.num_rows else 0,
+            "timings_seconds": clock.laps,
             "outputs": [{"file": name, "sha256": _sha256(os.path.join(tmp, name))} for name in sorted(files)],
         }
         with open(os.path.join(tmp, "manifest.json"), "w", encoding="utf-8") as f:
