@@ -24,7 +24,7 @@ MODEL="$PWD/models/logistic-sample.json"
 rm -rf "$WORK/native-$N" "$WORK/spark-$N"
 /usr/bin/time -f "native riskwarn run --buckets $B: wall %e s, peak RSS %M KiB" "$BIN" run --data "$DATA" --policy "$POLICY" \
     --model "$MODEL" --as-of "$AS_OF" --quiet --buckets "$B" --out "$WORK/native-$N"
-( cd spark && /usr/bin/time -f "spark local[2], $B buckets: wall %e s, peak RSS %M KiB" python3 -m riskwarn_spark run --master 'local[2]' \
+( cd spark && /usr/bin/time -f "spark local[2], $B buckets: wall %e s, peak RSS %M KiB" python3 -m riskwarn_spark run --master "local[2]" --conf spark.driver.memory=${SPARK_DRIVER_MEMORY:-12g} --conf spark.driver.maxResultSize=0 --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
     --data "$DATA" --policy "$POLICY" --model "$MODEL" --as-of "$AS_OF" --buckets "$B" --binary "$BIN" --out "$WORK/spark-$N" >/dev/null )
 python3 - "$WORK/native-$N/latest" "$WORK/spark-$N" <<'PY'
 import glob, os, sys

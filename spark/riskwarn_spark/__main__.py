@@ -23,6 +23,7 @@ def main(argv=None) -> int:
     r.add_argument("--buckets", type=int, default=16)
     r.add_argument("--binary", default="riskwarn", help="the riskwarn binary every worker runs")
     r.add_argument("--master", default=None, help="Spark master (default: the session's, e.g. from spark-submit)")
+    r.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="a Spark setting (repeatable), e.g. spark.driver.memory=8g")
     args = parser.parse_args(argv)
 
     from pyspark.sql import SparkSession
@@ -30,6 +31,11 @@ def main(argv=None) -> int:
     builder = SparkSession.builder.appName("riskwarn")
     if args.master:
         builder = builder.master(args.master)
+    for kv in args.conf:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            parser.error(f"--conf {kv}: expected KEY=VALUE")
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     opts = Options(
         data=args.data, out=args.out, policy=args.policy, model=args.model, as_of=args.as_of, binary=args.binary, buckets=args.buckets, today=args.today, seed=args.seed

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
@@ -185,13 +186,22 @@ def _relative(uri: str, root: str) -> str:
     return path[len(base) + 1 :] if path.startswith(base + "/") else path
 
 
+def _ranks_of(values: pa.ChunkedArray, order: List[str]) -> pa.Array:
+    """Each value's position in ``order`` (vectorised: the distinct values are few)."""
+    return pc.index_in(values, value_set=pa.array(order, pa.string()))
+
+
+def _path_order(names) -> List[str]:
+    """File names in the native reading order: compared as paths, part by part."""
+    return sorted(set(names), key=lambda f: f.split("/"))
+
+
 def _reading_order(table: pa.Table) -> pa.Table:
     """Rows in the native reading order: files compared as paths, part by part, then row."""
     if table.num_rows == 0:
         return table
-    files = table.column(FILE).to_pylist()
-    order = {f: i for i, f in enumerate(sorted(set(files), key=lambda f: f.split("/")))}
-    rank = pa.array([order[f] for f in files], pa.int64())
+    files = table.column(FILE)
+    rank = _ranks_of(files, _path_order(pc.unique(files).to_pylist()))
     idx = pc.sort_indices(pa.table({"f": rank, "r": table.column(ROW)}), [("f", "ascending"), ("r", "ascending")])
     return table.take(idx)
 
@@ -332,16 +342,25 @@ def _run(spark: SparkSession, opts: Options) -> str:
         tagged = df.withColumn(BUCKET, F.pmod(F.xxhash64(F.coalesce(F.col("uscc"), F.lit(""))), F.lit(buckets)).cast("int"))
 
         def chunk(batches, name=name, root=root):
+            out_schema = pa.schema([(BUCKET, pa.int32()), (TABLE, pa.string()), (PAYLOAD, pa.binary())])
             for batch in batches:
                 t = pa.Table.from_batches([batch])
-                paths = t.column("__path").to_pylist()
-                cache: Dict[str, str] = {}
-                files = pa.array([cache.setdefault(p, _relative(p, root)) for p in paths], pa.string())
+                paths = t.column("__path")
+                distinct = pc.unique(paths)
+                relative = pa.array([_relative(p, root) for p in distinct.to_pylist()], pa.string())
+                files = pc.take(relative, pc.index_in(paths, value_set=distinct))
                 t = t.drop(["__path"]).append_column(FILE, files)
-                b = t.column(BUCKET)
-                for bucket in pc.unique(b).to_pylist():
-                    part = t.filter(pc.equal(b, bucket)).drop([BUCKET])
-                    yield pa.RecordBatch.from_pylist([{BUCKET: bucket, TABLE: name, PAYLOAD: _ipc_bytes(part)}], schema=pa.schema([(BUCKET, pa.int32()), (TABLE, pa.string()), (PAYLOAD, pa.binary())]))
+                # One sort by bucket, then a slice per bucket.
+                t = t.take(pc.sort_indices(t.column(BUCKET)))
+                b = t.column(BUCKET).to_numpy()
+                if len(b) == 0:
+                    continue
+                starts = [0] + (np.flatnonzero(np.diff(b)) + 1).tolist()
+                bounds = list(zip(starts, starts[1:] + [len(b)]))
+                payloads = [_ipc_bytes(t.slice(lo, hi - lo).drop([BUCKET])) for lo, hi in bounds]
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array([int(b[lo]) for lo, _ in bounds], pa.int32()), pa.array([name] * len(bounds), pa.string()), pa.array(payloads, pa.binary())], schema=out_schema
+                )
 
         chunk_frames.append(tagged.mapInArrow(chunk, CHUNKS))
     chunks = chunk_frames[0]
@@ -449,12 +468,11 @@ def _sort_rejected(rejected: pa.Table, tables: List[str]) -> pa.Table:
     """The quarantine in the native order: table (contract order), file (reading order), row."""
     if rejected.num_rows == 0:
         return rejected
-    t_rank = {t: i for i, t in enumerate(tables)}
-    files = rejected.column("file").to_pylist()
-    f_rank = {f: i for i, f in enumerate(sorted(set(files), key=lambda f: f.split("/")))}
+    files = rejected.column("file")
+    known = [t for t in tables] + sorted(set(rejected.column("table").to_pylist()) - set(tables))
     keys = pa.table({
-        "t": pa.array([t_rank.get(t, len(tables)) for t in rejected.column("table").to_pylist()], pa.int64()),
-        "f": pa.array([f_rank[f] for f in files], pa.int64()),
+        "t": _ranks_of(rejected.column("table"), known),
+        "f": _ranks_of(files, _path_order(pc.unique(files).to_pylist())),
         "r": rejected.column("row"),
     })
     return rejected.take(pc.sort_indices(keys, [("t", "ascending"), ("f", "ascending"), ("r", "ascending")]))
