@@ -9,14 +9,7 @@ set -euo pipefail
 N=${1:-200000}
 KIND=${2:-logistic}
 WORK=${3:-/tmp/riskwarn-ablation}
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/riskwarn-target}"
-cargo build --release --quiet
-BIN="$CARGO_TARGET_DIR/release/riskwarn"
-DATA="$WORK/data-$N"
-if [ ! -f "$DATA/subjects.parquet" ]; then
-    "$BIN" generate --subjects "$N" --seed 1 --quiet --out "$DATA" > /dev/null
-fi
+source "$(dirname "$0")/lib.sh"
 variant() { # name, tables left out...
     local name=$1; shift
     local dir="$WORK/$name-$N"

@@ -11,14 +11,7 @@ shift 2 2>/dev/null || shift $#
 BUCKETS=("${@:-1 4 16}")
 read -r -a BUCKETS <<<"${BUCKETS[*]}"
 AS_OF=2026-01-01
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/riskwarn-target}"
-cargo build --release --quiet
-BIN="$CARGO_TARGET_DIR/release/riskwarn"
-DATA="$WORK/data-$N"
-if [ ! -f "$DATA/subjects.parquet" ]; then
-    "$BIN" generate --subjects "$N" --seed 1 --quiet --out "$DATA"
-fi
+source "$(dirname "$0")/lib.sh"
 echo "input: $(du -sb "$DATA" | cut -f1) bytes of Parquet"
 python3 benches/scaled_policy.py "$N" "$WORK/riskwarn-$N.toml"
 for b in "${BUCKETS[@]}"; do

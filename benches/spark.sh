@@ -9,14 +9,7 @@ N=${1:-200000}
 WORK=${2:-/tmp/riskwarn-scale}
 B=${3:-16}
 AS_OF=2026-01-01
-cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/riskwarn-target}"
-cargo build --release --quiet
-BIN="$CARGO_TARGET_DIR/release/riskwarn"
-DATA="$WORK/data-$N"
-if [ ! -f "$DATA/subjects.parquet" ]; then
-    "$BIN" generate --subjects "$N" --seed 1 --quiet --out "$DATA"
-fi
+source "$(dirname "$0")/lib.sh"
 echo "input: $(du -sb "$DATA" | cut -f1) bytes of Parquet"
 POLICY="$WORK/riskwarn-$N.toml"
 python3 benches/scaled_policy.py "$N" "$POLICY"
@@ -24,8 +17,16 @@ MODEL="$PWD/models/logistic-sample.json"
 rm -rf "$WORK/native-$N" "$WORK/spark-$N"
 /usr/bin/time -f "native riskwarn run --buckets $B: wall %e s, peak RSS %M KiB" "$BIN" run --data "$DATA" --policy "$POLICY" \
     --model "$MODEL" --as-of "$AS_OF" --quiet --buckets "$B" --out "$WORK/native-$N"
-( cd spark && /usr/bin/time -f "spark local[2], $B buckets: wall %e s, peak RSS %M KiB" python3 -m riskwarn_spark run --master "local[2]" --conf spark.driver.memory=${SPARK_DRIVER_MEMORY:-12g} --conf spark.driver.maxResultSize=0 --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
+# Spark's memory is spread over the JVM, its Python workers and the kernel processes: the peak
+# of their summed RSS, sampled every second.
+( peak=0; while sleep 1; do
+    rss=$(ps -eo rss=,args= | awk '/java|riskwarn_spark|pyspark|riskwarn --quiet kernel/ && !/awk/ {s+=$1} END {print s+0}')
+    [ "$rss" -gt "$peak" ] && peak=$rss && echo "$peak" > "$WORK/spark-peak-kib"
+done ) & SAMPLER=$!
+trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
+( cd spark && /usr/bin/time -f "spark local[2], $B buckets: wall %e s, peak RSS of the driver process %M KiB" python3 -m riskwarn_spark run --master "local[2]" --conf spark.driver.memory=${SPARK_DRIVER_MEMORY:-12g} --conf spark.driver.maxResultSize=0 --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
     --data "$DATA" --policy "$POLICY" --model "$MODEL" --as-of "$AS_OF" --buckets "$B" --binary "$BIN" --out "$WORK/spark-$N" >/dev/null )
+echo "spark: peak summed RSS (JVM + Python workers + kernel calls) $(cat "$WORK/spark-peak-kib") KiB"
 python3 - "$WORK/native-$N/latest" "$WORK/spark-$N" <<'PY'
 import glob, os, sys
 import pyarrow.parquet as pq

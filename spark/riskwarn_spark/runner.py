@@ -41,10 +41,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from .kernel import BinaryKernel, KernelError
+from .kernel import BinaryKernel
 
 BUCKET, TABLE, PAYLOAD, KIND = "__bucket", "__table", "__payload", "__kind"
 FILE, ROW = "__file", "__row"
@@ -366,7 +367,8 @@ def _run(spark: SparkSession, opts: Options) -> str:
     chunks = chunk_frames[0]
     for f in chunk_frames[1:]:
         chunks = chunks.unionByName(f)
-    shuffled = chunks.repartition(buckets, BUCKET).persist()
+    # Kept on local disk, not the JVM heap: at province scale the chunks are gigabytes.
+    shuffled = chunks.repartition(buckets, BUCKET).persist(StorageLevel.DISK_ONLY)
     clock.lap("plan_shuffle")
     fail = opts.fail_bucket_once
 
@@ -399,12 +401,12 @@ def _run(spark: SparkSession, opts: Options) -> str:
 
     # The scored rows' schema, from the kernel itself (a bucket with no rows).
     empty = {name: s.empty_table() for name, s in schemas.items()}
-    probe, _ = kernel.score(empty, inspectors, stats)
+    # Its notices (hard rules that cannot fire) are the same for every bucket.
+    probe, notices = kernel.score(empty, inspectors, stats)
     scored_schema = probe.schema
 
     # Pass 2: scoring per bucket, over the same grouping (no new exchange).
     def score(chunks_of_bucket: pa.Table) -> pa.Table:
-        bucket = chunks_of_bucket.column(BUCKET)[0].as_py()
         merged = {k: _from_ipc(v) for k, v in stats_bytes.value.items()}
         scored, _ = kernel.score(_bucket_tables(chunks_of_bucket, schemas), inspectors, merged)
         return scored
@@ -434,7 +436,7 @@ def _run(spark: SparkSession, opts: Options) -> str:
 
     rejected = _sort_rejected(pa.concat_tables(collected["rejected"]), [t["name"] for t in contract])
     clock.lap("warnings_and_plan")
-    return _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock)
+    return _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock, notices)
 
 
 class _Clock:
@@ -486,7 +488,7 @@ def _sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock) -> str:
+def _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock, notices) -> str:
     """The run directory, written in a temporary sibling and renamed into place."""
     inputs = sorted(f for files in found.values() for f in files)
     key = "|".join([opts.as_of, _sha256(opts.model), _sha256(opts.policy), str(opts.seed)] + [_relative(f, root) for f in inputs])
@@ -518,6 +520,7 @@ def _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids
             "levels": levels,
             "grades": grades,
             "plan_selections": int(pc.sum(plan.column("selected").cast(pa.int64())).as_py() or 0) if plan.num_rows else 0,
+            "notices": notices,
             "timings_seconds": clock.laps,
             "outputs": [{"file": name, "sha256": _sha256(os.path.join(tmp, name))} for name in sorted(files)],
         }
