@@ -21,10 +21,6 @@ use crate::validate::TableCounts;
 
 pub(crate) mod passes;
 
-/// Tables every bucket validates but the run uses whole (dispositions, imported cases,
-/// overrides, conflicts): an engine gathers their used rows across buckets.
-pub const WHOLE_TABLES: &[&str] = passes::WHOLE;
-
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub data: PathBuf,

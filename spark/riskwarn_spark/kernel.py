@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 import pyarrow as pa
@@ -50,7 +50,6 @@ class BinaryKernel:
     today: Optional[str] = None
     seed: Optional[int] = None
     scratch: Optional[str] = None
-    calls: List[str] = field(default_factory=list, repr=False)
 
     def _call(self, call: str, inputs: Dict[str, pa.Table], tables: Optional[Dict[str, pa.Table]] = None, present: Optional[List[str]] = None):
         work = tempfile.mkdtemp(prefix="riskwarn-kernel-", dir=self.scratch)

@@ -171,10 +171,9 @@ def _file_schema(spark: SparkSession, uri: str) -> Dict[str, object]:
 def check_schema(spark: SparkSession, spec: dict, files: List[str], root: str) -> None:
     """Every file's columns against the contract, with the native loader's rule and message."""
     for f in files:
-        schema = _file_schema(spark, f)
+        schema, name = _file_schema(spark, f), _relative(f, root)
         for c in spec["columns"]:
             found = schema.get(c["name"])
-            name = _relative(f, root)
             if found is None:
                 if not c["optional"]:
                     raise BadInput(f"{name}: table `{spec['name']}`: required column `{c['name']}` ({c['describe']}) is missing")
@@ -195,6 +194,15 @@ def _ranks_of(values: pa.ChunkedArray, order: List[str]) -> pa.Array:
 def _path_order(names) -> List[str]:
     """File names in the native reading order: compared as paths, part by part."""
     return sorted(set(names), key=lambda f: f.split("/"))
+
+
+def _named_files(table: pa.Table, root: str) -> pa.Table:
+    """Spark's ``__path`` (a URI per row) replaced by ``__file``, the path from the data
+    directory as the native loader names files (the distinct paths are few)."""
+    paths = table.column("__path")
+    distinct = pc.unique(paths)
+    relative = pa.array([_relative(p, root) for p in distinct.to_pylist()], pa.string())
+    return table.drop(["__path"]).append_column(FILE, pc.take(relative, pc.index_in(paths, value_set=distinct)))
 
 
 def _reading_order(table: pa.Table) -> pa.Table:
@@ -253,7 +261,7 @@ def _band_bounds(cuts: List[float], n: int) -> List[int]:
     return out
 
 
-def _band(column, method: str, cuts: List[float], n: int, labels: List[str]):
+def _band(method: str, cuts: List[float], n: int, labels: List[str]):
     """A Spark SQL expression for the band of each row: by rank (share) or by score."""
     expr = None
     if method == "share":
@@ -310,7 +318,8 @@ def _run(spark: SparkSession, opts: Options) -> str:
     contract = kernel.contract()
     specs = {t["name"]: t for t in contract}
     found = discover(spark, opts.data, contract)
-    root = _hadoop(spark, opts.data)[0].makeQualified(_hadoop(spark, opts.data)[1]).toString()
+    fs, data_path = _hadoop(spark, opts.data)
+    root = fs.makeQualified(data_path).toString()
     for name, files in found.items():
         check_schema(spark, specs[name], files, root)
     clock.lap("check")
@@ -327,8 +336,7 @@ def _run(spark: SparkSession, opts: Options) -> str:
 
     inspectors = None
     if "inspectors" in found:
-        inspectors = read("inspectors").toArrow()
-        inspectors = inspectors.append_column(FILE, pa.array([_relative(p, root) for p in inspectors.column("__path").to_pylist()], pa.string())).drop(["__path"])
+        inspectors = _named_files(read("inspectors").toArrow(), root)
     keyed = [n for n in found if specs[n]["by_subject"]]
     buckets = opts.buckets
 
@@ -345,17 +353,12 @@ def _run(spark: SparkSession, opts: Options) -> str:
         def chunk(batches, name=name, root=root):
             out_schema = pa.schema([(BUCKET, pa.int32()), (TABLE, pa.string()), (PAYLOAD, pa.binary())])
             for batch in batches:
-                t = pa.Table.from_batches([batch])
-                paths = t.column("__path")
-                distinct = pc.unique(paths)
-                relative = pa.array([_relative(p, root) for p in distinct.to_pylist()], pa.string())
-                files = pc.take(relative, pc.index_in(paths, value_set=distinct))
-                t = t.drop(["__path"]).append_column(FILE, files)
+                if batch.num_rows == 0:
+                    continue
+                t = _named_files(pa.Table.from_batches([batch]), root)
                 # One sort by bucket, then a slice per bucket.
                 t = t.take(pc.sort_indices(t.column(BUCKET)))
                 b = t.column(BUCKET).to_numpy()
-                if len(b) == 0:
-                    continue
                 starts = [0] + (np.flatnonzero(np.diff(b)) + 1).tolist()
                 bounds = list(zip(starts, starts[1:] + [len(b)]))
                 payloads = [_ipc_bytes(t.slice(lo, hi - lo).drop([BUCKET])) for lo, hi in bounds]
@@ -389,7 +392,7 @@ def _run(spark: SparkSession, opts: Options) -> str:
         raise BadInput(f"{opts.data}: no subject rows")
     stats = {kind: _sum_partials(spark, kind, collected[kind]) for kind in ("peer_groups", "peer_moments", "indicator_rows")}
     counts = _sum_partials(spark, "counts", collected["counts"])
-    present = [n for n in found]
+    present = list(found)
     relation_ids_capped = 0
     if "relation_nodes" in collected:
         relations, relation_ids_capped = kernel.relations(
@@ -423,8 +426,8 @@ def _run(spark: SparkSession, opts: Options) -> str:
     ranked = rank_in_spark(scored)
     levels, grades = policy.get("levels", {}), policy.get("grades", {})
     ranked = ranked.withColumn(
-        "risk_level", _band("rank", levels.get("method", "share"), [levels["red"], levels["orange"], levels["yellow"]], n, ["red", "orange", "yellow", "blue"])
-    ).withColumn("score_class", _band("rank", grades.get("method", "share"), [grades["d"], grades["c"], grades["b"]], n, ["D", "C", "B", "A"]))
+        "risk_level", _band(levels.get("method", "share"), [levels["red"], levels["orange"], levels["yellow"]], n, ["red", "orange", "yellow", "blue"])
+    ).withColumn("score_class", _band(grades.get("method", "share"), [grades["d"], grades["c"], grades["b"]], n, ["D", "C", "B", "A"]))
     spark_ranks = ranked.select("uscc", "rank", "risk_level", "score_class").toArrow()
     clock.lap("rank")
 

@@ -122,7 +122,7 @@ def test_dirty_data_gives_the_native_quarantine_warnings_and_counts(spark, dirty
 
 def test_the_number_of_buckets_does_not_change_the_outputs(spark, spark_dir, tmp_path):
     other = spark_run(spark, tmp_path, buckets=7)
-    for name, columns in [("warnings.parquet", None), ("plan.parquet", None), ("rejected.parquet", None)]:
+    for name in ("warnings.parquet", "plan.parquet", "rejected.parquet"):
         assert pq.read_table(os.path.join(other, name)).equals(pq.read_table(os.path.join(spark_dir, name))), name
 
 

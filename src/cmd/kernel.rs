@@ -17,17 +17,18 @@ fn dir<'a>(path: &'a Option<PathBuf>, flag: &str) -> Result<&'a Path> {
     path.as_deref().ok_or_else(|| Error::BadArgument(format!("riskwarn kernel: {flag} is required for this call")))
 }
 
-fn input(dir: &Path, name: &str) -> Result<RecordBatch> {
-    let path = dir.join(format!("{name}.arrow"));
-    if !path.is_file() {
-        return Err(Error::bad_file(&path, "input of the kernel call not found"));
-    }
-    crate::io::read_ipc(&path)
-}
-
 fn optional(dir: &Path, name: &str) -> Result<Option<RecordBatch>> {
     let path = dir.join(format!("{name}.arrow"));
     if path.is_file() { crate::io::read_ipc(&path).map(Some) } else { Ok(None) }
+}
+
+fn input(dir: &Path, name: &str) -> Result<RecordBatch> {
+    optional(dir, name)?.ok_or_else(|| Error::bad_file(dir.join(format!("{name}.arrow")), "input of the kernel call not found"))
+}
+
+/// A bucket's tables as the kernel takes them.
+fn as_refs(tables: &[(String, RecordBatch)]) -> Vec<(&str, &RecordBatch)> {
+    tables.iter().map(|(n, b)| (n.as_str(), b)).collect()
 }
 
 fn contract_json() -> serde_json::Value {
@@ -38,9 +39,8 @@ fn contract_json() -> serde_json::Value {
                 serde_json::json!({
                     "name": t.name,
                     "required": t.required,
-                    "by_subject": t.columns.iter().any(|c| c.name == "uscc"),
-                    "whole": crate::run::WHOLE_TABLES.contains(&t.name),
-                    "feedback": crate::contract::FEEDBACK_TABLES.contains(&t.name),
+                    // Split into buckets, as the loader splits them.
+                    "by_subject": t.column("uscc").is_some(),
                     "columns": t.columns.iter().map(|c| serde_json::json!({
                         "name": c.name,
                         "type": format!("{:?}", c.ty).to_lowercase(),
@@ -81,8 +81,7 @@ pub fn run(args: &KernelArgs) -> Result<()> {
         KernelCall::Contract => unreachable!("answered above"),
         KernelCall::Partials => {
             let tables = tables()?;
-            let refs: Vec<(&str, &RecordBatch)> = tables.iter().map(|(n, b)| (n.as_str(), b)).collect();
-            let p = crate::kernel::partials(&refs, optional(input_dir, "inspectors")?.as_ref(), &ctx)?;
+            let p = crate::kernel::partials(&as_refs(&tables), optional(input_dir, "inspectors")?.as_ref(), &ctx)?;
             out.extend([("peer_groups", p.peer_groups), ("peer_moments", p.peer_moments), ("subjects", p.subjects), ("indicator_rows", p.indicator_rows), ("counts", p.counts), ("rejected", p.rejected)]);
             out.extend(p.relation_nodes.map(|b| ("relation_nodes", b)));
             out.extend(p.relation_edges.map(|b| ("relation_edges", b)));
@@ -98,9 +97,8 @@ pub fn run(args: &KernelArgs) -> Result<()> {
         KernelCall::Score => {
             let model = model()?;
             let tables = tables()?;
-            let refs: Vec<(&str, &RecordBatch)> = tables.iter().map(|(n, b)| (n.as_str(), b)).collect();
             let (scored, notices) = crate::kernel::score(
-                &refs,
+                &as_refs(&tables),
                 optional(input_dir, "inspectors")?.as_ref(),
                 &input(input_dir, "peer_groups")?,
                 &input(input_dir, "peer_moments")?,
