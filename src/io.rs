@@ -88,7 +88,6 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
         return Err(Error::bad_file(dir, "data directory not found"));
     }
     let mut sources = Vec::new();
-    let mut notices = Vec::new();
     for spec in TABLES {
         let file = dir.join(format!("{}.parquet", spec.name));
         let sub = dir.join(spec.name);
@@ -116,24 +115,40 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
                         format!("required table `{}` not found ({}.parquet or {}/)", spec.name, spec.name, spec.name),
                     ));
                 }
-                if !crate::contract::FEEDBACK_TABLES.contains(&spec.name) {
-                    notices.push(format!("table `{}` is absent; its features are left out of this run", spec.name));
-                }
                 continue;
             }
         };
         let names = files.iter().map(|f| relative_name(dir, f)).collect();
         sources.push(TableSource { spec, files, names });
     }
+    let mut unknown = Vec::new();
     for entry in std::fs::read_dir(dir).at(IoAction::ListDir, dir)? {
         let name = entry.at(IoAction::ListDir, dir)?.file_name().to_string_lossy().into_owned();
         let stem = name.strip_suffix(".parquet").unwrap_or(&name);
         let looks_like_data = name.ends_with(".parquet") || dir.join(&name).is_dir();
         if looks_like_data && TABLES.iter().all(|t| t.name != stem) && !name.starts_with('.') && stem != "truth" {
-            notices.push(format!("`{name}` is not a table of the data contract; ignored"));
+            unknown.push(name);
         }
     }
-    Ok((sources, notices))
+    let present: Vec<&str> = sources.iter().map(|s| s.spec.name).collect();
+    Ok((sources, discovery_notices(&present, &unknown)))
+}
+
+/// The loader's notices on what a data directory holds: each optional table it lacks (but the
+/// feedback tables, which a bureau adds when it has them), in contract order, then each entry
+/// that is no table of the contract, by name.
+pub fn discovery_notices(present: &[&str], unknown: &[String]) -> Vec<String> {
+    let absent = TABLES.iter().filter(|t| !t.required && !present.contains(&t.name) && !crate::contract::FEEDBACK_TABLES.contains(&t.name));
+    let mut notices: Vec<String> = absent.map(|t| format!("table `{}` is absent; its features are left out of this run", t.name)).collect();
+    let mut unknown: Vec<&String> = unknown.iter().collect();
+    unknown.sort();
+    notices.extend(unknown.iter().map(|name| format!("`{name}` is not a table of the data contract; ignored")));
+    notices
+}
+
+/// The notice on a table's columns the contract does not know, if it has any.
+pub fn extra_column_notice(table: &str, extra: &[String]) -> Option<String> {
+    (!extra.is_empty()).then(|| format!("table `{table}`: extra columns ignored: {}", extra.join(", ")))
 }
 
 fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -333,12 +348,7 @@ pub fn load_dir(dir: &Path) -> Result<RawData> {
 /// One notice per table (in contract order, as discovered) whose files hold columns the
 /// contract does not know.
 fn extra_column_notices(sources: &[TableSource], extras: &[Vec<String>]) -> Vec<String> {
-    sources
-        .iter()
-        .zip(extras)
-        .filter(|(_, extra)| !extra.is_empty())
-        .map(|(s, extra)| format!("table `{}`: extra columns ignored: {}", s.spec.name, extra.join(", ")))
-        .collect()
+    sources.iter().zip(extras).filter_map(|(s, extra)| extra_column_notice(s.spec.name, extra)).collect()
 }
 
 /// Rows read at a time when a table is split into buckets: what loading holds at once.
@@ -765,6 +775,11 @@ pub fn read_text(path: &Path) -> Result<String> {
 /// A file's size in bytes (manifest).
 pub fn file_len(path: &Path) -> Result<u64> {
     Ok(std::fs::metadata(path).at(IoAction::Read, path)?.len())
+}
+
+/// A JSON file read into `T` (a malformed one is bad input, named).
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    serde_json::from_str(&read_text(path)?).map_err(|e| Error::bad_file(path, format!("not valid JSON for this: {e}")))
 }
 
 pub fn write_json<T: serde::Serialize>(value: &T, path: &Path) -> Result<()> {

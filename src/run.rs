@@ -90,6 +90,9 @@ pub struct Timings {
     pub total: f64,
     /// Seconds per output file (within `write`).
     pub files: Vec<(String, f64)>,
+    /// Seconds per step of an engine that ran the passes itself (the Spark runner's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -141,6 +144,13 @@ pub struct RunResult {
 
 fn file_hash(path: &Path, sha256: String, base: &Path) -> Result<FileHash> {
     Ok(FileHash { file: path.strip_prefix(base).unwrap_or(path).display().to_string(), sha256, bytes: crate::io::file_len(path)? })
+}
+
+impl FileHash {
+    /// A file named as given (the model's or the policy's in the manifest), hashed.
+    pub fn of(path: &Path) -> Result<FileHash> {
+        file_hash(path, crate::io::sha256_file(path)?, Path::new(""))
+    }
 }
 
 /// What a run takes from the run before it.
@@ -232,8 +242,8 @@ pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let policy = Policy::load(&opts.policy)?;
     let model = Model::load(&opts.model)?;
     model.require_feature_options(&policy.features, &opts.policy.display().to_string())?;
-    let model_file = file_hash(&opts.model, crate::io::sha256_file(&opts.model)?, Path::new(""))?;
-    let policy_file = file_hash(&opts.policy, crate::io::sha256_file(&opts.policy)?, Path::new(""))?;
+    let model_file = FileHash::of(&opts.model)?;
+    let policy_file = FileHash::of(&opts.policy)?;
     progress("load");
     let t = Instant::now();
     let (sources, _) = crate::io::discover(&opts.data)?;
@@ -274,8 +284,6 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let Inputs { policy, model, mut data, spill, inputs, model_file, policy_file, load_seconds } = inputs;
     let buckets = data.buckets;
     let mut timings = Timings { load: load_seconds, ..Default::default() };
-    let seed = opts.seed.unwrap_or(policy.seed);
-    let zh = policy.language == Language::Zh;
 
     progress("validate");
     let t = Instant::now();
@@ -293,15 +301,78 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         Some(d) => d,
         None => checked.span.map_or(opts.today, |(_, d)| opts.today.min(d + 1)),
     };
-    let as_of_text = dates::format(as_of);
 
     // Cases before the features: the previous run's book, the imported cases and the
     // dispositions known as of T decide which subjects are in a quiet period, whose adverse
     // records the feature pass looks up.
     progress("cases");
     let t = Instant::now();
-    let mut previous = previous_run_of(&as_of_text)?;
-    let mut book = match previous.as_mut().map(|p| p.cases.take()) {
+    let mut previous = previous_run_of(&dates::format(as_of))?;
+    let book = book_before(&mut validated, previous.as_mut(), as_of, &policy, &mut notices)?;
+    let window = plan_window(previous.as_ref(), as_of);
+    timings.cases = t.elapsed().as_secs_f64();
+
+    progress("features");
+    let t = Instant::now();
+    let local = {
+        let quiet = crate::cases::quiet_subjects(&book.book, as_of, &policy.cases);
+        passes::features(&checked, &spill, buckets, as_of, &feature_options, &quiet, window)?
+    };
+    let (relations, relation_ids_capped) = local.relations.features(as_of, &present, &feature_options)?;
+    notices.extend(relation_cap_notice(relation_ids_capped, &policy));
+    if local.scored.iter().sum::<usize>() == 0 {
+        return Err(no_subject_scored(as_of));
+    }
+    timings.features = t.elapsed().as_secs_f64();
+
+    progress("score");
+    let t = Instant::now();
+    let scored = passes::score(&spill, buckets, relations, &local.peer, &present, &feature_options, &model, &policy)?
+        .ok_or_else(|| Error::Internal("no bucket scored a subject".into()))?;
+    let spill_bytes = spill.bytes_written();
+    drop(spill);
+    notices.extend(scored.notices.iter().cloned());
+    timings.score = t.elapsed().as_secs_f64();
+    finish(
+        Population {
+            as_of,
+            validated,
+            present,
+            book,
+            previous,
+            scored,
+            adverse: local.adverse,
+            window_inspections: local.window_inspections,
+            relation_ids_capped,
+            notices,
+            inputs,
+            model_file,
+            policy_file,
+            buckets,
+            spill_bytes,
+            timings,
+        },
+        &model,
+        &policy,
+        opts.seed.unwrap_or(policy.seed),
+        opts.with_plan,
+        progress,
+        started,
+    )
+}
+
+/// The case book before this run's warnings open cases: the previous run's book, the imported
+/// `cases` and the dispositions known as of T (see docs/cases.md).
+pub struct BookBefore {
+    pub book: crate::cases::CaseBook,
+    pub imported: u64,
+    pub dispositions: crate::cases::DispositionCounts,
+}
+
+/// The previous run's book (taken out of `previous`), with the imported cases and the
+/// dispositions applied; dispositions of no case are moved to the quarantine.
+pub fn book_before(validated: &mut crate::validate::Validated, previous: Option<&mut Previous>, as_of: i32, policy: &Policy, notices: &mut Vec<String>) -> Result<BookBefore> {
+    let mut book = match previous.map(|p| p.cases.take()) {
         Some(Some(book)) => book,
         Some(None) => {
             notices.push("the previous run has no cases.parquet (made before cases existed): the case book starts empty".into());
@@ -317,50 +388,96 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
         Some(d) => crate::cases::Disposition::from_frame(d)?,
         None => Vec::new(),
     };
-    let (disposition_counts, rejections) = crate::cases::advance(&mut book, &dispositions, as_of, &policy.cases)?;
-    drop(dispositions);
+    let (counts, rejections) = crate::cases::advance(&mut book, &dispositions, as_of, &policy.cases)?;
     validated.reject_after_validation("dispositions", &rejections)?;
-    let window = previous.as_ref().filter(|p| p.plan.is_some()).map(|p| (p.as_of, as_of));
-    timings.cases = t.elapsed().as_secs_f64();
+    Ok(BookBefore { book, imported, dispositions: counts })
+}
 
-    progress("features");
-    let t = Instant::now();
-    let local = {
-        let quiet = crate::cases::quiet_subjects(&book, as_of, &policy.cases);
-        passes::features(&checked, &spill, buckets, as_of, &feature_options, &quiet, window)?
-    };
-    let (relations, relation_ids_capped) = local.relations.features(as_of, &present, &feature_options)?;
-    if let Some(n) = relation_ids_capped.filter(|n| *n > 0) {
-        notices.push(format!(
+/// The days [from, to) whose inspections follow the previous run's plan through, when it has one.
+pub fn plan_window(previous: Option<&Previous>, as_of: i32) -> Option<(i32, i32)> {
+    previous.filter(|p| p.plan.is_some()).map(|p| (p.as_of, as_of))
+}
+
+/// The notice of relation ids left out for linking too many subjects, if any were.
+pub fn relation_cap_notice(capped: Option<usize>, policy: &Policy) -> Option<String> {
+    capped.filter(|n| *n > 0).map(|n| {
+        format!(
             "relations: {n} person or address id(s) link more than {} subjects (features.relation_person_cap) and relate nobody",
             policy.features.relation_person_cap
-        ));
-    }
-    if local.scored.iter().sum::<usize>() == 0 {
-        return Err(Error::BadArgument(format!("no subject is scored as of {as_of_text} (none active/suspended and established before it)")));
-    }
-    timings.features = t.elapsed().as_secs_f64();
+        )
+    })
+}
+
+pub fn no_subject_scored(as_of: i32) -> Error {
+    Error::BadArgument(format!("no subject is scored as of {} (none active/suspended and established before it)", dates::format(as_of)))
+}
+
+/// What the per-subject passes leave for the population-wide end of a run, however they ran
+/// (bucket by bucket here, or on Spark through [`crate::kernel`]).
+pub struct Population {
+    pub as_of: i32,
+    /// The tables used whole (roster, conflicts, dispositions, cases, overrides), the
+    /// quarantine so far and the counts of every table.
+    pub validated: crate::validate::Validated,
+    /// The tables the data has.
+    pub present: Vec<&'static str>,
+    pub book: BookBefore,
+    pub previous: Option<Previous>,
+    /// Every scored subject, in any order.
+    pub scored: crate::score::Scored,
+    /// The latest adverse record of each scored subject in a quiet period.
+    pub adverse: std::collections::HashMap<String, crate::cases::Adverse>,
+    /// The used inspections within [`plan_window`].
+    pub window_inspections: Option<DataFrame>,
+    pub relation_ids_capped: Option<usize>,
+    /// The notices so far, in the run's order.
+    pub notices: Vec<String>,
+    pub inputs: Vec<FileHash>,
+    pub model_file: FileHash,
+    pub policy_file: FileHash,
+    pub buckets: u32,
+    pub spill_bytes: u64,
+    pub timings: Timings,
+}
+
+/// The population-wide end of a run: the ranked list with levels, grades and overrides, the
+/// cases it opens, the plan, the report and the manifest.
+pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64, with_plan: bool, progress: &dyn Fn(&str), started: Instant) -> Result<Artifacts> {
+    let Population {
+        as_of,
+        mut validated,
+        present,
+        book,
+        previous,
+        scored,
+        adverse,
+        window_inspections,
+        relation_ids_capped,
+        mut notices,
+        inputs,
+        model_file,
+        policy_file,
+        buckets,
+        spill_bytes,
+        mut timings,
+    } = population;
+    let BookBefore { mut book, imported, dispositions: disposition_counts } = book;
+    let as_of_text = dates::format(as_of);
+    let zh = policy.language == Language::Zh;
     let t = Instant::now();
     let previous_plan = match (previous.as_ref(), present.contains(&"inspections")) {
         (Some(p), true) => {
             let empty = DataFrame::empty();
-            previous_plan(p, local.window_inspections.as_ref().unwrap_or(&empty), as_of)?
+            previous_plan(p, window_inspections.as_ref().unwrap_or(&empty), as_of)?
         }
         _ => None,
     };
-    let adverse = local.adverse;
     timings.cases += t.elapsed().as_secs_f64();
 
-    progress("score");
     let t = Instant::now();
-    let scored = passes::score(&spill, buckets, relations, &local.peer, &present, &feature_options, &model, &policy)?
-        .ok_or_else(|| Error::Internal("no bucket scored a subject".into()))?;
-    let spill_bytes = spill.bytes_written();
-    drop(spill);
-    notices.extend(scored.notices.iter().cloned());
     let warnings = crate::score::warnings(&scored, &crate::score::WarningsInput {
-        model: &model,
-        policy: &policy,
+        model,
+        policy,
         previous: previous.as_ref().map(|p| &p.ranks),
         overrides: validated.table("overrides"),
     })?;
@@ -369,7 +486,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let override_counts = warnings.overrides.clone();
     let public_reason_text = warnings.public_reason_text;
     let warnings = warnings.frame;
-    timings.score = t.elapsed().as_secs_f64();
+    timings.score += t.elapsed().as_secs_f64();
 
     let t = Instant::now();
     let (warnings, opening) = crate::cases::open_warnings(warnings, &mut book, &adverse, as_of, &policy.cases, &policy.plan.departments)?;
@@ -383,7 +500,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 
     progress("plan");
     let t = Instant::now();
-    let plan: Option<Plan> = if opts.with_plan {
+    let plan: Option<Plan> = if with_plan {
         let roster = match validated.table("inspectors") {
             Some(i) => Some(Roster::from_frames(i, validated.table("conflicts"))?),
             None => None,
@@ -400,7 +517,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let previous_id = previous.as_ref().map(|p| p.run_id.clone());
     let policy_hash = policy.hash();
     let run_id = {
-        let mut key = format!("{}|{}|{}|{seed}|{}|{:?}|{}", env!("CARGO_PKG_VERSION"), model_file.sha256, policy_hash, as_of_text, previous_id, opts.with_plan);
+        let mut key = format!("{}|{}|{}|{seed}|{}|{:?}|{}", env!("CARGO_PKG_VERSION"), model_file.sha256, policy_hash, as_of_text, previous_id, with_plan);
         for i in &inputs {
             key += &format!("|{}:{}", i.file, i.sha256);
         }
@@ -418,7 +535,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let report = crate::report::html(&crate::report::ReportInput {
         run_id: &run_id,
         as_of: &as_of_text,
-        model: &model,
+        model,
         warnings: &warnings,
         plan: plan.as_ref().unwrap_or(&Plan::empty()),
         stability: &stability,
@@ -531,13 +648,13 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
     let Outputs { dir, warnings, zh, as_of, .. } = *o;
     let clock = Instant::now();
     let path = |name: &str| dir.join(name);
-    let table = crate::report::supervisor_table(warnings, zh)?;
-    // Excel holds the red/orange/yellow part (its sheet limit is 1,048,576 rows).
+    // Excel holds the red/orange/yellow part (its sheet limit is 1,048,576 rows); the table is
+    // made of those rows only (row by row), not of the whole list.
     const EXCEL_ROWS: usize = 1_048_575;
     let levels: Vec<&str> = warnings.column("risk_level")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let flagged = levels.iter().take_while(|l| **l != "blue").count().min(EXCEL_ROWS);
     let total_flagged = levels.iter().filter(|l| **l != "blue").count();
-    let sheet = table.head(Some(flagged));
+    let sheet = crate::report::supervisor_table(&warnings.head(Some(flagged)), zh)?;
     let colors = levels[..flagged]
         .iter()
         .map(|l| match *l {
@@ -587,6 +704,7 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     done("warnings.parquet", &mut out, files);
     let mut table = crate::report::supervisor_table(warnings, zh)?;
     crate::io::write_csv_bom(&mut table, &path("warnings.csv"))?;
+    drop(table);
     done("warnings.csv", &mut out, files);
     let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, public_reason_text)?, zh)?;
     crate::io::write_csv_bom(&mut public, &path("warnings_public.csv"))?;

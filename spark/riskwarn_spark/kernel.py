@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
@@ -51,15 +52,22 @@ class BinaryKernel:
     seed: Optional[int] = None
     scratch: Optional[str] = None
 
-    def _call(self, call: str, inputs: Dict[str, pa.Table], tables: Optional[Dict[str, pa.Table]] = None, present: Optional[List[str]] = None):
+    def _call(self, call: str, inputs: Dict[str, pa.Table], tables: Optional[Dict[str, pa.Table]] = None, args: Optional[List[str]] = None, files: Optional[Dict[str, str]] = None):
+        """One call: ``inputs`` go to ``<name>.arrow`` (a name may hold a subdirectory, as
+        ``scored/part-0``), ``tables`` to ``tables/``, ``files`` (text) as named. Returns the
+        outputs by name (those of ``whole/`` as ``whole/<table>``) and ``meta.json``."""
         work = tempfile.mkdtemp(prefix="riskwarn-kernel-", dir=self.scratch)
         try:
             src, dst = os.path.join(work, "in"), os.path.join(work, "out")
             os.makedirs(os.path.join(src, "tables"))
             for name, table in inputs.items():
+                os.makedirs(os.path.dirname(os.path.join(src, name)), exist_ok=True)
                 _write(table, os.path.join(src, f"{name}.arrow"))
             for name, table in (tables or {}).items():
                 _write(table, os.path.join(src, "tables", f"{name}.arrow"))
+            for name, text in (files or {}).items():
+                with open(os.path.join(src, name), "w", encoding="utf-8") as f:
+                    f.write(text)
             cmd = [self.binary, "--quiet", "kernel", call, "--input", src, "--output", dst, "--policy", self.policy, "--as-of", self.as_of]
             if self.model:
                 cmd += ["--model", self.model]
@@ -67,12 +75,17 @@ class BinaryKernel:
                 cmd += ["--today", self.today]
             if self.seed is not None:
                 cmd += ["--seed", str(self.seed)]
-            if present:
-                cmd += ["--present", ",".join(present)]
+            cmd += args or []
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode != 0:
                 raise KernelError(done.stderr.strip().removeprefix("error: ") or f"riskwarn kernel {call} exited with {done.returncode}", done.returncode)
-            out = {name[: -len(".arrow")]: _read(os.path.join(dst, name)) for name in sorted(os.listdir(dst)) if name.endswith(".arrow")}
+            out = {}
+            for sub in ("", "whole"):
+                here = os.path.join(dst, sub)
+                if os.path.isdir(here):
+                    for name in sorted(os.listdir(here)):
+                        if name.endswith(".arrow"):
+                            out[posixpath.join(sub, name[: -len(".arrow")]) if sub else name[: -len(".arrow")]] = _read(os.path.join(here, name))
             with open(os.path.join(dst, "meta.json"), encoding="utf-8") as f:
                 meta = json.load(f)
             return out, meta
@@ -85,11 +98,19 @@ class BinaryKernel:
             raise KernelError(done.stderr.strip(), done.returncode)
         return json.loads(done.stdout)
 
-    def partials(self, tables: Dict[str, pa.Table], inspectors: Optional[pa.Table]) -> Dict[str, pa.Table]:
-        return self._call("partials", {"inspectors": inspectors} if inspectors is not None else {}, tables)[0]
+    def previous(self, out: str) -> Optional[List[str]]:
+        """The window [from, to) of the previous run's plan in ``out``, if it has one."""
+        return self._call("previous", {}, args=["--out", out])[1].get("window")
+
+    def partials(self, tables: Dict[str, pa.Table], inspectors: Optional[pa.Table], window: Optional[List[str]] = None) -> Dict[str, pa.Table]:
+        args = ["--window", ",".join(window)] if window else []
+        return self._call("partials", {"inspectors": inspectors} if inspectors is not None else {}, tables, args=args)[0]
+
+    def quiet(self, whole: Dict[str, pa.Table], out: str) -> pa.Table:
+        return self._call("quiet", {}, whole, args=["--out", out])[0]["quiet"]
 
     def relations(self, nodes: pa.Table, edges: pa.Table, subjects: pa.Table, present: List[str]):
-        out, meta = self._call("relations", {"relation_nodes": nodes, "relation_edges": edges, "subjects": subjects}, present=present)
+        out, meta = self._call("relations", {"relation_nodes": nodes, "relation_edges": edges, "subjects": subjects}, args=["--present", ",".join(present)])
         return out["relations"], meta.get("relation_ids_capped", 0)
 
     def score(self, tables: Dict[str, pa.Table], inspectors: Optional[pa.Table], stats: Dict[str, pa.Table]):
@@ -99,13 +120,8 @@ class BinaryKernel:
         out, meta = self._call("score", inputs, tables)
         return out["scored"], meta.get("notices", [])
 
-    def warnings(self, scored: pa.Table, overrides: Optional[pa.Table], previous: Optional[pa.Table]) -> pa.Table:
-        inputs = {"scored": scored}
-        if overrides is not None:
-            inputs["overrides"] = overrides
-        if previous is not None:
-            inputs["previous"] = previous
-        return self._call("warnings", inputs)[0]["warnings"]
-
-    def plan(self, warnings: pa.Table) -> pa.Table:
-        return self._call("plan", {"warnings": warnings})[0]["plan"]
+    def finish(self, parts: Dict[str, pa.Table], whole: Dict[str, pa.Table], facts: dict, out: str) -> dict:
+        """The run directory in ``out`` from every bucket's parts (``scored/…``, ``counts/…``,
+        ``rejected/…``, ``indicator_rows/…``, ``window_inspections/…``, ``inspectors``,
+        ``ranks``); returns ``run_id`` and ``run_dir``."""
+        return self._call("finish", parts, whole, args=["--out", out], files={"facts.json": json.dumps(facts, ensure_ascii=False)})[1]

@@ -1,22 +1,23 @@
 """The nightly job on Spark: the riskwarn kernel per bucket of subjects (docs/scale-out.md).
 
 1. The driver finds the contract's tables under the data path (any Hadoop file system), checks
-   every file's schema against the contract, and reads the inspector roster whole.
+   every file's schema against the contract, hashes the inputs, reads the inspector roster
+   whole, and asks the kernel for the previous run in the output directory (its plan's window).
 2. **One shuffle.** Every subject-keyed table is cut, batch by batch, into per-bucket Arrow IPC
    chunks (bucket = ``pmod(xxhash64(uscc), B)``), the chunks of all tables are unioned and
    repartitioned by bucket once; the shuffled chunks are kept (``persist``) for both passes.
 3. **Pass 1** (``groupBy(bucket).applyInArrow``): each bucket's tables, in reading order, go
    through ``kernel.partials``: validation, per-subject features, peer-group partials, relation
-   parts, counts and the quarantine.
-4. Peer statistics, indicator rows and counts are **summed with Spark aggregates**; the relation
-   graph is evaluated once over the compact parts of every bucket.
+   parts, the rows of the tables used whole, counts and the quarantine.
+4. Peer statistics and indicator rows are **summed with Spark aggregates**; the relation graph
+   and the subjects in a quiet period (the case book) are made once over the compact parts.
 5. **Pass 2** (``applyInArrow`` over the same grouping, no new shuffle): ``kernel.score`` per
    bucket with the merged statistics, giving typed Spark rows.
 6. **Rank, levels and score classes in Spark SQL**, globally (a range-partitioned sort and
-   per-partition offsets); the kernel's warning list (reason texts, hard rules, overrides) must
-   agree with them, and the plan is drawn through the kernel, department by department.
-7. The run directory is written atomically: warnings.parquet, plan.parquet, rejected.parquet,
-   manifest.json.
+   per-partition offsets).
+7. ``kernel.finish`` over every bucket's parts writes the run directory as ``riskwarn run``
+   writes it (the same files, bytes and manifest but for its timings): the warning list must
+   agree with Spark's cut; cases, the plan with inspectors, the workbook and the report follow.
 
 A failed task is retried by Spark: every per-bucket output is a pure function of the bucket's
 rows, so a retry neither duplicates nor loses a row.
@@ -25,7 +26,6 @@ rows, so a retry neither duplicates nor loses a row.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import posixpath
@@ -168,10 +168,14 @@ def _file_schema(spark: SparkSession, uri: str) -> Dict[str, object]:
     return {f.name: f.dataType.simpleString() for f in spark.read.parquet(uri).schema.fields}
 
 
-def check_schema(spark: SparkSession, spec: dict, files: List[str], root: str) -> None:
-    """Every file's columns against the contract, with the native loader's rule and message."""
+def check_schema(spark: SparkSession, spec: dict, files: List[str], root: str) -> List[str]:
+    """Every file's columns against the contract, with the native loader's rule and message;
+    returns the columns the contract does not know, in the order the files first have them."""
+    known = {c["name"] for c in spec["columns"]} | {FILE, ROW}
+    extra: List[str] = []
     for f in files:
         schema, name = _file_schema(spark, f), _relative(f, root)
+        extra += [c for c in schema if c not in known and c not in extra]
         for c in spec["columns"]:
             found = schema.get(c["name"])
             if found is None:
@@ -179,6 +183,37 @@ def check_schema(spark: SparkSession, spec: dict, files: List[str], root: str) -
                     raise BadInput(f"{name}: table `{spec['name']}`: required column `{c['name']}` ({c['describe']}) is missing")
             elif not (_arrow_fits(c["type"], found) if isinstance(found, pa.DataType) else found in FITS[c["type"]]):
                 raise BadInput(f"{name}: table `{spec['name']}`, column `{c['name']}`: expected {c['describe']}, found {found}")
+    return extra
+
+
+def unknown_entries(spark: SparkSession, data: str, contract: list) -> List[str]:
+    """Entries of the data directory that look like data but are no table of the contract (the
+    native loader names them in a notice)."""
+    fs, root = _hadoop(spark, data)
+    names = {t["name"] for t in contract}
+    out = []
+    for status in fs.listStatus(root):
+        name = status.getPath().getName()
+        stem = name[: -len(".parquet")] if name.endswith(".parquet") else name
+        if (name.endswith(".parquet") or status.isDirectory()) and stem not in names and not name.startswith(".") and stem != "truth":
+            out.append(name)
+    return sorted(out)
+
+
+def input_hashes(spark: SparkSession, found: Dict[str, List[str]], root: str) -> List[dict]:
+    """Every input file in the loader's order (tables in contract order, files as found), with
+    its sha256 and size: local files hashed here, others by a Spark job over their bytes."""
+    files = [f for fs_ in found.values() for f in fs_]
+    remote = [f for f in files if not f.startswith("file:")]
+    hashed = {}
+    if remote:
+        for row in spark.read.format("binaryFile").load(remote).select("path", F.sha2("content", 256).alias("sha256"), "length").collect():
+            hashed[row["path"]] = (row["sha256"], row["length"])
+    out = []
+    for f in files:
+        sha, size = hashed[f] if f in hashed else (_sha256(_uri_path(f)), os.path.getsize(_uri_path(f)))
+        out.append({"file": _relative(f, root), "sha256": sha, "bytes": size})
+    return out
 
 
 def _relative(uri: str, root: str) -> str:
@@ -320,8 +355,16 @@ def _run(spark: SparkSession, opts: Options) -> str:
     found = discover(spark, opts.data, contract)
     fs, data_path = _hadoop(spark, opts.data)
     root = fs.makeQualified(data_path).toString()
-    for name, files in found.items():
-        check_schema(spark, specs[name], files, root)
+    extra_columns = [[name, extra] for name, files in found.items() for extra in [check_schema(spark, specs[name], files, root)] if extra]
+    facts = {
+        "present": list(found),
+        "inputs": input_hashes(spark, found, root),
+        "unknown_entries": unknown_entries(spark, opts.data, contract),
+        "extra_columns": extra_columns,
+        "buckets": opts.buckets,
+    }
+    # The previous run in the output directory: its plan's window of inspections, and its cases.
+    window = kernel.previous(opts.out)
     clock.lap("check")
 
     def read(name: str) -> DataFrame:
@@ -379,7 +422,7 @@ def _run(spark: SparkSession, opts: Options) -> str:
     def partials(chunks_of_bucket: pa.Table) -> pa.Table:
         bucket = chunks_of_bucket.column(BUCKET)[0].as_py()
         _fail_first_attempt(bucket, fail)
-        out = kernel.partials(_bucket_tables(chunks_of_bucket, schemas), inspectors)
+        out = kernel.partials(_bucket_tables(chunks_of_bucket, schemas), inspectors, window)
         rows = [{BUCKET: bucket, KIND: kind, PAYLOAD: _ipc_bytes(t)} for kind, t in sorted(out.items())]
         return pa.Table.from_pylist(rows, schema=pa.schema([(BUCKET, pa.int32()), (KIND, pa.string()), (PAYLOAD, pa.binary())]))
 
@@ -390,22 +433,24 @@ def _run(spark: SparkSession, opts: Options) -> str:
     clock.lap("shuffle_and_partials")
     if not collected:
         raise BadInput(f"{opts.data}: no subject rows")
+    # The tables used whole (dispositions, cases, overrides, conflicts), every bucket's rows.
+    whole = {kind.split("/", 1)[1]: pa.concat_tables(parts, promote_options="permissive") for kind, parts in collected.items() if kind.startswith("whole/")}
     stats = {kind: _sum_partials(spark, kind, collected[kind]) for kind in ("peer_groups", "peer_moments", "indicator_rows")}
-    counts = _sum_partials(spark, "counts", collected["counts"])
     present = list(found)
-    relation_ids_capped = 0
     if "relation_nodes" in collected:
-        relations, relation_ids_capped = kernel.relations(
+        relations, facts["relation_ids_capped"] = kernel.relations(
             pa.concat_tables(collected["relation_nodes"]), pa.concat_tables(collected["relation_edges"]), pa.concat_tables(collected["subjects"]), present
         )
         stats["relations"] = relations
+    # The subjects in a quiet period, whose adverse records pass 2 looks up.
+    stats["quiet"] = kernel.quiet(whole, opts.out)
     clock.lap("merge")
     stats_bytes = spark.sparkContext.broadcast({k: _ipc_bytes(v) for k, v in stats.items()})
 
     # The scored rows' schema, from the kernel itself (a bucket with no rows).
     empty = {name: s.empty_table() for name, s in schemas.items()}
     # Its notices (hard rules that cannot fire) are the same for every bucket.
-    probe, notices = kernel.score(empty, inspectors, stats)
+    probe, facts["score_notices"] = kernel.score(empty, inspectors, stats)
     scored_schema = probe.schema
 
     # Pass 2: scoring per bucket, over the same grouping (no new exchange).
@@ -428,18 +473,19 @@ def _run(spark: SparkSession, opts: Options) -> str:
     ranked = ranked.withColumn(
         "risk_level", _band(levels.get("method", "share"), [levels["red"], levels["orange"], levels["yellow"]], n, ["red", "orange", "yellow", "blue"])
     ).withColumn("score_class", _band(grades.get("method", "share"), [grades["d"], grades["c"], grades["b"]], n, ["D", "C", "B", "A"]))
-    spark_ranks = ranked.select("uscc", "rank", "risk_level", "score_class").toArrow()
+    parts = {"ranks": ranked.select("uscc", "rank", "risk_level", "score_class").toArrow(), "scored/part-0": scored.toArrow()}
     clock.lap("rank")
 
-    # The warning list of every bucket's rows, which must agree with Spark's cut.
-    overrides = pa.concat_tables(collected["overrides"]) if "overrides" in collected else None
-    warnings = kernel.warnings(scored.toArrow(), overrides, None)
-    _agree(warnings, spark_ranks)
-    plan = kernel.plan(warnings)
-
-    rejected = _sort_rejected(pa.concat_tables(collected["rejected"]), [t["name"] for t in contract])
-    clock.lap("warnings_and_plan")
-    return _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock, notices)
+    # The end of the run through the kernel, which writes the run directory as `riskwarn run`
+    # does (and refuses a list that disagrees with Spark's cut).
+    for kind in ("counts", "rejected", "window_inspections"):
+        for i, t in enumerate(collected.get(kind, [])):
+            parts[f"{kind}/part-{i:05d}"] = t
+    parts["indicator_rows/part-0"] = stats["indicator_rows"]
+    if inspectors is not None:
+        parts["inspectors"] = inspectors
+    facts["steps"] = list(clock.laps.items())
+    return kernel.finish(parts, whole, facts, opts.out)["run_dir"]
 
 
 class _Clock:
@@ -458,81 +504,9 @@ class _Clock:
         self._last = now
 
 
-def _agree(warnings: pa.Table, spark_ranks: pa.Table) -> None:
-    """Spark's global rank and level cut, and its score class wherever no rule moved the
-    grade, are the kernel's."""
-    ours = {u: (r, l, c) for u, r, l, c in zip(*(spark_ranks.column(c).to_pylist() for c in ("uscc", "rank", "risk_level", "score_class")))}
-    theirs = zip(*(warnings.column(c).to_pylist() for c in ("uscc", "rank", "risk_level", "credit_grade", "hard_rules", "observation_period", "grade_before_override")))
-    for uscc, rank, level, grade, rules, observation, before in theirs:
-        r, l, c = ours[uscc]
-        if (r, l) != (rank, level) or (not rules and not observation and before is None and c != grade):
-            raise RuntimeError(f"Spark's rank/level/grade of {uscc} ({r}, {l}, {c}) differ from the kernel's ({rank}, {level}, {grade})")
-
-
-def _sort_rejected(rejected: pa.Table, tables: List[str]) -> pa.Table:
-    """The quarantine in the native order: table (contract order), file (reading order), row."""
-    if rejected.num_rows == 0:
-        return rejected
-    files = rejected.column("file")
-    known = [t for t in tables] + sorted(set(rejected.column("table").to_pylist()) - set(tables))
-    keys = pa.table({
-        "t": _ranks_of(rejected.column("table"), known),
-        "f": _ranks_of(files, _path_order(pc.unique(files).to_pylist())),
-        "r": rejected.column("row"),
-    })
-    return rejected.take(pc.sort_indices(keys, [("t", "ascending"), ("f", "ascending"), ("r", "ascending")]))
-
-
 def _sha256(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _write_run(opts, warnings, plan, rejected, counts, found, root, relation_ids_capped, buckets, clock, notices) -> str:
-    """The run directory, written in a temporary sibling and renamed into place."""
-    inputs = sorted(f for files in found.values() for f in files)
-    key = "|".join([opts.as_of, _sha256(opts.model), _sha256(opts.policy), str(opts.seed)] + [_relative(f, root) for f in inputs])
-    run_id = f"{opts.as_of}-spark-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-    os.makedirs(opts.out, exist_ok=True)
-    final = os.path.join(opts.out, run_id)
-    tmp = tempfile.mkdtemp(prefix=f".tmp-{run_id}-", dir=opts.out)
-    try:
-        files = {"warnings.parquet": warnings, "plan.parquet": plan, "rejected.parquet": rejected}
-        for name, table in files.items():
-            pq.write_table(table, os.path.join(tmp, name))
-        levels = {lv: 0 for lv in ("red", "orange", "yellow", "blue")}
-        for lv in warnings.column("risk_level").to_pylist():
-            levels[lv] += 1
-        grades = {g: 0 for g in "ABCD"}
-        for g in warnings.column("credit_grade").to_pylist():
-            grades[g] += 1
-        manifest = {
-            "run_id": run_id,
-            "as_of": opts.as_of,
-            "engine": "spark",
-            "model_file": {"file": opts.model, "sha256": _sha256(opts.model)},
-            "policy_file": {"file": opts.policy, "sha256": _sha256(opts.policy)},
-            "buckets": buckets,
-            "inputs": [_relative(f, root) for f in inputs],
-            "tables": [dict(zip(counts.column_names, row)) for row in zip(*(counts.column(c).to_pylist() for c in counts.column_names))],
-            "scored": warnings.num_rows,
-            "relation_ids_capped": relation_ids_capped,
-            "levels": levels,
-            "grades": grades,
-            "plan_selections": int(pc.sum(plan.column("selected").cast(pa.int64())).as_py() or 0) if plan.num_rows else 0,
-            "notices": notices,
-            "timings_seconds": clock.laps,
-            "outputs": [{"file": name, "sha256": _sha256(os.path.join(tmp, name))} for name in sorted(files)],
-        }
-        with open(os.path.join(tmp, "manifest.json"), "w", encoding="utf-8") as f:
-            json.dump(manifest, f, ensure_ascii=False, indent=2)
-        if os.path.exists(final):
-            shutil.rmtree(final)
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final

@@ -106,6 +106,14 @@ fn latest_cases(book: &CaseBook) -> PlHashMap<&str, usize> {
     latest
 }
 
+/// What an adverse record can be ([`Adverse::what`]).
+pub const ADVERSE_KINDS: [&str; 5] = ["complaint", "penalty", "list entry", "failed product sample", "inspection with findings"];
+
+/// The kind of adverse record named `name`, if it is one.
+pub fn adverse_kind(name: &str) -> Option<&'static str> {
+    ADVERSE_KINDS.iter().copied().find(|k| *k == name)
+}
+
 /// The latest adverse record of each of `subjects` that was known before T: a complaint, a
 /// penalty, a list entry, a failed product sample or an inspection that found issues or a
 /// violation. A record is known from its date, or from `recorded_on` when the table has it and
@@ -124,12 +132,13 @@ pub fn adverse_events(data: &Validated, subjects: &[&str], as_of: i32) -> Result
         .select([col(SID), col("uscc")])
         .collect()?;
     let sid_list = sids.column(SID)?.as_materialized_series().clone();
+    let [complaint, penalty, list_entry, failed_sample, findings] = ADVERSE_KINDS;
     let tables: [(&str, &str, &'static str, Option<Expr>); 5] = [
-        ("complaints", "received_on", "complaint", None),
-        ("penalties", "decided_on", "penalty", None),
-        ("credit_lists", "listed_on", "list entry", None),
-        ("product_checks", "sampled_on", "failed product sample", Some(col("passed").not())),
-        ("inspections", "inspected_on", "inspection with findings", Some(col("outcome").is_in(lit(Series::new("".into(), ["issues", "violation"])).implode(false), false))),
+        ("complaints", "received_on", complaint, None),
+        ("penalties", "decided_on", penalty, None),
+        ("credit_lists", "listed_on", list_entry, None),
+        ("product_checks", "sampled_on", failed_sample, Some(col("passed").not())),
+        ("inspections", "inspected_on", findings, Some(col("outcome").is_in(lit(Series::new("".into(), ["issues", "violation"])).implode(false), false))),
     ];
     for (table, date, what, condition) in tables {
         let Some(df) = data.table(table) else { continue };

@@ -59,11 +59,14 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KernelCall {
     Contract,
+    Previous,
     Partials,
+    Quiet,
     Relations,
     Score,
     Warnings,
     Plan,
+    Finish,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +93,13 @@ pub struct KernelArgs {
     /// The tables the data has (relations), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub present: Vec<String>,
+    /// The run's output directory, where the previous run is found (previous, quiet, finish)
+    /// and the run directory is written (finish).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The days FROM,TO (exclusive) whose inspections partials keeps (previous's window).
+    #[arg(long, value_delimiter = ',')]
+    pub window: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -53,41 +53,70 @@ fn contract_json() -> serde_json::Value {
     )
 }
 
+/// The IPC files of a directory, read (none if it does not exist).
+fn tables_in(dir: &Path) -> Result<Vec<(String, RecordBatch)>> {
+    crate::io::ipc_files(dir)?.into_iter().map(|(name, path)| Ok((name, crate::io::read_ipc(&path)?))).collect()
+}
+
 pub fn run(args: &KernelArgs) -> Result<()> {
     if args.call == KernelCall::Contract {
         println!("{}", serde_json::to_string(&contract_json()).map_err(|e| Error::Internal(e.to_string()))?);
         return Ok(());
     }
-    let (input_dir, output_dir) = (dir(&args.input, "--input")?, dir(&args.output, "--output")?);
+    let output_dir = dir(&args.output, "--output")?;
+    let input_dir = || dir(&args.input, "--input");
     let policy = Policy::load(&args.policy)?;
     let as_of = parse_date("--as-of", args.as_of.as_deref().ok_or_else(|| Error::BadArgument("riskwarn kernel: --as-of is required".into()))?)?;
     let today = match &args.today {
         Some(t) => parse_date("--today", t)?,
         None => crate::dates::today(),
     };
+    let model_path = || args.model.as_deref().ok_or_else(|| Error::BadArgument("riskwarn kernel: --model is required for this call".into()));
     let model = || -> Result<Model> {
-        let path = args.model.as_deref().ok_or_else(|| Error::BadArgument("riskwarn kernel: --model is required for this call".into()))?;
-        let model = Model::load(path)?;
+        let model = Model::load(model_path()?)?;
         model.require_feature_options(&policy.features, &args.policy.display().to_string())?;
         Ok(model)
     };
+    let previous = || -> Result<Option<crate::run::Previous>> { crate::run::previous_run(dir(&args.out, "--out")?, &crate::dates::format(as_of)) };
     let ctx = Context { policy: &policy, as_of, today };
-    let tables = || -> Result<Vec<(String, RecordBatch)>> {
-        crate::io::ipc_files(&input_dir.join("tables"))?.into_iter().map(|(name, path)| Ok((name, crate::io::read_ipc(&path)?))).collect()
-    };
+    let tables = || -> Result<Vec<(String, RecordBatch)>> { tables_in(&input_dir()?.join("tables")) };
     let mut out: Vec<(&str, RecordBatch)> = Vec::new();
     let mut meta = serde_json::Map::new();
     match args.call {
         KernelCall::Contract => unreachable!("answered above"),
+        KernelCall::Previous => {
+            let previous = previous()?;
+            meta.insert("run_id".into(), previous.as_ref().map(|p| p.run_id.clone()).into());
+            let window = crate::kernel::previous_window(previous.as_ref(), &ctx).map(|(from, to)| vec![crate::dates::format(from), crate::dates::format(to)]);
+            meta.insert("window".into(), window.into());
+        }
         KernelCall::Partials => {
+            let window = match args.window.as_slice() {
+                [] => None,
+                [from, to] => Some((parse_date("--window", from)?, parse_date("--window", to)?)),
+                _ => return Err(Error::BadArgument("riskwarn kernel: --window takes FROM,TO".into())),
+            };
             let tables = tables()?;
-            let p = crate::kernel::partials(&as_refs(&tables), optional(input_dir, "inspectors")?.as_ref(), &ctx)?;
+            let input_dir = input_dir()?;
+            let p = crate::kernel::partials(&as_refs(&tables), optional(input_dir, "inspectors")?.as_ref(), &ctx, window)?;
             out.extend([("peer_groups", p.peer_groups), ("peer_moments", p.peer_moments), ("subjects", p.subjects), ("indicator_rows", p.indicator_rows), ("counts", p.counts), ("rejected", p.rejected)]);
             out.extend(p.relation_nodes.map(|b| ("relation_nodes", b)));
             out.extend(p.relation_edges.map(|b| ("relation_edges", b)));
             out.extend(p.overrides.map(|b| ("overrides", b)));
+            out.extend(p.window_inspections.map(|b| ("window_inspections", b)));
+            // The tables used whole go in `whole/` (named as tables, like the input's `tables/`).
+            for (name, batch) in &p.whole {
+                crate::io::create_dir_all(&output_dir.join("whole"))?;
+                crate::io::write_ipc(batch, &output_dir.join("whole").join(format!("{name}.arrow")))?;
+            }
+        }
+        KernelCall::Quiet => {
+            let tables = tables()?;
+            let mut previous = previous()?;
+            out.push(("quiet", crate::kernel::quiet(&as_refs(&tables), previous.as_mut(), &ctx)?));
         }
         KernelCall::Relations => {
+            let input_dir = input_dir()?;
             let (nodes, edges, subjects) = (input(input_dir, "relation_nodes")?, input(input_dir, "relation_edges")?, input(input_dir, "subjects")?);
             let present: Vec<&str> = args.present.iter().map(String::as_str).collect();
             let (relations, capped) = crate::kernel::relation_features(&[&nodes], &[&edges], &[&subjects], &present, &ctx)?;
@@ -97,6 +126,12 @@ pub fn run(args: &KernelArgs) -> Result<()> {
         KernelCall::Score => {
             let model = model()?;
             let tables = tables()?;
+            let input_dir = input_dir()?;
+            let quiet = optional(input_dir, "quiet")?.map(|b| crate::io::from_record_batch(&b)).transpose()?;
+            let quiet_codes: Vec<&str> = match &quiet {
+                Some(q) => q.column("uscc")?.str()?.iter().flatten().collect(),
+                None => Vec::new(),
+            };
             let (scored, notices) = crate::kernel::score(
                 &as_refs(&tables),
                 optional(input_dir, "inspectors")?.as_ref(),
@@ -104,6 +139,7 @@ pub fn run(args: &KernelArgs) -> Result<()> {
                 &input(input_dir, "peer_moments")?,
                 optional(input_dir, "relations")?.as_ref(),
                 &input(input_dir, "indicator_rows")?,
+                &quiet_codes,
                 &model,
                 &ctx,
             )?;
@@ -112,13 +148,42 @@ pub fn run(args: &KernelArgs) -> Result<()> {
         }
         KernelCall::Warnings => {
             let model = model()?;
+            let input_dir = input_dir()?;
             let overrides = optional(input_dir, "overrides")?;
             let list = crate::kernel::warning_list(&[&input(input_dir, "scored")?], &overrides.iter().collect::<Vec<_>>(), optional(input_dir, "previous")?.as_ref(), &model, &ctx)?;
             out.push(("warnings", list));
         }
         KernelCall::Plan => {
             let seed = args.seed.unwrap_or(policy.seed);
-            out.push(("plan", crate::kernel::plan(&input(input_dir, "warnings")?, &ctx, seed)?));
+            out.push(("plan", crate::kernel::plan(&input(input_dir()?, "warnings")?, &ctx, seed)?));
+        }
+        KernelCall::Finish => {
+            let model = model()?;
+            let input_dir = input_dir()?;
+            let facts: crate::kernel::RunFacts = crate::io::read_json(&input_dir.join("facts.json"))?;
+            let whole = tables()?;
+            let parts_of = |kind: &str| -> Result<Vec<RecordBatch>> { Ok(tables_in(&input_dir.join(kind))?.into_iter().map(|(_, b)| b).collect()) };
+            let (scored, window, counts, rejected, indicator_rows) = (parts_of("scored")?, parts_of("window_inspections")?, parts_of("counts")?, parts_of("rejected")?, parts_of("indicator_rows")?);
+            let inspectors = optional(input_dir, "inspectors")?;
+            let ranks = optional(input_dir, "ranks")?;
+            let (scored, window, counts, rejected, indicator_rows): (Vec<&RecordBatch>, Vec<&RecordBatch>, Vec<&RecordBatch>, Vec<&RecordBatch>, Vec<&RecordBatch>) =
+                (scored.iter().collect(), window.iter().collect(), counts.iter().collect(), rejected.iter().collect(), indicator_rows.iter().collect());
+            let parts = crate::kernel::RunParts {
+                scored: &scored,
+                whole: &as_refs(&whole),
+                inspectors: inspectors.as_ref(),
+                window_inspections: &window,
+                counts: &counts,
+                rejected: &rejected,
+                indicator_rows: &indicator_rows,
+                ranks: ranks.as_ref(),
+            };
+            let files = (crate::run::FileHash::of(model_path()?)?, crate::run::FileHash::of(&args.policy)?);
+            let seed = args.seed.unwrap_or(policy.seed);
+            let artifacts = crate::kernel::finish(&parts, facts, previous()?, &model, files, &ctx, seed)?;
+            let result = crate::run::commit(artifacts, dir(&args.out, "--out")?, &|| {})?;
+            meta.insert("run_id".into(), result.manifest.run_id.clone().into());
+            meta.insert("run_dir".into(), result.run_dir.display().to_string().into());
         }
     }
     crate::io::create_dir_all(output_dir)?;

@@ -74,7 +74,16 @@ pub(crate) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOp
             }
         }
     }
-    for (spec, frame) in whole.iter_mut() {
+    let mut validated = Validated { tables: whole, rejected, counts: merge_counts(&counts_parts), notices };
+    settle_whole(&mut validated)?;
+    Ok((validated, Checked { bucket_tables, span, indicator_rows }))
+}
+
+/// The tables used whole, stacked from the buckets in any order, settled as one table each:
+/// the rows whose origin is kept in reading order (a later row of a duplicate loses), then a
+/// case id repeated across buckets quarantined.
+pub(crate) fn settle_whole(validated: &mut Validated) -> Result<()> {
+    for (spec, frame) in validated.tables.iter_mut() {
         if crate::contract::ORIGIN_KEPT.contains(&spec.name) {
             let rank = crate::validate::reading_order(frame.column(FILE_COL)?.str()?);
             frame.with_column(Column::new("__file_rank".into(), rank))?;
@@ -83,13 +92,11 @@ pub(crate) fn validate(data: &mut BucketedData, spill: &Spill, opts: &ValidateOp
         }
         frame.rechunk_mut();
     }
-    let mut validated = Validated { tables: whole, rejected, counts: merge_counts(&counts_parts), notices };
-    reject_repeated_case_ids(&mut validated)?;
-    Ok((validated, Checked { bucket_tables, span, indicator_rows }))
+    reject_repeated_case_ids(validated)
 }
 
 /// The counts of every part added up per table, in the order validation records tables.
-fn merge_counts(parts: &[Vec<TableCounts>]) -> Vec<TableCounts> {
+pub(crate) fn merge_counts(parts: &[Vec<TableCounts>]) -> Vec<TableCounts> {
     let order = ["subjects"]
         .into_iter()
         .chain(crate::contract::TABLES.iter().map(|s| s.name).filter(|n| *n != "subjects" && *n != "conflicts"))
@@ -203,15 +210,8 @@ pub(super) fn features(
         out.peer.merge(&PeerStats::partial(&local, &present, opts)?);
         out.relations.push(&local, &data, &present, opts)?;
         out.adverse.extend(crate::cases::adverse_events(&data, quiet, as_of)?);
-        if let (Some((from, to)), Some(inspections)) = (window, data.table("inspections")) {
-            let day = |d: i32| lit(d).cast(DataType::Date);
-            let rows = inspections
-                .clone()
-                .lazy()
-                .filter(col("inspected_on").gt_eq(day(from)).and(col("inspected_on").lt(day(to))))
-                .select([col("uscc"), col("inspected_on"), col("mode"), col("outcome")])
-                .collect()?;
-            crate::bucket::stack(&mut out.window_inspections, rows)?;
+        if let (Some(window), Some(inspections)) = (window, data.table("inspections")) {
+            crate::bucket::stack(&mut out.window_inspections, window_rows(inspections, window)?)?;
         }
         out.scored.push(local.height());
         let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
@@ -219,6 +219,18 @@ pub(super) fn features(
         spill.put(&format!("local/{b}"), local)?;
     }
     Ok(out)
+}
+
+/// The inspections of the days [from, to) that follow the previous plan through: `uscc`,
+/// `inspected_on`, `mode`, `outcome`.
+pub(crate) fn window_rows(inspections: &DataFrame, (from, to): (i32, i32)) -> Result<DataFrame> {
+    let day = |d: i32| lit(d).cast(DataType::Date);
+    Ok(inspections
+        .clone()
+        .lazy()
+        .filter(col("inspected_on").gt_eq(day(from)).and(col("inspected_on").lt(day(to))))
+        .select([col("uscc"), col("inspected_on"), col("mode"), col("outcome")])
+        .collect()?)
 }
 
 /// Pass 3: every bucket's features completed with the population's (peer groups, relations)

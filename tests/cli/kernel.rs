@@ -1,6 +1,7 @@
 //! The per-bucket kernel with Arrow in and out (docs/scale-out.md), driven as an engine would:
 //! the sample read with arrow-rs, split into 3 buckets, partials merged by concatenation, and
-//! the result compared with `riskwarn run` on the same files.
+//! the result compared with `riskwarn run` on the same files: the warning list and plan calls,
+//! and the run directory `finish` makes, file for file.
 
 use std::path::Path;
 
@@ -50,7 +51,11 @@ fn the_sample_through_the_arrow_kernel_in_3_buckets_matches_riskwarn_run() {
     let buckets: Vec<Vec<(String, RecordBatch)>> = (0..BUCKETS)
         .map(|b| tables.iter().filter(|(n, _)| n != "inspectors").map(|(n, batch)| (n.clone(), bucket_rows(batch, b))).collect())
         .collect();
-    let partials: Vec<kernel::Partials> = buckets.iter().map(|b| kernel::partials(&as_tables(b), inspectors.as_ref(), &ctx).unwrap()).collect();
+    let partials: Vec<kernel::Partials> = buckets.iter().map(|b| kernel::partials(&as_tables(b), inspectors.as_ref(), &ctx, None).unwrap()).collect();
+    let whole: Vec<(&str, &RecordBatch)> = partials.iter().flat_map(|p| p.whole.iter().map(|(n, b)| (*n, b))).collect();
+    let quiet = riskwarn::io::from_record_batch(&kernel::quiet(&whole, None, &ctx).unwrap()).unwrap();
+    let quiet: Vec<&str> = quiet.column("uscc").unwrap().str().unwrap().iter().flatten().collect();
+    assert!(!quiet.is_empty(), "the sample's dispositions close cases not_confirmed: some subjects are quiet");
     // "Merging" is concatenation: the kernel adds the rows of equal keys.
     let concat = |get: &dyn Fn(&kernel::Partials) -> &RecordBatch| -> RecordBatch {
         let parts: Vec<RecordBatch> = partials.iter().map(|p| get(p).clone()).collect();
@@ -62,10 +67,10 @@ fn the_sample_through_the_arrow_kernel_in_3_buckets_matches_riskwarn_run() {
     let nodes: Vec<&RecordBatch> = partials.iter().map(|p| p.relation_nodes.as_ref().unwrap()).collect();
     let edges: Vec<&RecordBatch> = partials.iter().map(|p| p.relation_edges.as_ref().unwrap()).collect();
     let subjects: Vec<&RecordBatch> = partials.iter().map(|p| &p.subjects).collect();
-    let (relations, _) = kernel::relation_features(&nodes, &edges, &subjects, &present, &ctx).unwrap();
+    let (relations, capped) = kernel::relation_features(&nodes, &edges, &subjects, &present, &ctx).unwrap();
     let scored: Vec<RecordBatch> = buckets
         .iter()
-        .map(|b| kernel::score(&as_tables(b), inspectors.as_ref(), &groups, &moments, Some(&relations), &indicators, &model, &ctx).unwrap().0)
+        .map(|b| kernel::score(&as_tables(b), inspectors.as_ref(), &groups, &moments, Some(&relations), &indicators, &quiet, &model, &ctx).unwrap().0)
         .collect();
     let overrides: Vec<&RecordBatch> = partials.iter().filter_map(|p| p.overrides.as_ref()).collect();
     let list = kernel::warning_list(&scored.iter().collect::<Vec<_>>(), &overrides, None, &model, &ctx).unwrap();
@@ -109,4 +114,46 @@ fn the_sample_through_the_arrow_kernel_in_3_buckets_matches_riskwarn_run() {
         let (a, b) = (plan.column(name).unwrap(), native_plan.column(name).unwrap());
         assert!(a.as_materialized_series().equals_missing(b.as_materialized_series()), "plan column {name} differs");
     }
+
+    // The run directory of every bucket's parts is `riskwarn run`'s, file for file.
+    let files = |name: &str| riskwarn::run::FileHash { file: name.to_string(), sha256: riskwarn::io::sha256_file(&sample.join(name)).unwrap(), bytes: std::fs::metadata(sample.join(name)).unwrap().len() };
+    let facts = kernel::RunFacts {
+        present: present.iter().map(|n| n.to_string()).collect(),
+        inputs: present.iter().map(|n| files(&format!("{n}.parquet"))).collect(),
+        relation_ids_capped: Some(capped),
+        score_notices: Vec::new(),
+        buckets: BUCKETS,
+        ..Default::default()
+    };
+    let all = |get: &dyn Fn(&kernel::Partials) -> &RecordBatch| -> Vec<&RecordBatch> { partials.iter().map(get).collect() };
+    let parts = kernel::RunParts {
+        scored: &scored.iter().collect::<Vec<_>>(),
+        whole: &whole,
+        inspectors: inspectors.as_ref(),
+        window_inspections: &[],
+        counts: &all(&|p| &p.counts),
+        rejected: &all(&|p| &p.rejected),
+        indicator_rows: &all(&|p| &p.indicator_rows),
+        ranks: None,
+    };
+    let hashes = (riskwarn::run::FileHash::of(Path::new("models/logistic-sample.json")).unwrap(), riskwarn::run::FileHash::of(Path::new("riskwarn.toml")).unwrap());
+    let artifacts = kernel::finish(&parts, facts, None, &model, hashes, &ctx, policy.seed).unwrap();
+    let ours_out = tempdir();
+    let ours = riskwarn::run::commit(artifacts, ours_out.path(), &|| {}).unwrap();
+    assert_eq!(ours.manifest.run_id, m["run_id"].as_str().unwrap(), "the same inputs name the same run");
+    let mut names: Vec<String> = std::fs::read_dir(&run_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names.iter().filter(|n| *n != "manifest.json") {
+        let (a, b) = (std::fs::read(ours.run_dir.join(name)).unwrap(), std::fs::read(run_dir.join(name)).unwrap());
+        assert!(a == b, "{name} differs from riskwarn run's");
+    }
+    let manifest = |dir: &Path| {
+        let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+        for k in ["timings_seconds", "buckets", "spill_bytes"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    assert_eq!(manifest(&ours.run_dir), manifest(&run_dir));
 }

@@ -8,7 +8,7 @@ fn has(cmd: &str, args: &[&str]) -> bool {
 }
 
 #[test]
-fn the_spark_runner_gives_the_native_runs_warnings_plan_and_quarantine() {
+fn the_spark_runner_writes_the_native_run_directory() {
     if !has("java", &["-version"]) {
         return skipped("the Spark runner's tests: no Java (apt-get install openjdk-17-jre-headless)");
     }
