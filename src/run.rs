@@ -265,7 +265,7 @@ pub struct Artifacts {
     /// warnings.parquet; warnings.csv, warnings_public.csv and warnings.xlsx are made from it.
     pub warnings: DataFrame,
     /// The reason text of the published variant, per row of `warnings`.
-    pub public_reason_text: Vec<String>,
+    pub public_reason_text: StringChunked,
     pub plan: Option<Plan>,
     pub rejected: DataFrame,
     pub cases: crate::cases::CaseBook,
@@ -327,7 +327,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 
     progress("score");
     let t = Instant::now();
-    let scored = passes::score(&spill, buckets, relations, &local.peer, &present, &feature_options, &model, &policy)?
+    let scored = passes::score(&spill, buckets, &local.scored, relations, &local.peer, &present, &feature_options, &model, &policy)?
         .ok_or_else(|| Error::Internal("no bucket scored a subject".into()))?;
     let spill_bytes = spill.bytes_written();
     drop(spill);
@@ -628,7 +628,7 @@ struct Outputs<'a> {
     plan: Option<&'a Plan>,
     rejected: &'a DataFrame,
     cases: &'a crate::cases::CaseBook,
-    public_reason_text: &'a [String],
+    public_reason_text: &'a StringChunked,
     zh: bool,
     as_of: i32,
 }

@@ -93,6 +93,19 @@ pub fn score_bucket(features: &DataFrame, subjects: &DataFrame, model: &Model, p
 }
 
 impl Scored {
+    /// Room for `additional` more subjects' parts, reserved exactly (a list of millions would
+    /// otherwise grow its vectors by doubling, up to twice what it holds).
+    pub fn reserve(&mut self, additional: usize) {
+        let e = &mut self.explained;
+        e.score.reserve_exact(additional);
+        e.feature.reserve_exact(additional * e.top);
+        e.value.reserve_exact(additional * e.top);
+        e.contribution.reserve_exact(additional * e.top);
+        for v in self.stability_values.iter_mut() {
+            v.reserve_exact(additional);
+        }
+    }
+
     /// Appends another bucket's part (its notices are the same as this one's).
     pub fn append(&mut self, other: Scored) -> Result<()> {
         let e = &mut self.explained;
@@ -179,7 +192,7 @@ pub struct WarningsInput<'a> {
 pub struct Warnings {
     pub frame: DataFrame,
     /// reason_text without complaint reasons, row for row (for the public variant).
-    pub public_reason_text: Vec<String>,
+    pub public_reason_text: StringChunked,
     /// What became of the `overrides` rows (the manifest's `overrides`).
     pub overrides: crate::overrides::OverrideCounts,
 }
@@ -248,9 +261,7 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         .iter()
         .map(|r| registry.get(&r.feature).is_some_and(|f| f.visibility == crate::features::Visibility::Public))
         .collect();
-    let texts: Vec<(String, String)> = order
-        .par_iter()
-        .map(|&i| {
+    let texts_of = |i: u32| -> (String, String) {
             let i = i as usize;
             let (mut full, mut public) = (String::new(), String::new());
             let push = |s: &mut String, part: &str| {
@@ -279,9 +290,20 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
                 }
             }
             (full, public)
-        })
-        .collect();
-    let (reason_text, public_text): (Vec<String>, Vec<String>) = texts.into_iter().unzip();
+        };
+    // Built a block of ranks at a time, so the texts of the whole list exist once (in the
+    // columns), not also as a String per row.
+    const TEXT_BLOCK: usize = 1 << 16;
+    let mut full_texts = StringChunkedBuilder::new("reason_text".into(), n);
+    let mut public_texts = StringChunkedBuilder::new("reason_text".into(), n);
+    for block in order.chunks(TEXT_BLOCK) {
+        let texts: Vec<(String, String)> = block.par_iter().map(|&i| texts_of(i)).collect();
+        for (full, public) in &texts {
+            full_texts.append_value(full);
+            public_texts.append_value(public);
+        }
+    }
+    let (full_texts, public_text) = (full_texts.finish(), public_texts.finish());
     // The reasons' fields, flat in rank order, then a list column with a fixed stride of `top`.
     let at = |k: usize| order[k / top] as usize * top + k % top;
     let mut flat = StructChunked::from_series(
@@ -318,7 +340,7 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         Column::new("risk_level".into(), order.iter().map(|&i| grade::LEVELS[levels[i as usize] as usize]).collect::<Vec<_>>()),
         Column::new("credit_grade".into(), order.iter().map(|&i| grades[i as usize].as_str()).collect::<Vec<_>>()),
         reasons,
-        Column::new("reason_text".into(), reason_text),
+        full_texts.into_column(),
         hard_rules.finish().into_column(),
         Column::new("grade_before_override".into(), order.iter().map(|&i| grade_before_override[i as usize]).collect::<Vec<_>>()),
         Column::new("observation_period".into(), order.iter().map(|&i| observation[i as usize]).collect::<Vec<_>>()),
@@ -367,7 +389,7 @@ pub fn counts(frame: &DataFrame, column: &str, values: &[&str]) -> Result<Vec<(S
 /// The supervisor-facing copy without personal data or complaint details (seed 三(五)2): names
 /// of `individual` subjects keep their first character (张*), and complaint reasons are dropped
 /// (`public_reason_text` from [`warnings`], row for row).
-pub fn public_variant(frame: &DataFrame, public_reason_text: &[String]) -> Result<DataFrame> {
+pub fn public_variant(frame: &DataFrame, public_reason_text: &StringChunked) -> Result<DataFrame> {
     let names = frame.column("name")?.str()?;
     let types = frame.column("subject_type")?.str()?;
     let masked: Vec<Option<String>> = names
@@ -387,6 +409,6 @@ pub fn public_variant(frame: &DataFrame, public_reason_text: &[String]) -> Resul
         .collect();
     let mut out = frame.select(["rank", "uscc", "name", "region", "industry", "subject_type", "score", "risk_level", "credit_grade", "reason_text", "as_of"])?;
     out.with_column(Column::new("name".into(), masked))?;
-    out.with_column(Column::new("reason_text".into(), public_reason_text))?;
+    out.with_column(public_reason_text.clone().into_column())?;
     Ok(out)
 }

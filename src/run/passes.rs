@@ -234,10 +234,12 @@ pub(crate) fn window_rows(inspections: &DataFrame, (from, to): (i32, i32)) -> Re
 }
 
 /// Pass 3: every bucket's features completed with the population's (peer groups, relations)
-/// and scored with their reasons; the parts of all buckets appended.
+/// and scored with their reasons; the parts of all buckets appended (`scored`: the subjects
+/// each bucket scores, from pass 2).
 pub(super) fn score(
     spill: &Spill,
     buckets: u32,
+    scored: &[usize],
     relations: Vec<DataFrame>,
     peer: &PeerStats,
     present: &[&str],
@@ -246,6 +248,7 @@ pub(super) fn score(
     policy: &Policy,
 ) -> Result<Option<Scored>> {
     let mut all: Option<Scored> = None;
+    let mut left: usize = scored.iter().sum();
     for (b, relations) in (0..buckets).zip(relations) {
         let local = spill.take(&format!("local/{b}"))?;
         let subjects = spill.take(&format!("subjects/{b}"))?;
@@ -254,8 +257,13 @@ pub(super) fn score(
         }
         let features = crate::features::finish(local, relations, peer, present, opts)?;
         let part = crate::score::score_bucket(&features, &subjects, model, policy)?;
+        left -= part.rows.height();
         match all.as_mut() {
-            None => all = Some(part),
+            None => {
+                let mut first = part;
+                first.reserve(left);
+                all = Some(first)
+            }
             Some(a) => a.append(part)?,
         }
     }
