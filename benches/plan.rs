@@ -18,8 +18,8 @@ fn subjects() -> usize {
 const SECTIONS: &[&str] = &["A0111", "C1431", "C2710", "E4701", "F5211", "F5251", "G5420", "H6210", "I6510", "O8111"];
 const REGIONS: &[&str] = &["140502", "140521", "140522", "140524", "140525", "140581"];
 
-fn units() -> &'static Vec<Unit> {
-    static U: OnceLock<Vec<Unit>> = OnceLock::new();
+fn units() -> &'static Vec<Unit<'static>> {
+    static U: OnceLock<Vec<Unit<'static>>> = OnceLock::new();
     U.get_or_init(|| {
         let mut rng = riskwarn::rng::Rng::new(1, 0);
         (0..subjects())
@@ -27,7 +27,7 @@ fn units() -> &'static Vec<Unit> {
                 let score = rng.f64().powi(3);
                 let grade = if score > 0.6 { Grade::D } else if score > 0.3 { Grade::C } else if score > 0.05 { Grade::B } else { Grade::A };
                 Unit {
-                    uscc: riskwarn::generate::subject_uscc(i as u64, b'1', REGIONS[i % REGIONS.len()]),
+                    uscc: riskwarn::generate::subject_uscc(i as u64, b'1', REGIONS[i % REGIONS.len()]).into(),
                     industry: SECTIONS[(i / 7) % SECTIONS.len()].into(),
                     region: REGIONS[i % REGIONS.len()].into(),
                     grade,

@@ -281,7 +281,8 @@ pub fn warning_list(scored: &[&RecordBatch], overrides: &[&RecordBatch], previou
 /// The 双随机 plan (plan.parquet's columns) of a warning list, every department drawn from its
 /// own stream of `seed`; without a roster, so no inspector is assigned.
 pub fn plan(warnings: &RecordBatch, ctx: &Context, seed: u64) -> Result<RecordBatch> {
-    let units = crate::plan::units_from_warnings(&from_record_batch(warnings)?)?;
+    let warnings = from_record_batch(warnings)?;
+    let units = crate::plan::units_from_warnings(&warnings)?;
     to_record_batch(&crate::plan::plan(&units, &ctx.policy.plan, None, seed)?.frame)
 }
 

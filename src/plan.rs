@@ -16,6 +16,7 @@
 //!    department index); sorted by (key, uscc), a systematic sample with one more uniform start
 //!    u ∈ [0,1) takes the units whose cumulative π interval contains u + k, k = 0, 1, …
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
@@ -33,10 +34,11 @@ pub const COLUMNS: &[&str] =
 
 /// One candidate subject, from the warning list.
 #[derive(Debug, Clone)]
-pub struct Unit {
-    pub uscc: String,
-    pub industry: String,
-    pub region: String,
+pub struct Unit<'a> {
+    /// Borrowed from the warning list (a plan of millions of units copies no string).
+    pub uscc: Cow<'a, str>,
+    pub industry: Cow<'a, str>,
+    pub region: Cow<'a, str>,
     pub grade: Grade,
     pub score: f64,
     pub rank: u32,
@@ -45,34 +47,37 @@ pub struct Unit {
 }
 
 /// Reads the units from a warning list (warnings.parquet's columns).
-pub fn units_from_warnings(w: &DataFrame) -> Result<Vec<Unit>> {
-    let s = |name: &str| -> Result<StringChunked> { Ok(w.column(name)?.str()?.clone()) };
+pub fn units_from_warnings(w: &DataFrame) -> Result<Vec<Unit<'_>>> {
+    let s = |name: &str| -> Result<&StringChunked> { Ok(w.column(name)?.str()?) };
     let (uscc, industry, region, grade) = (s("uscc")?, s("industry")?, s("region")?, s("credit_grade")?);
-    let score = w.column("score")?.f64()?.clone();
-    let rank = w.column("rank")?.cast(&DataType::UInt32)?.u32()?.clone();
-    let obs = w.column("observation_period")?.bool()?.clone();
-    let passed = w.column("days_since_random_pass")?.cast(&DataType::Int32)?.i32()?.clone();
-    (0..w.height())
-        .map(|i| {
-            let g = match grade.get(i) {
-                Some("A") => Grade::A,
-                Some("B") => Grade::B,
-                Some("C") => Grade::C,
-                Some("D") => Grade::D,
-                other => return Err(Error::BadArgument(format!("warnings row {}: credit_grade {other:?} is not A/B/C/D", i + 1))),
-            };
-            Ok(Unit {
-                uscc: uscc.get(i).unwrap_or("").to_string(),
-                industry: industry.get(i).unwrap_or("").to_string(),
-                region: region.get(i).unwrap_or("").to_string(),
-                grade: g,
-                score: score.get(i).unwrap_or(0.0),
-                rank: rank.get(i).unwrap_or(u32::MAX),
-                observation: obs.get(i).unwrap_or(false),
-                days_since_random_pass: passed.get(i),
-            })
-        })
-        .collect()
+    let score = w.column("score")?.f64()?;
+    let rank = w.column("rank")?.cast(&DataType::UInt32)?;
+    let rank = rank.u32()?;
+    let obs = w.column("observation_period")?.bool()?;
+    let passed = w.column("days_since_random_pass")?.cast(&DataType::Int32)?;
+    let passed = passed.i32()?;
+    let mut out = Vec::with_capacity(w.height());
+    let rows = uscc.iter().zip(industry.iter()).zip(region.iter()).zip(grade.iter()).zip(score.iter()).zip(rank.iter()).zip(obs.iter()).zip(passed.iter());
+    for (i, (((((((code, ind), reg), g), sc), r), o), p)) in rows.enumerate() {
+        let g = match g {
+            Some("A") => Grade::A,
+            Some("B") => Grade::B,
+            Some("C") => Grade::C,
+            Some("D") => Grade::D,
+            other => return Err(Error::BadArgument(format!("warnings row {}: credit_grade {other:?} is not A/B/C/D", i + 1))),
+        };
+        out.push(Unit {
+            uscc: Cow::Borrowed(code.unwrap_or("")),
+            industry: Cow::Borrowed(ind.unwrap_or("")),
+            region: Cow::Borrowed(reg.unwrap_or("")),
+            grade: g,
+            score: sc.unwrap_or(0.0),
+            rank: r.unwrap_or(u32::MAX),
+            observation: o.unwrap_or(false),
+            days_since_random_pass: p,
+        });
+    }
+    Ok(out)
 }
 
 /// Industry and region of every unit as small integer codes, so a department's coverage is a
@@ -93,11 +98,11 @@ impl Codes {
         let mut region = Vec::with_capacity(units.len());
         for u in units {
             industry.push(*ind.entry(&u.industry).or_insert_with(|| {
-                industries.push(u.industry.clone());
+                industries.push(u.industry.to_string());
                 industries.len() as u32 - 1
             }));
             region.push(*reg.entry(&u.region).or_insert_with(|| {
-                regions.push(u.region.clone());
+                regions.push(u.region.to_string());
                 regions.len() as u32 - 1
             }));
         }
@@ -255,6 +260,7 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
             (summary, dept_rows, said)
         })
         .collect();
+    rows.reserve_exact(planned.iter().map(|(_, r, _)| r.len()).sum());
     for (d, (summary, dept_rows, said)) in planned.into_iter().enumerate() {
         rows.extend(dept_rows.into_iter().map(|(u, p, s)| (d, u, p, s)));
         summaries.push(summary);
@@ -292,9 +298,9 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
     let names: Vec<&str> = policy.departments.iter().map(|d| d.name.as_str()).collect();
     let n = rows.len();
     let unit_frame = DataFrame::new(units.len(), vec![
-        Column::new("uscc".into(), units.iter().map(|u| u.uscc.as_str()).collect::<Vec<_>>()),
+        Column::new("uscc".into(), units.iter().map(|u| u.uscc.as_ref()).collect::<Vec<_>>()),
         Column::new("section".into(), units.iter().map(|u| u.industry.get(..1).unwrap_or("")).collect::<Vec<_>>()),
-        Column::new("region".into(), units.iter().map(|u| u.region.as_str()).collect::<Vec<_>>()),
+        Column::new("region".into(), units.iter().map(|u| u.region.as_ref()).collect::<Vec<_>>()),
     ])?
     .lazy()
     .select([col("uscc"), concat_str([col("section"), col("region")], "-", false).alias("stratum")])
@@ -473,9 +479,9 @@ fn assign_inspectors(
         let mut short = 0usize;
         for (_, row) in visits {
             let u = &units[rows[row].1];
-            let conflicted = roster.conflicts.get(&u.uscc).unwrap_or(&none);
+            let conflicted = roster.conflicts.get(u.uscc.as_ref()).unwrap_or(&none);
             let mut chosen: Vec<usize> = Vec::with_capacity(k);
-            if let Some(heap) = regions.get_mut(u.region.as_str()) {
+            if let Some(heap) = regions.get_mut(u.region.as_ref()) {
                 let mut skipped = Vec::new();
                 while chosen.len() < k {
                     let Some(Reverse((l, kk, i))) = heap.pop() else { break };

@@ -12,7 +12,7 @@ fn policy() -> Policy {
 }
 
 /// `n` units in H6210 / 140502 with grades cycling through a fixed mix and scores by index.
-fn units(n: usize) -> Vec<Unit> {
+fn units(n: usize) -> Vec<Unit<'static>> {
     (0..n)
         .map(|i| {
             let grade = match i % 20 {
@@ -22,7 +22,7 @@ fn units(n: usize) -> Vec<Unit> {
                 _ => Grade::A,
             };
             Unit {
-                uscc: format!("U{i:06}"),
+                uscc: format!("U{i:06}").into(),
                 industry: if i % 17 == 5 { "C2710".into() } else { "H6210".into() },
                 region: "140502".into(),
                 grade,
@@ -124,7 +124,7 @@ fn plan_respects_capacity_certainty_conflicts_and_seed() {
     let selected = f.column("selected").unwrap().bool().unwrap();
     let pi = f.column("inclusion_probability").unwrap().f64().unwrap();
     let inspectors = f.column("inspectors").unwrap().list().unwrap();
-    let by_code: std::collections::HashMap<&str, &Unit> = units.iter().map(|u| (u.uscc.as_str(), u)).collect();
+    let by_code: std::collections::HashMap<&str, &Unit> = units.iter().map(|u| (u.uscc.as_ref(), u)).collect();
     for i in 0..f.height() {
         let u = by_code[uscc.get(i).unwrap()];
         let in_samr = dept.get(i) == Some(samr.name.as_str());
