@@ -68,7 +68,7 @@ fn roster(policy: &Policy) -> &'static Roster {
             }
         }
         for u in units().iter().step_by(997) {
-            r.conflicts.entry(u.uscc.clone()).or_default().insert("dept00-000".into());
+            r.conflicts.entry(u.uscc.to_string()).or_default().insert("dept00-000".into());
         }
         r
     })

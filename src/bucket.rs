@@ -47,8 +47,8 @@ pub struct MemoryModel {
     pub population_share: f64,
 }
 
-/// `riskwarn run`: 12.9 GiB with one bucket, 5.9 with 4, 5.75 with 16 (benches/buckets.sh).
-pub const RUN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 15.5, population_share: 0.45 };
+/// `riskwarn run`: 12.3 GiB with one bucket, 4.45 with 16 (benches/buckets.sh).
+pub const RUN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 14.8, population_share: 0.32 };
 /// `riskwarn train`: 23.4 GiB with one bucket, 15.4 with 8.
 pub const TRAIN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 28.0, population_share: 0.61 };
 

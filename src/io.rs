@@ -876,18 +876,20 @@ pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
             .collect();
         let plain = Format::new();
         // Cell values per column, extracted once (column-wise, not cell by cell through polars).
-        enum Cells {
+        // Text cells borrow from the columns cast to strings (no copy of the sheet's text).
+        enum Cells<'a> {
             Number(Vec<Option<f64>>),
-            Text(Vec<Option<String>>),
+            Text(Vec<Option<&'a str>>),
         }
+        let texts: Vec<Option<Column>> = df.columns().iter().map(|c| if c.dtype().is_primitive_numeric() { Ok(None) } else { c.cast(&DataType::String).map(Some) }).collect::<PolarsResult<_>>()?;
         let cells: Vec<Cells> = df
             .columns()
             .iter()
-            .map(|c| -> Result<Cells> {
-                Ok(if c.dtype().is_primitive_numeric() {
-                    Cells::Number(c.cast(&DataType::Float64)?.f64()?.iter().collect())
-                } else {
-                    Cells::Text(c.cast(&DataType::String)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
+            .zip(&texts)
+            .map(|(c, text)| -> Result<Cells> {
+                Ok(match text {
+                    None => Cells::Number(c.cast(&DataType::Float64)?.f64()?.iter().collect()),
+                    Some(t) => Cells::Text(t.str()?.iter().collect()),
                 })
             })
             .collect::<Result<_>>()?;
@@ -900,7 +902,7 @@ pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
                         Some(x) => ws.write_number_with_format(row, cn, x, fmt).map(|_| ()),
                         None => ws.write_blank(row, cn, fmt).map(|_| ()),
                     },
-                    Cells::Text(v) => match &v[r] {
+                    Cells::Text(v) => match v[r] {
                         Some(x) => ws.write_string_with_format(row, cn, x, fmt).map(|_| ()),
                         None => ws.write_blank(row, cn, fmt).map(|_| ()),
                     },

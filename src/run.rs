@@ -449,7 +449,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         present,
         book,
         previous,
-        scored,
+        mut scored,
         adverse,
         window_inspections,
         relation_ids_capped,
@@ -475,13 +475,15 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     timings.cases += t.elapsed().as_secs_f64();
 
     let t = Instant::now();
+    // The stability figures first: their values (a column per baseline feature) are freed
+    // before the list is made.
+    let stability = model.stability_of(&std::mem::take(&mut scored.stability_values), &scored.explained.score);
     let warnings = crate::score::warnings(&scored, &crate::score::WarningsInput {
         model,
         policy,
         previous: previous.as_ref().map(|p| &p.ranks),
         overrides: validated.table("overrides"),
     })?;
-    let stability = model.stability_of(&scored.stability_values, &scored.explained.score);
     drop(scored);
     let override_counts = warnings.overrides.clone();
     let public_reason_text = warnings.public_reason_text;

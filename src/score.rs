@@ -262,35 +262,35 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         .map(|r| registry.get(&r.feature).is_some_and(|f| f.visibility == crate::features::Visibility::Public))
         .collect();
     let texts_of = |i: u32| -> (String, String) {
-            let i = i as usize;
-            let (mut full, mut public) = (String::new(), String::new());
-            let push = |s: &mut String, part: &str| {
-                if !s.is_empty() {
-                    s.push_str(sep);
-                }
-                s.push_str(part);
-            };
-            // Appeal decisions are public (双公示): the override's reason goes into both texts.
-            if let Some(label) = &override_labels[i] {
-                push(&mut full, label);
-                push(&mut public, label);
+        let i = i as usize;
+        let (mut full, mut public) = (String::new(), String::new());
+        let push = |s: &mut String, part: &str| {
+            if !s.is_empty() {
+                s.push_str(sep);
             }
-            for r in &fired[i] {
-                push(&mut full, &rule_labels[*r]);
-                if rule_public[*r] {
-                    push(&mut public, &rule_labels[*r]);
-                }
-            }
-            for k in i * top..(i + 1) * top {
-                let f = explained.feature[k] as usize;
-                let part = reason_text::reason(labels[f], explained.value[k], explained.contribution[k]);
-                push(&mut full, &part);
-                if public_ok[f] {
-                    push(&mut public, &part);
-                }
-            }
-            (full, public)
+            s.push_str(part);
         };
+        // Appeal decisions are public (双公示): the override's reason goes into both texts.
+        if let Some(label) = &override_labels[i] {
+            push(&mut full, label);
+            push(&mut public, label);
+        }
+        for r in &fired[i] {
+            push(&mut full, &rule_labels[*r]);
+            if rule_public[*r] {
+                push(&mut public, &rule_labels[*r]);
+            }
+        }
+        for k in i * top..(i + 1) * top {
+            let f = explained.feature[k] as usize;
+            let part = reason_text::reason(labels[f], explained.value[k], explained.contribution[k]);
+            push(&mut full, &part);
+            if public_ok[f] {
+                push(&mut public, &part);
+            }
+        }
+        (full, public)
+    };
     // Built a block of ranks at a time, so the texts of the whole list exist once (in the
     // columns), not also as a String per row.
     const TEXT_BLOCK: usize = 1 << 16;

@@ -109,7 +109,7 @@ fn plan_respects_capacity_certainty_conflicts_and_seed() {
     let policy = policy();
     let units = units(3000);
     // Inspector 0 and 1 of the first department are in conflict with every D subject.
-    let d_codes: Vec<String> = units.iter().filter(|u| u.grade == Grade::D).map(|u| u.uscc.clone()).collect();
+    let d_codes: Vec<String> = units.iter().filter(|u| u.grade == Grade::D).map(|u| u.uscc.to_string()).collect();
     let conflicts: Vec<(usize, &str)> = d_codes.iter().flat_map(|c| [(0, c.as_str()), (1, c.as_str())]).collect();
     let roster = roster(&policy, 6, &conflicts);
     let a = plan(&units, &policy.plan, Some(&roster), 7).unwrap();
@@ -171,6 +171,6 @@ fn capacity_below_the_certainty_units_fills_by_risk_and_says_so() {
     let chosen: Vec<String> = f.column("uscc").unwrap().str().unwrap().iter().flatten().map(String::from).collect();
     let mut certain: Vec<&Unit> = units.iter().filter(|u| u.grade == Grade::D || u.industry.starts_with("C27")).collect();
     certain.sort_by_key(|u| u.rank);
-    let expected: std::collections::BTreeSet<String> = certain[..20].iter().map(|u| u.uscc.clone()).collect();
+    let expected: std::collections::BTreeSet<String> = certain[..20].iter().map(|u| u.uscc.to_string()).collect();
     assert_eq!(chosen.into_iter().collect::<std::collections::BTreeSet<_>>(), expected);
 }
