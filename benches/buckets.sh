@@ -22,11 +22,5 @@ for b in "${BUCKETS[@]}"; do
 done
 first="$WORK/out-b${BUCKETS[0]}/latest"
 for b in "${BUCKETS[@]:1}"; do
-    same=yes
-    for f in "$first"/*; do
-        name=$(basename "$f")
-        [ "$name" = manifest.json ] && continue
-        cmp -s "$f" "$WORK/out-b$b/latest/$name" || { echo "  $b buckets: $name differs"; same=no; }
-    done
-    echo "$b buckets: outputs byte-identical to ${BUCKETS[0]} bucket(s): $same"
+    echo "$b buckets: outputs byte-identical to ${BUCKETS[0]} bucket(s): $(same_run_dir "$first" "$WORK/out-b$b/latest")"
 done

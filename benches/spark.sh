@@ -27,11 +27,4 @@ trap 'kill "$SAMPLER" 2>/dev/null || true' EXIT
 ( cd spark && /usr/bin/time -f "spark local[2], $B buckets: wall %e s, peak RSS of the driver process %M KiB" python3 -m riskwarn_spark run --master "local[2]" --conf spark.driver.memory=${SPARK_DRIVER_MEMORY:-12g} --conf spark.driver.maxResultSize=0 --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
     --data "$DATA" --policy "$POLICY" --model "$MODEL" --as-of "$AS_OF" --buckets "$B" --binary "$BIN" --out "$WORK/spark-$N" >/dev/null )
 echo "spark: peak summed RSS (JVM + Python workers + kernel calls) $(cat "$WORK/spark-peak-kib") KiB"
-native="$WORK/native-$N/latest"; ours="$WORK/spark-$N/latest"
-same=yes
-for f in "$native"/*; do
-    name=$(basename "$f")
-    [ "$name" = manifest.json ] && continue
-    cmp -s "$f" "$ours/$name" || { echo "  $name differs"; same=no; }
-done
-echo "Spark's run directory byte-identical to the native run's (all but the manifest): $same"
+echo "Spark's run directory byte-identical to the native run's (all but the manifest): $(same_run_dir "$WORK/native-$N/latest" "$WORK/spark-$N/latest")"

@@ -5,7 +5,7 @@
 //!
 //! 1. [`partials`] per bucket: peer-group partials (summed by key across buckets), the
 //!    neighbour columns and relation rows the relation graphs need, rows per declared indicator,
-//!    the used overrides, counts and the quarantine;
+//!    the used rows of the tables used whole, counts and the quarantine;
 //! 2. [`relation_features`] once, over the compact parts of every bucket;
 //! 3. [`score`] per bucket: features completed with the merged statistics, scored with reasons;
 //! 4. [`warning_list`] once over every bucket's scored rows: ranks, levels, grades, reasons;
@@ -76,10 +76,9 @@ pub struct Partials {
     pub subjects: RecordBatch,
     /// `indicator`, `rows`: used rows per indicator (sum across buckets for [`score`]).
     pub indicator_rows: RecordBatch,
-    /// The bucket's used `overrides` rows (for [`warning_list`]), when the data has the table.
-    pub overrides: Option<RecordBatch>,
     /// The bucket's used rows of the tables a run uses whole (`dispositions`, `cases`,
-    /// `overrides`, `conflicts`: those the data has), for [`quiet`] and [`finish`].
+    /// `overrides`, `conflicts`: those the data has), for [`quiet`] and [`finish`] (and its
+    /// `overrides` for [`warning_list`]).
     pub whole: Vec<(&'static str, RecordBatch)>,
     /// The used inspections within the window asked for (the previous plan's, [`previous_window`]).
     pub window_inspections: Option<RecordBatch>,
@@ -133,7 +132,6 @@ pub fn partials(tables: &Tables, inspectors: Option<&RecordBatch>, ctx: &Context
         relation_edges: edges,
         subjects: to_record_batch(&crate::features::subject_codes(&data)?.into_series().into_frame())?,
         indicator_rows: to_record_batch(&indicator_rows)?,
-        overrides: data.table("overrides").map(to_record_batch).transpose()?,
         whole: crate::run::passes::WHOLE.iter().filter_map(|n| data.table(n).map(|t| (*n, t))).map(|(n, t)| Ok((n, to_record_batch(t)?))).collect::<Result<_>>()?,
         window_inspections: match (window, data.table("inspections")) {
             (Some(w), Some(inspections)) => Some(to_record_batch(&crate::run::passes::window_rows(inspections, w)?)?),
@@ -142,6 +140,20 @@ pub fn partials(tables: &Tables, inspectors: Option<&RecordBatch>, ctx: &Context
         counts: to_record_batch(&counts)?,
         rejected: to_record_batch(&data.rejected)?,
     })
+}
+
+/// Rows per indicator (`indicator`, `rows`) of any number of parts, added up.
+fn summed_indicator_rows(parts: &[&RecordBatch]) -> Result<IndicatorRows> {
+    let mut out = IndicatorRows::new();
+    for batch in parts {
+        let rows = from_record_batch(batch)?;
+        for (i, n) in rows.column("indicator")?.str()?.iter().zip(rows.column("rows")?.cast(&DataType::UInt64)?.u64()?.iter()) {
+            if let (Some(i), Some(n)) = (i, n) {
+                *out.entry(i.to_string()).or_default() += n as usize;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn stacked(batches: &[&RecordBatch]) -> Result<Option<DataFrame>> {
@@ -204,13 +216,7 @@ pub fn score(
     ctx: &Context,
 ) -> Result<(RecordBatch, Vec<String>)> {
     let data = validated(tables, inspectors, ctx)?;
-    let rows = from_record_batch(indicator_rows)?;
-    let mut counted = IndicatorRows::new();
-    for (i, n) in rows.column("indicator")?.str()?.iter().zip(rows.column("rows")?.cast(&DataType::UInt64)?.u64()?.iter()) {
-        if let (Some(i), Some(n)) = (i, n) {
-            *counted.entry(i.to_string()).or_default() += n as usize;
-        }
-    }
+    let counted = summed_indicator_rows(&[indicator_rows])?;
     let opts = crate::features::with_data_indicators(&counted, &ctx.policy.features);
     let present = crate::features::present_tables(&data);
     let local = crate::features::local(&data, &[ctx.as_of], &opts, Backend::Kernel)?.pop().expect("one date");
@@ -401,15 +407,7 @@ pub fn finish(parts: &RunParts, facts: RunFacts, mut previous: Option<Previous>,
     let counts = crate::run::passes::merge_counts(&[roster_counts, bucket_counts]);
     let mut validated = Validated { tables, rejected, counts, notices: Vec::new() };
     crate::run::passes::settle_whole(&mut validated)?;
-    let mut indicator_rows = IndicatorRows::new();
-    for batch in parts.indicator_rows {
-        let rows = from_record_batch(batch)?;
-        for (i, n) in rows.column("indicator")?.str()?.iter().zip(rows.column("rows")?.cast(&DataType::UInt64)?.u64()?.iter()) {
-            if let (Some(i), Some(n)) = (i, n) {
-                *indicator_rows.entry(i.to_string()).or_default() += n as usize;
-            }
-        }
-    }
+    let indicator_rows = summed_indicator_rows(parts.indicator_rows)?;
     if present.contains(&"indicators") {
         notices.extend(crate::features::notices_of(&indicator_rows, &policy.features));
     }

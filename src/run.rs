@@ -327,7 +327,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 
     progress("score");
     let t = Instant::now();
-    let scored = passes::score(&spill, buckets, &local.scored, relations, &local.peer, &present, &feature_options, &model, &policy)?
+    let scored = passes::score(&spill, &local.scored, relations, &local.peer, &present, &feature_options, &model, &policy)?
         .ok_or_else(|| Error::Internal("no bucket scored a subject".into()))?;
     let spill_bytes = spill.bytes_written();
     drop(spill);

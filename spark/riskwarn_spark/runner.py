@@ -64,7 +64,6 @@ SUMMED = {
     "peer_groups": ["industry_section", "__peer_region"],
     "peer_moments": ["kind", "violations", "inspections"],
     "indicator_rows": ["indicator"],
-    "counts": ["table"],
 }
 
 

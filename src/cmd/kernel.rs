@@ -26,6 +26,11 @@ fn input(dir: &Path, name: &str) -> Result<RecordBatch> {
     optional(dir, name)?.ok_or_else(|| Error::bad_file(dir.join(format!("{name}.arrow")), "input of the kernel call not found"))
 }
 
+/// Parts as the kernel takes them.
+fn as_batch_refs(parts: &[RecordBatch]) -> Vec<&RecordBatch> {
+    parts.iter().collect()
+}
+
 /// A bucket's tables as the kernel takes them.
 fn as_refs(tables: &[(String, RecordBatch)]) -> Vec<(&str, &RecordBatch)> {
     tables.iter().map(|(n, b)| (n.as_str(), b)).collect()
@@ -102,12 +107,12 @@ pub fn run(args: &KernelArgs) -> Result<()> {
             out.extend([("peer_groups", p.peer_groups), ("peer_moments", p.peer_moments), ("subjects", p.subjects), ("indicator_rows", p.indicator_rows), ("counts", p.counts), ("rejected", p.rejected)]);
             out.extend(p.relation_nodes.map(|b| ("relation_nodes", b)));
             out.extend(p.relation_edges.map(|b| ("relation_edges", b)));
-            out.extend(p.overrides.map(|b| ("overrides", b)));
             out.extend(p.window_inspections.map(|b| ("window_inspections", b)));
             // The tables used whole go in `whole/` (named as tables, like the input's `tables/`).
+            let whole = output_dir.join("whole");
+            crate::io::create_dir_all(&whole)?;
             for (name, batch) in &p.whole {
-                crate::io::create_dir_all(&output_dir.join("whole"))?;
-                crate::io::write_ipc(batch, &output_dir.join("whole").join(format!("{name}.arrow")))?;
+                crate::io::write_ipc(batch, &whole.join(format!("{name}.arrow")))?;
             }
         }
         KernelCall::Quiet => {
@@ -166,16 +171,14 @@ pub fn run(args: &KernelArgs) -> Result<()> {
             let (scored, window, counts, rejected, indicator_rows) = (parts_of("scored")?, parts_of("window_inspections")?, parts_of("counts")?, parts_of("rejected")?, parts_of("indicator_rows")?);
             let inspectors = optional(input_dir, "inspectors")?;
             let ranks = optional(input_dir, "ranks")?;
-            let (scored, window, counts, rejected, indicator_rows): (Vec<&RecordBatch>, Vec<&RecordBatch>, Vec<&RecordBatch>, Vec<&RecordBatch>, Vec<&RecordBatch>) =
-                (scored.iter().collect(), window.iter().collect(), counts.iter().collect(), rejected.iter().collect(), indicator_rows.iter().collect());
             let parts = crate::kernel::RunParts {
-                scored: &scored,
+                scored: &as_batch_refs(&scored),
                 whole: &as_refs(&whole),
                 inspectors: inspectors.as_ref(),
-                window_inspections: &window,
-                counts: &counts,
-                rejected: &rejected,
-                indicator_rows: &indicator_rows,
+                window_inspections: &as_batch_refs(&window),
+                counts: &as_batch_refs(&counts),
+                rejected: &as_batch_refs(&rejected),
+                indicator_rows: &as_batch_refs(&indicator_rows),
                 ranks: ranks.as_ref(),
             };
             let files = (crate::run::FileHash::of(model_path()?)?, crate::run::FileHash::of(&args.policy)?);

@@ -235,10 +235,9 @@ pub(crate) fn window_rows(inspections: &DataFrame, (from, to): (i32, i32)) -> Re
 
 /// Pass 3: every bucket's features completed with the population's (peer groups, relations)
 /// and scored with their reasons; the parts of all buckets appended (`scored`: the subjects
-/// each bucket scores, from pass 2).
+/// each bucket scores, one entry per bucket, from pass 2).
 pub(super) fn score(
     spill: &Spill,
-    buckets: u32,
     scored: &[usize],
     relations: Vec<DataFrame>,
     peer: &PeerStats,
@@ -249,7 +248,7 @@ pub(super) fn score(
 ) -> Result<Option<Scored>> {
     let mut all: Option<Scored> = None;
     let mut left: usize = scored.iter().sum();
-    for (b, relations) in (0..buckets).zip(relations) {
+    for (b, relations) in (0..scored.len() as u32).zip(relations) {
         let local = spill.take(&format!("local/{b}"))?;
         let subjects = spill.take(&format!("subjects/{b}"))?;
         if local.height() == 0 {

@@ -72,7 +72,8 @@ fn the_sample_through_the_arrow_kernel_in_3_buckets_matches_riskwarn_run() {
         .iter()
         .map(|b| kernel::score(&as_tables(b), inspectors.as_ref(), &groups, &moments, Some(&relations), &indicators, &quiet, &model, &ctx).unwrap().0)
         .collect();
-    let overrides: Vec<&RecordBatch> = partials.iter().filter_map(|p| p.overrides.as_ref()).collect();
+    let overrides: Vec<&RecordBatch> = whole.iter().filter(|(n, _)| *n == "overrides").map(|(_, b)| *b).collect();
+    assert_eq!(overrides.len(), BUCKETS as usize, "every bucket gives its overrides part");
     let list = kernel::warning_list(&scored.iter().collect::<Vec<_>>(), &overrides, None, &model, &ctx).unwrap();
     let list = riskwarn::io::from_record_batch(&list).unwrap();
 
