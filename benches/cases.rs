@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use polars::prelude::*;
 use riskwarn::cases::{advance, feedback, open_warnings, Case, CaseBook, CaseEvent, CaseState, Disposition};
-use riskwarn::io::{read_output, OutputKind};
+use riskwarn::io::{read_output, read_output_encoded, OutputKind};
 use riskwarn::policy::Policy;
 
 fn main() {
@@ -129,7 +129,7 @@ fn inputs() -> &'static (tempfile::TempDir, Vec<Disposition>) {
         book.sort();
         let dir = tempfile::tempdir().unwrap();
         riskwarn::io::write_parquet(&mut book.cases_frame().unwrap(), &dir.path().join("cases.parquet")).unwrap();
-        riskwarn::io::write_parquet(&mut book.events_frame().unwrap(), &dir.path().join("case_events.parquet")).unwrap();
+        riskwarn::io::write_parquet_growing(&book.events_frame().unwrap(), &dir.path().join("case_events.parquet"), riskwarn::cases::PLAIN_EVENT_COLUMNS, None).unwrap();
         (dir, dispositions)
     })
 }
@@ -169,9 +169,9 @@ fn case_stage(bencher: divan::Bencher) {
         let clock = std::time::Instant::now();
         let lap = |what: &str| if std::env::var("RISKWARN_BENCH_LAPS").is_ok() { eprintln!("{what}: {:.3} s", clock.elapsed().as_secs_f64()) };
         let cases = read_output(&previous.path().join("cases.parquet"), OutputKind::Cases).unwrap();
-        let events = read_output(&previous.path().join("case_events.parquet"), OutputKind::CaseEvents).unwrap();
+        let (events, file) = read_output_encoded(&previous.path().join("case_events.parquet"), OutputKind::CaseEvents).unwrap();
         lap("read");
-        let mut book = CaseBook::from_frames(&cases, &events).unwrap();
+        let mut book = CaseBook::from_files(&cases, &events, file).unwrap();
         drop((cases, events));
         lap("from_frames");
         let (counts, _) = advance(&mut book, dispositions, AS_OF, &p.cases).unwrap();
@@ -182,11 +182,11 @@ fn case_stage(bencher: divan::Bencher) {
         lap("feedback only");
         book.sort();
         lap("feedback");
-        let (mut cf, mut ef) = (book.cases_frame().unwrap(), book.events_frame().unwrap());
+        let (mut cf, ef) = (book.cases_frame().unwrap(), book.events_frame().unwrap());
         lap("frames");
         riskwarn::io::write_parquet_with_plain(&mut cf, &dir.path().join("cases.parquet"), riskwarn::cases::PLAIN_CASE_COLUMNS).unwrap();
         lap("write cases");
-        riskwarn::io::write_parquet_with_plain(&mut ef, &dir.path().join("case_events.parquet"), riskwarn::cases::PLAIN_EVENT_COLUMNS).unwrap();
+        riskwarn::io::write_parquet_growing(&ef, &dir.path().join("case_events.parquet"), riskwarn::cases::PLAIN_EVENT_COLUMNS, book.earlier_file.as_ref()).unwrap();
         lap("write");
         divan::black_box((w.height(), f.rows.len()))
     });

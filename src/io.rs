@@ -564,10 +564,10 @@ impl Drop for AtomicOutput {
 }
 
 /// Writes bytes produced by `write` to `path` atomically (temporary file, then rename).
-pub fn write_atomic(path: &Path, write: impl FnOnce(&mut AtomicOutput) -> Result<()>) -> Result<()> {
+pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut AtomicOutput) -> Result<T>) -> Result<T> {
     let mut file = AtomicOutput::create(path)?;
     match write(&mut file) {
-        Ok(()) => file.commit(),
+        Ok(value) => file.commit().map(|()| value),
         Err(e) => Err(file.explain(e)),
     }
 }
@@ -586,6 +586,59 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
 /// free text — without a dictionary, which could only fill up and be dropped.
 pub fn write_parquet_with_plain(df: &mut DataFrame, path: &Path, plain_columns: &[&str]) -> Result<()> {
     write_plain_parquet(df, path, Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns })
+}
+
+/// [`write_parquet_with_plain`] for a file that only grows from run to run (the case trail):
+/// `df` is `earlier`'s rows followed by new ones. The leading row groups of `earlier` that are
+/// full are copied as they are, without decoding or encoding them again; the rest of `df` is
+/// encoded after them. Row groups hold [`GROWING_ROW_GROUP`] rows, so the bytes are those a
+/// full write of `df` gives (tested); an `earlier` file of another layout is not copied from.
+/// Returns how many rows were copied.
+pub fn write_parquet_growing(df: &DataFrame, path: &Path, plain_columns: &[&str], earlier: Option<&Encoded>) -> Result<usize> {
+    let encoding = Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns };
+    write_parquet_groups(df, path, encoding, GROWING_ROW_GROUP, earlier)
+}
+
+/// Rows per row group of a file written by [`write_parquet_growing`]: small enough that most
+/// of a trail sits in full groups that the next run copies.
+pub const GROWING_ROW_GROUP: usize = 1 << 17;
+
+/// A riskwarn output as read (its bytes and footer), kept so that a file that only grows can
+/// copy its encoded row groups into the next run's file ([`write_parquet_growing`]).
+#[derive(Clone)]
+pub struct Encoded {
+    bytes: bytes::Bytes,
+    metadata: std::sync::Arc<parquet::file::metadata::ParquetMetaData>,
+}
+
+impl std::fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Encoded({} bytes, {} row groups)", self.bytes.len(), self.metadata.num_row_groups())
+    }
+}
+
+impl PartialEq for Encoded {
+    fn eq(&self, other: &Encoded) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+/// [`read_output`], also keeping the file as read ([`Encoded`]): the frame is decoded from the
+/// same bytes that a later [`write_parquet_growing`] copies, so what was checked is what is
+/// carried.
+pub fn read_output_encoded(path: &Path, kind: OutputKind) -> Result<(DataFrame, Encoded)> {
+    use parquet::file::metadata::{PageIndexPolicy, ParquetMetaDataOptions, ParquetMetaDataReader};
+    let bytes = bytes::Bytes::from(std::fs::read(path).at(IoAction::Read, path)?);
+    // Everything a copied column chunk's metadata carries, as the writer wrote it (the page
+    // encoding counts too, which the reader otherwise folds into a mask).
+    let metadata = ParquetMetaDataReader::new()
+        .with_metadata_options(Some(ParquetMetaDataOptions::new().with_encoding_stats_as_mask(false)))
+        .with_page_index_policy(PageIndexPolicy::Optional)
+        .parse_and_finish(&bytes)
+        .map_err(|e| Error::bad_file(path, format!("not {}: not a readable Parquet file: {e}", kind.describe())))?;
+    let reader = checked_output(ParquetReader::new(std::io::Cursor::new(bytes.clone())), path, kind, &kind.columns())?;
+    let df = reader.finish().map_err(|e| Error::bad_file(path, format!("cannot read {}: {e}", kind.describe())))?;
+    Ok((df, Encoded { bytes, metadata: std::sync::Arc::new(metadata) }))
 }
 
 /// Reads a Parquet file written by riskwarn whose columns need no check (`truth.parquet`).
@@ -703,7 +756,10 @@ pub fn read_output_columns(path: &Path, kind: OutputKind, columns: &[&str]) -> R
 
 fn open_output(path: &Path, kind: OutputKind, required: &[&str]) -> Result<ParquetReader<File>> {
     let file = File::open(path).at(IoAction::Open, path)?;
-    let mut reader = ParquetReader::new(file);
+    checked_output(ParquetReader::new(file), path, kind, required)
+}
+
+fn checked_output<R: polars::io::mmap::MmapBytesReader>(mut reader: ParquetReader<R>, path: &Path, kind: OutputKind, required: &[&str]) -> Result<ParquetReader<R>> {
     let schema = reader
         .schema()
         .map_err(|e| Error::bad_file(path, format!("not {}: not a readable Parquet file: {e}", kind.describe())))?;
@@ -1079,6 +1135,44 @@ struct Encoding<'a> {
 }
 
 fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
+    write_parquet_groups(df, path, encoding, 1 << 20, None).map(|_| ())
+}
+
+/// The full row groups at the start of `earlier` that a file of `df` written with `schema`,
+/// `props` and `rows_per_group` can copy: none unless the two agree on the Parquet schema and
+/// the `ARROW:schema`, and `earlier` holds no more rows than `df`.
+fn copyable_groups(earlier: &Encoded, df: &DataFrame, schema: &parquet::schema::types::SchemaDescriptor, props: &parquet::file::properties::WriterProperties, rows_per_group: usize) -> usize {
+    let file = earlier.metadata.file_metadata();
+    let same_schema = file.schema_descr().root_schema() == schema.root_schema();
+    let same_arrow = file.key_value_metadata() == props.key_value_metadata();
+    if !same_schema || !same_arrow || file.num_rows() as usize > df.height() || !earlier.metadata.page_index().is_some_and(|p| p.has_offset_indexes()) {
+        return 0;
+    }
+    earlier.metadata.row_groups().iter().take_while(|g| g.num_rows() as usize == rows_per_group).count()
+}
+
+/// A column chunk's metadata as read, with what reading drops put back as the writer sets it:
+/// statistics of a signed column also carry the deprecated min/max fields.
+fn as_written(chunk: &parquet::file::metadata::ColumnChunkMetaData) -> Result<parquet::file::metadata::ColumnChunkMetaData> {
+    use parquet::file::statistics::Statistics as S;
+    let Some(stats) = chunk.statistics() else { return Ok(chunk.clone()) };
+    let signed = chunk.column_descr().sort_order().is_signed();
+    let stats = match stats.clone() {
+        S::Boolean(v) => S::Boolean(v.with_backwards_compatible_min_max(signed)),
+        S::Int32(v) => S::Int32(v.with_backwards_compatible_min_max(signed)),
+        S::Int64(v) => S::Int64(v.with_backwards_compatible_min_max(signed)),
+        S::Int96(v) => S::Int96(v.with_backwards_compatible_min_max(signed)),
+        S::Float(v) => S::Float(v.with_backwards_compatible_min_max(signed)),
+        S::Double(v) => S::Double(v.with_backwards_compatible_min_max(signed)),
+        S::ByteArray(v) => S::ByteArray(v.with_backwards_compatible_min_max(signed)),
+        S::FixedLenByteArray(v) => S::FixedLenByteArray(v.with_backwards_compatible_min_max(signed)),
+    };
+    Ok(chunk.clone().into_builder().set_statistics(stats).build()?)
+}
+
+/// Writes `df` in row groups of `rows_per_group`, the first ones copied from `earlier` where it
+/// can ([`copyable_groups`]); returns the rows copied.
+fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>) -> Result<usize> {
     use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory};
     use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
     use parquet::basic::{Compression, ZstdLevel};
@@ -1086,7 +1180,6 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Resul
     use parquet::file::writer::SerializedFileWriter;
     use rayon::prelude::*;
     use std::sync::Arc;
-    const ROW_GROUP: usize = 1 << 20;
     let fields: Vec<arrow::datatypes::Field> = df
         .columns()
         .iter()
@@ -1096,7 +1189,7 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Resul
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(encoding.zstd_level)?))
         .set_statistics_enabled(EnabledStatistics::Chunk)
-        .set_max_row_group_row_count(Some(ROW_GROUP))
+        .set_max_row_group_row_count(Some(rows_per_group))
         .set_dictionary_page_size_limit(encoding.dictionary_page_bytes);
     for c in encoding.plain_columns {
         builder = builder.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
@@ -1110,9 +1203,31 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Resul
         let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
         let mut offset = 0;
         let mut index = 0;
+        if let Some(earlier) = earlier {
+            let copied = copyable_groups(earlier, df, &parquet_schema, &props, rows_per_group);
+            let pages = earlier.metadata.page_index();
+            for (g, group) in earlier.metadata.row_groups().iter().take(copied).enumerate() {
+                let mut rg = writer.next_row_group()?;
+                for (c, chunk) in group.columns().iter().enumerate() {
+                    let close = parquet::column::writer::ColumnCloseResult {
+                        bytes_written: chunk.compressed_size() as u64,
+                        rows_written: group.num_rows() as u64,
+                        metadata: as_written(chunk)?,
+                        bloom_filter: None,
+                        column_index: pages.and_then(|p| p.column_index(g, c)).cloned(),
+                        offset_index: pages.and_then(|p| p.offset_index(g, c)).cloned(),
+                    };
+                    rg.append_column(&earlier.bytes, close)?;
+                }
+                rg.close()?;
+            }
+            offset = copied * rows_per_group;
+            index = copied;
+        }
+        let copied_rows = offset;
         // An empty frame still gets one (empty) row group, so readers see the schema's columns.
         while offset < df.height() || index == 0 {
-            let len = ROW_GROUP.min(df.height() - offset);
+            let len = rows_per_group.min(df.height() - offset);
             // One group of leaf writers per top-level column, in schema order.
             let mut writers = factory.create_column_writers(index)?.into_iter();
             let groups: Vec<Vec<ArrowColumnWriter>> =
@@ -1142,7 +1257,7 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Resul
             index += 1;
         }
         writer.close()?;
-        Ok(())
+        Ok(copied_rows)
     })
 }
 

@@ -199,8 +199,8 @@ pub fn previous_run(out: &Path, as_of: &str) -> Result<Option<Previous>> {
     let cases = match crate::io::read_output_if_present(&run.dir.join("cases.parquet"), OutputKind::Cases)? {
         None => None,
         Some(c) => {
-            let events = crate::io::read_output(&run.dir.join("case_events.parquet"), OutputKind::CaseEvents)?;
-            Some(crate::cases::CaseBook::from_frames(&c, &events).map_err(|e| Error::bad_file(&run.dir.join("cases.parquet"), e.to_string()))?)
+            let (events, file) = crate::io::read_output_encoded(&run.dir.join("case_events.parquet"), OutputKind::CaseEvents)?;
+            Some(crate::cases::CaseBook::from_files(&c, &events, file).map_err(|e| Error::bad_file(&run.dir.join("cases.parquet"), e.to_string()))?)
         }
     };
     Ok(Some(Previous { run_id: run.run_id, as_of: run_as_of, ranks, cases, plan }))
@@ -722,7 +722,7 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     done("rejected.parquet", &mut out, files);
     crate::io::write_parquet_with_plain(&mut cases.cases_frame()?, &path("cases.parquet"), crate::cases::PLAIN_CASE_COLUMNS)?;
     done("cases.parquet", &mut out, files);
-    crate::io::write_parquet_with_plain(&mut cases.events_frame()?, &path("case_events.parquet"), crate::cases::PLAIN_EVENT_COLUMNS)?;
+    crate::io::write_parquet_growing(&cases.events_frame()?, &path("case_events.parquet"), crate::cases::PLAIN_EVENT_COLUMNS, cases.earlier_file.as_ref())?;
     done("case_events.parquet", &mut out, files);
     Ok(out)
 }

@@ -128,6 +128,9 @@ pub struct CaseBook {
     /// [`EVENT_COLUMNS`]), carried as it is: the trail only ever grows, so a run never needs to
     /// decode the events of earlier runs. `None` for a book made in memory.
     pub earlier_events: Option<DataFrame>,
+    /// The file `earlier_events` was decoded from, when they are its rows exactly: the next
+    /// trail file copies its full row groups ([`crate::io::write_parquet_growing`]).
+    pub earlier_file: Option<crate::io::Encoded>,
     /// The events recorded since (in the order recorded).
     pub events: Vec<CaseEvent>,
 }
@@ -172,6 +175,11 @@ fn date_column(name: &str, v: Vec<Option<i32>>) -> Result<Column> {
     Ok(Column::new(name.into(), v).cast(&DataType::Date)?)
 }
 
+/// A text column straight from its values (no vector of them in between).
+fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+    values.collect::<StringChunked>().with_name(name.into()).into_column()
+}
+
 fn strs<'a>(df: &'a DataFrame, name: &str) -> Result<Vec<Option<&'a str>>> {
     Ok(df.column(name)?.str()?.iter().collect())
 }
@@ -196,8 +204,8 @@ fn state_of(s: Option<&str>, table: &str, row: usize) -> Result<CaseState> {
 impl CaseBook {
     pub fn cases_frame(&self) -> Result<DataFrame> {
         let c = &self.cases;
-        let s = |name: &'static str, f: fn(&Case) -> &str| -> Build<'_> { Box::new(move || Ok(Column::new(name.into(), c.iter().map(f).collect::<Vec<_>>()))) };
-        let o = |name: &'static str, f: fn(&Case) -> Option<&str>| -> Build<'_> { Box::new(move || Ok(Column::new(name.into(), c.iter().map(f).collect::<Vec<_>>()))) };
+        let s = |name: &'static str, f: fn(&Case) -> &str| -> Build<'_> { Box::new(move || Ok(text_column(name, c.iter().map(|c| Some(f(c)))))) };
+        let o = |name: &'static str, f: fn(&Case) -> Option<&str>| -> Build<'_> { Box::new(move || Ok(text_column(name, c.iter().map(f)))) };
         let d = |name: &'static str, f: fn(&Case) -> Option<i32>| -> Build<'_> { Box::new(move || date_column(name, c.iter().map(f).collect())) };
         let columns: Vec<Build> = vec![
             s("case_id", |c| &c.case_id),
@@ -227,14 +235,14 @@ impl CaseBook {
     pub fn events_frame(&self) -> Result<DataFrame> {
         let e = &self.events;
         let new = DataFrame::new(e.len(), vec![
-            Column::new("case_id".into(), e.iter().map(|e| e.case_id.as_str()).collect::<Vec<_>>()),
+            text_column("case_id", e.iter().map(|e| Some(e.case_id.as_str()))),
             date_column("on", e.iter().map(|e| Some(e.on)).collect())?,
-            Column::new("event".into(), e.iter().map(|e| e.event.as_str()).collect::<Vec<_>>()),
-            Column::new("from".into(), e.iter().map(|e| e.from.map(CaseState::as_str)).collect::<Vec<_>>()),
-            Column::new("to".into(), e.iter().map(|e| e.to.as_str()).collect::<Vec<_>>()),
-            Column::new("by".into(), e.iter().map(|e| e.by.as_str()).collect::<Vec<_>>()),
-            Column::new("detail".into(), e.iter().map(|e| e.detail.as_str()).collect::<Vec<_>>()),
-            Column::new("disposition_key".into(), e.iter().map(|e| e.disposition_key.as_deref()).collect::<Vec<_>>()),
+            text_column("event", e.iter().map(|e| Some(e.event.as_str()))),
+            text_column("from", e.iter().map(|e| e.from.map(CaseState::as_str))),
+            text_column("to", e.iter().map(|e| Some(e.to.as_str()))),
+            text_column("by", e.iter().map(|e| Some(e.by.as_str()))),
+            text_column("detail", e.iter().map(|e| Some(e.detail.as_str()))),
+            text_column("disposition_key", e.iter().map(|e| e.disposition_key.as_deref())),
             date_column("recorded_as_of", e.iter().map(|e| Some(e.recorded_as_of)).collect())?,
         ])?;
         match &self.earlier_events {
@@ -307,7 +315,20 @@ impl CaseBook {
                 source: small(source[i]).unwrap_or_else(|| PlSmallStr::from_static(super::ENGINE)),
             }
         }));
-        Ok(CaseBook { cases: out, earlier_events: Some(checked_trail(events)?), events: Vec::new() })
+        Ok(CaseBook { cases: out, earlier_events: Some(checked_trail(events)?), earlier_file: None, events: Vec::new() })
+    }
+
+    /// [`CaseBook::from_frames`] for a trail read from `file` ([`crate::io::read_output_encoded`]),
+    /// kept to be copied from when the checked trail is its rows unchanged.
+    pub fn from_files(cases: &DataFrame, events: &DataFrame, file: crate::io::Encoded) -> Result<CaseBook> {
+        let mut book = CaseBook::from_frames(cases, events)?;
+        // The check casts to the trail's types and fills a missing `by` or `detail`: when there
+        // was nothing to cast or fill, the trail is the file's rows.
+        let filled = ["by", "detail"].iter().any(|c| events.column(c).is_ok_and(|c| c.null_count() > 0));
+        if !filled && book.earlier_events.as_ref().is_some_and(|trail| trail.schema() == events.schema()) {
+            book.earlier_file = Some(file);
+        }
+        Ok(book)
     }
 
     /// Adds the cases of the validated `cases` input table (case_id, uscc, department, opened_on,

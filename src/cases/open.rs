@@ -205,10 +205,22 @@ enum Reopen {
 /// Opens the cases this run's warnings call for and says which case each warning shows.
 /// `warnings` are in rank order; new cases are added to `book` in that order.
 pub fn open(book: &mut CaseBook, warnings: &[WarningForCase], adverse: &HashMap<String, Adverse>, as_of: i32, policy: &CasePolicy, departments: &[Department]) -> Result<Opened> {
-    open_with(book, warnings.len(), &|i| warnings[i], adverse, as_of, policy, departments)
+    let (shown, counts) = open_with(book, warnings.len(), &|i| warnings[i], adverse, as_of, policy, departments)?;
+    let per_warning = shown.iter().map(|&s| WarningCase { case: shown_case(s), suppressed: s != NONE && s & HELD_BACK != 0 }).collect();
+    Ok(Opened { per_warning, counts })
+}
+
+/// Marks a shown case ([`open_with`]) as the recent check that holds the warning back.
+const HELD_BACK: u32 = 1 << 31;
+
+/// The case index of a shown case ([`open_with`]).
+fn shown_case(shown: u32) -> Option<usize> {
+    (shown != NONE).then_some((shown & !HELD_BACK) as usize)
 }
 
 /// [`open`] over `n` warnings read by index (the warning list's columns, without copying them).
+/// Each warning's case is returned in 4 bytes (4M warnings are many): [`NONE`], or its index in
+/// the book with [`HELD_BACK`] set when it is suppressed.
 fn open_with<'w>(
     book: &mut CaseBook,
     n: usize,
@@ -217,12 +229,12 @@ fn open_with<'w>(
     as_of: i32,
     policy: &CasePolicy,
     departments: &[Department],
-) -> Result<Opened> {
+) -> Result<(Vec<u32>, OpenCounts)> {
     let calendar = policy.calendar()?;
     for level in &policy.open_levels {
         policy.due_days_of(level).ok_or_else(|| Error::Internal(format!("level {level} opens cases but has no due days")))?;
     }
-    if book.cases.len() >= NONE as usize {
+    if book.cases.len() + n >= HELD_BACK as usize {
         return Err(Error::Internal(format!("a book of {} cases is more than the case step indexes", book.cases.len())));
     }
     let cases = &book.cases;
@@ -307,26 +319,25 @@ fn open_with<'w>(
     // 3. Applied in rank order.
     let mut counts = OpenCounts::default();
     let first_new = book.cases.len();
-    let mut per_warning = Vec::with_capacity(n);
+    let mut shown = Vec::with_capacity(n);
     let mut opened = 0usize;
     for d in &decisions {
-        let case = (d.case != NONE).then_some(d.case as usize);
-        per_warning.push(match d.step {
-            Step::Show => WarningCase { case, suppressed: false },
+        shown.push(match d.step {
+            Step::Show => d.case,
             Step::WarnedAgain => {
                 counts.already_open += 1;
-                WarningCase { case, suppressed: false }
+                d.case
             }
             Step::Suppressed => {
                 counts.suppressed += 1;
-                WarningCase { case, suppressed: true }
+                d.case | HELD_BACK
             }
             Step::Open(reopen) => {
                 counts.opened += 1;
                 counts.reopened_score_rise += (reopen == Reopen::ScoreRise) as u64;
                 counts.reopened_new_event += (reopen == Reopen::NewEvent) as u64;
                 opened += 1;
-                WarningCase { case: Some(first_new + opened - 1), suppressed: false }
+                (first_new + opened - 1) as u32
             }
         });
     }
@@ -348,7 +359,7 @@ fn open_with<'w>(
     // Opening events of one day, in case-id order (the trail's order within a day).
     new_events.sort_unstable_by(|a, b| a.case_id.cmp(&b.case_id));
     book.events.extend(new_events);
-    Ok(Opened { per_warning, counts })
+    Ok((shown, counts))
 }
 
 /// [`open`] for a run's warning list (rank order; `uscc`, `risk_level`, `score`, `industry`,
@@ -383,22 +394,25 @@ pub fn open_warnings(
             };
             open_with(book, n, &warning, adverse, as_of, policy, departments)?
         }
-        _ => open(book, &[], adverse, as_of, policy, departments)?,
+        _ => open_with(book, 0, &|_| unreachable!("no warnings"), adverse, as_of, policy, departments)?,
     };
-    // Each warning's columns are gathered from the book's (a view per row, the texts shared).
-    let shown: IdxCa = opened.per_warning.iter().map(|w| w.case.map(|c| c as IdxSize)).collect();
+    let (shown, counts) = opened;
+    // Each warning's four columns, built side by side straight from its case (most warnings have
+    // none: a gather through an index column costs more).
     let c = &book.cases;
+    let case_of = |i: usize| shown_case(shown[i]).map(|k| &c[k]);
+    let text = |name: &str, f: fn(&Case) -> Option<&str>| -> Column { (0..n).map(|i| case_of(i).and_then(f)).collect::<StringChunked>().with_name(name.into()).into_column() };
     let [id, state, handled_on, result] = super::WARNING_COLUMNS;
-    let of_book = [
-        Column::new(id.into(), c.iter().map(|c| c.case_id.as_str()).collect::<Vec<_>>()),
-        Column::new(state.into(), c.iter().map(|c| c.state.as_str()).collect::<Vec<_>>()),
-        Column::new(handled_on.into(), c.iter().map(|c| c.last_handled_on).collect::<Vec<_>>()).cast(&DataType::Date)?,
-        Column::new(result.into(), c.iter().map(|c| c.last_result.as_deref()).collect::<Vec<_>>()),
+    let of_cases: [Box<dyn Fn() -> PolarsResult<Column> + Send + Sync>; 4] = [
+        Box::new(|| Ok(text(id, |c| Some(c.case_id.as_str())))),
+        Box::new(|| Ok(text(state, |c| Some(c.state.as_str())))),
+        Box::new(|| (0..n).map(|i| case_of(i).and_then(|c| c.last_handled_on)).collect::<Int32Chunked>().with_name(handled_on.into()).into_column().cast(&DataType::Date)),
+        Box::new(|| Ok(text(result, |c| c.last_result.as_deref()))),
     ];
-    let gathered = of_book.par_iter().map(|c| c.take(&shown)).collect::<std::result::Result<Vec<Column>, PolarsError>>()?;
+    let gathered = of_cases.par_iter().map(|column| column()).collect::<std::result::Result<Vec<Column>, PolarsError>>()?;
     let mut warnings = warnings;
     for column in gathered {
         warnings.with_column(column)?;
     }
-    Ok((warnings, opened.counts))
+    Ok((warnings, counts))
 }

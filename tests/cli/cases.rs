@@ -509,3 +509,54 @@ fn a_disposition_of_no_case_goes_to_rejected_parquet_and_the_counts_still_reconc
     assert_eq!((rows[1].1.clone(), rows[1].2.as_str()), ((n + 2).to_string(), "department"));
     assert!(rows[1].3.contains("no case of department '没有这个部门'"), "{}", rows[1].3);
 }
+
+/// `n` trail events of varied content (some without a state before or a disposition key).
+fn events(from: usize, n: usize) -> Vec<riskwarn::cases::CaseEvent> {
+    (from..from + n)
+        .map(|i| riskwarn::cases::CaseEvent {
+            case_id: format!("RW-20260101-{:012x}", i / 3).into(),
+            on: 20_000 + (i / 1000) as i32,
+            event: ["opened", "disposition", "overdue"][i % 3].into(),
+            from: (i % 3 != 0).then_some(CaseState::Open),
+            to: CaseState::ALL[i % 6],
+            by: if i % 3 == 1 { format!("H{:04}", i % 977).into() } else { "riskwarn".into() },
+            detail: format!("level red, score 0.{:03}, due 2026-01-{:02}", i % 1000, 1 + i % 28).into(),
+            disposition_key: (i % 3 == 1).then(|| format!("{:016x}", (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)).into()),
+            recorded_as_of: 20_000 + (i / 1000) as i32 + 1,
+        })
+        .collect()
+}
+
+#[test]
+fn a_growing_trail_copies_its_full_row_groups_and_writes_the_bytes_a_full_write_gives() {
+    use riskwarn::cases::PLAIN_EVENT_COLUMNS;
+    use riskwarn::io::{read_output_encoded, write_parquet_growing, OutputKind, GROWING_ROW_GROUP};
+    let dir = tempdir();
+    let path = |name: &str| dir.path().join(name);
+    let (earlier, later) = (2 * GROWING_ROW_GROUP + 5_000, GROWING_ROW_GROUP + 7);
+    let no_cases = CaseBook::default().cases_frame().unwrap();
+    // Night one writes its trail whole; night two reads it back and adds its own events.
+    let night_one = CaseBook { events: events(0, earlier), ..Default::default() };
+    assert_eq!(write_parquet_growing(&night_one.events_frame().unwrap(), &path("one.parquet"), PLAIN_EVENT_COLUMNS, None).unwrap(), 0);
+    let (trail, file) = read_output_encoded(&path("one.parquet"), OutputKind::CaseEvents).unwrap();
+    let mut night_two = CaseBook::from_files(&no_cases, &trail, file).unwrap();
+    assert!(night_two.earlier_file.is_some(), "the trail read back is the file's rows, so it is carried");
+    night_two.events = events(earlier, later);
+    let copied = write_parquet_growing(&night_two.events_frame().unwrap(), &path("two.parquet"), PLAIN_EVENT_COLUMNS, night_two.earlier_file.as_ref()).unwrap();
+    assert_eq!(copied, 2 * GROWING_ROW_GROUP, "the two full row groups of night one are copied");
+    // The same trail written whole in one go: the same bytes.
+    let whole = CaseBook { events: events(0, earlier + later), ..Default::default() };
+    write_parquet_growing(&whole.events_frame().unwrap(), &path("whole.parquet"), PLAIN_EVENT_COLUMNS, None).unwrap();
+    assert!(std::fs::read(path("two.parquet")).unwrap() == std::fs::read(path("whole.parquet")).unwrap(), "a grown trail differs from the same trail written whole");
+    assert_eq!(read(&path("two.parquet")), whole.events_frame().unwrap());
+    // A trail the check had to mend (a missing `detail` read back as empty) is not copied from:
+    // the copy would carry the null the book no longer has.
+    let mut frame = night_one.events_frame().unwrap();
+    let detail: polars::prelude::StringChunked = (0..frame.height()).map(|i| (i != 3).then_some("x")).collect();
+    frame.with_column(polars::prelude::IntoColumn::into_column(detail.with_name("detail".into()))).unwrap();
+    write_parquet_growing(&frame, &path("mended.parquet"), PLAIN_EVENT_COLUMNS, None).unwrap();
+    let (trail, file) = read_output_encoded(&path("mended.parquet"), OutputKind::CaseEvents).unwrap();
+    let book = CaseBook::from_files(&no_cases, &trail, file).unwrap();
+    assert!(book.earlier_file.is_none());
+    assert_eq!(book.earlier_events.unwrap().column("detail").unwrap().null_count(), 0);
+}
