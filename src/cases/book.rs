@@ -400,7 +400,7 @@ impl CaseBook {
         // The tail's earliest key; cases of the sorted prefix before it stay where they are.
         let first = self.cases[sorted..].iter().map(key).min().expect("a non-empty tail");
         let start = self.cases[..sorted].partition_point(|c| key(c) < first);
-        let mut keys: Vec<(i32, &str, u32)> = self.cases[start..].iter().enumerate().map(|(i, c)| (c.opened_on, c.case_id.as_str(), i as u32)).collect();
+        let mut keys: Vec<(i32, (u128, u128, &str), u32)> = self.cases[start..].iter().enumerate().map(|(i, c)| (c.opened_on, super::id_key(&c.case_id), i as u32)).collect();
         keys.par_sort_unstable();
         let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
         let mut slots: Vec<Option<Case>> = self.cases.drain(start..).map(Some).collect();

@@ -25,6 +25,17 @@ pub const WARNING_COLUMNS: [&str; 4] = ["case_id", "case_state", "case_last_hand
 pub use feedback::{feedback, Feedback, FeedbackRow, OverdueCase, OverdueDepartment, OVERDUE_LISTED};
 pub use open::{adverse_events, adverse_kind, open, open_warnings, quiet_subjects, Adverse, OpenCounts, Opened, WarningCase, WarningForCase};
 
+/// A case id's sort key: its first 32 bytes as two big-endian numbers (zero-padded), then the
+/// id itself. It orders ids as their text does, but most comparisons are two integer ones:
+/// ids share a long prefix (`RW-<day>-`), which a text comparison walks through every time.
+pub(crate) fn id_key(id: &str) -> (u128, u128, &str) {
+    let mut bytes = [0u8; 32];
+    let n = id.len().min(32);
+    bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
+    let (hi, lo) = bytes.split_at(16);
+    (u128::from_be_bytes(hi.try_into().expect("16 bytes")), u128::from_be_bytes(lo.try_into().expect("16 bytes")), id)
+}
+
 /// Who records the transitions riskwarn makes itself (opened, overdue, escalated).
 pub const ENGINE: &str = "riskwarn";
 

@@ -171,6 +171,12 @@ pub fn adverse_events(data: &Validated, subjects: &[&str], as_of: i32) -> Result
     Ok(out)
 }
 
+/// `a == b` for short texts, compared in place (a level is a few bytes; a call to the library's
+/// comparison for each of 4M warnings costs more than the comparison).
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 /// What one warning does to the book, decided for every warning independently (8 bytes, so
 /// that 4M decisions stay small), then applied in rank order.
 #[derive(Clone, Copy)]
@@ -243,7 +249,7 @@ fn open_with<'w>(
         let latest = latest_cases(book);
         let decide = |i: usize| -> Decision {
             let w = warning(i);
-            let opens = policy.open_levels.iter().any(|l| l == w.level);
+            let opens = policy.open_levels.iter().any(|l| same_text(l, w.level));
             let existing = latest.get(w.uscc).copied();
             let at = |c: usize, step: Step| Decision { case: c as u32, step };
             let none = |step: Step| Decision { case: NONE, step };
@@ -270,11 +276,18 @@ fn open_with<'w>(
         };
         (0..n).into_par_iter().with_min_len(1 << 12).map(decide).collect()
     };
-    // 2. The new cases, built in parallel in rank order.
+    // 2. The new cases' ids (a clash is a bug upstream: a subject warned twice in one run), and
+    // their opening events, which may name the quiet case they reopen; built in parallel.
     let opening: Vec<usize> = decisions.iter().enumerate().filter(|(_, d)| matches!(d.step, Step::Open(_))).map(|(i, _)| i).collect();
+    let ids: Vec<PlSmallStr> = opening.par_iter().with_min_len(1 << 10).map(|&i| PlSmallStr::from_string(super::case_id(warning(i).uscc, as_of))).collect();
     let prefix = super::case_id("", as_of)[..12].to_string();
     let taken: PlHashSet<&str> = cases.iter().filter(|c| c.case_id.starts_with(&prefix)).map(|c| c.case_id.as_str()).collect();
-    let build = |&i: &usize| -> std::result::Result<(Case, CaseEvent), PlSmallStr> {
+    if let Some(id) = ids.iter().find(|id| taken.contains(id.as_str())) {
+        return Err(Error::Internal(format!("case id {id} exists already (a subject warned twice in one run?)")));
+    }
+    drop(taken);
+    let due = |w: &WarningForCase| calendar.add(as_of, policy.due_days_of(w.level).unwrap_or_default());
+    let opened_event = |(&i, case_id): (&usize, &PlSmallStr)| -> CaseEvent {
         let (w, d) = (warning(i), decisions[i]);
         let reopened = match d.step {
             Step::Open(Reopen::ScoreRise) => {
@@ -291,17 +304,11 @@ fn open_with<'w>(
             }
             _ => None,
         };
-        let case_id = PlSmallStr::from_string(super::case_id(w.uscc, as_of));
-        if taken.contains(case_id.as_str()) {
-            return Err(case_id);
-        }
-        let due_on = calendar.add(as_of, policy.due_days_of(w.level).unwrap_or_default());
-        let department = policy.department_for(departments, w.industry, w.region);
-        let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due_on));
+        let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due(&w)));
         if let Some(r) = reopened {
             detail = format!("{detail}; {r}");
         }
-        let event = CaseEvent {
+        CaseEvent {
             case_id: case_id.clone(),
             on: as_of,
             event: "opened".into(),
@@ -311,11 +318,9 @@ fn open_with<'w>(
             detail: detail.into(),
             disposition_key: None,
             recorded_as_of: as_of,
-        };
-        Ok((Case::opening(case_id, w.uscc.into(), department.into(), as_of, w.level.into(), Some(w.score), due_on, super::ENGINE), event))
+        }
     };
-    let built: Vec<std::result::Result<(Case, CaseEvent), PlSmallStr>> = opening.par_iter().with_min_len(1 << 10).map(build).collect();
-    drop(taken);
+    let new_events: Vec<CaseEvent> = opening.par_iter().zip(ids.par_iter()).with_min_len(1 << 10).map(opened_event).collect();
     // 3. Applied in rank order.
     let mut counts = OpenCounts::default();
     let first_new = book.cases.len();
@@ -349,16 +354,18 @@ fn open_with<'w>(
             case.last_warned_on = as_of;
         }
     }
-    book.cases.reserve(built.len());
-    let mut new_events: Vec<CaseEvent> = Vec::with_capacity(built.len());
-    for b in built {
-        let (case, event) = b.map_err(|id| Error::Internal(format!("case id {id} exists already (a subject warned twice in one run?)")))?;
-        book.cases.push(case);
-        new_events.push(event);
-    }
+    // The new cases, written in place after the book's (which has room for them when read).
+    book.cases.par_extend(opening.par_iter().zip(ids.par_iter()).with_min_len(1 << 10).map(|(&i, case_id)| {
+        let w = warning(i);
+        let department = policy.department_for(departments, w.industry, w.region);
+        Case::opening(case_id.clone(), w.uscc.into(), department.into(), as_of, w.level.into(), Some(w.score), due(&w), super::ENGINE)
+    }));
     // Opening events of one day, in case-id order (the trail's order within a day).
-    new_events.sort_unstable_by(|a, b| a.case_id.cmp(&b.case_id));
-    book.events.extend(new_events);
+    let mut order: Vec<((u128, u128, &str), u32)> = new_events.iter().enumerate().map(|(i, e)| (super::id_key(&e.case_id), i as u32)).collect();
+    order.par_sort_unstable();
+    let order: Vec<u32> = order.into_iter().map(|k| k.1).collect();
+    let mut slots: Vec<Option<CaseEvent>> = new_events.into_iter().map(Some).collect();
+    book.events.extend(order.into_iter().map(|i| slots[i as usize].take().expect("a permutation")));
     Ok((shown, counts))
 }
 
