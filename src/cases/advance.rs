@@ -182,6 +182,8 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
     let mut order: Vec<(i32, u64, usize)> = dispositions.iter().zip(&bits).enumerate().map(|(i, (d, &b))| (d.handled_on, b, i)).collect();
     order.par_sort_unstable();
     drop(bits);
+    // Most of a cumulative table was applied by earlier runs: looked up side by side.
+    let already: Vec<bool> = keys.par_iter().with_min_len(1 << 12).map(|k| applied_keys.contains(k.as_str())).collect();
     let mut seen: PlHashMap<&str, usize> = PlHashMap::new();
     let mut queued: Vec<Vec<usize>> = vec![Vec::new(); book.cases.len()];
     for (_, _, i) in order {
@@ -193,7 +195,7 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
             counts.not_yet_known += 1;
             continue;
         }
-        if applied_keys.contains(key) {
+        if already[i] {
             counts.already_applied += 1;
             continue;
         }
@@ -253,9 +255,11 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
     drop((applied_keys, by_id, seen, first_of_subject));
     counts.rejected = rejections.len() as u64;
 
-    let mut new_events: Vec<(usize, CaseEvent)> = Vec::new();
-    for (c, items) in queued.into_iter().enumerate() {
-        let case = &mut book.cases[c];
+    // Each case's transitions, independent of every other case's: in parallel.
+    let per_case = |(case, items): (&mut super::Case, Vec<usize>)| -> (Vec<(usize, CaseEvent)>, [u64; 3]) {
+        let mut new_events: Vec<(usize, CaseEvent)> = Vec::new();
+        // Applied, of which pending, of which after the case closed.
+        let mut applied = [0u64; 3];
         let mut next = items.into_iter().peekable();
         let mut seq = 0usize;
         let mut push = |e: CaseEvent, seq: &mut usize| {
@@ -288,8 +292,8 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
                     let Some(i) = next.next() else { break };
                     let d = &dispositions[i];
                     let from = case.state;
-                    counts.applied += 1;
-                    counts.pending += (d.result == "pending") as u64;
+                    applied[0] += 1;
+                    applied[1] += (d.result == "pending") as u64;
                     let mut detail = format!("{} · {} · {}", d.action, d.result, d.department);
                     if from.is_open() {
                         case.state = from.after_result(&d.result);
@@ -297,7 +301,7 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
                             case.closed_on = Some(d.handled_on);
                         }
                     } else {
-                        counts.after_close += 1;
+                        applied[2] += 1;
                         detail += " (after the case closed; the state stays)";
                     }
                     if case.last_handled_on.is_none_or(|l| d.handled_on >= l) {
@@ -323,6 +327,15 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
                 _ => break,
             }
         }
+        (new_events, applied)
+    };
+    let cases_done: Vec<(Vec<(usize, CaseEvent)>, [u64; 3])> = book.cases.par_iter_mut().zip(queued.into_par_iter()).with_min_len(1 << 12).map(per_case).collect();
+    let mut new_events: Vec<(usize, CaseEvent)> = Vec::with_capacity(cases_done.iter().map(|(e, _)| e.len()).sum());
+    for (events, [applied, pending, after_close]) in cases_done {
+        counts.applied += applied;
+        counts.pending += pending;
+        counts.after_close += after_close;
+        new_events.extend(events);
     }
     // A case's events in its own order within a day (each (day, case, seq) is distinct).
     let mut order: Vec<(i32, (u128, u128, &str), usize, u32)> = new_events.iter().enumerate().map(|(i, (seq, e))| (e.on, super::id_key(&e.case_id), *seq, i as u32)).collect();
