@@ -636,8 +636,7 @@ pub fn read_output_encoded(path: &Path, kind: OutputKind) -> Result<(DataFrame, 
         .with_page_index_policy(PageIndexPolicy::Optional)
         .parse_and_finish(&bytes)
         .map_err(|e| Error::bad_file(path, format!("not {}: not a readable Parquet file: {e}", kind.describe())))?;
-    let reader = checked_output(ParquetReader::new(std::io::Cursor::new(bytes.clone())), path, kind, &kind.columns())?;
-    let df = reader.finish().map_err(|e| Error::bad_file(path, format!("cannot read {}: {e}", kind.describe())))?;
+    let df = finish_output(checked_output(ParquetReader::new(std::io::Cursor::new(bytes.clone())), path, kind, &kind.columns())?, path, kind)?;
     Ok((df, Encoded { bytes, metadata: std::sync::Arc::new(metadata) }))
 }
 
@@ -738,7 +737,10 @@ impl OutputKind {
 /// Reads a riskwarn output back, after checking that the file holds every column of its kind:
 /// any other file is a bad file (exit 2) naming the missing columns.
 pub fn read_output(path: &Path, kind: OutputKind) -> Result<DataFrame> {
-    let reader = open_output(path, kind, &kind.columns())?;
+    finish_output(open_output(path, kind, &kind.columns())?, path, kind)
+}
+
+fn finish_output<R: polars::io::mmap::MmapBytesReader>(reader: ParquetReader<R>, path: &Path, kind: OutputKind) -> Result<DataFrame> {
     reader.finish().map_err(|e| Error::bad_file(path, format!("cannot read {}: {e}", kind.describe())))
 }
 

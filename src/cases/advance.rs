@@ -338,10 +338,7 @@ pub fn advance(book: &mut CaseBook, dispositions: &[Disposition], as_of: i32, po
         new_events.extend(events);
     }
     // A case's events in its own order within a day (each (day, case, seq) is distinct).
-    let mut order: Vec<(i32, (u128, u128, &str), usize, u32)> = new_events.iter().enumerate().map(|(i, (seq, e))| (e.on, super::id_key(&e.case_id), *seq, i as u32)).collect();
-    order.par_sort_unstable();
-    let order: Vec<u32> = order.into_iter().map(|k| k.3).collect();
-    let mut slots: Vec<Option<CaseEvent>> = new_events.into_iter().map(|(_, e)| Some(e)).collect();
-    book.events.extend(order.into_iter().map(|i| slots[i as usize].take().expect("a permutation")));
+    let order = super::order_of(new_events.iter().map(|(seq, e)| (e.on, super::id_key(&e.case_id), *seq)).collect());
+    book.events.extend(super::permuted(new_events, order).map(|(_, e)| e));
     Ok((counts, rejections))
 }

@@ -176,7 +176,7 @@ fn date_column(name: &str, v: Vec<Option<i32>>) -> Result<Column> {
 }
 
 /// A text column straight from its values (no vector of them in between).
-fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+pub(super) fn text_column<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
     values.collect::<StringChunked>().with_name(name.into()).into_column()
 }
 
@@ -400,11 +400,9 @@ impl CaseBook {
         // The tail's earliest key; cases of the sorted prefix before it stay where they are.
         let first = self.cases[sorted..].iter().map(key).min().expect("a non-empty tail");
         let start = self.cases[..sorted].partition_point(|c| key(c) < first);
-        let mut keys: Vec<(i32, (u128, u128, &str), u32)> = self.cases[start..].iter().enumerate().map(|(i, c)| (c.opened_on, super::id_key(&c.case_id), i as u32)).collect();
-        keys.par_sort_unstable();
-        let order: Vec<u32> = keys.into_iter().map(|k| k.2).collect();
-        let mut slots: Vec<Option<Case>> = self.cases.drain(start..).map(Some).collect();
-        self.cases.extend(order.into_iter().map(|i| slots[i as usize].take().expect("a permutation")));
+        let order = super::order_of(self.cases[start..].iter().map(|c| (c.opened_on, super::id_key(&c.case_id))).collect());
+        let tail: Vec<Case> = self.cases.drain(start..).collect();
+        self.cases.extend(super::permuted(tail, order));
     }
 }
 

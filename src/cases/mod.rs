@@ -36,6 +36,22 @@ pub(crate) fn id_key(id: &str) -> (u128, u128, &str) {
     (u128::from_be_bytes(hi.try_into().expect("16 bytes")), u128::from_be_bytes(lo.try_into().expect("16 bytes")), id)
 }
 
+/// The indices of `keys` in key order (ties by index), sorted in parallel: compact keys, so that
+/// the items they stand for (a case or event is a few hundred bytes) are moved once, by
+/// [`permuted`], not many times by a sort.
+pub(crate) fn order_of<K: Ord + Send>(keys: Vec<K>) -> Vec<u32> {
+    use rayon::prelude::*;
+    let mut keyed: Vec<(K, u32)> = keys.into_iter().zip(0..).collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// `items` in `order` (a permutation of their indices, from [`order_of`]).
+pub(crate) fn permuted<T>(items: Vec<T>, order: Vec<u32>) -> impl Iterator<Item = T> {
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order.into_iter().map(move |i| slots[i as usize].take().expect("a permutation"))
+}
+
 /// Who records the transitions riskwarn makes itself (opened, overdue, escalated).
 pub const ENGINE: &str = "riskwarn";
 

@@ -171,12 +171,6 @@ pub fn adverse_events(data: &Validated, subjects: &[&str], as_of: i32) -> Result
     Ok(out)
 }
 
-/// `a == b` for short texts, compared in place (a level is a few bytes; a call to the library's
-/// comparison for each of 4M warnings costs more than the comparison).
-fn same_text(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
-}
-
 /// What one warning does to the book, decided for every warning independently (8 bytes, so
 /// that 4M decisions stay small), then applied in rank order.
 #[derive(Clone, Copy)]
@@ -249,7 +243,7 @@ fn open_with<'w>(
         let latest = latest_cases(book);
         let decide = |i: usize| -> Decision {
             let w = warning(i);
-            let opens = policy.open_levels.iter().any(|l| same_text(l, w.level));
+            let opens = policy.open_levels.iter().any(|l| l == w.level);
             let existing = latest.get(w.uscc).copied();
             let at = |c: usize, step: Step| Decision { case: c as u32, step };
             let none = |step: Step| Decision { case: NONE, step };
@@ -280,14 +274,14 @@ fn open_with<'w>(
     // their opening events, which may name the quiet case they reopen; built in parallel.
     let opening: Vec<usize> = decisions.iter().enumerate().filter(|(_, d)| matches!(d.step, Step::Open(_))).map(|(i, _)| i).collect();
     let ids: Vec<PlSmallStr> = opening.par_iter().with_min_len(1 << 10).map(|&i| PlSmallStr::from_string(super::case_id(warning(i).uscc, as_of))).collect();
+    let dues: Vec<i32> = opening.par_iter().with_min_len(1 << 10).map(|&i| calendar.add(as_of, policy.due_days_of(warning(i).level).unwrap_or_default())).collect();
     let prefix = super::case_id("", as_of)[..12].to_string();
     let taken: PlHashSet<&str> = cases.iter().filter(|c| c.case_id.starts_with(&prefix)).map(|c| c.case_id.as_str()).collect();
     if let Some(id) = ids.iter().find(|id| taken.contains(id.as_str())) {
         return Err(Error::Internal(format!("case id {id} exists already (a subject warned twice in one run?)")));
     }
     drop(taken);
-    let due = |w: &WarningForCase| calendar.add(as_of, policy.due_days_of(w.level).unwrap_or_default());
-    let opened_event = |(&i, case_id): (&usize, &PlSmallStr)| -> CaseEvent {
+    let opened_event = |((&i, case_id), &due_on): ((&usize, &PlSmallStr), &i32)| -> CaseEvent {
         let (w, d) = (warning(i), decisions[i]);
         let reopened = match d.step {
             Step::Open(Reopen::ScoreRise) => {
@@ -304,7 +298,7 @@ fn open_with<'w>(
             }
             _ => None,
         };
-        let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due(&w)));
+        let mut detail = format!("level {}, score {:.3}, due {}", w.level, w.score, crate::dates::format(due_on));
         if let Some(r) = reopened {
             detail = format!("{detail}; {r}");
         }
@@ -320,7 +314,7 @@ fn open_with<'w>(
             recorded_as_of: as_of,
         }
     };
-    let new_events: Vec<CaseEvent> = opening.par_iter().zip(ids.par_iter()).with_min_len(1 << 10).map(opened_event).collect();
+    let new_events: Vec<CaseEvent> = opening.par_iter().zip(ids.par_iter()).zip(dues.par_iter()).with_min_len(1 << 10).map(opened_event).collect();
     // 3. Applied in rank order.
     let mut counts = OpenCounts::default();
     let first_new = book.cases.len();
@@ -355,17 +349,14 @@ fn open_with<'w>(
         }
     }
     // The new cases, written in place after the book's (which has room for them when read).
-    book.cases.par_extend(opening.par_iter().zip(ids.par_iter()).with_min_len(1 << 10).map(|(&i, case_id)| {
+    book.cases.par_extend(opening.par_iter().zip(ids.par_iter()).zip(dues.par_iter()).with_min_len(1 << 10).map(|((&i, case_id), &due_on)| {
         let w = warning(i);
         let department = policy.department_for(departments, w.industry, w.region);
-        Case::opening(case_id.clone(), w.uscc.into(), department.into(), as_of, w.level.into(), Some(w.score), due(&w), super::ENGINE)
+        Case::opening(case_id.clone(), w.uscc.into(), department.into(), as_of, w.level.into(), Some(w.score), due_on, super::ENGINE)
     }));
     // Opening events of one day, in case-id order (the trail's order within a day).
-    let mut order: Vec<((u128, u128, &str), u32)> = new_events.iter().enumerate().map(|(i, e)| (super::id_key(&e.case_id), i as u32)).collect();
-    order.par_sort_unstable();
-    let order: Vec<u32> = order.into_iter().map(|k| k.1).collect();
-    let mut slots: Vec<Option<CaseEvent>> = new_events.into_iter().map(Some).collect();
-    book.events.extend(order.into_iter().map(|i| slots[i as usize].take().expect("a permutation")));
+    let order = super::order_of(new_events.iter().map(|e| super::id_key(&e.case_id)).collect());
+    book.events.extend(super::permuted(new_events, order));
     Ok((shown, counts))
 }
 
@@ -408,7 +399,7 @@ pub fn open_warnings(
     // none: a gather through an index column costs more).
     let c = &book.cases;
     let case_of = |i: usize| shown_case(shown[i]).map(|k| &c[k]);
-    let text = |name: &str, f: fn(&Case) -> Option<&str>| -> Column { (0..n).map(|i| case_of(i).and_then(f)).collect::<StringChunked>().with_name(name.into()).into_column() };
+    let text = |name: &str, f: fn(&Case) -> Option<&str>| super::book::text_column(name, (0..n).map(|i| case_of(i).and_then(f)));
     let [id, state, handled_on, result] = super::WARNING_COLUMNS;
     let of_cases: [Box<dyn Fn() -> PolarsResult<Column> + Send + Sync>; 4] = [
         Box::new(|| Ok(text(id, |c| Some(c.case_id.as_str())))),
