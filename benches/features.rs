@@ -29,7 +29,7 @@ fn data_dir() -> &'static std::path::Path {
 
 fn validated() -> &'static Validated {
     static V: OnceLock<Validated> = OnceLock::new();
-    V.get_or_init(|| validate(riskwarn::io::load_dir(data_dir()).unwrap(), &ValidateOptions::default()).unwrap())
+    V.get_or_init(|| validate(riskwarn::io::load_dir(data_dir(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions::default()).unwrap())
 }
 
 fn as_of() -> i32 {
@@ -38,7 +38,7 @@ fn as_of() -> i32 {
 
 #[divan::bench(sample_count = 5)]
 fn load_and_validate() -> Validated {
-    validate(riskwarn::io::load_dir(data_dir()).unwrap(), &ValidateOptions::default()).unwrap()
+    validate(riskwarn::io::load_dir(data_dir(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions::default()).unwrap()
 }
 
 #[divan::bench(sample_count = 5)]

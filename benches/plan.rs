@@ -78,5 +78,5 @@ fn roster(policy: &Policy) -> &'static Roster {
 fn plan_twenty_departments() -> usize {
     let p = policy();
     let units = units();
-    plan(units, &p.plan, Some(roster(&p)), 20261126).unwrap().frame.height()
+    plan(units, &p.plan, Some(roster(&p)), 20261126, riskwarn::messages::Messages::EN).unwrap().frame.height()
 }

@@ -66,16 +66,13 @@ pub fn grades(
 }
 
 /// A rule's audit label in the report language.
-pub fn rule_label(rule: &HardRule, zh: bool) -> String {
+pub fn rule_label(rule: &HardRule, m: crate::messages::Messages) -> String {
     use crate::policy::RuleAction;
-    match (rule.action, rule.grade, rule.steps, zh) {
-        (RuleAction::Set, Some(g), _, true) => format!("{}(→{})", rule.label_zh, g.as_str()),
-        (RuleAction::AtLeast, Some(g), _, true) => format!("{}(≥{})", rule.label_zh, g.as_str()),
-        (_, _, Some(n), true) => format!("{}(+{n})", rule.label_zh),
-        (RuleAction::Set, Some(g), _, false) => format!("rule {} (grade {})", rule.name, g.as_str()),
-        (RuleAction::AtLeast, Some(g), _, false) => format!("rule {} (at least {})", rule.name, g.as_str()),
-        (_, _, Some(n), false) => format!("rule {} (+{n} class)", rule.name),
-        (_, _, _, true) => rule.label_zh.clone(),
-        _ => format!("rule {}", rule.name),
+    let label = rule.label(m.language);
+    match (rule.action, rule.grade, rule.steps) {
+        (RuleAction::Set, Some(g), _) => m.fill("reason.rule_set", &[("label", &label), ("grade", &g.as_str())]),
+        (RuleAction::AtLeast, Some(g), _) => m.fill("reason.rule_at_least", &[("label", &label), ("grade", &g.as_str())]),
+        (_, _, Some(n)) => m.fill("reason.rule_raise", &[("label", &label), ("steps", &n)]),
+        _ => label.to_string(),
     }
 }

@@ -23,6 +23,7 @@ use polars::prelude::*;
 
 use crate::contract::{ColType, TableSpec, TABLES};
 use crate::error::{Error, IoAction, Result};
+use crate::messages::Messages;
 
 /// Attaches the path and the action to an operating-system error.
 trait At<T> {
@@ -83,7 +84,7 @@ impl RawData {
 }
 
 /// Finds the tables of the contract in `dir`.
-pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
+pub fn discover(dir: &Path, m: Messages) -> Result<(Vec<TableSource>, Vec<String>)> {
     if !dir.is_dir() {
         return Err(Error::bad_file(dir, "data directory not found"));
     }
@@ -131,24 +132,24 @@ pub fn discover(dir: &Path) -> Result<(Vec<TableSource>, Vec<String>)> {
         }
     }
     let present: Vec<&str> = sources.iter().map(|s| s.spec.name).collect();
-    Ok((sources, discovery_notices(&present, &unknown)))
+    Ok((sources, discovery_notices(&present, &unknown, m)))
 }
 
 /// The loader's notices on what a data directory holds: each optional table it lacks (but the
 /// feedback tables, which a bureau adds when it has them), in contract order, then each entry
 /// that is no table of the contract, by name.
-pub fn discovery_notices(present: &[&str], unknown: &[String]) -> Vec<String> {
+pub fn discovery_notices(present: &[&str], unknown: &[String], m: Messages) -> Vec<String> {
     let absent = TABLES.iter().filter(|t| !t.required && !present.contains(&t.name) && !crate::contract::FEEDBACK_TABLES.contains(&t.name));
-    let mut notices: Vec<String> = absent.map(|t| format!("table `{}` is absent; its features are left out of this run", t.name)).collect();
+    let mut notices: Vec<String> = absent.map(|t| m.fill("notice.absent_table", &[("table", &t.name)])).collect();
     let mut unknown: Vec<&String> = unknown.iter().collect();
     unknown.sort();
-    notices.extend(unknown.iter().map(|name| format!("`{name}` is not a table of the data contract; ignored")));
+    notices.extend(unknown.iter().map(|name| m.fill("notice.unknown_table", &[("name", name)])));
     notices
 }
 
 /// The notice on a table's columns the contract does not know, if it has any.
-pub fn extra_column_notice(table: &str, extra: &[String]) -> Option<String> {
-    (!extra.is_empty()).then(|| format!("table `{table}`: extra columns ignored: {}", extra.join(", ")))
+pub fn extra_column_notice(table: &str, extra: &[String], m: Messages) -> Option<String> {
+    (!extra.is_empty()).then(|| m.fill("notice.extra_columns", &[("table", &table), ("columns", &extra.join(", "))]))
 }
 
 fn collect_parquet(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
@@ -337,18 +338,18 @@ fn load_table(source: &TableSource, extra: Vec<String>) -> Result<RawTable> {
 
 /// Discovers and loads every table of a data directory. All footers are checked before
 /// any table's data is read, so a broken file stops the run before work is done.
-pub fn load_dir(dir: &Path) -> Result<RawData> {
-    let (sources, mut notices) = discover(dir)?;
+pub fn load_dir(dir: &Path, m: Messages) -> Result<RawData> {
+    let (sources, mut notices) = discover(dir, m)?;
     let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
-    notices.extend(extra_column_notices(&sources, &extras));
+    notices.extend(extra_column_notices(&sources, &extras, m));
     let tables = sources.iter().zip(extras).map(|(s, extra)| load_table(s, extra)).collect::<Result<_>>()?;
     Ok(RawData { tables, notices })
 }
 
 /// One notice per table (in contract order, as discovered) whose files hold columns the
 /// contract does not know.
-fn extra_column_notices(sources: &[TableSource], extras: &[Vec<String>]) -> Vec<String> {
-    sources.iter().zip(extras).filter_map(|(s, extra)| extra_column_notice(s.spec.name, extra)).collect()
+fn extra_column_notices(sources: &[TableSource], extras: &[Vec<String>], m: Messages) -> Vec<String> {
+    sources.iter().zip(extras).filter_map(|(s, extra)| extra_column_notice(s.spec.name, extra, m)).collect()
 }
 
 /// Rows read at a time when a table is split into buckets: what loading holds at once.
@@ -370,11 +371,11 @@ pub struct BucketedData {
 /// Discovers the tables of `dir`, checks every footer, and splits them into `buckets` buckets
 /// kept in `spill`. One bucket is the data as [`load_dir`] reads it; more are read
 /// [`SLICE_ROWS`] rows at a time, so loading never holds a whole table.
-pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill) -> Result<BucketedData> {
+pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill, m: Messages) -> Result<BucketedData> {
     let buckets = buckets.max(1);
-    let (sources, mut notices) = discover(dir)?;
+    let (sources, mut notices) = discover(dir, m)?;
     let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
-    notices.extend(extra_column_notices(&sources, &extras));
+    notices.extend(extra_column_notices(&sources, &extras, m));
     let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData { tables: Vec::new(), notices } };
     for (source, extra) in sources.iter().zip(extras) {
         if source.spec.column("uscc").is_none() {

@@ -289,7 +289,7 @@ pub fn warning_list(scored: &[&RecordBatch], overrides: &[&RecordBatch], previou
 pub fn plan(warnings: &RecordBatch, ctx: &Context, seed: u64) -> Result<RecordBatch> {
     let warnings = from_record_batch(warnings)?;
     let units = crate::plan::units_from_warnings(&warnings)?;
-    to_record_batch(&crate::plan::plan(&units, &ctx.policy.plan, None, seed)?.frame)
+    to_record_batch(&crate::plan::plan(&units, &ctx.policy.plan, None, seed, crate::messages::Messages::new(ctx.policy.language))?.frame)
 }
 
 /// The days [from, to) whose inspections follow the previous run's plan through (for
@@ -378,13 +378,14 @@ pub struct RunParts<'a> {
 /// and the manifest; [`crate::run::commit`] writes them as `riskwarn run` does.
 pub fn finish(parts: &RunParts, facts: RunFacts, mut previous: Option<Previous>, model: &Model, files: (FileHash, FileHash), ctx: &Context, seed: u64) -> Result<crate::run::Artifacts> {
     let policy = ctx.policy;
+    let m = crate::messages::Messages::new(policy.language);
     let present: Vec<&'static str> = facts
         .present
         .iter()
         .map(|n| crate::contract::table(n).map(|s| s.name).ok_or_else(|| Error::BadArgument(format!("facts: `{n}` is not a table of the data contract"))))
         .collect::<Result<_>>()?;
-    let mut notices = crate::io::discovery_notices(&present, &facts.unknown_entries);
-    notices.extend(facts.extra_columns.iter().filter_map(|(t, c)| crate::io::extra_column_notice(t, c)));
+    let mut notices = crate::io::discovery_notices(&present, &facts.unknown_entries, m);
+    notices.extend(facts.extra_columns.iter().filter_map(|(t, c)| crate::io::extra_column_notice(t, c, m)));
     let opts = ValidateOptions { reference_date: ctx.today };
     let roster = match parts.inspectors {
         Some(b) => RawData { tables: vec![raw_table_from_batch("inspectors", b)?], notices },
@@ -409,7 +410,7 @@ pub fn finish(parts: &RunParts, facts: RunFacts, mut previous: Option<Previous>,
     crate::run::passes::settle_whole(&mut validated)?;
     let indicator_rows = summed_indicator_rows(parts.indicator_rows)?;
     if present.contains(&"indicators") {
-        notices.extend(crate::features::notices_of(&indicator_rows, &policy.features));
+        notices.extend(crate::features::notices_of(&indicator_rows, &policy.features, m));
     }
     let book = crate::run::book_before(&mut validated, previous.as_mut(), ctx.as_of, policy, &mut notices)?;
     notices.extend(crate::run::relation_cap_notice(facts.relation_ids_capped, policy));

@@ -27,6 +27,7 @@ pub mod grade;
 pub mod io;
 pub mod kernel;
 pub mod labels;
+pub mod messages;
 pub mod metrics;
 pub mod model;
 pub mod options;

@@ -101,10 +101,6 @@ pub fn apply(overrides: &DataFrame, scored: &[&str], as_of: i32) -> Result<Appli
 }
 
 /// The override's reason entry in the report language, e.g. `异议申诉核准(→B): 已完成信用修复`.
-pub fn reason_label(o: &Override, zh: bool) -> String {
-    if zh {
-        format!("异议申诉核准(→{}): {}", o.grade.as_str(), o.reason)
-    } else {
-        format!("appeal approved (grade {}): {}", o.grade.as_str(), o.reason)
-    }
+pub fn reason_label(o: &Override, m: crate::messages::Messages) -> String {
+    m.fill("reason.override", &[("grade", &o.grade.as_str()), ("reason", &o.reason)])
 }

@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use crate::messages::Messages;
 use crate::error::{Error, Result};
 use crate::policy::{Department, Grade, PlanPolicy};
 use crate::rng::Rng;
@@ -154,6 +155,10 @@ pub struct DepartmentSummary {
     pub certainty: usize,
     pub sum_probability: f64,
     pub selected: usize,
+    /// Violations the selected units are expected to show: the sum of their calibrated scores.
+    pub expected_violations: f64,
+    /// The same for a purely random plan of as many units from the eligible ones.
+    pub random_plan_violations: f64,
     pub by_grade: Vec<GradeSummary>,
 }
 
@@ -241,7 +246,8 @@ pub fn draw(pi: &[f64], rng: &mut Rng) -> Vec<bool> {
 }
 
 /// Every department's plan, merged into joint visits, with inspectors assigned.
-pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: u64) -> Result<Plan> {
+/// `m`: the language of the plan's notices.
+pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: u64, m: Messages) -> Result<Plan> {
     // Units in uscc order, so the draw does not depend on the order of the warning list.
     let codes = Codes::new(units);
     let mut by_uscc: Vec<usize> = (0..units.len()).collect();
@@ -256,7 +262,7 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
         .enumerate()
         .map(|(d, dept)| {
             let mut said = Vec::new();
-            let (summary, dept_rows) = plan_department(units, &codes, &by_uscc, dept, policy, seed, d as u64, &mut said);
+            let (summary, dept_rows) = plan_department(units, &codes, &by_uscc, dept, policy, (seed, d as u64), m, &mut said);
             (summary, dept_rows, said)
         })
         .collect();
@@ -288,9 +294,9 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
     }
     let visits = (0..units.len()).filter(|&u| start[u + 1] > start[u]).count();
     let inspectors = match roster {
-        Some(r) => assign_inspectors(units, &rows, policy, r, seed, &mut notices),
+        Some(r) => assign_inspectors(units, &rows, policy, r, seed, m, &mut notices),
         None => {
-            notices.push("no inspector roster (inspectors table): the plan leaves inspectors empty".into());
+            notices.push(m.tr("notice.no_roster").to_string());
             Vec::new()
         }
     };
@@ -339,8 +345,8 @@ fn plan_department(
     by_uscc: &[usize],
     dept: &Department,
     policy: &PlanPolicy,
-    seed: u64,
-    stream: u64,
+    (seed, stream): (u64, u64),
+    m: Messages,
     notices: &mut Vec<String>,
 ) -> (DepartmentSummary, Vec<(usize, f64, bool)>) {
     let mut suppressed = 0;
@@ -367,10 +373,7 @@ fn plan_department(
         .collect();
     let n_certain = certain.iter().filter(|c| **c).count();
     if n_certain > dept.capacity {
-        notices.push(format!(
-            "department {}: capacity {} is below its {} certainty units (D grades and key sectors); the {} highest-ranked get probability 1, the rest 0 — raise the capacity to cover them in full",
-            dept.name, dept.capacity, n_certain, dept.capacity
-        ));
+        notices.push(m.fill("notice.capacity_below_certainty", &[("department", &dept.name), ("capacity", &dept.capacity), ("certain", &n_certain)]));
         let mut idx: Vec<usize> = (0..eligible.len()).filter(|&k| certain[k]).collect();
         idx.sort_by_key(|&k| units[eligible[k]].rank);
         for &k in &idx[dept.capacity..] {
@@ -407,12 +410,7 @@ fn plan_department(
         inclusion_probabilities(&weights, &certain, dept.capacity, policy.exploration_share)
     };
     if eligible.len() < dept.capacity {
-        notices.push(format!(
-            "department {}: capacity {} exceeds its {} eligible subjects; all of them are planned",
-            dept.name,
-            dept.capacity,
-            eligible.len()
-        ));
+        notices.push(m.fill("notice.capacity_above_eligible", &[("department", &dept.name), ("capacity", &dept.capacity), ("eligible", &eligible.len())]));
     }
     pi.iter_mut().for_each(|p| *p = p.clamp(0.0, 1.0));
     let selected = draw(&pi, &mut Rng::new(seed, stream));
@@ -424,14 +422,19 @@ fn plan_department(
         g.expected += pi[k];
         g.selected += selected[k] as usize;
     }
+    let n_selected = selected.iter().filter(|s| **s).count();
+    let scores = eligible.iter().map(|&i| units[i].score);
+    let mean_score = if eligible.is_empty() { 0.0 } else { scores.clone().sum::<f64>() / eligible.len() as f64 };
     let summary = DepartmentSummary {
+        expected_violations: scores.zip(&selected).filter(|(_, s)| **s).map(|(v, _)| v).sum(),
+        random_plan_violations: n_selected as f64 * mean_score,
         department: dept.name.clone(),
         capacity: dept.capacity,
         eligible: eligible.len(),
         suppressed,
         certainty: certain.iter().filter(|c| **c).count(),
         sum_probability: pi.iter().sum(),
-        selected: selected.iter().filter(|s| **s).count(),
+        selected: n_selected,
         by_grade,
     };
     let rows = eligible.iter().enumerate().filter(|(k, _)| pi[*k] > 0.0).map(|(k, &i)| (i, pi[k], selected[k])).collect();
@@ -450,6 +453,7 @@ fn assign_inspectors(
     policy: &PlanPolicy,
     roster: &Roster,
     seed: u64,
+    m: Messages,
     notices: &mut Vec<String>,
 ) -> Vec<(usize, Vec<String>)> {
     use std::cmp::Reverse;
@@ -514,10 +518,7 @@ fn assign_inspectors(
             out.push((row, ids));
         }
         if short > 0 {
-            notices.push(format!(
-                "department {}: {short} visits have fewer than {k} inspectors without a conflict of interest in the roster",
-                dept.name
-            ));
+            notices.push(m.fill("notice.inspectors_short", &[("department", &dept.name), ("short", &short), ("k", &k)]));
         }
     }
     out.sort_unstable_by_key(|r| r.0);

@@ -22,7 +22,8 @@ pub enum Language {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    /// Language of reason_text and of the supervisor files' headers.
+    /// The language of everything people read: the report, the supervisor files, reason_text,
+    /// notices and the end-of-run summary (`messages`).
     pub language: Language,
     /// Published seed of the random inspection draw (`riskwarn run` uses it unless `--seed`).
     pub seed: u64,
@@ -113,6 +114,9 @@ pub enum RuleAction {
 pub struct HardRule {
     pub name: String,
     pub label_zh: String,
+    /// The rule's label in an English report; without it, the rule's name.
+    #[serde(default)]
+    pub label_en: Option<String>,
     pub feature: String,
     pub min: f64,
     pub action: RuleAction,
@@ -123,6 +127,12 @@ pub struct HardRule {
 }
 
 impl HardRule {
+    pub fn label(&self, language: Language) -> &str {
+        match language {
+            Language::Zh => &self.label_zh,
+            Language::En => self.label_en.as_deref().unwrap_or(&self.name),
+        }
+    }
     pub fn apply(&self, g: Grade) -> Grade {
         match self.action {
             RuleAction::Set => self.grade.unwrap_or(g),

@@ -1,6 +1,10 @@
-//! report.html: one self-contained page for supervisors and analysts (SPEC §2) — counts by
-//! level, grade and region, the score distribution, the model's validation (lift, calibration),
-//! stability, the top of the list with reasons, and the plan per department. Inline SVG only.
+//! report.html: one self-contained page for supervisors and analysts (SPEC §2), in the policy's
+//! language: levels and grades overall, by region and by industry (names from the code tables),
+//! the score distribution, the model's validation (lift, calibration, random-inspection
+//! outcomes), stability, rank movements since the previous run, the top of the list, follow-up,
+//! the plan per department, data quality and fairness. Inline SVG charts with axes and a
+//! one-line reading each; no script, no network; prints on A4. Every data string is escaped and
+//! marked `translate="no"` (names, reasons, ids are data, not the report's language).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -8,8 +12,10 @@ use std::fmt::Write as _;
 use polars::prelude::*;
 
 use crate::error::Result;
+use crate::messages::Messages;
 use crate::model::{Model, Stability};
 use crate::plan::Plan;
+use crate::score::FairnessRow;
 use crate::validate::TableCounts;
 
 pub struct ReportInput<'a> {
@@ -20,338 +26,724 @@ pub struct ReportInput<'a> {
     pub plan: &'a Plan,
     pub stability: &'a [Stability],
     pub tables: &'a [TableCounts],
+    /// rejected.parquet's rows (table, column … per rejected input row).
+    pub rejected: &'a DataFrame,
     pub notices: &'a [String],
     pub cases: &'a crate::cases::Feedback,
     /// The previous run's plan followed through up to this run.
     pub previous_plan: Option<&'a crate::run::PreviousPlan>,
-    pub zh: bool,
+    /// The run the ranks are compared with, if any.
+    pub previous_run: Option<&'a str>,
+    pub fairness: &'a [FairnessRow],
+    pub messages: Messages,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// The report's sections, in page order: each is an `<section id=…>` (the browser test checks
+/// that every one is there).
+pub const SECTIONS: [&str; 13] =
+    ["levels", "regions", "industries", "scores", "validation", "stability", "movements", "top", "follow-up", "plan", "quality", "fairness", "notices"];
+
+pub(crate) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
-fn table(head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut s = String::from("<table><tr>");
+/// A table cell: text of the report's language, or data (names, ids, reasons) shown as it is.
+pub(crate) enum Cell {
+    Text(String),
+    Data(String),
+    Num(String),
+}
+
+fn txt(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+fn data(s: impl Into<String>) -> Cell {
+    Cell::Data(s.into())
+}
+fn num(v: impl std::fmt::Display) -> Cell {
+    Cell::Num(v.to_string())
+}
+
+pub(crate) fn table(head: &[&str], rows: &[Vec<Cell>]) -> String {
+    let mut s = String::from("<table><thead><tr>");
     for h in head {
         let _ = write!(s, "<th>{}</th>", esc(h));
     }
-    s += "</tr>";
+    s += "</tr></thead><tbody>";
     for r in rows {
         s += "<tr>";
         for c in r {
-            let _ = write!(s, "<td>{}</td>", esc(c));
+            let _ = match c {
+                Cell::Text(t) => write!(s, "<td>{}</td>", esc(t)),
+                Cell::Data(t) => write!(s, "<td translate='no'>{}</td>", esc(t)),
+                Cell::Num(t) => write!(s, "<td class='n'>{}</td>", esc(t)),
+            };
         }
         s += "</tr>";
     }
-    s + "</table>"
+    s + "</tbody></table>"
 }
 
-/// A bar chart of (label, value) as inline SVG.
-fn bars(data: &[(String, f64)], color: &str) -> String {
-    let (w, h, pad) = (640.0, 200.0, 30.0);
-    let max = data.iter().map(|d| d.1).fold(0.0, f64::max).max(1e-12);
-    let bw = (w - 2.0 * pad) / data.len().max(1) as f64;
-    let mut s = format!("<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' role='img'>");
-    for (i, (label, v)) in data.iter().enumerate() {
-        let bh = (h - 2.0 * pad) * v / max;
-        let x = pad + i as f64 * bw;
+fn reading(s: &str) -> String {
+    format!("<p class='reading'>{}</p>", esc(s))
+}
+
+/// A round axis maximum and its tick step for values up to `max`.
+fn nice(max: f64) -> (f64, f64) {
+    let max = if max > 0.0 { max } else { 1.0 };
+    let mag = 10f64.powf(max.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag / 2.0).find(|st| max / st <= 5.0).unwrap_or(mag);
+    ((max / step).ceil() * step, step)
+}
+
+fn tick_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e12 { format!("{}", v as i64) } else { format!("{v:.3}").trim_end_matches('0').to_string() }
+}
+
+/// Axes with ticks and titles around a plot area; returns the SVG start and the scale maps.
+struct Frame {
+    w: f64,
+    h: f64,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    x_max: f64,
+    y_max: f64,
+}
+
+impl Frame {
+    fn px(&self, x: f64) -> f64 {
+        self.left + (self.w - self.left - self.right) * x / self.x_max
+    }
+    fn py(&self, y: f64) -> f64 {
+        self.h - self.bottom - (self.h - self.top - self.bottom) * y / self.y_max
+    }
+    /// The SVG opening, the frame, y ticks (and x ticks when `x_ticks`), the axis titles.
+    fn open(&self, x_title: &str, y_title: &str, x_step: Option<f64>, y_step: f64) -> String {
+        let mut s = format!(
+            "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {w} {h}' width='{w}' height='{h}' role='img' font-size='10'>\
+             <line x1='{l}' y1='{b}' x2='{r}' y2='{b}' stroke='#333'/><line x1='{l}' y1='{t}' x2='{l}' y2='{b}' stroke='#333'/>",
+            w = self.w,
+            h = self.h,
+            l = self.left,
+            r = self.w - self.right,
+            t = self.top,
+            b = self.h - self.bottom
+        );
+        let mut y = 0.0;
+        while y <= self.y_max + 1e-9 {
+            let _ = write!(
+                s,
+                "<line x1='{}' y1='{py:.1}' x2='{}' y2='{py:.1}' stroke='#e5e5e5'/><text x='{}' y='{:.1}' text-anchor='end'>{}</text>",
+                self.left,
+                self.w - self.right,
+                self.left - 4.0,
+                self.py(y) + 3.0,
+                tick_text(y),
+                py = self.py(y)
+            );
+            y += y_step;
+        }
+        if let Some(step) = x_step {
+            let mut x = 0.0;
+            while x <= self.x_max + 1e-9 {
+                let _ = write!(s, "<text x='{:.1}' y='{}' text-anchor='middle'>{}</text>", self.px(x), self.h - self.bottom + 12.0, tick_text(x));
+                x += step;
+            }
+        }
         let _ = write!(
             s,
-            "<rect x='{x:.1}' y='{:.1}' width='{:.1}' height='{bh:.1}' fill='{color}'><title>{}: {v}</title></rect>\
-             <text x='{:.1}' y='{:.1}' font-size='9' text-anchor='middle'>{}</text>",
-            h - pad - bh,
-            bw * 0.9,
-            esc(label),
-            x + bw * 0.45,
-            h - pad + 12.0,
-            esc(label)
+            "<text x='{:.1}' y='{}' text-anchor='middle' font-weight='bold'>{}</text>\
+             <text transform='translate(13 {:.1}) rotate(-90)' text-anchor='middle' font-weight='bold'>{}</text>",
+            (self.left + self.w - self.right) / 2.0,
+            self.h - 4.0,
+            esc(x_title),
+            (self.top + self.h - self.bottom) / 2.0,
+            esc(y_title)
         );
+        s
+    }
+}
+
+/// A bar chart of (label, value) with axes and titles.
+fn bars(data: &[(String, f64)], color: &str, x_title: &str, y_title: &str) -> String {
+    let (y_max, y_step) = nice(data.iter().map(|d| d.1).fold(0.0, f64::max));
+    let f = Frame { w: 680.0, h: 230.0, left: 58.0, right: 10.0, top: 10.0, bottom: 42.0, x_max: data.len().max(1) as f64, y_max };
+    let mut s = f.open(x_title, y_title, None, y_step);
+    let bw = f.px(1.0) - f.px(0.0);
+    let every = data.len().div_ceil(20).max(1);
+    for (i, (label, v)) in data.iter().enumerate() {
+        let (x, y) = (f.px(i as f64), f.py(*v));
+        let _ = write!(
+            s,
+            "<rect x='{:.1}' y='{y:.1}' width='{:.1}' height='{:.1}' fill='{color}'><title>{}: {}</title></rect>",
+            x + bw * 0.05,
+            bw * 0.9,
+            f.py(0.0) - y,
+            esc(label),
+            tick_text(*v)
+        );
+        if i % every == 0 {
+            let _ = write!(s, "<text x='{:.1}' y='{:.1}' text-anchor='middle' font-size='9'>{}</text>", x + bw / 2.0, f.h - f.bottom + 12.0, esc(label));
+        }
     }
     s + "</svg>"
 }
 
-/// Line chart: several named series over shared x labels; optional diagonal (calibration).
-fn lines(x_max: f64, y_max: f64, series: &[(String, Vec<(f64, f64)>)], diagonal: bool) -> String {
-    let (w, h, pad) = (420.0, 260.0, 35.0);
+/// Line chart of named series, with a legend; `diagonal` draws y = x (calibration).
+fn lines(x: (f64, &str), y: (f64, &str), series: &[(String, Vec<(f64, f64)>)], diagonal: bool) -> String {
     let colors = ["#c0392b", "#2471a3", "#7d7d7d", "#27ae60", "#8e44ad"];
-    let px = |x: f64| pad + (w - 2.0 * pad) * x / x_max.max(1e-12);
-    let py = |y: f64| h - pad - (h - 2.0 * pad) * y / y_max.max(1e-12);
-    let mut s = format!(
-        "<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' role='img'><rect x='{pad}' y='{pad}' width='{}' height='{}' fill='none' stroke='#ccc'/>",
-        w - 2.0 * pad,
-        h - 2.0 * pad
-    );
+    let (x_max, x_step) = nice(x.0);
+    let (y_max, y_step) = nice(y.0);
+    let f = Frame { w: 340.0, h: 250.0, left: 52.0, right: 10.0, top: 10.0, bottom: 40.0, x_max, y_max };
+    let mut s = f.open(x.1, y.1, Some(x_step), y_step);
     if diagonal {
         let m = x_max.min(y_max);
-        let _ = write!(s, "<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='#bbb' stroke-dasharray='4'/>", px(0.0), py(0.0), px(m), py(m));
+        let _ = write!(s, "<line x1='{:.1}' y1='{:.1}' x2='{:.1}' y2='{:.1}' stroke='#999' stroke-dasharray='4'/>", f.px(0.0), f.py(0.0), f.px(m), f.py(m));
     }
     for (k, (name, pts)) in series.iter().enumerate() {
         let c = colors[k % colors.len()];
-        let path: Vec<String> = pts.iter().map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y))).collect();
+        let path: Vec<String> = pts.iter().map(|(x, y)| format!("{:.1},{:.1}", f.px(*x), f.py(*y))).collect();
         let _ = write!(s, "<polyline fill='none' stroke='{c}' stroke-width='2' points='{}'/>", path.join(" "));
         for (x, y) in pts {
-            let _ = write!(s, "<circle cx='{:.1}' cy='{:.1}' r='3' fill='{c}'><title>{}: {x:.3}, {y:.3}</title></circle>", px(*x), py(*y), esc(name));
+            let _ = write!(s, "<circle cx='{:.1}' cy='{:.1}' r='2.5' fill='{c}'><title>{}: {x:.3}, {y:.3}</title></circle>", f.px(*x), f.py(*y), esc(name));
         }
-        let _ = write!(s, "<text x='{}' y='{}' font-size='10' fill='{c}'>{}</text>", pad + 5.0, pad + 12.0 + 12.0 * k as f64, esc(name));
     }
-    let _ = write!(s, "<text x='{}' y='{}' font-size='9'>{x_max:.2}</text><text x='2' y='{}' font-size='9'>{y_max:.2}</text>", w - pad - 10.0, h - 8.0, pad);
-    s + "</svg>"
+    s += "</svg><ul class='legend'>";
+    for (k, (name, _)) in series.iter().enumerate() {
+        let _ = write!(s, "<li><span style='background:{}'></span>{}</li>", colors[k % colors.len()], esc(name));
+    }
+    s + "</ul>"
 }
 
-fn count_by(frame: &DataFrame, column: &str) -> Result<BTreeMap<String, u64>> {
-    let mut m = BTreeMap::new();
-    for v in frame.column(column)?.str()?.iter() {
-        *m.entry(v.unwrap_or("").to_string()).or_default() += 1;
+fn strings<'a>(frame: &'a DataFrame, column: &str) -> Result<Vec<&'a str>> {
+    Ok(frame.column(column)?.str()?.iter().map(|v| v.unwrap_or("")).collect())
+}
+
+fn pct(part: u64, whole: u64) -> String {
+    format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
+}
+
+/// Subjects per level and per grade of each group of `keys` (row for row with the list).
+fn levels_and_grades<'a>(keys: &[&'a str], levels: &[&str], grades: &[&str]) -> BTreeMap<&'a str, [u64; 9]> {
+    let mut out: BTreeMap<&str, [u64; 9]> = BTreeMap::new();
+    for i in 0..keys.len() {
+        let e = out.entry(keys[i]).or_default();
+        e[8] += 1;
+        if let Some(l) = crate::grade::LEVELS.iter().position(|x| *x == levels[i]) {
+            e[l] += 1;
+        }
+        if let Some(g) = ["A", "B", "C", "D"].iter().position(|x| *x == grades[i]) {
+            e[4 + g] += 1;
+        }
     }
-    Ok(m)
+    out
+}
+
+fn level_grade_head<'a>(m: Messages, first: [&'a str; 2]) -> Vec<&'a str> {
+    let mut head = first.to_vec();
+    head.extend(crate::grade::LEVELS.iter().map(|l| m.code("level", l)));
+    head.extend(["A", "B", "C", "D"]);
+    head.push(m.tr("report.total"));
+    head
+}
+
+/// A backtest ranking's name (as the model file has it) in the report's language; the past
+/// violations baseline names its feature by the registry's label.
+fn ranking_label(name: &str, model: &Model, m: Messages) -> String {
+    let known = [("model", "ranking.model"), ("oracle", "ranking.oracle"), ("ceiling", "ranking.ceiling"), ("random order", "ranking.random")];
+    if let Some(rest) = name.strip_prefix("past violations") {
+        let feature = rest.trim().trim_start_matches('(').trim_end_matches(')');
+        let registry = crate::features::Registry::all(&model.feature_options);
+        let label = registry.get(feature).map_or(feature, |f| f.label(m.zh()));
+        return m.fill("ranking.past_violations", &[("feature", &label)]);
+    }
+    match known.iter().find(|(k, _)| name == *k || name.starts_with(&format!("{k} ("))) {
+        Some((_, key)) => m.tr(key).to_string(),
+        None => name.to_string(),
+    }
+}
+
+fn population_label(name: &str, m: Messages) -> String {
+    match name {
+        "all labelled" => m.tr("population.all").to_string(),
+        "random inspections" => m.tr("population.random").to_string(),
+        other => match other.strip_prefix("labelled by ") {
+            Some(source) => m.fill("population.source", &[("source", &source)]),
+            None => other.to_string(),
+        },
+    }
+}
+
+fn section(id: &str, title: &str, body: &str) -> String {
+    format!("<section id='{id}'><h2>{}</h2>{body}</section>", esc(title))
 }
 
 pub fn html(r: &ReportInput) -> Result<String> {
-    let t = |zh: &'static str, en: &'static str| if r.zh { zh } else { en };
+    let m = r.messages;
     let w = r.warnings;
-    let n = w.height();
-    let mut body = String::new();
-    let _ = write!(
-        body,
-        "<h1>{} {}</h1><p>run <code>{}</code> · {} {} · model <code>{}</code> · {} {}</p>",
-        t("风险预警报告", "Risk early-warning report"),
-        esc(r.as_of),
-        esc(r.run_id),
-        n,
-        t("户主体参与评分", "subjects scored"),
-        esc(&r.model.model_id),
-        t("标签期限", "horizon"),
-        r.model.horizon_days
+    let n = w.height() as u64;
+    let levels = strings(w, "risk_level")?;
+    let grades = strings(w, "credit_grade")?;
+    let mut body = format!(
+        "<header><h1>{}</h1><p>{}</p></header>",
+        esc(&m.fill("report.title", &[("as_of", &r.as_of)])),
+        esc(&m.fill(
+            "report.subtitle",
+            &[("run_id", &r.run_id), ("scored", &n), ("model", &r.model.model_id), ("horizon", &r.model.horizon_days)]
+        ))
     );
 
     // Levels and grades.
-    let levels = count_by(w, "risk_level")?;
-    let grades = count_by(w, "credit_grade")?;
-    let share = |c: u64| format!("{:.2}%", 100.0 * c as f64 / n.max(1) as f64);
-    let level_rows: Vec<Vec<String>> = crate::grade::LEVELS
-        .iter()
-        .map(|l| {
-            let c = *levels.get(*l).unwrap_or(&0);
-            vec![l.to_string(), c.to_string(), share(c)]
-        })
-        .collect();
-    let grade_rows: Vec<Vec<String>> = ["A", "B", "C", "D"]
-        .iter()
-        .map(|g| {
-            let c = *grades.get(*g).unwrap_or(&0);
-            vec![g.to_string(), c.to_string(), share(c)]
-        })
-        .collect();
-    let _ = write!(
-        body,
-        "<h2>{}</h2><div class='row'><div>{}</div><div>{}</div></div>",
-        t("预警等级与信用风险分类", "Warning levels and credit grades"),
-        table(&[t("预警等级", "level"), t("户数", "subjects"), t("占比", "share")], &level_rows),
-        table(&[t("分类", "grade"), t("户数", "subjects"), t("占比", "share")], &grade_rows)
+    let all = levels_and_grades(&vec![""; levels.len()], &levels, &grades);
+    let counts = all.get("").copied().unwrap_or_default();
+    let level_rows: Vec<Vec<Cell>> =
+        crate::grade::LEVELS.iter().enumerate().map(|(i, l)| vec![txt(m.code("level", l)), num(counts[i]), num(pct(counts[i], n))]).collect();
+    let grade_rows: Vec<Vec<Cell>> = ["A", "B", "C", "D"].iter().enumerate().map(|(i, g)| vec![txt(*g), num(counts[4 + i]), num(pct(counts[4 + i], n))]).collect();
+    body += &section(
+        "levels",
+        m.tr("report.levels"),
+        &format!(
+            "<div class='row'><div>{}</div><div>{}</div></div>{}",
+            table(&[m.tr("report.level"), m.tr("report.subjects"), m.tr("report.share")], &level_rows),
+            table(&[m.tr("report.grade"), m.tr("report.subjects"), m.tr("report.share")], &grade_rows),
+            reading(&m.fill("report.levels_reading", &[("flagged", &(counts[0] + counts[1] + counts[2])), ("share", &pct(counts[0] + counts[1] + counts[2], n)), ("d", &counts[7])]))
+        ),
     );
 
-    // Regions × level.
-    let regions = w.column("region")?.str()?;
-    let lv = w.column("risk_level")?.str()?;
-    let mut by_region: BTreeMap<String, [u64; 5]> = BTreeMap::new();
-    for (reg, l) in regions.iter().zip(lv.iter()) {
-        let e = by_region.entry(reg.unwrap_or("").to_string()).or_default();
-        e[4] += 1;
-        if let Some(i) = crate::grade::LEVELS.iter().position(|x| Some(*x) == l) {
-            e[i] += 1;
+    // By region and by industry, with names.
+    let regions = strings(w, "region")?;
+    let by_region = levels_and_grades(&regions, &levels, &grades);
+    let name_or = |name: Option<String>| name.map(data).unwrap_or_else(|| txt(m.tr("report.unknown_code")));
+    let rows: Vec<Vec<Cell>> = by_region
+        .iter()
+        .map(|(code, c)| {
+            let mut row = vec![data(*code), name_or(crate::codes::region_full_name(code, m.language))];
+            row.extend(c.iter().map(|v| num(*v)));
+            row
+        })
+        .collect();
+    body += &section("regions", m.tr("report.by_region"), &table(&level_grade_head(m, [m.tr("report.region_code"), m.tr("report.region")]), &rows));
+    let industries = strings(w, "industry")?;
+    let by_industry = levels_and_grades(&industries, &levels, &grades);
+    let mut ordered: Vec<(&&str, &[u64; 9])> = by_industry.iter().collect();
+    ordered.sort_by(|a, b| b.1[8].cmp(&a.1[8]).then(a.0.cmp(b.0)));
+    const INDUSTRY_ROWS: usize = 30;
+    let mut rows: Vec<Vec<Cell>> = ordered
+        .iter()
+        .take(INDUSTRY_ROWS)
+        .map(|(code, c)| {
+            let mut row = vec![data(**code), name_or(crate::codes::industry_name(code, m.language).map(str::to_string))];
+            row.extend(c.iter().map(|v| num(*v)));
+            row
+        })
+        .collect();
+    if ordered.len() > INDUSTRY_ROWS {
+        let mut rest = [0u64; 9];
+        for (_, c) in &ordered[INDUSTRY_ROWS..] {
+            rest.iter_mut().zip(c.iter()).for_each(|(a, b)| *a += b);
         }
+        let mut row = vec![txt(""), txt(m.fill("report.other_industries", &[("n", &(ordered.len() - INDUSTRY_ROWS))]))];
+        row.extend(rest.iter().map(|v| num(*v)));
+        rows.push(row);
     }
-    let region_rows: Vec<Vec<String>> =
-        by_region.iter().map(|(k, v)| std::iter::once(k.clone()).chain(v.iter().map(|c| c.to_string())).collect()).collect();
-    let _ = write!(
-        body,
-        "<h2>{}</h2>{}",
-        t("分区划统计", "By region"),
-        table(&[t("区划", "region"), "red", "orange", "yellow", "blue", t("合计", "total")], &region_rows)
+    body += &section(
+        "industries",
+        m.tr("report.by_industry"),
+        &format!("{}{}", table(&level_grade_head(m, [m.tr("report.industry_code"), m.tr("report.industry")]), &rows), reading(m.tr("report.by_industry_reading"))),
     );
 
     // Score distribution.
-    let scores = w.column("score")?.f64()?;
+    let scores: Vec<f64> = w.column("score")?.f64()?.iter().flatten().collect();
     let mut hist = [0u64; 20];
-    for s in scores.iter().flatten() {
+    for s in &scores {
         hist[((s * 20.0) as usize).min(19)] += 1;
     }
     let hist: Vec<(String, f64)> = hist.iter().enumerate().map(|(i, c)| (format!("{:.2}", i as f64 / 20.0), *c as f64)).collect();
-    let _ = write!(body, "<h2>{}</h2>{}", t("风险分值分布", "Score distribution"), bars(&hist, "#2471a3"));
-
-    // Validation.
-    let _ = write!(
-        body,
-        "<h2>{}</h2><p>{} {} · {} {} · {}</p>",
-        t("模型验证(时间外回测)", "Model validation (out-of-time backtest)"),
-        t("测试日期", "test date"),
-        esc(&r.model.test_as_of),
-        t("校准", "calibration"),
-        esc(&r.model.calibration_method),
-        esc(&r.model.train_as_of.join(", "))
+    let mut sorted = scores.clone();
+    sorted.sort_by(f64::total_cmp);
+    let quantile = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round().max(0.0) as usize).copied().unwrap_or(0.0);
+    body += &section(
+        "scores",
+        m.tr("report.scores"),
+        &format!(
+            "{}{}",
+            bars(&hist, "#2471a3", m.tr("report.axis_score"), m.tr("report.axis_subjects")),
+            reading(&m.fill("report.scores_reading", &[("median", &format!("{:.3}", quantile(0.5))), ("p90", &format!("{:.3}", quantile(0.9)))]))
+        ),
     );
-    for p in &r.model.backtest.test {
-        let rows: Vec<Vec<String>> = p
+
+    body += &section("validation", m.tr("report.validation"), &validation_html(r.model, m));
+    body += &section("stability", m.tr("report.stability"), &stability_html(r.stability, r.model, m));
+    body += &section("movements", m.tr("report.movements"), &movements_html(w, r.previous_run, m)?);
+    body += &section("top", m.tr("report.top"), &top_html(w, m)?);
+    let mut follow = feedback_html(r.cases, m);
+    if let Some(p) = r.previous_plan {
+        follow += &previous_plan_html(p, m);
+    }
+    body += &section("follow-up", m.tr("report.follow_up"), &follow);
+    body += &section("plan", m.tr("report.plan"), &plan_html(r.plan, m));
+    body += &section("quality", m.tr("report.quality"), &quality_html(r.tables, r.rejected, m)?);
+    body += &section("fairness", m.tr("report.fairness"), &fairness_html(r.fairness, m));
+    let notices = if r.notices.is_empty() {
+        format!("<p>{}</p>", esc(m.tr("report.no_notices")))
+    } else {
+        format!("<ul>{}</ul>", r.notices.iter().map(|n| format!("<li>{}</li>", esc(n))).collect::<String>())
+    };
+    body += &section("notices", m.tr("report.notices"), &notices);
+    Ok(format!(
+        "<!DOCTYPE html><html lang='{}'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>\
+         <title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>\n",
+        if m.zh() { "zh-CN" } else { "en" },
+        esc(&m.fill("report.title", &[("as_of", &r.as_of)]))
+    ))
+}
+
+/// Screen and A4 print: the page is at most the A4 text width (180 mm ≈ 680 px), tables wrap.
+const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif;margin:1.5em auto;max-width:680px;padding:0 8px;color:#222}\
+h1{font-size:20px}h2{font-size:16px;border-bottom:1px solid #ccc;margin-top:1.6em}h3{font-size:14px}h4{font-size:13px}\
+table{border-collapse:collapse;margin:.5em 0;max-width:100%}td,th{border:1px solid #ccc;padding:2px 5px;font-size:11px;overflow-wrap:anywhere;vertical-align:top}\
+th{background:#eee}td.n{text-align:right;white-space:nowrap}.row{display:flex;gap:1.5em;flex-wrap:wrap}.reading{font-style:italic;color:#444;font-size:12px}\
+svg{max-width:100%;height:auto}.legend{list-style:none;padding:0;margin:0 0 .5em;font-size:11px;max-width:340px}\
+.legend li{display:inline-block;margin-right:1em}.legend span{display:inline-block;width:10px;height:10px;margin-right:4px}section{break-inside:auto}\
+@page{size:A4;margin:15mm}@media print{body{margin:0;max-width:none;padding:0 4px}h2{break-after:avoid}tr,svg{break-inside:avoid}}";
+
+fn metric(v: Option<f64>) -> Cell {
+    num(v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into()))
+}
+
+fn validation_html(model: &Model, m: Messages) -> String {
+    let calibration = if model.calibration_method.starts_with("platt") { m.tr("report.platt") } else { model.calibration_method.as_str() };
+    let mut s = format!(
+        "<p>{}</p>",
+        esc(&m.fill(
+            "report.validation_intro",
+            &[("test", &model.test_as_of), ("calibration", &calibration), ("train", &model.train_as_of.join(", ")), ("horizon", &model.horizon_days)]
+        ))
+    );
+    for p in &model.backtest.test {
+        let rows: Vec<Vec<Cell>> = p
             .rankings
             .iter()
-            .map(|m| {
-                let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into());
-                vec![m.ranking.clone(), f(m.auc), f(m.ks), f(m.lift_top_1), f(m.lift_top_5), f(m.lift_top_10), f(m.positives_in_first_half)]
-            })
+            .map(|k| vec![txt(ranking_label(&k.ranking, model, m)), metric(k.auc), metric(k.ks), metric(k.lift_top_1), metric(k.lift_top_5), metric(k.lift_top_10), metric(k.positives_in_first_half)])
             .collect();
         let lift: Vec<(String, Vec<(f64, f64)>)> = p
             .rankings
             .iter()
-            .map(|m| {
-                let pts = [(1.0, m.lift_top_1), (5.0, m.lift_top_5), (10.0, m.lift_top_10)];
-                (m.ranking.clone(), pts.iter().filter_map(|(x, y)| y.map(|y| (*x, y))).collect())
+            .map(|k| {
+                let pts = [(1.0, k.lift_top_1), (5.0, k.lift_top_5), (10.0, k.lift_top_10)];
+                (ranking_label(&k.ranking, model, m), pts.iter().filter_map(|(x, y)| y.map(|y| (*x, y))).collect())
             })
             .collect();
         let y_max = lift.iter().flat_map(|s| s.1.iter().map(|p| p.1)).fold(1.0, f64::max);
         let cal: Vec<(f64, f64)> = p.calibration.iter().map(|b| (b.mean_predicted, b.observed_rate)).collect();
         let c_max = cal.iter().flat_map(|(a, b)| [*a, *b]).fold(0.05, f64::max);
+        let model_row = p.rankings.iter().find(|k| k.ranking == "model");
+        let covered = model_row.and_then(|k| k.lift_top_10).map(|l| format!("{:.1}", 10.0 * l)).unwrap_or_else(|| "—".into());
         let _ = write!(
-            body,
-            "<h3>{} ({} rows, {} positives)</h3>{}<div class='row'><div><p>{}</p>{}</div><div><p>{}</p>{}</div></div>",
-            esc(&p.population),
-            p.rows,
-            p.positives,
-            table(&["ranking", "AUC", "KS", "lift@1%", "lift@5%", "lift@10%", "first half"], &rows),
-            t("提升度(前1/5/10%)", "Lift at the top 1/5/10%"),
-            lines(10.0, y_max, &lift, false),
-            t("校准(十分位)", "Calibration (deciles)"),
-            lines(c_max, c_max, &[("model".to_string(), cal)], true)
+            s,
+            "<h3>{}</h3>{}{}<div class='row'><div>{}</div><div>{}</div></div>{}",
+            esc(&m.fill("report.population", &[("name", &population_label(&p.population, m)), ("rows", &p.rows), ("positives", &p.positives)])),
+            table(&[m.tr("report.ranking"), "AUC", "KS", m.tr("report.lift_1"), m.tr("report.lift_5"), m.tr("report.lift_10"), m.tr("report.first_half")], &rows),
+            reading(&m.fill("report.lift_reading", &[("share", &covered)])),
+            lines((10.0, m.tr("report.axis_top_share")), (y_max, m.tr("report.axis_lift")), &lift, false),
+            lines((c_max, m.tr("report.axis_predicted")), (c_max, m.tr("report.axis_observed")), &[(m.tr("ranking.model").to_string(), cal)], true),
+            reading(m.tr("report.calibration_reading")),
         );
     }
+    s
+}
 
-    // Stability.
-    if !r.stability.is_empty() {
-        let rows: Vec<Vec<String>> = r
-            .stability
-            .iter()
-            .map(|s| vec![s.name.clone(), format!("{:.4}", s.psi), if s.alert { "⚠ > 0.25".into() } else { String::new() }])
-            .collect();
-        let _ = write!(body, "<h2>{}</h2>{}", t("稳定性(PSI,对比训练分布)", "Stability (PSI against training)"), table(&["", "PSI", ""], &rows));
+fn stability_html(stability: &[Stability], model: &Model, m: Messages) -> String {
+    if stability.is_empty() {
+        return format!("<p>{}</p>", esc(m.tr("report.no_stability")));
     }
+    let registry = crate::features::Registry::all(&model.feature_options);
+    let rows: Vec<Vec<Cell>> = stability
+        .iter()
+        .map(|s| {
+            let label = if s.name == "score" { m.tr("column.score") } else { registry.get(&s.name).map_or("", |f| f.label(m.zh())) };
+            vec![txt(label), data(s.name.clone()), num(format!("{:.4}", s.psi)), txt(if s.alert { m.tr("report.psi_alert") } else { "" })]
+        })
+        .collect();
+    let alerts = stability.iter().filter(|s| s.alert).count();
+    format!(
+        "{}{}",
+        table(&[m.tr("report.feature"), m.tr("report.name"), "PSI", ""], &rows),
+        reading(&m.fill("report.stability_reading", &[("alerts", &alerts), ("n", &stability.len())]))
+    )
+}
 
-    // Top of the list.
-    let top = w.head(Some(50));
-    let get = |c: &str| -> Result<Vec<String>> {
-        Ok(top.column(c)?.cast(&DataType::String)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+fn column_text(frame: &DataFrame, column: &str) -> Result<Vec<String>> {
+    Ok(frame.column(column)?.cast(&DataType::String)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
+}
+
+fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Result<String> {
+    let change = strings(w, "change")?;
+    let Some(previous) = previous_run.filter(|_| change.first() != Some(&"first_run")) else {
+        return Ok(format!("<p>{}</p>", esc(m.tr("report.first_run"))));
     };
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in &change {
+        *counts.entry(c).or_default() += 1;
+    }
+    let rows: Vec<Vec<Cell>> = ["new", "up", "down", "same"].iter().map(|c| vec![txt(m.code("change", c)), num(*counts.get(c).unwrap_or(&0))]).collect();
+    let mut s = format!(
+        "<p>{}</p>{}",
+        esc(&m.fill("report.movements_intro", &[("previous", &previous)])),
+        table(&[m.tr("column.change"), m.tr("report.subjects")], &rows)
+    );
+    // The largest movers: rank change in places, with their reasons.
+    let rank: Vec<Option<u32>> = w.column("rank")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
+    let prev: Vec<Option<u32>> = w.column("previous_rank")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
+    let mut moved: Vec<(i64, usize)> =
+        (0..w.height()).filter_map(|i| Some((prev[i]? as i64 - rank[i]? as i64, i))).filter(|(d, _)| *d != 0).collect();
+    let (uscc, name, reasons) = (strings(w, "uscc")?, strings(w, "name")?, strings(w, "reason_text")?);
+    let levels = strings(w, "risk_level")?;
+    for (key, up) in [("report.largest_up", true), ("report.largest_down", false)] {
+        let mut side: Vec<(i64, usize)> = moved.iter().copied().filter(|(d, _)| (*d > 0) == up).collect();
+        side.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then(uscc[a.1].cmp(uscc[b.1])));
+        side.truncate(10);
+        if side.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<Cell>> = side
+            .iter()
+            .map(|&(d, i)| {
+                vec![num(rank[i].unwrap_or(0)), num(prev[i].unwrap_or(0)), num(format!("{d:+}")), data(uscc[i]), data(name[i]), txt(m.code("level", levels[i])), data(reasons[i])]
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<h3>{}</h3>{}",
+            esc(m.tr(key)),
+            table(
+                &[m.tr("column.rank"), m.tr("column.previous_rank"), m.tr("report.places"), m.tr("column.uscc"), m.tr("column.name"), m.tr("column.risk_level"), m.tr("column.reason_text")],
+                &rows
+            )
+        );
+    }
+    moved.clear();
+    Ok(s)
+}
+
+fn top_html(w: &DataFrame, m: Messages) -> Result<String> {
+    let top = w.head(Some(50));
     let cols = ["rank", "uscc", "name", "region", "industry", "score", "risk_level", "credit_grade", "reason_text"];
-    let data: Vec<Vec<String>> = cols.iter().map(|c| get(c)).collect::<Result<_>>()?;
-    let rows: Vec<Vec<String>> = (0..top.height())
+    let values: Vec<Vec<String>> = cols.iter().map(|c| column_text(&top, c)).collect::<Result<_>>()?;
+    let rows: Vec<Vec<Cell>> = (0..top.height())
         .map(|i| {
-            data.iter()
-                .enumerate()
-                .map(|(k, c)| if cols[k] == "score" { c[i].parse::<f64>().map(|v| format!("{v:.4}")).unwrap_or_default() } else { c[i].clone() })
+            cols.iter()
+                .zip(&values)
+                .map(|(c, v)| match *c {
+                    "rank" => num(&v[i]),
+                    "score" => num(v[i].parse::<f64>().map(|v| format!("{v:.4}")).unwrap_or_default()),
+                    "risk_level" => txt(m.code("level", &v[i])),
+                    "credit_grade" => txt(v[i].clone()),
+                    "region" => data(crate::codes::region_name(&v[i], m.language).map_or_else(|| v[i].clone(), |n| format!("{} {n}", v[i]))),
+                    "industry" => data(crate::codes::industry_name(&v[i], m.language).map_or_else(|| v[i].clone(), |n| format!("{} {n}", v[i]))),
+                    _ => data(v[i].clone()),
+                })
                 .collect()
         })
         .collect();
-    let _ = write!(body, "<h2>{}</h2>{}", t("预警名单前50名", "Top 50 of the warning list"), table(&cols, &rows));
+    let head: Vec<&str> = cols.iter().map(|c| m.code("column", c)).collect();
+    Ok(table(&head, &rows))
+}
 
-    body += &feedback_html(r.cases, r.zh);
-    if let Some(p) = r.previous_plan {
-        body += &previous_plan_html(p, r.zh);
+fn plan_html(plan: &Plan, m: Messages) -> String {
+    if plan.departments.is_empty() {
+        return format!("<p>{}</p>", esc(m.tr("report.no_plan")));
     }
-
-    // Plan.
-    let rows: Vec<Vec<String>> = r
-        .plan
+    let rows: Vec<Vec<Cell>> = plan
         .departments
         .iter()
         .map(|d| {
-            let g = |k: usize| format!("{}/{}", d.by_grade[k].selected, d.by_grade[k].eligible);
-            vec![d.department.clone(), d.capacity.to_string(), d.eligible.to_string(), d.suppressed.to_string(), d.certainty.to_string(), format!("{:.2}", d.sum_probability), d.selected.to_string(), g(0), g(1), g(2), g(3)]
+            let g = |k: usize| num(format!("{}/{}", d.by_grade[k].selected, d.by_grade[k].eligible));
+            let gain = if d.random_plan_violations > 0.0 { format!("{:.2}×", d.expected_violations / d.random_plan_violations) } else { "—".into() };
+            vec![
+                data(d.department.clone()),
+                num(d.capacity),
+                num(d.eligible),
+                num(d.suppressed),
+                num(d.selected),
+                num(pct(d.certainty as u64, d.selected as u64)),
+                num(format!("{:.1}", d.expected_violations)),
+                num(format!("{:.1}", d.random_plan_violations)),
+                num(gain),
+                g(0),
+                g(1),
+                g(2),
+                g(3),
+            ]
         })
         .collect();
-    let _ = write!(
-        body,
-        "<h2>{}</h2>{}<p>{} {} · {} {} ({} {})</p>",
-        t("双随机抽查计划", "Random inspection plan (双随机)"),
-        table(&["department", "capacity", "eligible", "suppressed", "certainty", "Σπ", "selected", "A", "B", "C", "D"], &rows),
-        t("抽查户次", "selections"),
-        r.plan.selections,
-        t("实际上门", "visits"),
-        r.plan.visits,
-        t("联合抽查节省", "saved by joint visits"),
-        r.plan.selections - r.plan.visits
-    );
-
-    // Inputs and notices.
-    let rows: Vec<Vec<String>> = r.tables.iter().map(|c| vec![c.table.clone(), c.read.to_string(), c.used.to_string(), c.rejected.to_string()]).collect();
-    let _ = write!(body, "<h2>{}</h2>{}", t("输入数据", "Inputs"), table(&["table", "read", "used", "rejected"], &rows));
-    if !r.notices.is_empty() {
-        let _ = write!(body, "<h2>{}</h2><ul>", t("提示", "Notices"));
-        for n in r.notices {
-            let _ = write!(body, "<li>{}</li>", esc(n));
-        }
-        body += "</ul>";
-    }
-    Ok(format!(
-        "<!DOCTYPE html><html lang='{}'><head><meta charset='utf-8'><title>riskwarn {}</title><style>\
-         body{{font-family:sans-serif;margin:2em;max-width:1200px}}table{{border-collapse:collapse;margin:.5em 0}}\
-         td,th{{border:1px solid #ccc;padding:2px 6px;font-size:12px}}th{{background:#eee}}.row{{display:flex;gap:2em;flex-wrap:wrap}}\
-         </style></head><body>{body}</body></html>\n",
-        if r.zh { "zh" } else { "en" },
-        esc(r.run_id)
-    ))
+    let (found, random): (f64, f64) = plan.departments.iter().fold((0.0, 0.0), |(a, b), d| (a + d.expected_violations, b + d.random_plan_violations));
+    format!(
+        "{}{}{}",
+        table(
+            &[
+                m.tr("report.department"),
+                m.tr("report.capacity"),
+                m.tr("report.eligible"),
+                m.tr("report.suppressed"),
+                m.tr("report.selected"),
+                m.tr("report.certainty_share"),
+                m.tr("report.expected_found"),
+                m.tr("report.random_found"),
+                m.tr("report.gain"),
+                "A",
+                "B",
+                "C",
+                "D"
+            ],
+            &rows
+        ),
+        reading(&m.fill(
+            "report.plan_reading",
+            &[
+                ("selections", &plan.selections),
+                ("visits", &plan.visits),
+                ("saved", &(plan.selections - plan.visits)),
+                ("found", &format!("{found:.1}")),
+                ("random", &format!("{random:.1}"))
+            ]
+        )),
+        format!("<p>{}</p>", esc(m.tr("report.plan_note")))
+    )
 }
+
+fn quality_html(tables: &[TableCounts], rejected: &DataFrame, m: Messages) -> Result<String> {
+    let rows: Vec<Vec<Cell>> = tables.iter().map(|c| vec![txt(m.code("table", &c.table)), num(c.read), num(c.used), num(c.rejected), num(pct(c.rejected, c.read))]).collect();
+    let total: (u64, u64) = tables.iter().fold((0, 0), |(r, j), c| (r + c.read, j + c.rejected));
+    let mut s = format!(
+        "{}{}",
+        table(&[m.tr("report.table"), m.tr("report.read"), m.tr("report.used"), m.tr("report.rejected"), m.tr("report.rejected_share")], &rows),
+        reading(&m.fill("report.quality_reading", &[("read", &total.0), ("rejected", &total.1), ("share", &pct(total.1, total.0))]))
+    );
+    let top = crate::validate::top_rejections(rejected, 10)?;
+    if !top.is_empty() {
+        let rows: Vec<Vec<Cell>> = top.iter().map(|r| vec![txt(m.code("table", &r.table)), data(r.column.clone()), txt(m.code("check", r.check)), num(r.rows)]).collect();
+        let _ = write!(
+            s,
+            "<h3>{}</h3>{}",
+            esc(m.tr("report.reject_reasons")),
+            table(&[m.tr("report.table"), m.tr("report.column"), m.tr("report.check"), m.tr("report.rows")], &rows)
+        );
+    }
+    Ok(s)
+}
+
+fn fairness_html(rows: &[FairnessRow], m: Messages) -> String {
+    let mut s = format!("<p>{}</p>", esc(m.tr("report.fairness_intro")));
+    for by in ["ownership", "subject_type"] {
+        let group: Vec<&FairnessRow> = rows.iter().filter(|r| r.by == by).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let body: Vec<Vec<Cell>> = group
+            .iter()
+            .map(|r| {
+                let label = if r.group.is_empty() { txt(m.tr("report.not_given")) } else if by == "subject_type" { txt(m.code("subject_type", &r.group)) } else { txt(m.code("ownership", &r.group)) };
+                let flagged = r.levels[0] + r.levels[1] + r.levels[2];
+                vec![label, num(r.subjects), num(pct(r.levels[0], r.subjects)), num(pct(flagged, r.subjects)), num(pct(r.grades[2] + r.grades[3], r.subjects)), num(pct(r.grades[3], r.subjects))]
+            })
+            .collect();
+        let _ = write!(
+            s,
+            "<h3>{}</h3>{}",
+            esc(m.tr(if by == "ownership" { "report.fairness_by_ownership" } else { "report.fairness_by_subject_type" })),
+            table(&[m.tr("report.group"), m.tr("report.subjects"), m.tr("report.red_rate"), m.tr("report.flagged_rate"), m.tr("report.cd_rate"), m.tr("report.d_rate")], &body)
+        );
+    }
+    s
+}
+
+/// The list's region and industry codes the code tables (GB/T 2260, GB/T 4754) do not know:
+/// how many distinct codes, how many subjects carry one, and the first few (in code order).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct UnknownCodes {
+    pub regions: usize,
+    pub industries: usize,
+    pub subjects: u64,
+    pub examples: Vec<String>,
+}
+
+impl UnknownCodes {
+    /// One notice when there are any.
+    pub fn notice(&self, m: Messages) -> Option<String> {
+        (self.regions + self.industries > 0).then(|| {
+            m.fill("notice.unknown_codes", &[("regions", &self.regions), ("industries", &self.industries), ("examples", &self.examples.join(", "))])
+        })
+    }
+}
+
+pub fn unknown_codes(warnings: &DataFrame) -> Result<UnknownCodes> {
+    let mut out = UnknownCodes::default();
+    let mut known: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let mut unknown: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    let (regions, industries) = (warnings.column("region")?.str()?, warnings.column("industry")?.str()?);
+    for (r, i) in regions.iter().zip(industries.iter()) {
+        let (r, i) = (r.unwrap_or(""), i.unwrap_or(""));
+        let r_known = *known.entry(r).or_insert_with(|| crate::codes::region_name(r, crate::policy::Language::Zh).is_some());
+        let i_known = *known.entry(i).or_insert_with(|| crate::codes::industry_name(i, crate::policy::Language::Zh).is_some());
+        if !r_known {
+            out.regions += unknown.insert(r) as usize;
+        }
+        if !i_known {
+            out.industries += unknown.insert(i) as usize;
+        }
+        out.subjects += (!r_known || !i_known) as u64;
+    }
+    out.examples = unknown.iter().take(5).map(|c| c.to_string()).collect();
+    Ok(out)
+}
+
+/// The warning list's columns in the supervisor files (the names of regions and industries are
+/// added beside their codes).
+pub const SUPERVISOR_COLUMNS: [&str; 19] = [
+    "rank", "uscc", "name", "region", "industry", "subject_type", "score", "risk_level", "credit_grade", "grade_before_override",
+    "reason_text", "model_id", "as_of", "previous_rank", "change", "case_id", "case_state", "case_last_handled_on", "case_last_result",
+];
 
 /// The flat, localised table supervisors open (warnings.csv, .xlsx, the public variant): list
 /// columns dropped (reason_text carries them), headers and codes in the report language.
-pub fn supervisor_table(warnings: &DataFrame, zh: bool) -> Result<DataFrame> {
-    const COLUMNS: [(&str, &str); 19] = [
-        ("rank", "排名"),
-        ("uscc", "统一社会信用代码"),
-        ("name", "主体名称"),
-        ("region", "行政区划"),
-        ("industry", "行业代码"),
-        ("subject_type", "主体类型"),
-        ("score", "风险分值"),
-        ("risk_level", "预警等级"),
-        ("credit_grade", "信用风险分类"),
-        ("grade_before_override", "申诉前信用风险分类"),
-        ("reason_text", "预警理由"),
-        ("model_id", "模型编号"),
-        ("as_of", "评估日期"),
-        ("previous_rank", "上次排名"),
-        ("change", "排名变化"),
-        ("case_id", "案件编号"),
-        ("case_state", "案件状态"),
-        ("case_last_handled_on", "最近处置日期"),
-        ("case_last_result", "最近处置结果"),
+pub fn supervisor_table(warnings: &DataFrame, m: Messages) -> Result<DataFrame> {
+    // Columns whose values are codes shown by their label, and the table area of the labels.
+    const CODED: [(&str, &str); 5] = [
+        ("risk_level", "level"),
+        ("change", "change"),
+        ("case_state", "case_state"),
+        ("case_last_result", "result"),
+        ("subject_type", "subject_type"),
     ];
-    let present: Vec<(&str, &str)> = COLUMNS.iter().copied().filter(|(c, _)| warnings.column(c).is_ok()).collect();
     let mut exprs: Vec<Expr> = Vec::new();
-    let case_states: Vec<(&str, &str)> = crate::cases::CaseState::ALL.iter().map(|s| (s.as_str(), s.label_zh())).collect();
-    for (c, zh_name) in present {
+    for c in SUPERVISOR_COLUMNS.iter().copied().filter(|c| warnings.column(c).is_ok()) {
         let mut e = col(c);
-        if zh {
-            let map: &[(&str, &str)] = match c {
-                "risk_level" => &[("red", "红色预警"), ("orange", "橙色预警"), ("yellow", "黄色预警"), ("blue", "蓝色预警")],
-                "change" => &[("new", "新进入"), ("up", "上升"), ("down", "下降"), ("same", "不变"), ("first_run", "首次运行")],
-                "case_state" => &case_states,
-                "case_last_result" => &[("confirmed", "属实"), ("not_confirmed", "不属实"), ("unreachable", "无法核查"), ("pending", "处理中")],
-                "subject_type" => &[
-                    ("enterprise", "企业"),
-                    ("individual", "个体工商户"),
-                    ("cooperative", "农民专业合作社"),
-                    ("branch", "分支机构"),
-                    ("other", "其他"),
-                ],
-                _ => &[],
-            };
+        if let Some((_, area)) = CODED.iter().find(|(k, _)| *k == c) {
+            let map: Vec<(&str, &str)> = m.codes(area).into_iter().filter(|(code, label)| code != label).collect();
             if !map.is_empty() {
                 let from = Series::new("".into(), map.iter().map(|m| m.0).collect::<Vec<_>>());
                 let to = Series::new("".into(), map.iter().map(|m| m.1).collect::<Vec<_>>());
                 e = e.replace(lit(from), lit(to));
             }
-            e = e.alias(zh_name);
         }
-        exprs.push(e);
+        exprs.push(e.alias(m.code("column", c)));
+        // The name beside the code; a code the tables do not know shows as itself.
+        // Regions with their prefecture and province (城区 is a district of many cities).
+        let name_of: Option<(&str, fn(&str, crate::policy::Language) -> Option<String>)> = match c {
+            "region" => Some(("region_name", crate::codes::region_full_name)),
+            "industry" => Some(("industry_name", |code, lang| crate::codes::industry_name(code, lang).map(str::to_string))),
+            _ => None,
+        };
+        if let Some((name_column, lookup)) = name_of {
+            let codes = warnings.column(c)?.as_materialized_series().unique()?;
+            let (from, to): (Vec<&str>, Vec<String>) = codes.str()?.iter().flatten().filter_map(|code| Some((code, lookup(code, m.language)?))).unzip();
+            let from = Series::new("".into(), from);
+            let to = Series::new("".into(), to);
+            exprs.push(col(c).replace(lit(from), lit(to)).alias(m.code("column", name_column)));
+        }
     }
     Ok(warnings.clone().lazy().select(exprs).collect()?)
 }
@@ -362,44 +754,44 @@ fn rate(v: Option<f64>) -> String {
 
 /// The feedback figures as table rows: group, cases, opened this run, open, overdue, escalated,
 /// closed, confirmed, not confirmed, unreachable, closed late, median days, field rate, expected.
-fn feedback_rows(f: &crate::cases::Feedback) -> Vec<Vec<String>> {
+fn feedback_rows(f: &crate::cases::Feedback, m: Messages) -> Vec<Vec<Cell>> {
     f.rows
         .iter()
         .map(|r| {
+            let group = match r.by.as_str() {
+                "all" => txt(m.tr("followup.all")),
+                "department" => data(r.group.clone()),
+                "level" => txt(m.code("level", &r.group)),
+                by => data(format!("{by} {}", r.group)),
+            };
             vec![
-                if r.by == "all" { "all".into() } else { format!("{} {}", r.by, r.group) },
-                r.cases.to_string(),
-                r.opened_this_run.to_string(),
-                r.open.to_string(),
-                r.overdue.to_string(),
-                r.escalated.to_string(),
-                r.closed.to_string(),
-                r.confirmed.to_string(),
-                r.not_confirmed.to_string(),
-                r.unreachable.to_string(),
-                r.closed_late.to_string(),
-                r.median_days_to_handle.map(|d| format!("{d:.1}")).unwrap_or_else(|| "—".into()),
-                rate(r.confirmation_rate),
-                rate(r.expected_rate),
+                group,
+                num(r.cases),
+                num(r.opened_this_run),
+                num(r.open),
+                num(r.overdue),
+                num(r.escalated),
+                num(r.closed),
+                num(r.confirmed),
+                num(r.not_confirmed),
+                num(r.unreachable),
+                num(r.closed_late),
+                num(r.median_days_to_handle.map(|d| format!("{d:.1}")).unwrap_or_else(|| "—".into())),
+                num(rate(r.confirmation_rate)),
+                num(rate(r.expected_rate)),
             ]
         })
         .collect()
 }
 
-/// Overdue cases listed per department in the report (cases.parquet holds them all).
-fn rate_text(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".into(), |v| format!("{v:.3}"))
-}
-
 /// The previous run's plan: completion per department and the non-response-adjusted rates.
-fn previous_plan_html(p: &crate::run::PreviousPlan, zh: bool) -> String {
-    let t = |a: &'static str, b: &'static str| if zh { a } else { b };
-    let completion: Vec<Vec<String>> = p
+fn previous_plan_html(p: &crate::run::PreviousPlan, m: Messages) -> String {
+    let completion: Vec<Vec<Cell>> = p
         .completion
         .iter()
-        .map(|d| vec![d.department.clone(), d.selected.to_string(), d.inspected.to_string(), format!("{:.3}", d.completion_rate), d.responded.to_string(), format!("{:.3}", d.response_rate)])
+        .map(|d| vec![data(d.department.clone()), num(d.selected), num(d.inspected), num(format!("{:.3}", d.completion_rate)), num(d.responded), num(format!("{:.3}", d.response_rate))])
         .collect();
-    let grades: Vec<Vec<String>> = p
+    let grades: Vec<Vec<Cell>> = p
         .by_grade
         .iter()
         .map(|r| {
@@ -407,102 +799,78 @@ fn previous_plan_html(p: &crate::run::PreviousPlan, zh: bool) -> String {
                 (Some(v), Some(se)) => format!("{v:.3} ± {se:.3}"),
                 _ => "—".into(),
             };
-            vec![r.department.clone(), r.class.clone(), r.selected.to_string(), r.responded.to_string(), rate_text(r.response_rate), r.violations.to_string(), rate]
+            vec![data(r.department.clone()), txt(r.class.clone()), num(r.selected), num(r.responded), num(self::rate(r.response_rate)), num(r.violations), num(rate)]
         })
         .collect();
+    let (dept, selected, random, response) = (m.tr("report.department"), m.tr("report.selected"), m.tr("followup.random_outcomes"), m.tr("followup.response_rate"));
     format!(
-        "<h2>{}</h2><p>{} {} ({} {} {} {}). {}</p>{}{}",
-        t("上期抽查计划执行情况", "Follow-through of the previous plan"),
-        t("上期运行", "Previous run"),
-        esc(&p.run_id),
-        t("检查窗口", "inspections from"),
-        esc(&p.from),
-        t("至(不含)", "up to, not including,"),
-        esc(&p.to),
-        t(
-            "完成率 = 抽中单位中窗口内有任何检查记录的比例;违法率只用双随机(random)检查结果,按部门 × 等级的实际应答率调整权重(未检查视为无应答),± 为相应的标准误。",
-            "Completion = share of selected units inspected in the window by any mode; violation rates use random-mode outcomes only, weighted by 1/(π·r) with r the response rate of the department × grade (selected but not inspected is non-response), ± the standard error that reflects it."
-        ),
-        table(&[t("部门", "department"), t("抽中", "selected"), t("已检查", "inspected"), t("完成率", "completion"), t("双随机结果", "random outcomes"), t("应答率", "response rate")], &completion),
-        table(&[t("部门", "department"), t("等级", "grade"), t("抽中", "selected"), t("双随机结果", "random outcomes"), t("应答率", "response rate"), t("违法", "violations"), t("违法率(调整后)", "violation rate (adjusted)")], &grades),
+        "<h3>{}</h3><p>{}</p>{}{}",
+        esc(m.tr("followup.previous_plan")),
+        esc(&m.fill("followup.previous_plan_intro", &[("run_id", &p.run_id), ("from", &p.from), ("to", &p.to)])),
+        table(&[dept, selected, m.tr("followup.inspected"), m.tr("followup.completion"), random, response], &completion),
+        table(&[dept, m.tr("report.grade"), selected, random, response, m.tr("followup.violations"), m.tr("followup.adjusted_rate")], &grades),
     )
 }
 
 /// The end-of-run summary's line about the previous plan (`riskwarn run`).
-pub fn previous_plan_summary(p: &crate::run::PreviousPlan) -> String {
+pub fn previous_plan_summary(p: &crate::run::PreviousPlan, m: Messages) -> String {
     let (selected, inspected): (usize, usize) = p.completion.iter().fold((0, 0), |(s, i), d| (s + d.selected, i + d.inspected));
-    let share = if selected > 0 { inspected as f64 / selected as f64 } else { 0.0 };
-    format!("previous plan ({}, {} to {}): {inspected} of {selected} selected units inspected (completion {share:.3}) in {} departments\n", p.run_id, p.from, p.to, p.completion.len())
+    let share = format!("{:.3}", if selected > 0 { inspected as f64 / selected as f64 } else { 0.0 });
+    m.fill(
+        "summary.previous_plan",
+        &[("run_id", &p.run_id), ("from", &p.from), ("to", &p.to), ("inspected", &inspected), ("selected", &selected), ("share", &share), ("departments", &p.completion.len())],
+    ) + "\n"
 }
 
 
 /// The report's follow-up section: feedback figures and the overdue list per department.
-fn feedback_html(f: &crate::cases::Feedback, zh: bool) -> String {
-    let t = |a: &'static str, b: &'static str| if zh { a } else { b };
+fn feedback_html(f: &crate::cases::Feedback, m: Messages) -> String {
+    if f.rows.is_empty() {
+        return format!("<p>{}</p>", esc(m.tr("followup.no_cases")));
+    }
     let head = [
-        t("分组", "group"),
-        t("案件", "cases"),
-        t("本次新开", "opened now"),
-        t("未办结", "open"),
-        t("逾期", "overdue"),
-        t("升级", "escalated"),
-        t("已办结", "closed"),
-        t("属实", "confirmed"),
-        t("不属实", "not confirmed"),
-        t("无法核查", "unreachable"),
-        t("超期办结", "closed late"),
-        t("办理天数中位数", "median days to handle"),
-        t("现场属实率", "field confirmation rate"),
-        t("模型预期率", "model's expected rate"),
-    ];
+        "group", "cases", "opened_now", "open", "overdue", "escalated", "closed", "confirmed", "not_confirmed", "unreachable", "closed_late",
+        "median_days", "field_rate", "expected_rate",
+    ]
+    .map(|k| m.code("followup_head", k));
     let d = &f.dispositions;
     let o = &f.opening;
     let mut s = format!(
-        "<h2>{}</h2><p>{}: {} {} · {} {} · {} {} · {} {}. {}: {} {} · {} {} · {} {} · {} {}.</p>{}",
-        t("预警跟踪与反馈处理", "Follow-up of warnings"),
-        t("本次处置记录", "dispositions this run"),
-        d.applied,
-        t("条已应用", "applied"),
-        d.already_applied,
-        t("条此前已应用", "applied before"),
-        d.not_yet_known,
-        t("条晚于评估日", "after the as-of date"),
-        d.rejected,
-        t("条被拒绝(见 rejected.parquet)", "rejected (rejected.parquet)"),
-        t("开案", "opening"),
-        o.opened,
-        t("件新开", "opened"),
-        o.suppressed,
-        t("户近期核查不属实未重开(已核查)", "held back by a recent not-confirmed check (已核查)"),
-        o.reopened_score_rise,
-        t("件因分值上升重开", "reopened: score rose"),
-        o.reopened_new_event,
-        t("件因新情况重开", "reopened: new adverse record"),
-        table(&head, &feedback_rows(f)),
-    );
-    s += &format!(
-        "<p>{}</p>",
-        t(
-            "现场属实率 = 属实 / (属实 + 不属实);模型预期率 = 同一批案件开案时校准分值的均值。二者相差较大时,分值在现场的含义需要复核。",
-            "Field confirmation rate = confirmed / (confirmed + not confirmed); the model's expected rate is the mean calibrated score at opening of the same cases. A large gap says the scores do not mean in the field what they mean in the backtest."
-        )
+        "<p>{}</p>{}{}",
+        esc(&m.fill(
+            "followup.intro",
+            &[
+                ("applied", &d.applied),
+                ("before", &d.already_applied),
+                ("later", &d.not_yet_known),
+                ("rejected", &d.rejected),
+                ("opened", &o.opened),
+                ("held", &o.suppressed),
+                ("rise", &o.reopened_score_rise),
+                ("event", &o.reopened_new_event)
+            ]
+        )),
+        table(&head, &feedback_rows(f, m)),
+        reading(m.tr("followup.rates_note")),
     );
     if !f.overdue.is_empty() {
-        s += &format!("<h3>{}</h3>", t("逾期案件(按部门)", "Overdue cases by department"));
+        s += &format!("<h3>{}</h3>", esc(m.tr("followup.overdue_by_department")));
         for d in &f.overdue {
-            let rows: Vec<Vec<String>> = d
+            let rows: Vec<Vec<Cell>> = d
                 .longest
                 .iter()
-                .map(|c| vec![c.case_id.clone(), c.uscc.clone(), c.level.clone(), c.opened_on.clone(), c.due_on.clone(), c.days_overdue.to_string(), c.escalated_to.clone().unwrap_or_default()])
+                .map(|c| vec![data(c.case_id.clone()), data(c.uscc.clone()), txt(m.code("level", &c.level)), num(&c.opened_on), num(&c.due_on), num(c.days_overdue), data(c.escalated_to.clone().unwrap_or_default())])
                 .collect();
-            let more = if d.cases > d.longest.len() as u64 { format!(" ({} {}, cases.parquet)", d.cases, t("件,完整名单见", "in all")) } else { String::new() };
+            let more = if d.cases > d.longest.len() as u64 { m.fill("followup.more", &[("n", &d.cases)]) } else { String::new() };
             s += &format!(
-                "<h4>{} — {} {}{}</h4>{}",
+                "<h4><span translate='no'>{}</span> — {}{}</h4>{}",
                 esc(&d.department),
-                d.cases,
-                t("件", "cases"),
+                esc(&m.fill("followup.cases", &[("n", &d.cases)])),
                 esc(&more),
-                table(&["case_id", "uscc", t("开案等级", "level"), t("开案日期", "opened"), t("办理期限", "due"), t("逾期天数", "days overdue"), t("升级至", "escalated to")], &rows)
+                table(
+                    &[m.tr("column.case_id"), m.tr("column.uscc"), m.tr("followup.level"), m.tr("followup.opened"), m.tr("followup.due"), m.tr("followup.days_overdue"), m.tr("followup.escalated_to")],
+                    &rows
+                )
             );
         }
     }
@@ -510,32 +878,40 @@ fn feedback_html(f: &crate::cases::Feedback, zh: bool) -> String {
 }
 
 /// The end-of-run summary's lines about cases (`riskwarn run`).
-pub fn feedback_summary(f: &crate::cases::Feedback) -> String {
+pub fn feedback_summary(f: &crate::cases::Feedback, m: Messages) -> String {
     let Some(all) = f.rows.first() else { return String::new() };
-    let mut s = format!(
-        "cases: {} in the book ({} opened now, {} imported), {} open of which {} overdue, {} escalated, {} closed; field confirmation rate {} vs expected {}\n",
-        all.cases,
-        f.opening.opened,
-        f.imported,
-        all.open,
-        all.overdue,
-        all.escalated,
-        all.closed,
-        rate(all.confirmation_rate),
-        rate(all.expected_rate)
+    let (rate, expected) = (self::rate(all.confirmation_rate), self::rate(all.expected_rate));
+    let mut s = m.fill(
+        "summary.cases",
+        &[
+            ("cases", &all.cases),
+            ("opened", &f.opening.opened),
+            ("imported", &f.imported),
+            ("open", &all.open),
+            ("overdue", &all.overdue),
+            ("escalated", &all.escalated),
+            ("closed", &all.closed),
+            ("rate", &rate),
+            ("expected", &expected),
+        ],
+    ) + "\n";
+    let d = &f.dispositions;
+    let reopened = f.opening.reopened_score_rise + f.opening.reopened_new_event;
+    s += &m.fill(
+        "summary.dispositions",
+        &[
+            ("applied", &d.applied),
+            ("pending", &d.pending),
+            ("before", &d.already_applied),
+            ("later", &d.not_yet_known),
+            ("rejected", &d.rejected),
+            ("held", &f.opening.suppressed),
+            ("reopened", &reopened),
+        ],
     );
-    s += &format!(
-        "dispositions: {} applied ({} pending), {} applied before, {} after the as-of date, {} rejected; {} warnings held back by a recent not-confirmed check, {} reopened\n",
-        f.dispositions.applied,
-        f.dispositions.pending,
-        f.dispositions.already_applied,
-        f.dispositions.not_yet_known,
-        f.dispositions.rejected,
-        f.opening.suppressed,
-        f.opening.reopened_score_rise + f.opening.reopened_new_event
-    );
+    s += "\n";
     for r in f.rows.iter().filter(|r| r.by == "department" && r.overdue > 0) {
-        s += &format!("  overdue at {}: {}\n", r.group, r.overdue);
+        s += &(m.fill("summary.overdue_at", &[("department", &r.group), ("n", &r.overdue)]) + "\n");
     }
     s
 }

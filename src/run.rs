@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::io::{OutputKind, RunDir};
 use crate::model::{Model, Stability};
 use crate::plan::{DepartmentSummary, Plan, Roster};
-use crate::policy::{Language, Policy};
+use crate::policy::Policy;
 use crate::validate::TableCounts;
 
 pub(crate) mod passes;
@@ -118,6 +118,8 @@ pub struct Manifest {
     /// `features.relation_person_cap` subjects (absent without a relations table).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relation_ids_capped: Option<usize>,
+    /// Region and industry codes of the list that the code tables do not know (shown as codes).
+    pub unknown_codes: crate::report::UnknownCodes,
     pub levels: Vec<(String, u64)>,
     pub grades: Vec<(String, u64)>,
     pub hard_rules_fired: Vec<(String, u64)>,
@@ -140,6 +142,8 @@ pub struct Manifest {
 pub struct RunResult {
     pub manifest: Manifest,
     pub run_dir: PathBuf,
+    /// The policy's language, which the end-of-run summary is written in.
+    pub messages: crate::messages::Messages,
 }
 
 fn file_hash(path: &Path, sha256: String, base: &Path) -> Result<FileHash> {
@@ -240,17 +244,18 @@ pub struct Inputs {
 /// the data directory, hashing every file, split into buckets.
 pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let policy = Policy::load(&opts.policy)?;
+    let m = crate::messages::Messages::new(policy.language);
     let model = Model::load(&opts.model)?;
     model.require_feature_options(&policy.features, &opts.policy.display().to_string())?;
     let model_file = FileHash::of(&opts.model)?;
     let policy_file = FileHash::of(&opts.policy)?;
     progress("load");
     let t = Instant::now();
-    let (sources, _) = crate::io::discover(&opts.data)?;
+    let (sources, _) = crate::io::discover(&opts.data, m)?;
     let input_files: Vec<PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
     let (buckets, memory_notice) = opts.buckets.count(&input_files, &crate::bucket::RUN_MEMORY)?;
     let spill = if buckets > 1 { crate::io::Spill::in_dir(&opts.out)? } else { crate::io::Spill::memory() };
-    let (data, hashes) = rayon::join(|| crate::io::load_buckets(&opts.data, buckets, &spill), || crate::io::sha256_files(&input_files));
+    let (data, hashes) = rayon::join(|| crate::io::load_buckets(&opts.data, buckets, &spill, m), || crate::io::sha256_files(&input_files));
     let (mut data, hashes) = (data?, hashes?);
     data.global.notices.extend(memory_notice);
     let inputs = input_files.iter().zip(hashes).map(|(p, h)| file_hash(p, h, &opts.data)).collect::<Result<_>>()?;
@@ -261,7 +266,7 @@ pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
 pub struct Artifacts {
     pub run_id: String,
     pub as_of: i32,
-    pub zh: bool,
+    pub messages: crate::messages::Messages,
     /// warnings.parquet; warnings.csv, warnings_public.csv and warnings.xlsx are made from it.
     pub warnings: DataFrame,
     /// The reason text of the published variant, per row of `warnings`.
@@ -293,7 +298,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     let mut notices: Vec<String> = validated.notices.clone();
     let present = checked.present();
     if present.contains(&"indicators") {
-        notices.extend(crate::features::notices_of(&checked.indicator_rows, &policy.features));
+        notices.extend(crate::features::notices_of(&checked.indicator_rows, &policy.features, crate::messages::Messages::new(policy.language)));
     }
     let feature_options = crate::features::with_data_indicators(&checked.indicator_rows, &policy.features);
     timings.validate = t.elapsed().as_secs_f64();
@@ -375,7 +380,7 @@ pub fn book_before(validated: &mut crate::validate::Validated, previous: Option<
     let mut book = match previous.map(|p| p.cases.take()) {
         Some(Some(book)) => book,
         Some(None) => {
-            notices.push("the previous run has no cases.parquet (made before cases existed): the case book starts empty".into());
+            notices.push(crate::messages::Messages::new(policy.language).tr("notice.previous_without_cases").to_string());
             Default::default()
         }
         None => Default::default(),
@@ -401,10 +406,7 @@ pub fn plan_window(previous: Option<&Previous>, as_of: i32) -> Option<(i32, i32)
 /// The notice of relation ids left out for linking too many subjects, if any were.
 pub fn relation_cap_notice(capped: Option<usize>, policy: &Policy) -> Option<String> {
     capped.filter(|n| *n > 0).map(|n| {
-        format!(
-            "relations: {n} person or address id(s) link more than {} subjects (features.relation_person_cap) and relate nobody",
-            policy.features.relation_person_cap
-        )
+        crate::messages::Messages::new(policy.language).fill("notice.relations_capped", &[("n", &n), ("cap", &policy.features.relation_person_cap)])
     })
 }
 
@@ -463,7 +465,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     } = population;
     let BookBefore { mut book, imported, dispositions: disposition_counts } = book;
     let as_of_text = dates::format(as_of);
-    let zh = policy.language == Language::Zh;
+    let m = crate::messages::Messages::new(policy.language);
     let t = Instant::now();
     let previous_plan = match (previous.as_ref(), present.contains(&"inspections")) {
         (Some(p), true) => {
@@ -478,7 +480,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     // The stability figures first: their values (a column per baseline feature) are freed
     // before the list is made.
     let stability = model.stability_of(&std::mem::take(&mut scored.stability_values), &scored.explained.score);
-    let warnings = crate::score::warnings(&scored, &crate::score::WarningsInput {
+    let mut warnings = crate::score::warnings(&scored, &crate::score::WarningsInput {
         model,
         policy,
         previous: previous.as_ref().map(|p| &p.ranks),
@@ -486,6 +488,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     })?;
     drop(scored);
     let override_counts = warnings.overrides.clone();
+    let fairness = std::mem::take(&mut warnings.fairness);
     let public_reason_text = warnings.public_reason_text;
     let warnings = warnings.frame;
     timings.score += t.elapsed().as_secs_f64();
@@ -496,7 +499,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     book.sort();
     timings.cases += t.elapsed().as_secs_f64();
     for s in stability.iter().filter(|s| s.alert) {
-        notices.push(format!("stability: PSI of {} is {:.3} (> {}): the population has moved since training; consider retraining", s.name, s.psi, crate::model::PSI_ALERT));
+        notices.push(m.fill("notice.psi_alert", &[("name", &s.name), ("psi", &format!("{:.3}", s.psi)), ("limit", &crate::model::PSI_ALERT)]));
     }
     validated.rejected = crate::validate::sort_rejected(std::mem::replace(&mut validated.rejected, crate::validate::empty_rejected()))?;
 
@@ -508,7 +511,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
             None => None,
         };
         let units = crate::plan::units_from_warnings(&warnings)?;
-        let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed)?;
+        let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed, m)?;
         notices.extend(plan.notices.iter().cloned());
         Some(plan)
     } else {
@@ -534,6 +537,8 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
             }
         }
     }
+    let unknown_codes = crate::report::unknown_codes(&warnings)?;
+    notices.extend(unknown_codes.notice(m));
     let report = crate::report::html(&crate::report::ReportInput {
         run_id: &run_id,
         as_of: &as_of_text,
@@ -542,10 +547,13 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         plan: plan.as_ref().unwrap_or(&Plan::empty()),
         stability: &stability,
         tables: &validated.counts,
+        rejected: &validated.rejected,
         notices: &notices,
         cases: &feedback,
         previous_plan: previous_plan.as_ref(),
-        zh,
+        previous_run: previous_id.as_deref(),
+        fairness: &fairness,
+        messages: m,
     })?;
     let manifest = Manifest {
         run_id: run_id.clone(),
@@ -564,6 +572,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         tables: validated.counts.clone(),
         scored: warnings.height(),
         relation_ids_capped,
+        unknown_codes,
         levels: counts("risk_level", &crate::grade::LEVELS)?,
         grades: counts("credit_grade", &["A", "B", "C", "D"])?,
         hard_rules_fired: fired,
@@ -581,7 +590,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     Ok(Artifacts {
         run_id,
         as_of,
-        zh,
+        messages: m,
         warnings,
         public_reason_text,
         plan,
@@ -597,10 +606,10 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
 /// (written last), calls `before_commit`, and commits the directory.
 pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Result<RunResult> {
     let t = Instant::now();
-    let Artifacts { run_id, as_of, zh, warnings, public_reason_text, plan, rejected, cases, report, mut manifest, started } = artifacts;
+    let Artifacts { run_id, as_of, messages, warnings, public_reason_text, plan, rejected, cases, report, mut manifest, started } = artifacts;
     let dir = RunDir::create(out, &run_id)?;
     let tmp = dir.path();
-    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, public_reason_text: &public_reason_text, zh, as_of };
+    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, public_reason_text: &public_reason_text, messages, as_of };
     let mut files = write_outputs(&outputs, &mut manifest.timings_seconds.files)?;
     let report_path = tmp.join("report.html");
     crate::io::write_text(&report_path, &report)?;
@@ -612,7 +621,7 @@ pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Res
     crate::io::write_json(&manifest, &tmp.join("manifest.json"))?;
     before_commit();
     let run_dir = dir.commit()?;
-    Ok(RunResult { manifest, run_dir })
+    Ok(RunResult { manifest, run_dir, messages })
 }
 
 /// The whole job: [`load`], [`build`] against the runs already in `opts.out`, [`commit`].
@@ -631,7 +640,7 @@ struct Outputs<'a> {
     rejected: &'a DataFrame,
     cases: &'a crate::cases::CaseBook,
     public_reason_text: &'a StringChunked,
-    zh: bool,
+    messages: crate::messages::Messages,
     as_of: i32,
 }
 
@@ -647,7 +656,7 @@ fn write_outputs(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<Path
 }
 
 fn write_workbook(o: &Outputs) -> Result<f64> {
-    let Outputs { dir, warnings, zh, as_of, .. } = *o;
+    let Outputs { dir, warnings, messages: m, as_of, .. } = *o;
     let clock = Instant::now();
     let path = |name: &str| dir.join(name);
     // Excel holds the red/orange/yellow part (its sheet limit is 1,048,576 rows); the table is
@@ -656,7 +665,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
     let levels: Vec<&str> = warnings.column("risk_level")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let flagged = levels.iter().take_while(|l| **l != "blue").count().min(EXCEL_ROWS);
     let total_flagged = levels.iter().filter(|l| **l != "blue").count();
-    let sheet = crate::report::supervisor_table(&warnings.head(Some(flagged)), zh)?;
+    let sheet = crate::report::supervisor_table(&warnings.head(Some(flagged)), m)?;
     let colors = levels[..flagged]
         .iter()
         .map(|l| match *l {
@@ -666,26 +675,22 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
             _ => None,
         })
         .collect();
-    let (y, m, d) = dates::civil_from_days(as_of);
-    let mut notes = vec![
-        if zh { "本表仅含红色、橙色、黄色预警主体；完整名单见 warnings.csv / warnings.parquet。".to_string() } else {
-            "This workbook holds the red, orange and yellow warnings only; the full list is warnings.csv / warnings.parquet.".to_string()
-        },
-        format!("{} {} / {}", if zh { "本表行数 / 红橙黄合计:" } else { "rows here / red+orange+yellow:" }, flagged, total_flagged),
-    ];
+    let (year, month, day) = dates::civil_from_days(as_of);
+    let mut notes = vec![m.tr("xlsx.only_flagged").to_string(), m.fill("xlsx.rows", &[("rows", &flagged), ("flagged", &total_flagged)])];
     if flagged < total_flagged {
-        notes.push(format!("Excel's row limit cut the sheet at {EXCEL_ROWS} rows."));
+        notes.push(m.fill("xlsx.row_limit", &[("limit", &EXCEL_ROWS)]));
     }
-    let widths = sheet.get_column_names().iter().map(|c| if c.contains("reason") || c.as_str() == "预警理由" { 80.0 } else { 16.0 }).collect();
+    let reasons = m.code("column", "reason_text");
+    let widths = sheet.get_column_names().iter().map(|c| if c.as_str() == reasons { 80.0 } else { 16.0 }).collect();
     crate::io::write_xlsx(
         &crate::io::Workbook {
-            sheet_name: if zh { "预警名单" } else { "warnings" },
+            sheet_name: m.tr("xlsx.sheet"),
             frame: &sheet,
             row_colors: colors,
             column_widths: widths,
-            notes_sheet: if zh { "说明" } else { "notes" },
+            notes_sheet: m.tr("xlsx.notes_sheet"),
             notes,
-            date: (y as u16, m as u8, d as u8),
+            date: (year as u16, month as u8, day as u8),
         },
         &path("warnings.xlsx"),
     )?;
@@ -693,7 +698,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
 }
 
 fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
-    let Outputs { dir, warnings, plan, rejected, cases, public_reason_text, zh, .. } = *o;
+    let Outputs { dir, warnings, plan, rejected, cases, public_reason_text, messages: m, .. } = *o;
     let mut out = Vec::new();
     let path = |name: &str| dir.join(name);
     let mut clock = Instant::now();
@@ -704,11 +709,11 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     };
     crate::io::write_parquet(&mut warnings.clone(), &path("warnings.parquet"))?;
     done("warnings.parquet", &mut out, files);
-    let mut table = crate::report::supervisor_table(warnings, zh)?;
+    let mut table = crate::report::supervisor_table(warnings, m)?;
     crate::io::write_csv_bom(&mut table, &path("warnings.csv"))?;
     drop(table);
     done("warnings.csv", &mut out, files);
-    let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, public_reason_text)?, zh)?;
+    let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, public_reason_text)?, m)?;
     crate::io::write_csv_bom(&mut public, &path("warnings_public.csv"))?;
     drop(public);
     done("warnings_public.csv", &mut out, files);

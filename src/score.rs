@@ -12,8 +12,9 @@ use crate::model::Model;
 use crate::policy::Policy;
 use crate::reason_text;
 
-/// The registry's columns a warning row carries (from `subjects`).
-pub const REGISTRY_COLUMNS: [&str; 5] = ["uscc", "name", "region", "industry", "subject_type"];
+/// The registry's columns a warning row carries (from `subjects`). `ownership` is carried for the
+/// fairness figures of the report only: it is no feature and no column of the list.
+pub const REGISTRY_COLUMNS: [&str; 6] = ["uscc", "name", "region", "industry", "subject_type", "ownership"];
 
 /// Reasons per subject.
 pub const TOP_REASONS: usize = 3;
@@ -83,7 +84,7 @@ pub fn score_bucket(features: &DataFrame, subjects: &DataFrame, model: &Model, p
         let values = if features.column(&r.feature).is_ok() {
             f64_values(features, &r.feature)?
         } else {
-            notices.push(format!("hard rule '{}' cannot fire: feature `{}` is not in this run (its table is absent)", r.name, r.feature));
+            notices.push(crate::messages::Messages::new(policy.language).fill("notice.rule_cannot_fire", &[("rule", &r.name), ("feature", &r.feature)]));
             vec![None; n]
         };
         rows.with_column(Column::new(rule_column(k).into(), values))?;
@@ -195,6 +196,39 @@ pub struct Warnings {
     pub public_reason_text: StringChunked,
     /// What became of the `overrides` rows (the manifest's `overrides`).
     pub overrides: crate::overrides::OverrideCounts,
+    pub fairness: Vec<FairnessRow>,
+}
+
+/// Levels and grades of one group of subjects (by `ownership` or `subject_type`): whether
+/// outcomes differ between groups although ownership is never a feature.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FairnessRow {
+    /// `ownership` or `subject_type`.
+    pub by: &'static str,
+    /// The group's value (empty where the registry has none).
+    pub group: String,
+    pub subjects: u64,
+    /// Subjects per warning level, in [`grade::LEVELS`] order.
+    pub levels: [u64; 4],
+    /// Subjects per grade, A to D.
+    pub grades: [u64; 4],
+}
+
+/// [`FairnessRow`]s per group of each of the two columns, groups in code order.
+fn fairness(rows: &DataFrame, levels: &[u8], grades: &[crate::policy::Grade]) -> Result<Vec<FairnessRow>> {
+    let mut out = Vec::new();
+    for by in ["ownership", "subject_type"] {
+        let mut groups: std::collections::BTreeMap<&str, FairnessRow> = std::collections::BTreeMap::new();
+        for (i, g) in rows.column(by)?.str()?.iter().enumerate() {
+            let g = g.unwrap_or("");
+            let row = groups.entry(g).or_insert_with(|| FairnessRow { by, group: g.to_string(), subjects: 0, levels: [0; 4], grades: [0; 4] });
+            row.subjects += 1;
+            row.levels[levels[i] as usize] += 1;
+            row.grades[grades[i] as usize] += 1;
+        }
+        out.extend(groups.into_values());
+    }
+    Ok(out)
 }
 
 fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
@@ -207,7 +241,7 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
     let Scored { explained, rows, as_of, .. } = scored;
     let as_of = *as_of;
     let n = rows.height();
-    let zh = policy.language == crate::policy::Language::Zh;
+    let m = crate::messages::Messages::new(policy.language);
     let uscc: Vec<&str> = rows.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
 
     // Deterministic order: score descending, ties by uscc.
@@ -237,22 +271,23 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         if let Some(o) = o {
             grade_before_override[i] = Some(grades[i].as_str());
             grades[i] = o.grade;
-            override_labels[i] = Some(crate::overrides::reason_label(o, zh));
+            override_labels[i] = Some(crate::overrides::reason_label(o, m));
         }
     }
-    let rule_labels: Vec<String> = policy.grades.rules.iter().map(|r| grade::rule_label(r, zh)).collect();
+    let rule_labels: Vec<String> = policy.grades.rules.iter().map(|r| grade::rule_label(r, m)).collect();
+    let fair = fairness(rows, &levels, &grades)?;
 
     // Every column is built directly in rank order (no gather of finished columns afterwards).
     // Reasons: `top` entries per subject; a fixed stride makes the list column.
     let top = explained.top;
-    let sep = if zh { "；" } else { "; " };
+    let sep = m.tr("reason.separator");
     let registry = crate::features::Registry::all(&model.feature_options);
     let declared: Vec<&crate::features::Feature> = explained
         .names
         .iter()
         .map(|f| registry.get(f).ok_or_else(|| Error::Internal(format!("model feature `{f}` is not in the feature registry"))))
         .collect::<Result<_>>()?;
-    let labels: Vec<&str> = declared.iter().map(|f| f.label(zh)).collect();
+    let labels: Vec<&str> = declared.iter().map(|f| f.label(m.zh())).collect();
     let public_ok: Vec<bool> = declared.iter().map(|f| f.visibility == crate::features::Visibility::Public).collect();
     // A rule on an internal feature (a complaint count) says something internal when it fires.
     let rule_public: Vec<bool> = policy
@@ -371,7 +406,7 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         None => lf.with_columns([lit(NULL).cast(DataType::UInt32).alias("previous_rank"), lit("first_run").alias("change")]),
     };
     let frame = lf.select(COLUMNS.iter().filter(|c| !crate::cases::WARNING_COLUMNS.contains(c)).map(|c| col(*c)).collect::<Vec<_>>()).collect()?;
-    Ok(Warnings { frame, public_reason_text: public_text, overrides: applied.counts })
+    Ok(Warnings { frame, public_reason_text: public_text, overrides: applied.counts, fairness: fair })
 }
 
 /// Counts per value of a string column, in the order given.

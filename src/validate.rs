@@ -555,6 +555,60 @@ pub fn empty_rejected() -> DataFrame {
     .expect("static schema")
 }
 
+/// How often one check rejected rows of one column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejections {
+    pub table: String,
+    pub column: String,
+    /// The kind of check ([`check_kind`]).
+    pub check: &'static str,
+    pub rows: u64,
+}
+
+/// The kinds [`check_kind`] tells apart.
+pub const CHECK_KINDS: [&str; 14] = [
+    "missing", "future_date", "date_order", "unknown_subject", "unknown_inspector", "empty_text", "unknown_value", "industry_code",
+    "region_code", "bad_number", "bad_id", "duplicate", "uscc", "other",
+];
+
+/// The kind of check a rejection `reason` (rejected.parquet) names, for counting reasons whose
+/// texts quote the rejected value; one of [`CHECK_KINDS`] (`other` for none of the others).
+pub fn check_kind(reason: &str) -> &'static str {
+    let starts = |p: &str| reason.starts_with(p);
+    let has = |p: &str| reason.contains(p);
+    match () {
+        _ if starts("missing value") => "missing",
+        _ if has(" is in the future") => "future_date",
+        _ if has(" is before ") || has(" is outside 1949") => "date_order",
+        _ if starts("no subject ") => "unknown_subject",
+        _ if starts("no inspector ") => "unknown_inspector",
+        _ if starts("empty text") => "empty_text",
+        _ if starts("unknown value ") => "unknown_value",
+        _ if has("is not a GB/T 4754 code") => "industry_code",
+        _ if has("is not a 6-digit division code") => "region_code",
+        _ if has(" is negative or not finite") || has(" is not finite") => "bad_number",
+        _ if has(" is not an id") => "bad_id",
+        _ if starts("duplicate") => "duplicate",
+        _ if has(": '") => "uscc",
+        _ => "other",
+    }
+}
+
+/// The `k` most frequent (table, column, kind of check) among rejected rows, most first, ties
+/// in table, column and check order.
+pub fn top_rejections(rejected: &DataFrame, k: usize) -> Result<Vec<Rejections>> {
+    let mut counts: std::collections::HashMap<(&str, &str, &'static str), u64> = std::collections::HashMap::new();
+    let (t, c, r) = (rejected.column("table")?.str()?, rejected.column("column")?.str()?, rejected.column("reason")?.str()?);
+    for ((t, c), r) in t.iter().zip(c.iter()).zip(r.iter()) {
+        *counts.entry((t.unwrap_or(""), c.unwrap_or(""), check_kind(r.unwrap_or("")))).or_default() += 1;
+    }
+    let mut out: Vec<Rejections> =
+        counts.into_iter().map(|((table, column, check), rows)| Rejections { table: table.into(), column: column.into(), check, rows }).collect();
+    out.sort_by(|a, b| b.rows.cmp(&a.rows).then_with(|| (&a.table, &a.column, a.check).cmp(&(&b.table, &b.column, b.check))));
+    out.truncate(k);
+    Ok(out)
+}
+
 /// Validates every loaded table in dependency order (subjects before the tables referring to it).
 /// Consumes the loaded data: each table's raw frame is released as soon as it is validated,
 /// so raw and validated copies of the whole data never coexist.

@@ -28,9 +28,6 @@ impl CaseState {
     pub fn as_str(self) -> &'static str {
         ["open", "overdue", "escalated", "closed_confirmed", "closed_not_confirmed", "closed_unreachable"][self as usize]
     }
-    pub fn label_zh(self) -> &'static str {
-        ["待处置", "已逾期", "已逾期升级督办", "已办结（属实）", "已核查（不属实）", "已办结（无法核查）"][self as usize]
-    }
     pub fn parse(s: &str) -> Option<CaseState> {
         CaseState::ALL.into_iter().find(|c| c.as_str() == s)
     }

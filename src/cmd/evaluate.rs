@@ -11,7 +11,9 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     }
     let label_sources = args.label_sources();
     crate::model::train::check_label_sources(&label_sources)?;
-    let feature_options = crate::policy::Policy::load(&args.policy)?.features;
+    let policy = crate::policy::Policy::load(&args.policy)?;
+    let m = crate::messages::Messages::new(policy.language);
+    let feature_options = policy.features;
     let warnings = crate::io::read_output(&args.warnings, OutputKind::Warnings)?;
     let as_of = warnings
         .column("as_of")?
@@ -23,7 +25,7 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
         Some(p) => Some(crate::io::read_output(p, OutputKind::Plan)?),
         None => crate::io::read_output_if_present(&args.warnings.with_file_name("plan.parquet"), OutputKind::Plan)?,
     };
-    let raw = crate::io::load_dir(&args.outcomes)?;
+    let raw = crate::io::load_dir(&args.outcomes, m)?;
     let data = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
     let labels = crate::labels::labels_from(&data, &[as_of], args.horizon, &label_sources)?;
     let features = crate::features::compute(&data, &[as_of], &feature_options)?;

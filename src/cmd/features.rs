@@ -21,15 +21,17 @@ struct Summary<'a> {
 
 pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
     let as_of = args.as_of_dates()?;
-    let opts = crate::policy::Policy::load(&args.policy)?.features;
+    let policy = crate::policy::Policy::load(&args.policy)?;
+    let m = crate::messages::Messages::new(policy.language);
+    let opts = policy.features;
     let t0 = Instant::now();
-    let raw = crate::io::load_dir(&args.data)?;
+    let raw = crate::io::load_dir(&args.data, m)?;
     for n in &raw.notices {
         super::notice(global, n);
     }
     let t1 = Instant::now();
     let mut validated = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
-    for n in crate::features::notices(&validated, &opts)? {
+    for n in crate::features::notices(&validated, &opts, m)? {
         super::notice(global, &n);
     }
     let t2 = Instant::now();

@@ -26,7 +26,7 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
     })?;
     let roster = match &args.data {
         Some(dir) => {
-            let raw = crate::io::load_dir(dir)?;
+            let raw = crate::io::load_dir(dir, crate::messages::Messages::new(policy.language))?;
             let v = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
             match v.table("inspectors") {
                 Some(i) => Some(crate::plan::Roster::from_frames(i, v.table("conflicts"))?),
@@ -35,7 +35,7 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
         }
         None => None,
     };
-    let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed)?;
+    let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed, crate::messages::Messages::new(policy.language))?;
     let mut frame = plan.frame.clone();
     crate::io::write_parquet(&mut frame, &args.out)?;
     for n in &plan.notices {

@@ -24,44 +24,41 @@ pub fn run(opts: &RunOptions, pause_before_commit: Option<u64>, global: &Global)
     for n in &m.notices {
         super::notice(global, n);
     }
+    let t = result.messages;
     super::print_summary(global, m, || {
         let rejected: u64 = m.tables.iter().map(|t| t.rejected).sum();
-        let mut s = format!(
-            "run {} as of {}: {} subjects scored with {} → {}\n",
-            m.run_id,
-            m.as_of,
-            m.scored,
-            m.model_id,
-            result.run_dir.display()
-        );
-        s += &format!(
-            "levels: {}\ngrades: {}\n",
-            m.levels.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · "),
-            m.grades.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(" · ")
-        );
+        let dir = result.run_dir.display();
+        let mut s = t.fill("summary.run", &[("run_id", &m.run_id), ("as_of", &m.as_of), ("scored", &m.scored), ("model", &m.model_id), ("dir", &dir)]) + "\n";
+        let list = |counts: &[(String, u64)], area: &str| {
+            counts.iter().map(|(k, v)| format!("{} {v}", if area.is_empty() { k.as_str() } else { t.code(area, k) })).collect::<Vec<_>>().join(" · ")
+        };
+        s += &(t.fill("summary.levels", &[("list", &list(&m.levels, "level"))]) + "\n");
+        s += &(t.fill("summary.grades", &[("list", &list(&m.grades, ""))]) + "\n");
         if !m.plan.is_empty() {
-            s += &format!(
-                "plan (seed {}): {} selections in {} departments, {} visits ({} saved by joint visits)\n",
-                m.seed,
-                m.plan_selections,
-                m.plan.len(),
-                m.plan_visits,
-                m.plan_selections - m.plan_visits
+            let saved = m.plan_selections - m.plan_visits;
+            s += &t.fill(
+                "summary.plan",
+                &[("seed", &m.seed), ("selections", &m.plan_selections), ("departments", &m.plan.len()), ("visits", &m.plan_visits), ("saved", &saved)],
             );
+            s += "\n";
         }
         if let Some(score) = m.stability.iter().find(|s| s.name == "score") {
             let worst = m.stability.iter().max_by(|a, b| a.psi.total_cmp(&b.psi)).expect("non-empty");
-            s += &format!("stability: PSI score {:.3}, largest {} {:.3}{}\n", score.psi, worst.name, worst.psi, if worst.alert { " — retraining advised" } else { "" });
+            let (psi, worst_psi) = (format!("{:.3}", score.psi), format!("{:.3}", worst.psi));
+            s += &t.fill("summary.stability", &[("psi", &psi), ("name", &worst.name), ("worst", &worst_psi)]);
+            s += if worst.alert { t.tr("summary.retrain") } else { "" };
+            s += "\n";
         }
-        s += &crate::report::feedback_summary(&m.cases);
+        s += &crate::report::feedback_summary(&m.cases, t);
         if let Some(p) = &m.previous_plan {
-            s += &crate::report::previous_plan_summary(p);
+            s += &crate::report::previous_plan_summary(p, t);
         }
-        let t = &m.timings_seconds;
-        s += &format!(
-            "{rejected} input rows rejected (rejected.parquet); load {:.2} s, validate {:.2} s, features {:.2} s, score {:.2} s, cases {:.2} s, plan {:.2} s, write {:.2} s, total {:.2} s\n",
-            t.load, t.validate, t.features, t.score, t.cases, t.plan, t.write, t.total
-        );
+        let d = &m.timings_seconds;
+        let secs = [d.load, d.validate, d.features, d.score, d.cases, d.plan, d.write, d.total].map(|v| format!("{v:.2}"));
+        let names = ["load", "validate", "features", "score", "cases", "plan", "write", "total"];
+        let mut args: Vec<(&str, &dyn std::fmt::Display)> = vec![("rejected", &rejected)];
+        args.extend(names.iter().zip(&secs).map(|(n, v)| (*n, v as &dyn std::fmt::Display)));
+        s += &(t.fill("summary.timings", &args) + "\n");
         s
     })
 }

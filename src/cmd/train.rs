@@ -6,12 +6,14 @@ use crate::options::Check;
 
 pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     let mut opts = args.options()?;
-    opts.features = crate::policy::Policy::load(&args.policy)?.features;
+    let policy = crate::policy::Policy::load(&args.policy)?;
+    let m = crate::messages::Messages::new(policy.language);
+    opts.features = policy.features;
     opts.truth = crate::io::read_truth(&args.data)?;
     let opts = opts.check()?;
     // Bucket by bucket (docs/scale-out.md): the validated tables of each wait in the spill, in a
     // temporary directory beside the model file when there is more than one.
-    let (sources, _) = crate::io::discover(&args.data)?;
+    let (sources, _) = crate::io::discover(&args.data, m)?;
     let files: Vec<std::path::PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
     let (buckets, memory_notice) = args.buckets.training_options()?.count(&files, &crate::bucket::TRAIN_MEMORY)?;
     let spill = if buckets > 1 {
@@ -20,7 +22,7 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     } else {
         crate::io::Spill::memory()
     };
-    let mut data = crate::io::load_buckets(&args.data, buckets, &spill)?;
+    let mut data = crate::io::load_buckets(&args.data, buckets, &spill, m)?;
     for n in data.global.notices.iter().chain(&memory_notice) {
         super::notice(global, n);
     }
@@ -28,7 +30,7 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     drop(data);
     let present = checked.present();
     if present.contains(&"indicators") {
-        for n in crate::features::notices_of(&checked.indicator_rows, &opts.features) {
+        for n in crate::features::notices_of(&checked.indicator_rows, &opts.features, m) {
             super::notice(global, &n);
         }
     }

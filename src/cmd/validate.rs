@@ -1,7 +1,5 @@
 //! `riskwarn validate`: load, check, quarantine, and report counts that reconcile.
 
-use polars::prelude::*;
-
 use crate::cli::{Global, ValidateArgs};
 use crate::error::Result;
 use crate::validate::TableCounts;
@@ -17,7 +15,7 @@ struct Summary<'a> {
 
 pub fn run(args: &ValidateArgs, global: &Global) -> Result<()> {
     let opts = args.options()?;
-    let raw = crate::io::load_dir(&args.data)?;
+    let raw = crate::io::load_dir(&args.data, crate::messages::Messages::EN)?;
     for n in &raw.notices {
         super::notice(global, n);
     }
@@ -32,37 +30,19 @@ pub fn run(args: &ValidateArgs, global: &Global) -> Result<()> {
         notices: &validated.notices,
     };
     crate::io::write_json(&summary, &args.out.join("validation.json"))?;
-    let top = top_reasons(&validated.rejected)?;
+    let top = crate::validate::top_rejections(&validated.rejected, 10)?;
     super::print_summary(global, &summary, || {
         let mut s = format!("{:<16}{:>12}{:>12}{:>10}\n", "table", "read", "used", "rejected");
         for c in &validated.counts {
             s += &format!("{:<16}{:>12}{:>12}{:>10}\n", c.table, c.read, c.used, c.rejected);
         }
         if !top.is_empty() {
-            s += "most frequent reasons (table.column: rows):\n";
-            for (what, n) in &top {
-                s += &format!("  {what}: {n}\n");
+            s += "most frequent reasons (table.column, check: rows):\n";
+            for r in &top {
+                s += &format!("  {}.{}, {}: {}\n", r.table, r.column, r.check, r.rows);
             }
         }
         s += &format!("rejected rows: {}\n", summary.rejected_file);
         s
     })
-}
-
-/// The ten most frequent (table, column) pairs among rejected rows.
-fn top_reasons(rejected: &DataFrame) -> Result<Vec<(String, u32)>> {
-    let df = rejected
-        .clone()
-        .lazy()
-        .group_by([col("table"), col("column")])
-        .agg([len().alias("n")])
-        .sort_by_exprs([col("n"), col("table"), col("column")], SortMultipleOptions::default().with_order_descending_multi([true, false, false]))
-        .limit(10)
-        .collect()?;
-    let t = df.column("table")?.str()?;
-    let c = df.column("column")?.str()?;
-    let n = df.column("n")?.u32()?;
-    Ok((0..df.height())
-        .map(|i| (format!("{}.{}", t.get(i).unwrap_or(""), c.get(i).unwrap_or("")), n.get(i).unwrap_or(0)))
-        .collect())
 }

@@ -433,28 +433,32 @@ pub fn with_data_indicators(rows: &IndicatorRows, opts: &FeatureOptions) -> Feat
 /// What the feature stage says once about the data under these options: indicators in the data
 /// that no feature declares (ignored), and declared indicator features without rows (left out;
 /// `compute` leaves them out too).
-pub fn notices(data: &Validated, opts: &FeatureOptions) -> Result<Vec<String>> {
+pub fn notices(data: &Validated, opts: &FeatureOptions, m: crate::messages::Messages) -> Result<Vec<String>> {
     if data.table("indicators").is_none() {
         return Ok(Vec::new()); // the loader says once that the table is absent
     }
-    Ok(notices_of(&indicator_rows(data)?, opts))
+    Ok(notices_of(&indicator_rows(data)?, opts, m))
 }
 
 /// [`notices`] from the rows per indicator (of every bucket, added up).
-pub fn notices_of(rows: &IndicatorRows, opts: &FeatureOptions) -> Vec<String> {
+pub fn notices_of(rows: &IndicatorRows, opts: &FeatureOptions, m: crate::messages::Messages) -> Vec<String> {
     let mut out = Vec::new();
     let undeclared: Vec<String> = rows
         .iter()
         .filter(|(i, _)| !opts.indicators.iter().any(|f| &f.indicator == *i))
-        .map(|(i, n)| format!("`{i}` ({n} rows)"))
+        .map(|(i, n)| m.fill("notice.indicator_rows", &[("indicator", i), ("rows", n)]))
         .collect();
     if !undeclared.is_empty() {
-        out.push(format!("indicators no [[features.indicator]] declares, ignored: {}", undeclared.join(", ")));
+        out.push(m.fill("notice.undeclared_indicators", &[("list", &undeclared.join(", "))]));
     }
-    let missing: Vec<String> =
-        opts.indicators.iter().filter(|f| !rows.contains_key(&f.indicator)).map(|f| format!("`{}` (indicator `{}`)", f.name, f.indicator)).collect();
+    let missing: Vec<String> = opts
+        .indicators
+        .iter()
+        .filter(|f| !rows.contains_key(&f.indicator))
+        .map(|f| m.fill("notice.declared_feature", &[("name", &f.name), ("indicator", &f.indicator)]))
+        .collect();
     if !missing.is_empty() {
-        out.push(format!("declared indicator features without rows in the data, left out: {}", missing.join(", ")));
+        out.push(m.fill("notice.declared_without_rows", &[("list", &missing.join(", "))]));
     }
     out
 }

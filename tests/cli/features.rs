@@ -64,7 +64,7 @@ fn hand_data(dir: &std::path::Path) {
 }
 
 fn features_at(dir: &std::path::Path, t: &str) -> DataFrame {
-    let raw = riskwarn::io::load_dir(dir).unwrap();
+    let raw = riskwarn::io::load_dir(dir, riskwarn::messages::Messages::EN).unwrap();
     let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     compute(&v, &[date(t)], &Default::default()).unwrap()
 }
@@ -151,7 +151,7 @@ fn empirical_bayes_rate_matches_hand_computation() {
 fn several_as_of_dates_equal_separate_calls() {
     let dir = tempdir();
     riskwarn().args(["generate", "--subjects", "400", "--years", "3", "--quiet", "--out"]).arg(dir.path()).run().status(0);
-    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let raw = riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap();
     let v = validate(raw, &ValidateOptions::default()).unwrap();
     let ts = [date("2024-07-01"), date("2025-01-01"), date("2025-07-01")];
     let together = compute(&v, &ts, &Default::default()).unwrap();
@@ -197,7 +197,7 @@ fn leak_base() -> &'static (tempfile::TempDir, riskwarn::validate::Validated) {
     BASE.get_or_init(|| {
         let dir = tempdir();
         riskwarn().args(["generate", "--subjects", "300", "--years", "3", "--quiet", "--out"]).arg(dir.path()).run().status(0);
-        let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+        let raw = riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap();
         let v = validate(raw, &ValidateOptions { reference_date: date("2099-12-31") }).unwrap();
         (dir, v)
     })
@@ -372,7 +372,7 @@ fn licence_features_at_window_edges() {
     assert_eq!(f(&b, "lic_revoked_365d"), Some(0.0));
     assert_eq!(f(&b, "licence_revoked_365d"), Some(1.0), "revoked by a penalty decision");
     // The polars reference computes the same.
-    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let raw = riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap();
     let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     let slow = riskwarn::features::compute_with(&v, &[date(T)], &Default::default(), riskwarn::features::Backend::Reference).unwrap();
     assert_features_agree(&df, &slow);
@@ -436,7 +436,7 @@ fn declared_indicator_features_at_window_edges() {
     ])
     .unwrap();
     write(&mut indicators, &dir.path().join("indicators.parquet"));
-    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let raw = riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap();
     let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     let opts = indicator_options();
     let df = compute(&v, &[date(T)], &opts).unwrap();
@@ -454,7 +454,7 @@ fn declared_indicator_features_at_window_edges() {
     }
     assert_eq!((f(&b, "x_sum"), f(&b, "x_count")), (Some(0.0), Some(0.0)));
     assert!(df.column("z_last").is_err(), "a declared indicator without rows is left out");
-    let notices = riskwarn::features::notices(&v, &opts).unwrap();
+    let notices = riskwarn::features::notices(&v, &opts, riskwarn::messages::Messages::EN).unwrap();
     assert!(notices.iter().any(|n| n.contains("`y` (1 rows)") && n.contains("ignored")), "{notices:?}");
     assert!(notices.iter().any(|n| n.contains("`z_last`") && n.contains("left out")), "{notices:?}");
     let slow = riskwarn::features::compute_with(&v, &[date(T)], &opts, riskwarn::features::Backend::Reference).unwrap();
@@ -546,7 +546,7 @@ fn relation_features_by_hand() {
     ])
     .unwrap();
     write(&mut relations, &dir.path().join("relations.parquet"));
-    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let raw = riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap();
     let v = validate(raw, &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     assert_eq!(v.rejected.height(), 0, "{:?}", v.rejected);
     let df = compute(&v, &[date(T)], &Default::default()).unwrap();

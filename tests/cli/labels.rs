@@ -34,7 +34,7 @@ fn labels_follow_the_spec_window_and_outcomes() {
     .unwrap();
     write(&mut pen, &dir.path().join("penalties.parquet"));
 
-    let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let v = validate(riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     let l = riskwarn::labels::labels(&v, &[date("2025-01-01")], 180).unwrap();
     let row = |u: &str| -> Option<(bool, bool, Option<bool>)> {
         let i = l.column("uscc").unwrap().str().unwrap().iter().position(|x| x == Some(u))?;
@@ -127,7 +127,7 @@ fn disposition_labels_follow_the_window_and_results_and_combine_with_inspections
         ],
     );
     write(&mut disp, &dir.path().join("dispositions.parquet"));
-    let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let v = validate(riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     let t = date("2025-01-01");
     let s = |v: &str| v.to_string();
 
@@ -158,7 +158,7 @@ fn disposition_labels_follow_the_window_and_results_and_combine_with_inspections
 
     // Asking for dispositions where there is no such table is an error, not silence.
     std::fs::remove_file(dir.path().join("dispositions.parquet")).unwrap();
-    let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let v = validate(riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     let e = labels_from(&v, &[t], 180, &[LabelSource::Inspections, LabelSource::Dispositions]).unwrap_err();
     assert!(e.to_string().contains("dispositions table"), "{e}");
     assert_eq!(e.exit_code(), 2);
@@ -232,7 +232,7 @@ fn train_with_disposition_labels_reports_every_source_and_leaves_the_default_unc
     let model: serde_json::Value = serde_json::from_str(&text).unwrap();
     let day = |k: &serde_json::Value| date(k.as_str().unwrap());
     let (t_test, t_train) = (day(&model["test_as_of"]), day(&model["train_as_of"][0]));
-    let v = validate(riskwarn::io::load_dir(&data).unwrap(), &ValidateOptions::default()).unwrap();
+    let v = validate(riskwarn::io::load_dir(&data, riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions::default()).unwrap();
     let (unlabelled, negative) = unlabelled_and_negative(&v, t_test);
     let (unlabelled_train, _) = unlabelled_and_negative(&v, t_train);
     assert!(unlabelled.len() >= 50 && negative.len() >= 10 && unlabelled_train.len() >= 30);

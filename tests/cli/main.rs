@@ -11,6 +11,7 @@ mod features;
 mod generate;
 mod kernel;
 mod labels;
+mod messages;
 mod metrics;
 mod model;
 mod outputs;

@@ -13,7 +13,7 @@ fn data() -> &'static (tempfile::TempDir, Validated) {
     DATA.get_or_init(|| {
         let dir = tempdir();
         riskwarn().args(["generate", "--subjects", "6000", "--years", "4", "--seed", "11", "--quiet", "--out"]).arg(dir.path()).run().status(0);
-        let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions::default()).unwrap();
+        let v = validate(riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions::default()).unwrap();
         (dir, v)
     })
 }

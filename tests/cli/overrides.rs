@@ -70,7 +70,7 @@ fn bad_dispositions_rows_are_quarantined_with_their_reason() {
     ])
     .unwrap();
     write(&mut dispositions, &dir.path().join("dispositions.parquet"));
-    let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let v = validate(riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     assert_rejections(&v, "dispositions", &[
         (3, "uscc", "no subject"),
         (4, "action", "unknown value 'inspect'"),
@@ -108,7 +108,7 @@ fn bad_overrides_rows_are_quarantined_with_their_reason() {
         (b, "B", "异议成立", "张科长", Some("2026-03-05"), Some("1949-09-30")),
     ]);
     write(&mut overrides, &dir.path().join("overrides.parquet"));
-    let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
+    let v = validate(riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions { reference_date: date("2026-06-30") }).unwrap();
     assert_rejections(&v, "overrides", &[
         (3, "uscc", "no subject"),
         (4, "grade", "unknown value 'E'"),
@@ -149,8 +149,8 @@ fn the_override_in_force_is_the_latest_approved_before_t_and_not_expired() {
     ]);
     assert_eq!(applied.counts, OverrideCounts { applied: 3, superseded: 2, expired: 1, not_yet_valid: 1, subject_not_scored: 1 });
     let first = applied.per_subject[0].as_ref().unwrap();
-    assert_eq!(reason_label(first, true), "异议申诉核准(→B): in force");
-    assert_eq!(reason_label(first, false), "appeal approved (grade B): in force");
+    assert_eq!(reason_label(first, riskwarn::messages::Messages::ZH), "异议申诉核准(→B): in force");
+    assert_eq!(reason_label(first, riskwarn::messages::Messages::EN), "appeal approved (grade B): in force");
     // A day later the override ending on 2026-05-01 has expired; the one approved on T is in force.
     let later = apply(&frame, &scored, t + 1).unwrap();
     assert_eq!(later.per_subject[1], None);

@@ -112,7 +112,7 @@ fn plan_respects_capacity_certainty_conflicts_and_seed() {
     let d_codes: Vec<String> = units.iter().filter(|u| u.grade == Grade::D).map(|u| u.uscc.to_string()).collect();
     let conflicts: Vec<(usize, &str)> = d_codes.iter().flat_map(|c| [(0, c.as_str()), (1, c.as_str())]).collect();
     let roster = roster(&policy, 6, &conflicts);
-    let a = plan(&units, &policy.plan, Some(&roster), 7).unwrap();
+    let a = plan(&units, &policy.plan, Some(&roster), 7, riskwarn::messages::Messages::EN).unwrap();
     let samr = &policy.plan.departments[0];
     let s = &a.departments[0];
     assert_eq!(s.department, samr.name);
@@ -147,9 +147,9 @@ fn plan_respects_capacity_certainty_conflicts_and_seed() {
             assert!(names.is_empty());
         }
     }
-    let b = plan(&units, &policy.plan, Some(&roster), 7).unwrap();
+    let b = plan(&units, &policy.plan, Some(&roster), 7, riskwarn::messages::Messages::EN).unwrap();
     assert!(a.frame.equals_missing(&b.frame), "same seed → same plan");
-    let c = plan(&units, &policy.plan, Some(&roster), 8).unwrap();
+    let c = plan(&units, &policy.plan, Some(&roster), 8, riskwarn::messages::Messages::EN).unwrap();
     assert!(!a.frame.equals_missing(&c.frame), "a different seed gives a different plan");
     // Joint visits: selections across departments minus distinct subjects.
     assert!(a.visits <= a.selections);
@@ -160,7 +160,7 @@ fn capacity_below_the_certainty_units_fills_by_risk_and_says_so() {
     let mut policy = policy();
     policy.plan.departments[0].capacity = 20;
     let units = units(2000);
-    let p = plan(&units, &policy.plan, None, 1).unwrap();
+    let p = plan(&units, &policy.plan, None, 1, riskwarn::messages::Messages::EN).unwrap();
     let s = &p.departments[0];
     assert_eq!(s.selected, 20);
     assert!((s.sum_probability - 20.0).abs() < 1e-9);

@@ -90,7 +90,7 @@ fn scorecard_sign_constraints_are_the_registry_directions() {
 fn windows_come_from_the_options_and_both_backends_agree_on_them() {
     let dir = tempdir();
     riskwarn().args(["generate", "--subjects", "300", "--years", "4", "--seed", "7", "--quiet", "--out"]).arg(dir.path()).run().status(0);
-    let v = validate(riskwarn::io::load_dir(dir.path()).unwrap(), &ValidateOptions { reference_date: date("2099-12-31") }).unwrap();
+    let v = validate(riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap(), &ValidateOptions { reference_date: date("2099-12-31") }).unwrap();
     let opts = FeatureOptions { windows: vec![60, 180, 730], recent_days: 180, history_days: 730, observation_period_days: 90, peer_region_digits: 2, ..Default::default() };
     let ts = [date("2025-01-01"), date("2026-06-30")];
     let opts = opts.check().unwrap();

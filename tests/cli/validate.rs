@@ -11,7 +11,7 @@ fn opts() -> ValidateOptions {
 }
 
 fn load_and_validate(dir: &std::path::Path) -> riskwarn::validate::Validated {
-    let raw = riskwarn::io::load_dir(dir).unwrap();
+    let raw = riskwarn::io::load_dir(dir, riskwarn::messages::Messages::EN).unwrap();
     validate(raw, &opts()).unwrap()
 }
 

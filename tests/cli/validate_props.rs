@@ -240,7 +240,7 @@ fn write_data_set(dir: &Path, tables: &[(&'static TableSpec, Vec<(&'static str, 
 
 /// Load, validate and compute features; panics only through a failed check.
 fn validate_reconciles(dir: &Path) {
-    let raw = match riskwarn::io::load_dir(dir) {
+    let raw = match riskwarn::io::load_dir(dir, riskwarn::messages::Messages::EN) {
         Ok(raw) => raw,
         // A clean refusal of a whole file (exit 2) is allowed; a panic is not.
         Err(e) => {
@@ -301,7 +301,7 @@ fn extreme_day_numbers_are_rejected_with_their_day_number() {
     write(&mut lists, &dir.path().join("credit_lists.parquet"));
 
     validate_reconciles(dir.path());
-    let raw = riskwarn::io::load_dir(dir.path()).unwrap();
+    let raw = riskwarn::io::load_dir(dir.path(), riskwarn::messages::Messages::EN).unwrap();
     let v = riskwarn::validate::validate(raw, &riskwarn::validate::ValidateOptions { reference_date: date(REFERENCE) }).unwrap();
     let reasons: Vec<String> = v.rejected.column("reason").unwrap().str().unwrap().iter().map(|r| r.unwrap().to_string()).collect();
     assert_eq!(
