@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod bucket;
 pub mod cli;
 pub mod cmd;
+pub mod codes;
 pub mod cases;
 pub mod contract;
 pub mod dates;

@@ -5,6 +5,7 @@ mod support;
 mod boundary;
 mod buckets;
 mod cases;
+mod codes;
 mod contract_docs;
 mod evaluate;
 mod features;
