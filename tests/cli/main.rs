@@ -13,6 +13,7 @@ mod kernel;
 mod labels;
 mod metrics;
 mod model;
+mod notebooks;
 mod outputs;
 mod overrides;
 mod plan;
