@@ -15,6 +15,7 @@ mod labels;
 mod messages;
 mod metrics;
 mod model;
+mod notebooks;
 mod outputs;
 mod overrides;
 mod plan;
