@@ -5,6 +5,7 @@ mod support;
 mod boundary;
 mod buckets;
 mod cases;
+mod cli_docs;
 mod codes;
 mod contract_docs;
 mod evaluate;
