@@ -58,7 +58,7 @@ pub const FLOOR_BUCKETS: u32 = 64;
 impl MemoryModel {
     /// The number of buckets that keeps a job on `input_bytes` of Parquet within `limit`
     /// bytes; with a notice when no number can.
-    pub fn buckets_for(&self, input_bytes: u64, limit: u64) -> (u32, Option<String>) {
+    pub fn buckets_for(&self, input_bytes: u64, limit: u64, m: crate::messages::Messages) -> (u32, Option<String>) {
         let whole = input_bytes as f64 * self.peak_per_input_byte;
         let floor = whole * self.population_share;
         let limit = limit.max(1) as f64;
@@ -69,11 +69,9 @@ impl MemoryModel {
             let gib = |b: f64| b / (1u64 << 30) as f64;
             return (
                 FLOOR_BUCKETS,
-                Some(format!(
-                    "memory limit {:.2} GiB is below what this job needs whatever its buckets (about {:.2} GiB for its {} bytes of input: the part that is population-wide); running with {FLOOR_BUCKETS} buckets",
-                    gib(limit),
-                    gib(floor),
-                    input_bytes
+                Some(m.fill(
+                    "notice.memory_below_floor",
+                    &[("limit", &format!("{:.2}", gib(limit))), ("floor", &format!("{:.2}", gib(floor))), ("bytes", &input_bytes), ("buckets", &FLOOR_BUCKETS)],
                 )),
             );
         }

@@ -52,10 +52,10 @@ pub const MAX_BUCKETS: u32 = 4096;
 impl Buckets {
     /// The number of buckets for a job (`memory`: its measured model) on these files, and a
     /// notice when a memory limit cannot be met.
-    pub fn count(self, input_files: &[PathBuf], memory: &crate::bucket::MemoryModel) -> Result<(u32, Option<String>)> {
+    pub fn count(self, input_files: &[PathBuf], memory: &crate::bucket::MemoryModel, m: crate::messages::Messages) -> Result<(u32, Option<String>)> {
         Ok(match self {
             Buckets::Fixed(b) => (b, None),
-            Buckets::MemoryLimit(limit) => memory.buckets_for(input_files.iter().map(|p| crate::io::file_len(p)).sum::<Result<u64>>()?, limit),
+            Buckets::MemoryLimit(limit) => memory.buckets_for(input_files.iter().map(|p| crate::io::file_len(p)).sum::<Result<u64>>()?, limit, m),
         })
     }
 }
@@ -253,7 +253,7 @@ pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let t = Instant::now();
     let (sources, _) = crate::io::discover(&opts.data, m)?;
     let input_files: Vec<PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
-    let (buckets, memory_notice) = opts.buckets.count(&input_files, &crate::bucket::RUN_MEMORY)?;
+    let (buckets, memory_notice) = opts.buckets.count(&input_files, &crate::bucket::RUN_MEMORY, m)?;
     let spill = if buckets > 1 { crate::io::Spill::in_dir(&opts.out)? } else { crate::io::Spill::memory() };
     let (data, hashes) = rayon::join(|| crate::io::load_buckets(&opts.data, buckets, &spill, m), || crate::io::sha256_files(&input_files));
     let (mut data, hashes) = (data?, hashes?);

@@ -34,11 +34,7 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     if last < as_of + args.horizon - 1 {
         super::notice(
             global,
-            &format!(
-                "the outcome data ends {} days before the horizon does: outcomes after {} are not yet known",
-                as_of + args.horizon - 1 - last,
-                crate::dates::format(last)
-            ),
+            &m.fill("notice.outcomes_end_early", &[("days", &(as_of + args.horizon - 1 - last)), ("last", &crate::dates::format(last))]),
         );
     }
     let e = crate::evaluate::evaluate(&crate::evaluate::EvaluateInput {

@@ -247,8 +247,10 @@ fn a_notice_is_printed_once() {
     }
     std::fs::write(data.join("permits.parquet"), b"").unwrap();
     let done = riskwarn().args(["run", "--as-of", "2026-07-01", "--data"]).arg(&data).arg("--out").arg(dir.path().join("out")).run().status(0);
-    let note = "`permits.parquet` is not a table of the data contract; ignored";
-    assert_eq!(done.stderr().matches(note).count(), 1, "{}", done.stderr());
+    // The committed policy speaks Chinese; the text comes from the message table.
+    let note = riskwarn::messages::Messages::ZH.fill("notice.unknown_table", &[("name", &"permits.parquet")]);
+    assert!(note.contains("`permits.parquet`"), "{note}");
+    assert_eq!(done.stderr().matches(note.as_str()).count(), 1, "{}", done.stderr());
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/latest/manifest.json")).unwrap()).unwrap();
     let notices: Vec<&str> = manifest["notices"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
     assert_eq!(notices.iter().filter(|n| n.contains("permits.parquet")).count(), 1, "{notices:?}");

@@ -137,7 +137,7 @@ fn a_memory_limit_chooses_the_buckets() {
     // (in its notices, so in the report) and goes on with the most buckets.
     let (small, m) = run_with(&sample, &tmp.path().join("small"), &["--memory-limit", "4MiB"]);
     assert_eq!(m["buckets"], riskwarn::bucket::FLOOR_BUCKETS);
-    assert!(m["notices"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("below what this job needs")), "{}", m["notices"]);
+    assert!(m["notices"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("低于本任务无论分多少桶都需要的内存")), "{}", m["notices"]);
     assert_same_outputs_but(&one, &small, "--memory-limit", &["report.html"]);
     // Within reach: enough buckets to fit, by the measured model.
     let (fits, m) = run_with(&sample, &tmp.path().join("fits"), &["--memory-limit", "60MiB"]);

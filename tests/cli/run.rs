@@ -326,7 +326,7 @@ fn score_writes_the_list_without_a_plan_and_english_policies_speak_english() {
     let dir = latest(out.path());
     assert!(!dir.join("plan.parquet").exists() && dir.join("warnings.parquet").exists());
     let csv = std::fs::read_to_string(dir.join("warnings.csv")).unwrap();
-    assert!(csv.starts_with("\u{feff}rank,uscc,name,region,industry,subject_type,score,risk_level"), "{}", &csv[..200]);
+    assert!(csv.starts_with("\u{feff}Rank,Unified social credit code,Name,Region code,Region,Industry code,Industry,Subject type,Risk score,Warning level"), "{}", &csv[..200]);
     assert!(csv.lines().nth(1).unwrap().contains(",red,"));
     let w = read(&dir.join("warnings.parquet"));
     let text = w.column("reason_text").unwrap().str().unwrap().get(0).unwrap().to_string();
