@@ -5,7 +5,6 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
-use polars::prelude::*;
 use riskwarn::codes::*;
 use riskwarn::policy::Language::{En, Zh};
 
