@@ -10,7 +10,7 @@ use riskwarn::messages::{entries, Messages};
 use crate::support::{riskwarn, skipped, tempdir};
 
 /// Words a Chinese text may hold: acronyms, standards, method names, file formats.
-const ZH_ALLOWED: [&str; 11] = ["AUC", "KS", "PSI", "CSV", "XLSX", "Excel", "GB", "T", "Platt", "parquet", "csv"];
+const ZH_ALLOWED: [&str; 12] = ["AUC", "KS", "PSI", "CSV", "XLSX", "Excel", "GB", "T", "Platt", "parquet", "csv", "GiB"];
 
 fn placeholders(s: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();

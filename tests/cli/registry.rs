@@ -187,11 +187,13 @@ fn english_reasons_use_the_registry_labels() {
     let text: Vec<String> = w.column("reason_text").unwrap().str().unwrap().iter().take(200).map(|t| t.unwrap().to_string()).collect();
     let registry = Registry::all(&riskwarn::policy::Policy::load(&policy).unwrap().features);
     let labels: Vec<&str> = registry.features.iter().map(|f| f.label_en.as_str()).collect();
+    let english = riskwarn::policy::Policy::load(&policy).unwrap();
+    let rules: Vec<&str> = english.grades.rules.iter().map(|r| r.label(riskwarn::policy::Language::En)).collect();
     for t in &text {
         // An approved override's reason is the data's own text (written for the public, in Chinese).
         let t = &t.split("; ").filter(|p| !p.starts_with("appeal approved (grade ")).collect::<Vec<_>>().join("; ");
         assert!(!t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{t}");
-        for part in t.split("; ").filter(|p| !p.starts_with("rule ")) {
+        for part in t.split("; ").filter(|p| !rules.iter().any(|r| p.starts_with(r))) {
             let label = part.rsplit_once('=').unwrap().0;
             assert!(labels.contains(&label), "{label:?} in {t:?} is not a registry label");
         }
