@@ -188,12 +188,6 @@ fn sample_values(column: &str) -> BTreeSet<String> {
 
 /// The generator's deliberate bad codes (`--dirty` rows, which validation quarantines).
 const DIRTY: [&str; 2] = ["14052", "Z9999"];
-/// Codes the generator uses that are not GB/T 4754-2017 classes: 2011-edition codes the 2017
-/// edition split up (1810 → 1811/1819, 4700 → 4710/4720/4790, 5420 道路货物运输 → 543x,
-/// 6510 → 6511…6519; E4701 was never a class). Unknown here until the generator moves to 2017
-/// codes; the test fails when that happens, to drop them from this list.
-const GB4754_2011_ONLY: [&str; 4] = ["C1810", "E4701", "G5420", "I6510"];
-
 #[test]
 fn sample_codes_are_known() {
     let regions = sample_values("region");
@@ -210,7 +204,7 @@ fn sample_codes_are_known() {
     let expected: Vec<_> = industries
         .iter()
         .map(String::as_str)
-        .filter(|c| DIRTY.contains(c) || GB4754_2011_ONLY.contains(c))
+        .filter(|c| DIRTY.contains(c))
         .collect();
     assert_eq!(unknown, expected, "industry codes in the sample that the table lacks");
     for c in industries.iter().filter(|c| !DIRTY.contains(&c.as_str())) {
