@@ -52,6 +52,10 @@ pub(crate) enum Cell {
     Text(String),
     Data(String),
     Num(String),
+    /// A subject: its name over its uscc.
+    Subject(String, String),
+    /// A label that does not wrap (a warning level).
+    Tag(String),
 }
 
 fn txt(s: impl Into<String>) -> Cell {
@@ -77,6 +81,8 @@ pub(crate) fn table(head: &[&str], rows: &[Vec<Cell>]) -> String {
                 Cell::Text(t) => write!(s, "<td>{}</td>", esc(t)),
                 Cell::Data(t) => write!(s, "<td translate='no'>{}</td>", esc(t)),
                 Cell::Num(t) => write!(s, "<td class='n'>{}</td>", esc(t)),
+                Cell::Subject(name, uscc) => write!(s, "<td translate='no'>{}<br><span class='id'>{}</span></td>", esc(name), esc(uscc)),
+                Cell::Tag(t) => write!(s, "<td class='t'>{}</td>", esc(t)),
             };
         }
         s += "</tr>";
@@ -251,11 +257,11 @@ fn level_grade_head<'a>(m: Messages, first: [&'a str; 2]) -> Vec<&'a str> {
 
 /// A backtest ranking's name (as the model file has it) in the report's language; the past
 /// violations baseline names its feature by the registry's label.
-fn ranking_label(name: &str, model: &Model, m: Messages) -> String {
+pub(crate) fn ranking_label(name: &str, options: &crate::features::FeatureOptions, m: Messages) -> String {
     let known = [("model", "ranking.model"), ("oracle", "ranking.oracle"), ("ceiling", "ranking.ceiling"), ("random order", "ranking.random")];
     if let Some(rest) = name.strip_prefix("past violations") {
         let feature = rest.trim().trim_start_matches('(').trim_end_matches(')');
-        let registry = crate::features::Registry::all(&model.feature_options);
+        let registry = crate::features::Registry::all(options);
         let label = registry.get(feature).map_or(feature, |f| f.label(m.zh()));
         return m.fill("ranking.past_violations", &[("feature", &label)]);
     }
@@ -265,7 +271,7 @@ fn ranking_label(name: &str, model: &Model, m: Messages) -> String {
     }
 }
 
-fn population_label(name: &str, m: Messages) -> String {
+pub(crate) fn population_label(name: &str, m: Messages) -> String {
     match name {
         "all labelled" => m.tr("population.all").to_string(),
         "random inspections" => m.tr("population.random").to_string(),
@@ -404,7 +410,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
 const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif;margin:1.5em auto;max-width:680px;padding:0 8px;color:#222}\
 h1{font-size:20px}h2{font-size:16px;border-bottom:1px solid #ccc;margin-top:1.6em}h3{font-size:14px}h4{font-size:13px}\
 table{border-collapse:collapse;margin:.5em 0;max-width:100%}td,th{border:1px solid #ccc;padding:2px 5px;font-size:11px;overflow-wrap:anywhere;vertical-align:top}\
-th{background:#eee}td.n{text-align:right;white-space:nowrap}.row{display:flex;gap:1.5em;flex-wrap:wrap}.reading{font-style:italic;color:#444;font-size:12px}\
+th{background:#eee}td.n{text-align:right;white-space:nowrap}td.t{white-space:nowrap}.id{font-size:9px;color:#555;font-family:monospace}.row{display:flex;gap:1.5em;flex-wrap:wrap}.reading{font-style:italic;color:#444;font-size:12px}\
 svg{max-width:100%;height:auto}.legend{list-style:none;padding:0;margin:0 0 .5em;font-size:11px;max-width:340px}\
 .legend li{display:inline-block;margin-right:1em}.legend span{display:inline-block;width:10px;height:10px;margin-right:4px}section{break-inside:auto}\
 @page{size:A4;margin:15mm}@media print{body{margin:0;max-width:none;padding:0 4px}h2{break-after:avoid}tr,svg{break-inside:avoid}}";
@@ -426,14 +432,14 @@ fn validation_html(model: &Model, m: Messages) -> String {
         let rows: Vec<Vec<Cell>> = p
             .rankings
             .iter()
-            .map(|k| vec![txt(ranking_label(&k.ranking, model, m)), metric(k.auc), metric(k.ks), metric(k.lift_top_1), metric(k.lift_top_5), metric(k.lift_top_10), metric(k.positives_in_first_half)])
+            .map(|k| vec![txt(ranking_label(&k.ranking, &model.feature_options, m)), metric(k.auc), metric(k.ks), metric(k.lift_top_1), metric(k.lift_top_5), metric(k.lift_top_10), metric(k.positives_in_first_half)])
             .collect();
         let lift: Vec<(String, Vec<(f64, f64)>)> = p
             .rankings
             .iter()
             .map(|k| {
                 let pts = [(1.0, k.lift_top_1), (5.0, k.lift_top_5), (10.0, k.lift_top_10)];
-                (ranking_label(&k.ranking, model, m), pts.iter().filter_map(|(x, y)| y.map(|y| (*x, y))).collect())
+                (ranking_label(&k.ranking, &model.feature_options, m), pts.iter().filter_map(|(x, y)| y.map(|y| (*x, y))).collect())
             })
             .collect();
         let y_max = lift.iter().flat_map(|s| s.1.iter().map(|p| p.1)).fold(1.0, f64::max);
@@ -511,7 +517,7 @@ fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Res
         let rows: Vec<Vec<Cell>> = side
             .iter()
             .map(|&(d, i)| {
-                vec![num(rank[i].unwrap_or(0)), num(prev[i].unwrap_or(0)), num(format!("{d:+}")), data(uscc[i]), data(name[i]), txt(m.code("level", levels[i])), data(reasons[i])]
+                vec![num(rank[i].unwrap_or(0)), num(prev[i].unwrap_or(0)), num(format!("{d:+}")), Cell::Subject(name[i].into(), uscc[i].into()), Cell::Tag(m.code("level", levels[i]).into()), data(reasons[i])]
             })
             .collect();
         let _ = write!(
@@ -519,7 +525,7 @@ fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Res
             "<h3>{}</h3>{}",
             esc(m.tr(key)),
             table(
-                &[m.tr("column.rank"), m.tr("column.previous_rank"), m.tr("report.places"), m.tr("column.uscc"), m.tr("column.name"), m.tr("column.risk_level"), m.tr("column.reason_text")],
+                &[m.tr("column.rank"), m.tr("column.previous_rank"), m.tr("report.places"), m.tr("report.subject"), m.tr("column.risk_level"), m.tr("column.reason_text")],
                 &rows
             )
         );
@@ -531,24 +537,23 @@ fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Res
 fn top_html(w: &DataFrame, m: Messages) -> Result<String> {
     let top = w.head(Some(50));
     let cols = ["rank", "uscc", "name", "region", "industry", "score", "risk_level", "credit_grade", "reason_text"];
-    let values: Vec<Vec<String>> = cols.iter().map(|c| column_text(&top, c)).collect::<Result<_>>()?;
+    let v: Vec<Vec<String>> = cols.iter().map(|c| column_text(&top, c)).collect::<Result<_>>()?;
+    let named = |name: Option<&str>, code: &str| data(name.unwrap_or(code));
     let rows: Vec<Vec<Cell>> = (0..top.height())
         .map(|i| {
-            cols.iter()
-                .zip(&values)
-                .map(|(c, v)| match *c {
-                    "rank" => num(&v[i]),
-                    "score" => num(v[i].parse::<f64>().map(|v| format!("{v:.4}")).unwrap_or_default()),
-                    "risk_level" => txt(m.code("level", &v[i])),
-                    "credit_grade" => txt(v[i].clone()),
-                    "region" => data(crate::codes::region_name(&v[i], m.language).map_or_else(|| v[i].clone(), |n| format!("{} {n}", v[i]))),
-                    "industry" => data(crate::codes::industry_name(&v[i], m.language).map_or_else(|| v[i].clone(), |n| format!("{} {n}", v[i]))),
-                    _ => data(v[i].clone()),
-                })
-                .collect()
+            vec![
+                num(&v[0][i]),
+                Cell::Subject(v[2][i].clone(), v[1][i].clone()),
+                named(crate::codes::region_name(&v[3][i], m.language), &v[3][i]),
+                named(crate::codes::industry_name(&v[4][i], m.language), &v[4][i]),
+                num(v[5][i].parse::<f64>().map(|v| format!("{v:.3}")).unwrap_or_default()),
+                Cell::Tag(m.code("level", &v[6][i]).into()),
+                txt(v[7][i].clone()),
+                data(v[8][i].clone()),
+            ]
         })
         .collect();
-    let head: Vec<&str> = cols.iter().map(|c| m.code("column", c)).collect();
+    let head = [m.tr("column.rank"), m.tr("report.subject"), m.tr("report.region"), m.tr("report.industry"), m.tr("column.score"), m.tr("column.risk_level"), m.tr("report.grade_short"), m.tr("column.reason_text")];
     Ok(table(&head, &rows))
 }
 

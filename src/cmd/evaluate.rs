@@ -51,35 +51,29 @@ pub fn run(args: &EvaluateArgs, global: &Global) -> Result<()> {
     })?;
     super::print_summary(global, &e, || {
         let f = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into());
-        let mut s = format!("as of {}, horizon {} days: {} scored, {} labelled\n", e.as_of, e.horizon_days, e.scored, e.labelled);
+        let mut s = m.fill("summary.evaluate", &[("as_of", &e.as_of), ("horizon", &e.horizon_days), ("scored", &e.scored), ("labelled", &e.labelled)]) + "\n";
         if label_sources != crate::labels::DEFAULT_LABEL_SOURCES {
-            s += &format!("labels from {}; random inspections stay the unbiased yardstick\n", crate::labels::source_list(&label_sources));
+            s += &(m.fill("summary.evaluate_sources", &[("sources", &crate::labels::source_list(&label_sources))]) + "\n");
         }
-        s += &super::populations_table(&e.populations);
-        for (name, l) in [("model", &e.lead_time_model), ("past violations", &e.lead_time_past_violations)] {
-            s += &format!(
-                "lead time ({name}): violations found {} days earlier on average; within 30 days {} ranked vs {} actual\n",
-                f(l.mean_days_earlier),
-                f(l.found_in_30_days_ranked),
-                f(l.found_in_30_days_actual)
-            );
+        s += &super::populations_table(&e.populations, &feature_options, m);
+        for (name, l) in [(m.tr("ranking.model"), &e.lead_time_model), (m.tr("summary.past_violations"), &e.lead_time_past_violations)] {
+            let (earlier, ranked, actual) = (f(l.mean_days_earlier), f(l.found_in_30_days_ranked), f(l.found_in_30_days_actual));
+            s += &(m.fill("summary.lead_time", &[("name", &name), ("earlier", &earlier), ("ranked", &ranked), ("actual", &actual)]) + "\n");
         }
         for d in &e.plan_completion {
-            s += &format!(
-                "plan {}: {} selected, {} inspected (completion {:.3}), {} with a random-inspection outcome (response {:.3})\n",
-                d.department, d.selected, d.inspected, d.completion_rate, d.responded, d.response_rate
+            let (completion, response) = (format!("{:.3}", d.completion_rate), format!("{:.3}", d.response_rate));
+            s += &m.fill(
+                "summary.evaluate_plan",
+                &[("department", &d.department), ("selected", &d.selected), ("inspected", &d.inspected), ("completion", &completion), ("responded", &d.responded), ("response", &response)],
             );
+            s += "\n";
             for r in e.plan_estimates.iter().filter(|r| r.department == d.department && r.grouping == crate::evaluate::Grouping::Grade) {
-                s += &format!(
-                    "  grade {}: {} selected, {} inspected, {} responded (response {}), violation rate {} ± {}\n",
-                    r.class,
-                    r.selected,
-                    r.inspected,
-                    r.responded,
-                    f(r.response_rate),
-                    f(r.rate),
-                    f(r.standard_error)
+                let (response, rate, se) = (f(r.response_rate), f(r.rate), f(r.standard_error));
+                s += &m.fill(
+                    "summary.evaluate_grade",
+                    &[("grade", &r.class), ("selected", &r.selected), ("inspected", &r.inspected), ("responded", &r.responded), ("response", &response), ("rate", &rate), ("se", &se)],
                 );
+                s += "\n";
             }
         }
         s

@@ -56,18 +56,21 @@ pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
     };
     super::print_summary(global, &summary, || {
         let rejected: u64 = validated.counts.iter().map(|c| c.rejected).sum();
-        format!(
-            "{} rows × {} features as of {} → {}\nload {:.2} s, validate {:.2} s, features {:.2} s, write {:.2} s; {} input rows rejected (see {})\n",
-            summary.rows,
-            summary.features,
-            summary.as_of.join(", "),
-            summary.out,
-            summary.seconds_load,
-            summary.seconds_validate,
-            summary.seconds_features,
-            summary.seconds_write,
-            rejected,
-            rejected_path.display()
-        )
+        let secs = [summary.seconds_load, summary.seconds_validate, summary.seconds_features, summary.seconds_write].map(|v| format!("{v:.2}"));
+        m.fill(
+            "summary.features",
+            &[
+                ("rows", &summary.rows),
+                ("features", &summary.features),
+                ("as_of", &summary.as_of.join(", ")),
+                ("out", &summary.out),
+                ("load", &secs[0]),
+                ("validate", &secs[1]),
+                ("compute", &secs[2]),
+                ("write", &secs[3]),
+                ("rejected", &rejected),
+                ("file", &rejected_path.display()),
+            ],
+        ) + "\n"
     })
 }

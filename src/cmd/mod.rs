@@ -63,16 +63,33 @@ fn metric(v: Option<f64>) -> String {
     v.map_or_else(|| "–".into(), |v| format!("{v:.3}"))
 }
 
-/// The backtest table of `train` and `evaluate`: every ranking on every population.
-pub fn populations_table(populations: &[crate::model::train::Population]) -> String {
+/// `text` padded to `width` terminal columns (a Chinese character takes two), left or right.
+fn pad(text: &str, width: usize, left: bool) -> String {
+    let used: usize = text.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum();
+    let fill = " ".repeat(width.saturating_sub(used));
+    if left { format!("{text}{fill}") } else { format!("{fill}{text}") }
+}
+
+/// The backtest table of `train` and `evaluate`: every ranking on every population, in the
+/// policy's language (`options`: the model's feature options, for the baseline's label).
+pub fn populations_table(populations: &[crate::model::train::Population], options: &crate::features::FeatureOptions, m: crate::messages::Messages) -> String {
     let mut s = String::new();
+    let head = [m.tr("report.ranking"), "AUC", "KS", "Brier", m.tr("summary.precision_1"), m.tr("summary.precision_10"), m.tr("report.lift_5"), m.tr("report.lift_10"), m.tr("report.first_half")];
+    let widths = [44, 7, 7, 7, 14, 14, 14, 14, 20];
+    let row = |cells: &[String]| -> String {
+        let mut line = String::from("  ");
+        for (i, c) in cells.iter().enumerate() {
+            line += &pad(c, widths[i], i == 0);
+        }
+        line + "\n"
+    };
     for p in populations {
-        s += &format!("\n{} ({} rows, {} positive)\n", p.population, p.rows, p.positives);
-        s += &format!("  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}{:>8}\n", "ranking", "AUC", "KS", "Brier", "P@1%", "P@10%", "lift@5", "lift@10", "half");
+        let name = crate::report::population_label(&p.population, m);
+        s += &format!("\n{}\n", m.fill("summary.population", &[("name", &name), ("rows", &p.rows), ("positives", &p.positives)]));
+        s += &row(&head.map(str::to_string));
         for r in &p.rankings {
-            s += &format!(
-                "  {:<40}{:>7}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}{:>8}\n",
-                r.ranking,
+            s += &row(&[
+                crate::report::ranking_label(&r.ranking, options, m),
                 metric(r.auc),
                 metric(r.ks),
                 metric(r.brier),
@@ -80,8 +97,8 @@ pub fn populations_table(populations: &[crate::model::train::Population]) -> Str
                 metric(r.precision_top_10),
                 metric(r.lift_top_5),
                 metric(r.lift_top_10),
-                metric(r.positives_in_first_half)
-            );
+                metric(r.positives_in_first_half),
+            ]);
         }
     }
     s

@@ -50,11 +50,14 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
         visits: plan.visits,
         notices: &plan.notices,
     };
+    let m = crate::messages::Messages::new(policy.language);
     super::print_summary(global, &summary, || {
         let mut s = String::new();
         for d in &plan.departments {
-            s += &format!("{}: capacity {}, eligible {}, Σπ {:.2}, selected {}\n", d.department, d.capacity, d.eligible, d.sum_probability, d.selected);
+            let sum = format!("{:.2}", d.sum_probability);
+            s += &m.fill("summary.plan_department", &[("department", &d.department), ("capacity", &d.capacity), ("eligible", &d.eligible), ("sum", &sum), ("selected", &d.selected)]);
+            s += "\n";
         }
-        s + &format!("{} selections, {} visits (seed {seed}) → {}\n", plan.selections, plan.visits, summary.out)
+        s + &m.fill("summary.plan_total", &[("selections", &plan.selections), ("visits", &plan.visits), ("seed", &seed), ("out", &summary.out)]) + "\n"
     })
 }

@@ -52,38 +52,41 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     let fit_seconds = fit_started.elapsed().as_secs_f64();
     model.save(&args.model_out)?;
     super::print_summary(global, &model.backtest, || {
-        let mut s = format!(
-            "model {} → {}\ntrained on {} rows ({} dates {}..{}), positive rate {:.3}; calibrated on {}; tested on {}\n",
-            model.model_id,
-            args.model_out.display(),
-            model.backtest.train_rows,
-            model.train_as_of.len(),
-            model.train_as_of.first().map_or("", |s| s.as_str()),
-            model.train_as_of.last().map_or("", |s| s.as_str()),
-            model.backtest.train_positive_rate,
-            model.calibration_as_of,
-            model.test_as_of
-        );
+        let rate = format!("{:.3}", model.backtest.train_positive_rate);
+        let mut s = m.fill(
+            "summary.train",
+            &[
+                ("model", &model.model_id),
+                ("out", &args.model_out.display()),
+                ("rows", &model.backtest.train_rows),
+                ("dates", &model.train_as_of.len()),
+                ("first", &model.train_as_of.first().map_or("", |s| s.as_str())),
+                ("last", &model.train_as_of.last().map_or("", |s| s.as_str())),
+                ("rate", &rate),
+                ("calibration", &model.calibration_as_of),
+                ("test", &model.test_as_of),
+            ],
+        ) + "\n";
         if model.label_sources != crate::labels::DEFAULT_LABEL_SOURCES {
             let counts: Vec<String> = model
                 .backtest
                 .train_rows_by_source
                 .iter()
-                .map(|c| format!("{} {} rows ({} positive)", c.label_source, c.rows, c.positives))
+                .map(|c| m.fill("summary.source_rows", &[("source", &c.label_source), ("rows", &c.rows), ("positives", &c.positives)]))
                 .collect();
-            s += &format!("labels from {} (row weight {} on dispositions alone): {}\n", crate::labels::source_list(&model.label_sources), model.disposition_weight, counts.join(", "));
+            let sources = crate::labels::source_list(&model.label_sources);
+            s += &m.fill("summary.label_sources", &[("sources", &sources), ("weight", &model.disposition_weight), ("counts", &counts.join(", "))]);
+            s += "\n";
         }
-        s += &format!(
-            "panel (features and labels of {} dates, {buckets} bucket{} of subjects) {panel_seconds:.1} s, fit + calibration + backtest {fit_seconds:.1} s\n",
-            model.train_as_of.len() + 2,
-            if buckets == 1 { "" } else { "s" }
-        );
-        s += &super::populations_table(&model.backtest.test);
+        let (panel, fit) = (format!("{panel_seconds:.1}"), format!("{fit_seconds:.1}"));
+        s += &m.fill("summary.train_times", &[("dates", &(model.train_as_of.len() + 2)), ("buckets", &buckets), ("panel", &panel), ("fit", &fit)]);
+        s += "\n";
+        s += &super::populations_table(&model.backtest.test, &model.feature_options, m);
         if model.label_sources.contains(&crate::labels::LabelSource::Dispositions) {
-            s += "\nfollow-ups are of warned subjects, not a random sample: judge the model on `random inspections`\n";
+            s += &format!("\n{}\n", m.tr("summary.follow_ups_biased"));
         }
         for w in &model.direction_warnings {
-            s += &format!("direction: {w}\n");
+            s += &(m.fill("summary.direction", &[("warning", w)]) + "\n");
         }
         s
     })

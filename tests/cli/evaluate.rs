@@ -183,6 +183,7 @@ fn a_past_run_is_evaluated_against_what_happened_next() {
     }
     let text = riskwarn().args(["evaluate", "--quiet", "--outcomes", "data/sample", "--warnings"]).arg(&warnings).run().status(0).stdout();
     let department = completion[0]["department"].as_str().unwrap();
-    assert!(text.contains(&format!("plan {department}: {} selected, {} inspected (completion ", n(&completion[0], "selected"), n(&completion[0], "inspected"))), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("  grade D: ") && l.contains(" responded (response ") && l.contains(" ± ")), "{text}");
+    // The committed policy speaks Chinese (the summary's texts are the message table's).
+    assert!(text.contains(&format!("计划 {department}：抽中 {}，已检查 {}（完成率 ", n(&completion[0], "selected"), n(&completion[0], "inspected"))), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("  D 类：") && l.contains("（应答率 ") && l.contains(" ± ")), "{text}");
 }

@@ -248,6 +248,7 @@ fn the_report_renders_in_a_browser_without_errors_network_or_overflow() {
     let dir = tempdir();
     let reports: Vec<PathBuf> = ["zh", "en"].iter().map(|l| two_nights(&dir.path().join(l), l).canonicalize().unwrap().join("report.html")).collect();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
     let out = std::process::Command::new("python3")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/check_report.py"))
         .arg(&shots)
