@@ -129,6 +129,12 @@ fn same_keys(d: &serde_json::Map<String, Value>, a: &serde_json::Map<String, Val
     }
 }
 
+/// The keys both objects have, with their values and paths, after reporting the keys only one has.
+fn common_keys<'a>(d: &'a serde_json::Map<String, Value>, a: &'a serde_json::Map<String, Value>, path: &str, errors: &mut Vec<String>) -> Vec<(&'a Value, &'a Value, String)> {
+    same_keys(d, a, path, errors);
+    d.iter().filter_map(|(k, dv)| a.get(k).map(|av| (dv, av, child(path, k)))).collect()
+}
+
 /// Same keys recursively and the same value types; arrays by their first elements.
 fn structure(doc: &Value, actual: &Value, path: &str, errors: &mut Vec<String>) {
     if kind(doc) != kind(actual) {
@@ -137,11 +143,8 @@ fn structure(doc: &Value, actual: &Value, path: &str, errors: &mut Vec<String>) 
     }
     match (doc, actual) {
         (Value::Object(d), Value::Object(a)) => {
-            same_keys(d, a, path, errors);
-            for (k, dv) in d {
-                if let Some(av) = a.get(k) {
-                    structure(dv, av, &child(path, k), errors);
-                }
+            for (dv, av, p) in common_keys(d, a, path, errors) {
+                structure(dv, av, &p, errors);
             }
         }
         (Value::Array(d), Value::Array(a)) => {
@@ -174,11 +177,8 @@ fn compare(doc: &Value, actual: &Value, path: &str, ex: &Exceptions, errors: &mu
     }
     match (doc, actual) {
         (Value::Object(d), Value::Object(a)) => {
-            same_keys(d, a, path, errors);
-            for (k, dv) in d {
-                if let Some(av) = a.get(k) {
-                    compare(dv, av, &child(path, k), ex, errors);
-                }
+            for (dv, av, p) in common_keys(d, a, path, errors) {
+                compare(dv, av, &p, ex, errors);
             }
         }
         (Value::Array(d), Value::Array(a)) => {
