@@ -69,7 +69,16 @@ fn num(v: impl std::fmt::Display) -> Cell {
 }
 
 pub(crate) fn table(head: &[&str], rows: &[Vec<Cell>]) -> String {
-    let mut s = String::from("<table><thead><tr>");
+    table_of("", head, rows)
+}
+
+/// A table of many columns of counts, set smaller so that province-scale numbers fit the page.
+fn wide_table(head: &[&str], rows: &[Vec<Cell>]) -> String {
+    table_of(" class='wide'", head, rows)
+}
+
+fn table_of(class: &str, head: &[&str], rows: &[Vec<Cell>]) -> String {
+    let mut s = format!("<table{class}><thead><tr>");
     for h in head {
         let _ = write!(s, "<th>{}</th>", esc(h));
     }
@@ -330,7 +339,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
             row
         })
         .collect();
-    body += &section("regions", m.tr("report.by_region"), &table(&level_grade_head(m, [m.tr("report.region_code"), m.tr("report.region")]), &rows));
+    body += &section("regions", m.tr("report.by_region"), &wide_table(&level_grade_head(m, [m.tr("report.region_code"), m.tr("report.region")]), &rows));
     let industries = strings(w, "industry")?;
     let by_industry = levels_and_grades(&industries, &levels, &grades);
     let mut ordered: Vec<(&&str, &[u64; 9])> = by_industry.iter().collect();
@@ -357,7 +366,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
     body += &section(
         "industries",
         m.tr("report.by_industry"),
-        &format!("{}{}", table(&level_grade_head(m, [m.tr("report.industry_code"), m.tr("report.industry")]), &rows), reading(m.tr("report.by_industry_reading"))),
+        &format!("{}{}", wide_table(&level_grade_head(m, [m.tr("report.industry_code"), m.tr("report.industry")]), &rows), reading(m.tr("report.by_industry_reading"))),
     );
 
     // Score distribution.
@@ -410,7 +419,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
 const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Noto Sans SC','Microsoft YaHei',sans-serif;margin:1.5em auto;max-width:680px;padding:0 8px;color:#222}\
 h1{font-size:20px}h2{font-size:16px;border-bottom:1px solid #ccc;margin-top:1.6em}h3{font-size:14px}h4{font-size:13px}\
 table{border-collapse:collapse;margin:.5em 0;max-width:100%}td,th{border:1px solid #ccc;padding:2px 5px;font-size:11px;overflow-wrap:anywhere;vertical-align:top}\
-th{background:#eee}td.n{text-align:right;white-space:nowrap}td.t{white-space:nowrap}.id{font-size:9px;color:#555;font-family:monospace}.row{display:flex;gap:1.5em;flex-wrap:wrap}.reading{font-style:italic;color:#444;font-size:12px}\
+th{background:#eee}td.n{text-align:right;white-space:nowrap}table.wide td,table.wide th{font-size:9.5px;padding:1px 3px}td.t{white-space:nowrap}.id{font-size:9px;color:#555;font-family:monospace}.row{display:flex;gap:1.5em;flex-wrap:wrap}.reading{font-style:italic;color:#444;font-size:12px}\
 svg{max-width:100%;height:auto}.legend{list-style:none;padding:0;margin:0 0 .5em;font-size:11px;max-width:340px}\
 .legend li{display:inline-block;margin-right:1em}.legend span{display:inline-block;width:10px;height:10px;margin-right:4px}section{break-inside:auto}\
 @page{size:A4;margin:15mm}@media print{body{margin:0;max-width:none;padding:0 4px}h2{break-after:avoid}tr,svg{break-inside:avoid}}";
@@ -587,7 +596,7 @@ fn plan_html(plan: &Plan, m: Messages) -> String {
     let (found, random): (f64, f64) = plan.departments.iter().fold((0.0, 0.0), |(a, b), d| (a + d.expected_violations, b + d.random_plan_violations));
     format!(
         "{}{}{}",
-        table(
+        wide_table(
             &[
                 m.tr("report.department"),
                 m.tr("report.capacity"),
@@ -855,7 +864,7 @@ fn feedback_html(f: &crate::cases::Feedback, m: Messages) -> String {
                 ("event", &o.reopened_new_event)
             ]
         )),
-        table(&head, &feedback_rows(f, m)),
+        wide_table(&head, &feedback_rows(f, m)),
         reading(m.tr("followup.rates_note")),
     );
     if !f.overdue.is_empty() {
