@@ -22,6 +22,7 @@ pub mod dates;
 pub mod digest;
 pub mod error;
 pub mod evaluate;
+pub mod export;
 pub mod features;
 pub mod generate;
 pub mod grade;

@@ -49,6 +49,8 @@ pub enum Command {
     /// A past run's warning list against what happened next: ranking metrics, lead time, and
     /// Horvitz–Thompson violation rates per grade from the plan's random inspections.
     Evaluate(EvaluateArgs),
+    /// A model as SQL: one SELECT computing the calibrated score from the feature table.
+    Export(ExportArgs),
     /// One call of the per-bucket kernel over Arrow IPC files, for an engine that runs the
     /// binary per bucket (the Spark runner; docs/scale-out.md).
     #[command(hide = true)]
@@ -223,6 +225,21 @@ pub struct ScoreArgs {
     pub policy: PathBuf,
     #[command(flatten)]
     pub buckets: BucketArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file (`riskwarn train`'s JSON).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Where to write the SELECT.
+    #[arg(long)]
+    pub sql: PathBuf,
+    #[arg(long, value_enum, default_value = "duckdb")]
+    pub dialect: crate::export::Dialect,
+    /// The feature table the SELECT reads (columns as `riskwarn features` writes them).
+    #[arg(long, default_value = "features")]
+    pub table: String,
 }
 
 #[derive(Debug, Args)]

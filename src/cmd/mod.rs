@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns checked options into library calls and a summary.
 
 pub mod evaluate;
+pub mod export;
 pub mod features;
 pub mod generate;
 pub mod kernel;
@@ -22,6 +23,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Score(args) => run::run(&args.options()?, None, &cli.global),
         Command::Plan(args) => plan::run(args, &cli.global),
         Command::Evaluate(args) => evaluate::run(args, &cli.global),
+        Command::Export(args) => export::run(args, &cli.global),
         Command::Kernel(args) => kernel::run(args),
     }
 }

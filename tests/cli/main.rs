@@ -9,6 +9,7 @@ mod cli_docs;
 mod codes;
 mod contract_docs;
 mod evaluate;
+mod export;
 mod features;
 mod generate;
 mod kernel;

@@ -1,0 +1,166 @@
+//! A model as one SQL `SELECT` over the feature table `riskwarn features` writes: the same
+//! preprocessing (median fill, asinh, standardisation clipped at ±10, missing indicators,
+//! one-hot levels; raw values for trees), the linear predictor or every tree as nested `CASE`,
+//! and the Platt calibration — so a database scores exactly as the deployed model does.
+//! Numbers are written in Rust's shortest round-trip form and cast to double precision, so the
+//! database computes with the model's own values (tree leaf weights are the booster's f32s).
+
+use std::fmt::Write as _;
+
+use crate::error::{Error, Result};
+use crate::model::matrix::{MatrixColumn, CLIP};
+use crate::model::Model;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    Duckdb,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlOptions {
+    /// The feature table (the columns `riskwarn features` writes).
+    pub table: String,
+    pub dialect: Dialect,
+}
+
+impl Default for SqlOptions {
+    fn default() -> Self {
+        SqlOptions { table: "features".into(), dialect: Dialect::Duckdb }
+    }
+}
+
+/// A SQL identifier, double-quoted.
+fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+struct Sql {
+    dialect: Dialect,
+}
+
+impl Sql {
+    fn double(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Duckdb => "DOUBLE",
+            Dialect::Postgres => "DOUBLE PRECISION",
+        }
+    }
+    /// A double literal with the exact value of `v`.
+    fn num(&self, v: f64) -> Result<String> {
+        if !v.is_finite() {
+            return Err(Error::Internal(format!("a model value is not finite: {v}")));
+        }
+        Ok(format!("CAST({v:e} AS {})", self.double()))
+    }
+    /// The feature as a double, NULL where the model treats it as missing (null, NaN, ±∞).
+    fn finite(&self, feature: &str) -> String {
+        let x = format!("CAST({} AS {})", ident(feature), self.double());
+        match self.dialect {
+            Dialect::Duckdb => format!("CASE WHEN isfinite({x}) THEN {x} END"),
+            Dialect::Postgres => format!("CASE WHEN {x} NOT IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) THEN {x} END"),
+        }
+    }
+}
+
+/// The matrix column `c` (linear models) as an expression of the feature table's row.
+fn column_expr(sql: &Sql, c: &MatrixColumn) -> Result<String> {
+    Ok(match c {
+        MatrixColumn::Numeric { feature, median, mean, std } => format!(
+            "LEAST(GREATEST((asinh(COALESCE({}, {})) - {}) / {}, {}), {})",
+            sql.finite(feature),
+            sql.num(*median)?,
+            sql.num(*mean)?,
+            sql.num(*std)?,
+            sql.num(-CLIP)?,
+            sql.num(CLIP)?
+        ),
+        MatrixColumn::Missing { feature } => format!("CASE WHEN {} IS NULL THEN {} ELSE {} END", sql.finite(feature), sql.num(1.0)?, sql.num(0.0)?),
+        MatrixColumn::Raw { feature } => sql.finite(feature),
+        MatrixColumn::Level { feature, level } => format!("CASE WHEN {} = {} THEN {} ELSE {} END", ident(feature), text(level), sql.num(1.0)?, sql.num(0.0)?),
+    })
+}
+
+/// One tree of a forust booster as a nested CASE over the matrix columns `c<j>` (NULL =
+/// missing, routed to the node's missing branch; otherwise `value < split` goes left).
+fn tree_expr(sql: &Sql, tree: &serde_json::Value) -> Result<String> {
+    let bad = || Error::BadArgument("the model's gbdt booster has a tree this export cannot read".into());
+    let nodes = tree["nodes"].as_array().ok_or_else(bad)?;
+    let by_num: std::collections::HashMap<u64, &serde_json::Value> = nodes.iter().filter_map(|n| Some((n["num"].as_u64()?, n))).collect();
+    fn walk(sql: &Sql, by_num: &std::collections::HashMap<u64, &serde_json::Value>, num: u64, depth: usize, out: &mut String) -> Result<()> {
+        let bad = || Error::BadArgument("the model's gbdt booster has a tree this export cannot read".into());
+        let node = by_num.get(&num).ok_or_else(bad)?;
+        // forust keeps node weights as f32; the prediction widens them to f64.
+        let weight = node["weight_value"].as_f64().ok_or_else(bad)? as f32 as f64;
+        if node["is_leaf"].as_bool().ok_or_else(bad)? || depth > 64 {
+            *out += &sql.num(weight)?;
+            return Ok(());
+        }
+        let field = |k: &str| node[k].as_u64().ok_or_else(bad);
+        let (feature, split) = (field("split_feature")?, node["split_value"].as_f64().ok_or_else(bad)?);
+        let (left, right, missing) = (field("left_child")?, field("right_child")?, field("missing_node")?);
+        let x = format!("c{feature}");
+        let _ = write!(out, "CASE WHEN {x} IS NULL THEN ");
+        walk(sql, by_num, missing, depth + 1, out)?;
+        let _ = write!(out, " WHEN {x} < {} THEN ", sql.num(split)?);
+        walk(sql, by_num, left, depth + 1, out)?;
+        *out += " ELSE ";
+        walk(sql, by_num, right, depth + 1, out)?;
+        *out += " END";
+        Ok(())
+    }
+    let root = nodes.iter().filter_map(|n| n["num"].as_u64()).min().ok_or_else(bad)?;
+    let mut out = String::new();
+    walk(sql, &by_num, root, 0, &mut out)?;
+    Ok(out)
+}
+
+/// The raw score (log-odds before calibration) over the matrix columns `c<j>`.
+fn raw_expr(sql: &Sql, model: &Model) -> Result<String> {
+    match &model.gbdt {
+        None => {
+            let terms: Vec<String> = model.coefficients.iter().enumerate().map(|(j, w)| Ok(format!("c{j} * {}", sql.num(*w)?))).collect::<Result<_>>()?;
+            Ok(format!("{} + ({})", sql.num(model.intercept)?, if terms.is_empty() { sql.num(0.0)? } else { terms.join("\n    + ") }))
+        }
+        Some(g) => {
+            let booster: serde_json::Value =
+                serde_json::from_str(&g.booster).map_err(|e| Error::BadArgument(format!("the model's gbdt booster cannot be read: {e}")))?;
+            let trees = booster["trees"].as_array().ok_or_else(|| Error::BadArgument("the model's gbdt booster has no trees".into()))?;
+            let used = booster["prediction_iteration"].as_u64().map_or(trees.len(), |n| (n as usize).min(trees.len()));
+            let base = booster["base_score"].as_f64().ok_or_else(|| Error::BadArgument("the model's gbdt booster has no base score".into()))?;
+            let mut out = sql.num(base)?;
+            for t in &trees[..used] {
+                out += "\n    + (";
+                out += &tree_expr(sql, t)?;
+                out += ")";
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The SELECT: one row per row of the feature table with `uscc`, `as_of`, `raw_score` (log-odds)
+/// and `score` (the calibrated probability `riskwarn` ranks by).
+pub fn sql(model: &Model, opts: &SqlOptions) -> Result<String> {
+    let sql = Sql { dialect: opts.dialect };
+    let columns = &model.preprocessing.columns;
+    let mut s = format!(
+        "-- riskwarn model {} ({:?}), {} features; calibrated score = 1 / (1 + exp(-(a * raw_score + b))).\n\
+         -- Generated by `riskwarn export`; reads the columns `riskwarn features` writes.\n",
+        model.model_id,
+        model.kind,
+        model.features.len()
+    );
+    s += "WITH matrix AS (\n  SELECT uscc, as_of";
+    for (j, c) in columns.iter().enumerate() {
+        let _ = write!(s, ",\n    {} AS c{j}", column_expr(&sql, c)?);
+    }
+    let _ = write!(s, "\n  FROM {}\n),\nraw AS (\n  SELECT uscc, as_of, {} AS raw_score\n  FROM matrix\n)\n", opts.table, raw_expr(&sql, model)?);
+    let (a, b) = (sql.num(model.calibration.a)?, sql.num(model.calibration.b)?);
+    let _ = write!(s, "SELECT uscc, as_of, raw_score, {} / ({} + exp(-({a} * raw_score + {b}))) AS score\nFROM raw", sql.num(1.0)?, sql.num(1.0)?);
+    Ok(s + "\n")
+}
