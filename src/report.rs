@@ -256,7 +256,7 @@ fn levels_and_grades<'a>(keys: &[&'a str], levels: &[&str], grades: &[&str]) -> 
     out
 }
 
-fn level_grade_head<'a>(m: Messages, first: [&'a str; 2]) -> Vec<&'a str> {
+fn level_grade_head(m: Messages, first: [&str; 2]) -> Vec<&str> {
     let mut head = first.to_vec();
     head.extend(crate::grade::LEVELS.iter().map(|l| m.code("level", l)));
     head.extend(["A", "B", "C", "D"]);
@@ -624,7 +624,7 @@ fn plan_html(plan: &Plan, m: Messages) -> String {
                 ("random", &format!("{random:.1}"))
             ]
         )),
-        format!("<p>{}</p>", esc(m.tr("report.plan_note")))
+        format_args!("<p>{}</p>", esc(m.tr("report.plan_note")))
     )
 }
 
@@ -714,6 +714,9 @@ pub fn unknown_codes(warnings: &DataFrame) -> Result<UnknownCodes> {
     Ok(out)
 }
 
+/// A code table's lookup: the code's name in a language, if the table knows it.
+type NameOf = fn(&str, crate::policy::Language) -> Option<String>;
+
 /// The warning list's columns in the supervisor files (the names of regions and industries are
 /// added beside their codes).
 pub const SUPERVISOR_COLUMNS: [&str; 19] = [
@@ -746,7 +749,7 @@ pub fn supervisor_table(warnings: &DataFrame, m: Messages) -> Result<DataFrame> 
         exprs.push(e.alias(m.code("column", c)));
         // The name beside the code; a code the tables do not know shows as itself.
         // Regions with their prefecture and province (城区 is a district of many cities).
-        let name_of: Option<(&str, fn(&str, crate::policy::Language) -> Option<String>)> = match c {
+        let name_of: Option<(&str, NameOf)> = match c {
             "region" => Some(("region_name", crate::codes::region_full_name)),
             "industry" => Some(("industry_name", |code, lang| crate::codes::industry_name(code, lang).map(str::to_string))),
             _ => None,
