@@ -105,14 +105,14 @@ fn reading(s: &str) -> String {
 
 /// A round axis maximum and its tick step for values up to `max`.
 fn nice(max: f64) -> (f64, f64) {
-    let max = if max > 0.0 { max } else { 1.0 };
+    let max = if max > 0.0 && max < 1e300 { max } else { 1.0 };
     let mag = 10f64.powf(max.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag / 2.0).find(|st| max / st <= 5.0).unwrap_or(mag);
     ((max / step).ceil() * step, step)
 }
 
 fn tick_text(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e12 { format!("{}", v as i64) } else { format!("{v:.3}").trim_end_matches('0').to_string() }
+    if v.fract() == 0.0 && v.abs() < 1e12 { format!("{}", v as i64) } else { format!("{v:.4}").trim_end_matches('0').to_string() }
 }
 
 /// Axes with ticks and titles around a plot area; returns the SVG start and the scale maps.
@@ -146,8 +146,9 @@ impl Frame {
             t = self.top,
             b = self.h - self.bottom
         );
-        let mut y = 0.0;
-        while y <= self.y_max + 1e-9 {
+        // Ticks as k × step (a sum of steps drifts: 0.0375 would print as 0.037).
+        let ticks = |max: f64, step: f64| (0..=((max / step + 1e-9).floor() as usize).min(50)).map(move |k| k as f64 * step);
+        for y in ticks(self.y_max, y_step) {
             let _ = write!(
                 s,
                 "<line x1='{}' y1='{py:.1}' x2='{}' y2='{py:.1}' stroke='#e5e5e5'/><text x='{}' y='{:.1}' text-anchor='end'>{}</text>",
@@ -158,13 +159,10 @@ impl Frame {
                 tick_text(y),
                 py = self.py(y)
             );
-            y += y_step;
         }
         if let Some(step) = x_step {
-            let mut x = 0.0;
-            while x <= self.x_max + 1e-9 {
+            for x in ticks(self.x_max, step) {
                 let _ = write!(s, "<text x='{:.1}' y='{}' text-anchor='middle'>{}</text>", self.px(x), self.h - self.bottom + 12.0, tick_text(x));
-                x += step;
             }
         }
         let _ = write!(

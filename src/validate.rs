@@ -574,6 +574,12 @@ pub const CHECK_KINDS: [&str; 14] = [
 /// The kind of check a rejection `reason` (rejected.parquet) names, for counting reasons whose
 /// texts quote the rejected value; one of [`CHECK_KINDS`] (`other` for none of the others).
 pub fn check_kind(reason: &str) -> &'static str {
+    // The quoted rejected value may hold any text ("… is before …"): classify without it.
+    let unquoted = match (reason.find('\''), reason.rfind('\'')) {
+        (Some(a), Some(b)) if b > a => format!("{}''{}", &reason[..a], &reason[b + 1..]),
+        _ => reason.to_string(),
+    };
+    let reason = unquoted.as_str();
     let starts = |p: &str| reason.starts_with(p);
     let has = |p: &str| reason.contains(p);
     match () {

@@ -237,7 +237,8 @@ pub struct ExportArgs {
     pub sql: PathBuf,
     #[arg(long, value_enum, default_value = "duckdb")]
     pub dialect: crate::export::Dialect,
-    /// The feature table the SELECT reads (columns as `riskwarn features` writes them).
+    /// The feature table the SELECT reads (columns as `riskwarn features` writes them); written
+    /// into the SQL as given, so it may be schema-qualified.
     #[arg(long, default_value = "features")]
     pub table: String,
 }

@@ -81,12 +81,26 @@ impl Messages {
     }
 
     /// The text of `key` with each `{name}` replaced by its value.
+    /// One pass over the text: a value that itself holds `{…}` is not filled again.
     pub fn fill(self, key: &str, args: &[(&str, &dyn Display)]) -> String {
-        let mut s = self.tr(key).to_string();
-        for (name, value) in args {
-            s = s.replace(&format!("{{{name}}}"), &value.to_string());
+        let text = self.tr(key);
+        let mut out = String::with_capacity(text.len() + 16 * args.len());
+        let mut rest = text;
+        while let Some(i) = rest.find('{') {
+            out += &rest[..i];
+            let after = &rest[i + 1..];
+            match after.find('}').map(|j| (&after[..j], j)).and_then(|(name, j)| args.iter().find(|(n, _)| *n == name).map(|(_, v)| (v, j))) {
+                Some((value, j)) => {
+                    out += &value.to_string();
+                    rest = &after[j + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
         }
-        s
+        out + rest
     }
 
     /// Every (code, label) of an area of codes (`level`, `case_state` …), in table order.

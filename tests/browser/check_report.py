@@ -1,7 +1,7 @@
 """Renders report.html files in headless Chromium (Debian's, through Playwright's driver) and
 checks what a supervisor would see: no console error, no network request, every section
-present, nothing wider than the page (on screen at A4 width and in print), a screenshot and an
-A4 PDF saved beside the build. Usage: check_report.py OUT_DIR SECTION,SECTION,... REPORT...
+present, nothing wider than the page (on screen at A4 width, and in print at A4's printable width), a
+screenshot and an A4 PDF saved beside the build. Usage: check_report.py OUT_DIR SECTION,SECTION,... REPORT...
 Exit 0 when every report passes; otherwise the failures, one per line."""
 
 import sys
@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 A4_WIDTH_PX = 794  # 210 mm at 96 px per inch
+A4_PRINT_WIDTH_PX = 680  # 180 mm: A4 less the report's 15 mm @page margins
 
 
 def check(page, report: Path, sections: list[str], out: Path) -> list[str]:
@@ -28,7 +29,8 @@ def check(page, report: Path, sections: list[str], out: Path) -> list[str]:
             problems.append(f"section #{s} missing")
         elif not page.locator(f"section#{s} h2").inner_text().strip():
             problems.append(f"section #{s} has no heading")
-    for media in ("screen", "print"):
+    for media, width in (("screen", A4_WIDTH_PX), ("print", A4_PRINT_WIDTH_PX)):
+        page.set_viewport_size({"width": width, "height": 1123})
         page.emulate_media(media=media)
         wide = page.evaluate(
             """() => {
@@ -43,6 +45,7 @@ def check(page, report: Path, sections: list[str], out: Path) -> list[str]:
         )
         if wide["scroll"] > wide["limit"] or wide["out"]:
             problems.append(f"{media}: wider than the page ({wide['scroll']} > {wide['limit']} px): {wide['out']}")
+    page.set_viewport_size({"width": A4_WIDTH_PX, "height": 1123})
     page.emulate_media(media="screen")
     svg_without_titles = page.evaluate(
         "() => [...document.querySelectorAll('svg')].filter(s => s.querySelectorAll('text[font-weight=bold]').length < 2).length"

@@ -246,7 +246,15 @@ fn the_report_renders_in_a_browser_without_errors_network_or_overflow() {
         return skipped("the browser check of report.html: Playwright's Python driver not installed (pip install playwright)");
     }
     let dir = tempdir();
-    let reports: Vec<PathBuf> = ["zh", "en"].iter().map(|l| two_nights(&dir.path().join(l), l).canonicalize().unwrap().join("report.html")).collect();
+    // Both nights of both languages: a first run (no previous list, no follow-through) and a second.
+    let mut reports: Vec<PathBuf> = Vec::new();
+    for l in ["zh", "en"] {
+        let runs = two_nights(&dir.path().join(l), l).canonicalize().unwrap().parent().unwrap().to_path_buf();
+        let mut nights: Vec<PathBuf> = std::fs::read_dir(&runs).unwrap().map(|e| e.unwrap().path()).filter(|p| p.join("report.html").exists() && !p.ends_with("latest")).collect();
+        nights.sort();
+        assert_eq!(nights.len(), 2, "{nights:?}");
+        reports.extend(nights.iter().map(|n| n.join("report.html")));
+    }
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
     let out = std::process::Command::new("python3")
@@ -262,4 +270,13 @@ fn the_report_renders_in_a_browser_without_errors_network_or_overflow() {
         assert!(shots.join(format!("{stem}.png")).exists() && shots.join(format!("{stem}.pdf")).exists());
     }
     println!("screenshots: {}", shots.display());
+}
+
+#[test]
+fn filling_is_one_pass_and_leaves_unknown_braces() {
+    let m = Messages::EN;
+    let s = m.fill("notice.capacity_above_eligible", &[("department", &"x{capacity}"), ("capacity", &7), ("eligible", &3)]);
+    assert_eq!(s, "department x{capacity}: capacity 7 exceeds its 3 eligible subjects; all of them are planned");
+    // A placeholder without a value stays as written (never silently emptied).
+    assert!(m.fill("notice.capacity_above_eligible", &[]).contains("{department}"));
 }

@@ -275,3 +275,15 @@ fn a_relation_to_a_name_is_rejected_not_used() {
     let v = load_and_validate(dir.path());
     assert_rejections(&v, "relations", &[(2, "related", "never give a name"), (3, "relation", "unknown value 'partner'"), (4, "valid_to", "before valid_from")]);
 }
+
+#[test]
+fn kinds_of_check_ignore_the_rejected_value_they_quote() {
+    use riskwarn::validate::check_kind;
+    assert_eq!(check_kind("'x is before y' is not a GB/T 4754 code (section A-T, then 0-4 digits)"), "industry_code");
+    assert_eq!(check_kind("'2031-01-01' is in the future (after 2026-06-30)"), "future_date");
+    assert_eq!(check_kind("'1948-01-01' is before 1949-10-01"), "date_order");
+    assert_eq!(check_kind("no subject 'is in the future' in subjects (absent or rejected there)"), "unknown_subject");
+    assert_eq!(check_kind("missing value"), "missing");
+    assert_eq!(check_kind("invalid check character: '91140502MA0K00000X'"), "uscc");
+    assert_eq!(check_kind("something else"), "other");
+}
