@@ -47,6 +47,7 @@ fn policy() -> Policy {
     p.plan.departments = (0..20)
         .map(|d| Department {
             name: format!("dept{d:02}"),
+            label_en: None,
             capacity: subjects() / 50,
             industries: (0..1 + d % 3).map(|k| SECTIONS[(d + 3 * k) % SECTIONS.len()][..1].to_string()).collect(),
             regions: Vec::new(),

@@ -188,6 +188,9 @@ impl GradeRatios {
 #[serde(deny_unknown_fields)]
 pub struct Department {
     pub name: String,
+    /// The department's name in an English report; `name` stays its identifier everywhere.
+    #[serde(default)]
+    pub label_en: Option<String>,
     /// Subjects the department can inspect in the period (the plan's sample size).
     pub capacity: usize,
     /// Industry code prefixes it covers (its 随机抽查事项清单); empty = every industry.

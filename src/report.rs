@@ -35,7 +35,30 @@ pub struct ReportInput<'a> {
     /// The run the ranks are compared with, if any.
     pub previous_run: Option<&'a str>,
     pub fairness: &'a [FairnessRow],
+    /// Department names as shown in the report's language (the policy's `label_en` in English).
+    pub departments: Departments<'a>,
     pub messages: Messages,
+}
+
+/// The policy's departments, to show each by its name in the report's language.
+#[derive(Clone, Copy)]
+pub struct Departments<'a> {
+    pub policy: &'a [crate::policy::Department],
+    pub messages: Messages,
+}
+
+impl Departments<'_> {
+    /// A department's cell: its English label in an English report, else its name (data).
+    fn label(&self, name: &str) -> Option<&str> {
+        self.policy.iter().find(|d| d.name == name).and_then(|d| d.label_en.as_deref()).filter(|_| !self.messages.zh())
+    }
+    fn cell(&self, name: &str) -> Cell {
+        self.label(name).map_or_else(|| data(name), txt)
+    }
+    /// The same as inline HTML.
+    fn html(&self, name: &str) -> String {
+        self.label(name).map_or_else(|| format!("<span translate='no'>{}</span>", esc(name)), esc)
+    }
 }
 
 /// The report's sections, in page order: each is an `<section id=…>` (the browser test checks
@@ -391,12 +414,12 @@ pub fn html(r: &ReportInput) -> Result<String> {
     body += &section("stability", m.tr("report.stability"), &stability_html(r.stability, r.model, m));
     body += &section("movements", m.tr("report.movements"), &movements_html(w, r.previous_run, m)?);
     body += &section("top", m.tr("report.top"), &top_html(w, m)?);
-    let mut follow = feedback_html(r.cases, m);
+    let mut follow = feedback_html(r.cases, r.departments, m);
     if let Some(p) = r.previous_plan {
-        follow += &previous_plan_html(p, m);
+        follow += &previous_plan_html(p, r.departments, m);
     }
     body += &section("follow-up", m.tr("report.follow_up"), &follow);
-    body += &section("plan", m.tr("report.plan"), &plan_html(r.plan, m));
+    body += &section("plan", m.tr("report.plan"), &plan_html(r.plan, r.departments, m));
     body += &section("quality", m.tr("report.quality"), &quality_html(r.tables, r.rejected, m)?);
     body += &section("fairness", m.tr("report.fairness"), &fairness_html(r.fairness, m));
     let notices = if r.notices.is_empty() {
@@ -564,7 +587,7 @@ fn top_html(w: &DataFrame, m: Messages) -> Result<String> {
     Ok(table(&head, &rows))
 }
 
-fn plan_html(plan: &Plan, m: Messages) -> String {
+fn plan_html(plan: &Plan, departments: Departments, m: Messages) -> String {
     if plan.departments.is_empty() {
         return format!("<p>{}</p>", esc(m.tr("report.no_plan")));
     }
@@ -575,7 +598,7 @@ fn plan_html(plan: &Plan, m: Messages) -> String {
             let g = |k: usize| num(format!("{}/{}", d.by_grade[k].selected, d.by_grade[k].eligible));
             let gain = if d.random_plan_violations > 0.0 { format!("{:.2}×", d.expected_violations / d.random_plan_violations) } else { "—".into() };
             vec![
-                data(d.department.clone()),
+                departments.cell(&d.department),
                 num(d.capacity),
                 num(d.eligible),
                 num(d.suppressed),
@@ -769,13 +792,13 @@ fn rate(v: Option<f64>) -> String {
 
 /// The feedback figures as table rows: group, cases, opened this run, open, overdue, escalated,
 /// closed, confirmed, not confirmed, unreachable, closed late, median days, field rate, expected.
-fn feedback_rows(f: &crate::cases::Feedback, m: Messages) -> Vec<Vec<Cell>> {
+fn feedback_rows(f: &crate::cases::Feedback, departments: Departments, m: Messages) -> Vec<Vec<Cell>> {
     f.rows
         .iter()
         .map(|r| {
             let group = match r.by.as_str() {
                 "all" => txt(m.tr("followup.all")),
-                "department" => data(r.group.clone()),
+                "department" => departments.cell(&r.group),
                 "level" => txt(m.code("level", &r.group)),
                 by => data(format!("{by} {}", r.group)),
             };
@@ -800,11 +823,11 @@ fn feedback_rows(f: &crate::cases::Feedback, m: Messages) -> Vec<Vec<Cell>> {
 }
 
 /// The previous run's plan: completion per department and the non-response-adjusted rates.
-fn previous_plan_html(p: &crate::run::PreviousPlan, m: Messages) -> String {
+fn previous_plan_html(p: &crate::run::PreviousPlan, departments: Departments, m: Messages) -> String {
     let completion: Vec<Vec<Cell>> = p
         .completion
         .iter()
-        .map(|d| vec![data(d.department.clone()), num(d.selected), num(d.inspected), num(format!("{:.3}", d.completion_rate)), num(d.responded), num(format!("{:.3}", d.response_rate))])
+        .map(|d| vec![departments.cell(&d.department), num(d.selected), num(d.inspected), num(format!("{:.3}", d.completion_rate)), num(d.responded), num(format!("{:.3}", d.response_rate))])
         .collect();
     let grades: Vec<Vec<Cell>> = p
         .by_grade
@@ -814,7 +837,7 @@ fn previous_plan_html(p: &crate::run::PreviousPlan, m: Messages) -> String {
                 (Some(v), Some(se)) => format!("{v:.3} ± {se:.3}"),
                 _ => "—".into(),
             };
-            vec![data(r.department.clone()), txt(r.class.clone()), num(r.selected), num(r.responded), num(self::rate(r.response_rate)), num(r.violations), num(rate)]
+            vec![departments.cell(&r.department), txt(r.class.clone()), num(r.selected), num(r.responded), num(self::rate(r.response_rate)), num(r.violations), num(rate)]
         })
         .collect();
     let (dept, selected, random, response) = (m.tr("report.department"), m.tr("report.selected"), m.tr("followup.random_outcomes"), m.tr("followup.response_rate"));
@@ -839,7 +862,7 @@ pub fn previous_plan_summary(p: &crate::run::PreviousPlan, m: Messages) -> Strin
 
 
 /// The report's follow-up section: feedback figures and the overdue list per department.
-fn feedback_html(f: &crate::cases::Feedback, m: Messages) -> String {
+fn feedback_html(f: &crate::cases::Feedback, departments: Departments, m: Messages) -> String {
     if f.rows.is_empty() {
         return format!("<p>{}</p>", esc(m.tr("followup.no_cases")));
     }
@@ -865,7 +888,7 @@ fn feedback_html(f: &crate::cases::Feedback, m: Messages) -> String {
                 ("event", &o.reopened_new_event)
             ]
         )),
-        wide_table(&head, &feedback_rows(f, m)),
+        wide_table(&head, &feedback_rows(f, departments, m)),
         reading(m.tr("followup.rates_note")),
     );
     if !f.overdue.is_empty() {
@@ -874,12 +897,12 @@ fn feedback_html(f: &crate::cases::Feedback, m: Messages) -> String {
             let rows: Vec<Vec<Cell>> = d
                 .longest
                 .iter()
-                .map(|c| vec![data(c.case_id.clone()), data(c.uscc.clone()), txt(m.code("level", &c.level)), num(&c.opened_on), num(&c.due_on), num(c.days_overdue), data(c.escalated_to.clone().unwrap_or_default())])
+                .map(|c| vec![data(c.case_id.clone()), data(c.uscc.clone()), Cell::Tag(m.code("level", &c.level).into()), num(&c.opened_on), num(&c.due_on), num(c.days_overdue), data(c.escalated_to.clone().unwrap_or_default())])
                 .collect();
             let more = if d.cases > d.longest.len() as u64 { m.fill("followup.more", &[("n", &d.cases)]) } else { String::new() };
             s += &format!(
-                "<h4><span translate='no'>{}</span> — {}{}</h4>{}",
-                esc(&d.department),
+                "<h4>{} — {}{}</h4>{}",
+                departments.html(&d.department),
                 esc(&m.fill("followup.cases", &[("n", &d.cases)])),
                 esc(&more),
                 table(

@@ -553,6 +553,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         previous_plan: previous_plan.as_ref(),
         previous_run: previous_id.as_deref(),
         fairness: &fairness,
+        departments: crate::report::Departments { policy: &policy.plan.departments, messages: m },
         messages: m,
     })?;
     let manifest = Manifest {

@@ -195,6 +195,7 @@ fn a_disposition_of_no_case_is_rejected_with_its_row_and_reason() {
 fn departments_come_from_routes_then_plan_departments_by_longest_prefix() {
     let dept = |name: &str, industries: &[&str], regions: &[&str]| Department {
         name: name.into(),
+        label_en: None,
         capacity: 1,
         industries: industries.iter().map(|s| s.to_string()).collect(),
         regions: regions.iter().map(|s| s.to_string()).collect(),

@@ -214,6 +214,7 @@ fn a_chinese_run_reads_in_chinese_and_an_english_run_in_english() {
         } else {
             let cjk: String = text.chars().filter(|c| is_cjk(*c)).take(40).collect();
             assert!(cjk.is_empty(), "Chinese in the English report: {cjk}");
+            assert!(text.contains("Market Regulation Bureau"), "departments by their label_en in an English report");
             assert!(head.starts_with("Rank,Unified social credit code,Name,Region code,Region,Industry code,Industry,Subject type"), "{head}");
             assert!(csv.contains(",red,") && csv.contains("Jincheng"), "level codes and region names in English");
             let summary = riskwarn()
