@@ -331,9 +331,13 @@ pub fn html(r: &ReportInput) -> Result<String> {
         ))
     );
 
-    // Levels and grades.
-    let all = levels_and_grades(&vec![""; levels.len()], &levels, &grades);
-    let counts = all.get("").copied().unwrap_or_default();
+    // By region (below), and summed over the regions, overall.
+    let regions = strings(w, "region")?;
+    let by_region = levels_and_grades(&regions, &levels, &grades);
+    let mut counts = [0u64; 9];
+    for c in by_region.values() {
+        counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
+    }
     let level_rows: Vec<Vec<Cell>> =
         crate::grade::LEVELS.iter().enumerate().map(|(i, l)| vec![txt(m.code("level", l)), num(counts[i]), num(pct(counts[i], n))]).collect();
     let grade_rows: Vec<Vec<Cell>> = ["A", "B", "C", "D"].iter().enumerate().map(|(i, g)| vec![txt(*g), num(counts[4 + i]), num(pct(counts[4 + i], n))]).collect();
@@ -349,8 +353,6 @@ pub fn html(r: &ReportInput) -> Result<String> {
     );
 
     // By region and by industry, with names.
-    let regions = strings(w, "region")?;
-    let by_region = levels_and_grades(&regions, &levels, &grades);
     let name_or = |name: Option<String>| name.map(data).unwrap_or_else(|| txt(m.tr("report.unknown_code")));
     let rows: Vec<Vec<Cell>> = by_region
         .iter()
@@ -714,29 +716,53 @@ impl UnknownCodes {
     }
 }
 
-pub fn unknown_codes(warnings: &DataFrame) -> Result<UnknownCodes> {
-    let mut out = UnknownCodes::default();
-    let mut known: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
-    let mut unknown: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    let (regions, industries) = (warnings.column("region")?.str()?, warnings.column("industry")?.str()?);
-    for (r, i) in regions.iter().zip(industries.iter()) {
-        let (r, i) = (r.unwrap_or(""), i.unwrap_or(""));
-        let r_known = *known.entry(r).or_insert_with(|| crate::codes::region_name(r, crate::policy::Language::Zh).is_some());
-        let i_known = *known.entry(i).or_insert_with(|| crate::codes::industry_name(i, crate::policy::Language::Zh).is_some());
-        if !r_known {
-            out.regions += unknown.insert(r) as usize;
-        }
-        if !i_known {
-            out.industries += unknown.insert(i) as usize;
-        }
-        out.subjects += (!r_known || !i_known) as u64;
-    }
-    out.examples = unknown.iter().take(5).map(|c| c.to_string()).collect();
-    Ok(out)
+/// The list's distinct region and industry codes, each with its name in the report's language
+/// (`None`: the code tables do not know it). Made once per run: the three supervisor files and
+/// the manifest's [`UnknownCodes`] read it.
+pub struct CodeNames {
+    regions: Vec<(String, Option<String>)>,
+    industries: Vec<(String, Option<String>)>,
 }
 
-/// A code table's lookup: the code's name in a language, if the table knows it.
-type NameOf = fn(&str, crate::policy::Language) -> Option<String>;
+impl CodeNames {
+    pub fn of(warnings: &DataFrame, m: Messages) -> Result<CodeNames> {
+        let named = |column: &str, lookup: &dyn Fn(&str) -> Option<String>| -> Result<Vec<(String, Option<String>)>> {
+            let codes = warnings.column(column)?.as_materialized_series().unique()?;
+            let mut out: Vec<(String, Option<String>)> = codes.str()?.iter().flatten().map(|c| (c.to_string(), lookup(c))).collect();
+            out.sort();
+            Ok(out)
+        };
+        Ok(CodeNames {
+            // Regions with their prefecture and province (城区 is a district of many cities).
+            regions: named("region", &|c| crate::codes::region_full_name(c, m.language))?,
+            industries: named("industry", &|c| crate::codes::industry_name(c, m.language).map(str::to_string))?,
+        })
+    }
+
+    /// `column` (`region` or `industry`) mapped to its names; unknown codes stay as they are.
+    fn names_of(&self, column: &str) -> Expr {
+        let known = if column == "region" { &self.regions } else { &self.industries };
+        let (from, to): (Vec<&str>, Vec<&str>) = known.iter().filter_map(|(c, n)| Some((c.as_str(), n.as_deref()?))).unzip();
+        col(column).replace(lit(Series::new("".into(), from)), lit(Series::new("".into(), to)))
+    }
+
+    /// What the code tables do not know; subjects are counted only when there are such codes.
+    pub fn unknown(&self, warnings: &DataFrame) -> Result<UnknownCodes> {
+        fn unknown(codes: &[(String, Option<String>)]) -> std::collections::HashSet<&str> {
+            codes.iter().filter(|(_, n)| n.is_none()).map(|(c, _)| c.as_str()).collect()
+        }
+        let (regions, industries) = (unknown(&self.regions), unknown(&self.industries));
+        let mut out = UnknownCodes { regions: regions.len(), industries: industries.len(), ..Default::default() };
+        if regions.is_empty() && industries.is_empty() {
+            return Ok(out);
+        }
+        let (r, i) = (warnings.column("region")?.str()?, warnings.column("industry")?.str()?);
+        out.subjects = r.iter().zip(i.iter()).filter(|(r, i)| regions.contains(r.unwrap_or("")) || industries.contains(i.unwrap_or(""))).count() as u64;
+        let all: std::collections::BTreeSet<&str> = regions.union(&industries).copied().collect();
+        out.examples = all.iter().take(5).map(|c| c.to_string()).collect();
+        Ok(out)
+    }
+}
 
 /// The warning list's columns in the supervisor files (the names of regions and industries are
 /// added beside their codes).
@@ -747,7 +773,7 @@ pub const SUPERVISOR_COLUMNS: [&str; 19] = [
 
 /// The flat, localised table supervisors open (warnings.csv, .xlsx, the public variant): list
 /// columns dropped (reason_text carries them), headers and codes in the report language.
-pub fn supervisor_table(warnings: &DataFrame, m: Messages) -> Result<DataFrame> {
+pub fn supervisor_table(warnings: &DataFrame, names: &CodeNames, m: Messages) -> Result<DataFrame> {
     // Columns whose values are codes shown by their label, and the table area of the labels.
     const CODED: [(&str, &str); 5] = [
         ("risk_level", "level"),
@@ -769,18 +795,8 @@ pub fn supervisor_table(warnings: &DataFrame, m: Messages) -> Result<DataFrame> 
         }
         exprs.push(e.alias(m.code("column", c)));
         // The name beside the code; a code the tables do not know shows as itself.
-        // Regions with their prefecture and province (城区 is a district of many cities).
-        let name_of: Option<(&str, NameOf)> = match c {
-            "region" => Some(("region_name", crate::codes::region_full_name)),
-            "industry" => Some(("industry_name", |code, lang| crate::codes::industry_name(code, lang).map(str::to_string))),
-            _ => None,
-        };
-        if let Some((name_column, lookup)) = name_of {
-            let codes = warnings.column(c)?.as_materialized_series().unique()?;
-            let (from, to): (Vec<&str>, Vec<String>) = codes.str()?.iter().flatten().filter_map(|code| Some((code, lookup(code, m.language)?))).unzip();
-            let from = Series::new("".into(), from);
-            let to = Series::new("".into(), to);
-            exprs.push(col(c).replace(lit(from), lit(to)).alias(m.code("column", name_column)));
+        if c == "region" || c == "industry" {
+            exprs.push(names.names_of(c).alias(m.code("column", &format!("{c}_name"))));
         }
     }
     Ok(warnings.clone().lazy().select(exprs).collect()?)

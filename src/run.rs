@@ -275,6 +275,8 @@ pub struct Artifacts {
     pub rejected: DataFrame,
     pub cases: crate::cases::CaseBook,
     pub report: String,
+    /// The names of the list's region and industry codes, for the supervisor files.
+    pub code_names: crate::report::CodeNames,
     /// Complete but for `outputs` and the `write`/`total` timings, which [`commit`] fills in.
     pub manifest: Manifest,
     started: Instant,
@@ -537,7 +539,8 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
             }
         }
     }
-    let unknown_codes = crate::report::unknown_codes(&warnings)?;
+    let code_names = crate::report::CodeNames::of(&warnings, m)?;
+    let unknown_codes = code_names.unknown(&warnings)?;
     notices.extend(unknown_codes.notice(m));
     let report = crate::report::html(&crate::report::ReportInput {
         run_id: &run_id,
@@ -598,6 +601,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         rejected: validated.rejected,
         cases: book,
         report,
+        code_names,
         manifest,
         started,
     })
@@ -607,10 +611,10 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
 /// (written last), calls `before_commit`, and commits the directory.
 pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Result<RunResult> {
     let t = Instant::now();
-    let Artifacts { run_id, as_of, messages, warnings, public_reason_text, plan, rejected, cases, report, mut manifest, started } = artifacts;
+    let Artifacts { run_id, as_of, messages, warnings, public_reason_text, plan, rejected, cases, report, code_names, mut manifest, started } = artifacts;
     let dir = RunDir::create(out, &run_id)?;
     let tmp = dir.path();
-    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, public_reason_text: &public_reason_text, messages, as_of };
+    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, public_reason_text: &public_reason_text, code_names: &code_names, messages, as_of };
     let mut files = write_outputs(&outputs, &mut manifest.timings_seconds.files)?;
     let report_path = tmp.join("report.html");
     crate::io::write_text(&report_path, &report)?;
@@ -641,6 +645,7 @@ struct Outputs<'a> {
     rejected: &'a DataFrame,
     cases: &'a crate::cases::CaseBook,
     public_reason_text: &'a StringChunked,
+    code_names: &'a crate::report::CodeNames,
     messages: crate::messages::Messages,
     as_of: i32,
 }
@@ -657,7 +662,7 @@ fn write_outputs(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<Path
 }
 
 fn write_workbook(o: &Outputs) -> Result<f64> {
-    let Outputs { dir, warnings, messages: m, as_of, .. } = *o;
+    let Outputs { dir, warnings, code_names, messages: m, as_of, .. } = *o;
     let clock = Instant::now();
     let path = |name: &str| dir.join(name);
     // Excel holds the red/orange/yellow part (its sheet limit is 1,048,576 rows); the table is
@@ -666,7 +671,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
     let levels: Vec<&str> = warnings.column("risk_level")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let flagged = levels.iter().take_while(|l| **l != "blue").count().min(EXCEL_ROWS);
     let total_flagged = levels.iter().filter(|l| **l != "blue").count();
-    let sheet = crate::report::supervisor_table(&warnings.head(Some(flagged)), m)?;
+    let sheet = crate::report::supervisor_table(&warnings.head(Some(flagged)), code_names, m)?;
     let colors = levels[..flagged]
         .iter()
         .map(|l| match *l {
@@ -699,7 +704,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
 }
 
 fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
-    let Outputs { dir, warnings, plan, rejected, cases, public_reason_text, messages: m, .. } = *o;
+    let Outputs { dir, warnings, plan, rejected, cases, public_reason_text, code_names, messages: m, .. } = *o;
     let mut out = Vec::new();
     let path = |name: &str| dir.join(name);
     let mut clock = Instant::now();
@@ -710,11 +715,11 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     };
     crate::io::write_parquet(&mut warnings.clone(), &path("warnings.parquet"))?;
     done("warnings.parquet", &mut out, files);
-    let mut table = crate::report::supervisor_table(warnings, m)?;
+    let mut table = crate::report::supervisor_table(warnings, code_names, m)?;
     crate::io::write_csv_bom(&mut table, &path("warnings.csv"))?;
     drop(table);
     done("warnings.csv", &mut out, files);
-    let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, public_reason_text)?, m)?;
+    let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, public_reason_text)?, code_names, m)?;
     crate::io::write_csv_bom(&mut public, &path("warnings_public.csv"))?;
     drop(public);
     done("warnings_public.csv", &mut out, files);

@@ -574,14 +574,13 @@ pub const CHECK_KINDS: [&str; 14] = [
 /// The kind of check a rejection `reason` (rejected.parquet) names, for counting reasons whose
 /// texts quote the rejected value; one of [`CHECK_KINDS`] (`other` for none of the others).
 pub fn check_kind(reason: &str) -> &'static str {
-    // The quoted rejected value may hold any text ("… is before …"): classify without it.
-    let unquoted = match (reason.find('\''), reason.rfind('\'')) {
-        (Some(a), Some(b)) if b > a => format!("{}''{}", &reason[..a], &reason[b + 1..]),
-        _ => reason.to_string(),
+    // The quoted rejected value may hold any text ("… is before …"): classify the text around it.
+    let (before, after) = match (reason.find('\''), reason.rfind('\'')) {
+        (Some(a), Some(b)) if b > a => (&reason[..a], &reason[b + 1..]),
+        _ => (reason, ""),
     };
-    let reason = unquoted.as_str();
     let starts = |p: &str| reason.starts_with(p);
-    let has = |p: &str| reason.contains(p);
+    let has = |p: &str| before.contains(p) || after.contains(p);
     match () {
         _ if starts("missing value") => "missing",
         _ if has(" is in the future") => "future_date",
@@ -595,7 +594,8 @@ pub fn check_kind(reason: &str) -> &'static str {
         _ if has(" is negative or not finite") || has(" is not finite") => "bad_number",
         _ if has(" is not an id") => "bad_id",
         _ if starts("duplicate") => "duplicate",
-        _ if has(": '") => "uscc",
+        // `<problem>: '<code>'`
+        _ if before.ends_with(": ") => "uscc",
         _ => "other",
     }
 }

@@ -16,6 +16,7 @@ struct Summary<'a> {
 
 pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
     let policy = crate::policy::Policy::load(&args.policy)?;
+    let m = crate::messages::Messages::new(policy.language);
     let seed = args.seed.unwrap_or(policy.seed);
     let warnings = crate::io::read_output(&args.warnings, crate::io::OutputKind::Warnings)?;
     // The columns are there (read_output checked); a value or type they cannot hold is the file's fault.
@@ -26,7 +27,7 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
     })?;
     let roster = match &args.data {
         Some(dir) => {
-            let raw = crate::io::load_dir(dir, crate::messages::Messages::new(policy.language))?;
+            let raw = crate::io::load_dir(dir, m)?;
             let v = crate::validate::validate(raw, &crate::validate::ValidateOptions::default())?;
             match v.table("inspectors") {
                 Some(i) => Some(crate::plan::Roster::from_frames(i, v.table("conflicts"))?),
@@ -35,7 +36,7 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
         }
         None => None,
     };
-    let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed, crate::messages::Messages::new(policy.language))?;
+    let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed, m)?;
     let mut frame = plan.frame.clone();
     crate::io::write_parquet(&mut frame, &args.out)?;
     for n in &plan.notices {
@@ -50,7 +51,6 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
         visits: plan.visits,
         notices: &plan.notices,
     };
-    let m = crate::messages::Messages::new(policy.language);
     super::print_summary(global, &summary, || {
         let mut s = String::new();
         for d in &plan.departments {

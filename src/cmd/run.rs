@@ -29,11 +29,10 @@ pub fn run(opts: &RunOptions, pause_before_commit: Option<u64>, global: &Global)
         let rejected: u64 = m.tables.iter().map(|t| t.rejected).sum();
         let dir = result.run_dir.display();
         let mut s = t.fill("summary.run", &[("run_id", &m.run_id), ("as_of", &m.as_of), ("scored", &m.scored), ("model", &m.model_id), ("dir", &dir)]) + "\n";
-        let list = |counts: &[(String, u64)], area: &str| {
-            counts.iter().map(|(k, v)| format!("{} {v}", if area.is_empty() { k.as_str() } else { t.code(area, k) })).collect::<Vec<_>>().join(" · ")
-        };
-        s += &(t.fill("summary.levels", &[("list", &list(&m.levels, "level"))]) + "\n");
-        s += &(t.fill("summary.grades", &[("list", &list(&m.grades, ""))]) + "\n");
+        // Levels by their labels; grades are A–D in both languages.
+        let list = |counts: &[(String, u64)], label: &dyn Fn(&str) -> String| counts.iter().map(|(k, v)| format!("{} {v}", label(k))).collect::<Vec<_>>().join(" · ");
+        s += &(t.fill("summary.levels", &[("list", &list(&m.levels, &|k| t.code("level", k).to_string()))]) + "\n");
+        s += &(t.fill("summary.grades", &[("list", &list(&m.grades, &|k| k.to_string()))]) + "\n");
         if !m.plan.is_empty() {
             let saved = m.plan_selections - m.plan_visits;
             s += &t.fill(

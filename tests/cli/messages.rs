@@ -281,3 +281,25 @@ fn filling_is_one_pass_and_leaves_unknown_braces() {
     // A placeholder without a value stays as written (never silently emptied).
     assert!(m.fill("notice.capacity_above_eligible", &[]).contains("{department}"));
 }
+
+#[test]
+fn codes_the_tables_do_not_know_are_shown_as_codes_and_counted() {
+    use polars::prelude::*;
+    let dir = tempdir();
+    let data = dir.path().join("data");
+    crate::support::sample_without(&[], &data);
+    // Three subjects move to a well-formed region code no table knows (validation keeps them).
+    let mut subjects = crate::support::read(&data.join("subjects.parquet"));
+    let region: Vec<String> = subjects.column("region").unwrap().str().unwrap().iter().enumerate().map(|(i, r)| if i < 3 { "999999".into() } else { r.unwrap().to_string() }).collect();
+    subjects.with_column(Column::new("region".into(), region)).unwrap();
+    crate::support::write(&mut subjects, &data.join("subjects.parquet"));
+    let m = riskwarn().args(["run", "--quiet", "--json", "--as-of", "2026-01-01", "--data"]).arg(&data).arg("--out").arg(dir.path().join("out")).run().status(0).json();
+    let w = crate::support::read(&dir.path().join("out/latest/warnings.parquet"));
+    let scored = w.column("region").unwrap().str().unwrap().iter().filter(|r| *r == Some("999999")).count() as u64;
+    assert!(scored > 0, "at least one of the three subjects is scored");
+    assert_eq!(m["unknown_codes"], serde_json::json!({"regions": 1, "industries": 0, "subjects": scored, "examples": ["999999"]}));
+    assert!(m["notices"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("999999")), "{}", m["notices"]);
+    // The name column shows the code itself where the table has no name.
+    let csv = std::fs::read_to_string(dir.path().join("out/latest/warnings.csv")).unwrap();
+    assert!(csv.lines().any(|l| l.contains(",999999,999999,")), "the code stands in for its name");
+}
