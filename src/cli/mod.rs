@@ -7,7 +7,6 @@ use clap::{Args, Parser, Subcommand};
 use crate::dates;
 use crate::error::{Error, Result};
 use crate::generate::GenerateOptions;
-use crate::model::gbdt::GbdtParams;
 use crate::model::train::TrainOptions;
 use crate::options::{Check, Valid};
 
@@ -303,21 +302,26 @@ pub struct TrainArgs {
     /// Label horizon in days.
     #[arg(long, default_value_t = TrainOptions::default().horizon_days)]
     pub horizon: i32,
-    #[arg(long, value_enum, default_value_t = TrainOptions::default().kind)]
-    pub kind: crate::model::ModelKind,
-    /// L2 penalty weight (logistic: on the coefficients, default LogisticParams' 1; gbdt: on the
-    /// leaf weights, default GbdtParams' 1).
+    /// The model kind: `logistic` (the scorecard), `gbdt` (trees), or `auto` (both, keeping the
+    /// one with the higher AUC on the validation date).
+    #[arg(long, value_enum, default_value = "logistic")]
+    pub kind: crate::model::train::TrainKind,
+    /// L2 penalty weight (logistic: on the coefficients, chosen on the validation date from
+    /// 10000, 1000, 100, 10, 1, 0.1 unless given; gbdt: on the leaf weights, default 1).
     #[arg(long)]
     pub l2: Option<f64>,
-    /// gbdt: number of trees.
-    #[arg(long, default_value_t = GbdtParams::default().iterations)]
-    pub iterations: usize,
-    /// gbdt: learning rate (shrinkage per tree).
-    #[arg(long, default_value_t = GbdtParams::default().learning_rate)]
-    pub learning_rate: f64,
-    /// gbdt: maximum tree depth.
-    #[arg(long, default_value_t = GbdtParams::default().max_depth)]
-    pub max_depth: usize,
+    /// gbdt: number of trees; default: the best on the validation date (early stopping).
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// gbdt: learning rate (shrinkage per tree); default: chosen from 0.1, 0.05, 0.2.
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// gbdt: maximum tree depth; default: chosen from 2, 3, 4, 6.
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// gbdt: minimum sum of hessians in a leaf; default: chosen from 80, 20, 5.
+    #[arg(long)]
+    pub min_leaf_weight: Option<f64>,
     /// The policy whose `[features]` options (windows, observation period, peer grouping) the
     /// model is trained with; scoring checks that the run's policy agrees.
     #[arg(long, default_value = "riskwarn.toml")]
@@ -343,13 +347,28 @@ impl TrainArgs {
     /// by the command before the whole is checked.
     pub fn options(&self) -> Result<TrainOptions> {
         let mut opts = TrainOptions { horizon_days: self.horizon, kind: self.kind, ..Default::default() };
+        // A hyper-parameter given is fixed: its grid is that one value.
         if let Some(l2) = self.l2 {
             opts.params.l2 = l2;
             opts.gbdt.l2 = l2;
+            opts.search.l2 = vec![l2];
         }
-        opts.gbdt.iterations = self.iterations;
-        opts.gbdt.learning_rate = self.learning_rate;
-        opts.gbdt.max_depth = self.max_depth;
+        if let Some(n) = self.iterations {
+            opts.gbdt.iterations = n;
+            opts.search.max_trees = None;
+        }
+        if let Some(r) = self.learning_rate {
+            opts.gbdt.learning_rate = r;
+            opts.search.learning_rate = vec![r];
+        }
+        if let Some(d) = self.max_depth {
+            opts.gbdt.max_depth = d;
+            opts.search.max_depth = vec![d];
+        }
+        if let Some(w) = self.min_leaf_weight {
+            opts.gbdt.min_leaf_weight = w;
+            opts.search.min_leaf_weight = vec![w];
+        }
         opts.inverse_propensity = self.inverse_propensity;
         opts.label_sources = sorted_sources(&self.labels);
         opts.disposition_weight = self.disposition_weight;

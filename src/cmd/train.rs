@@ -81,6 +81,9 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
         let (panel, fit) = (format!("{panel_seconds:.1}"), format!("{fit_seconds:.1}"));
         s += &m.fill("summary.train_times", &[("dates", &(model.train_as_of.len() + 2)), ("buckets", &buckets), ("panel", &panel), ("fit", &fit)]);
         s += "\n";
+        if let Some(selection) = &model.selection {
+            s += &selection_summary(selection, m);
+        }
         s += &super::populations_table(&model.backtest.test, &model.feature_options, m);
         if model.label_sources.contains(&crate::labels::LabelSource::Dispositions) {
             s += &format!("\n{}\n", m.tr("summary.follow_ups_biased"));
@@ -90,4 +93,52 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
         }
         s
     })
+}
+
+/// The lines of the train summary that say how the hyper-parameters were chosen.
+fn selection_summary(selection: &crate::model::select::Selection, m: crate::messages::Messages) -> String {
+    use crate::model::ModelKind;
+    if let Some(reason) = selection.not_chosen {
+        return m.fill("summary.not_chosen", &[("reason", &m.code("not_chosen", reason.code()))]) + "\n";
+    }
+    let mut s = m.fill(
+        "summary.selection",
+        &[
+            ("validation", &selection.validation_as_of),
+            ("dates", &selection.candidate_train_as_of.len()),
+            ("rows", &selection.candidate_rows),
+            ("validation_rows", &selection.validation_rows),
+            ("positives", &selection.validation_positives),
+        ],
+    ) + "\n";
+    let mut kinds = Vec::new();
+    for c in selection.candidates.iter().filter(|c| c.chosen) {
+        let of_kind = selection.candidates.iter().filter(|k| k.kind == c.kind).count();
+        let auc = format!("{:.3}", c.auc);
+        s += "  ";
+        s += &match c.kind {
+            ModelKind::Logistic => m.fill("summary.selection_logistic", &[("l2", &c.l2.unwrap_or(f64::NAN)), ("auc", &auc), ("candidates", &of_kind)]),
+            ModelKind::Gbdt => m.fill(
+                "summary.selection_gbdt",
+                &[
+                    ("depth", &c.max_depth.unwrap_or(0)),
+                    ("leaf", &c.min_leaf_weight.unwrap_or(f64::NAN)),
+                    ("rate", &c.learning_rate.unwrap_or(f64::NAN)),
+                    ("trees", &c.trees.unwrap_or(0)),
+                    ("auc", &auc),
+                    ("candidates", &of_kind),
+                ],
+            ),
+        };
+        s += "\n";
+        kinds.push(c.kind);
+    }
+    if kinds.len() > 1 {
+        let kept = match selection.kept {
+            ModelKind::Logistic => "logistic",
+            ModelKind::Gbdt => "gbdt",
+        };
+        s += &(m.fill("summary.selection_kept", &[("kind", &m.code("model_kind", kept))]) + "\n");
+    }
+    s
 }

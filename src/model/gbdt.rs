@@ -6,6 +6,7 @@
 
 use forust_ml::constraints::{Constraint, ConstraintMap};
 use forust_ml::gradientbooster::{ContributionsMethod, GradientBooster};
+use forust_ml::metric::Metric;
 use forust_ml::objective::ObjectiveType;
 use forust_ml::Matrix;
 
@@ -73,8 +74,19 @@ fn booster(objective: ObjectiveType, params: &GbdtParams) -> GradientBooster {
 /// +1: more never lowers risk; −1: more never raises it; 0: unconstrained.
 pub type Direction = i8;
 
+/// A validation set to stop on: fitting ends once its AUC has not improved for `rounds` trees
+/// (forust's early stopping; the trees after the best stay in the booster, see [`curve`]).
+pub struct EarlyStopping<'a> {
+    /// Column-major, the same columns as the training matrix.
+    pub x: &'a [f64],
+    pub rows: usize,
+    pub y: &'a [bool],
+    pub rounds: usize,
+}
+
 /// Fits on a column-major matrix; returns the booster as JSON (stored in the model file).
 /// `weights`: one positive weight per row (None = all 1).
+#[allow(clippy::too_many_arguments)]
 pub fn fit(
     x: &[f64],
     rows: usize,
@@ -83,6 +95,7 @@ pub fn fit(
     weights: Option<&[f64]>,
     directions: &[Direction],
     params: &GbdtParams,
+    early_stopping: Option<&EarlyStopping>,
 ) -> Result<String> {
     params.check()?;
     let positives = y.iter().filter(|v| **v).count();
@@ -98,14 +111,128 @@ pub fn fit(
     let mut booster = booster(ObjectiveType::LogLoss, params).set_monotone_constraints(Some(constraints));
     let target: Vec<f64> = y.iter().map(|v| *v as u8 as f64).collect();
     let ones = vec![1.0; rows];
+    let (validation_target, validation_weights): (Vec<f64>, Vec<f64>) = match early_stopping {
+        Some(e) => (e.y.iter().map(|v| *v as u8 as f64).collect(), vec![1.0; e.rows]),
+        None => (Vec::new(), Vec::new()),
+    };
+    let evaluation = early_stopping.map(|e| vec![(Matrix::new(e.x, e.rows, cols), validation_target.as_slice(), validation_weights.as_slice())]);
+    if let Some(e) = early_stopping {
+        booster = booster.set_evaluation_metric(Some(Metric::AUC)).set_early_stopping_rounds(Some(e.rounds));
+    }
     booster
-        .fit(&Matrix::new(x, rows, cols), &target, weights.unwrap_or(&ones), None)
+        .fit(&Matrix::new(x, rows, cols), &target, weights.unwrap_or(&ones), evaluation)
         .map_err(|e| Error::Internal(format!("gbdt fit: {e}")))?;
     let json = booster.json_dump().map_err(|e| Error::Internal(format!("gbdt: {e}")))?;
     // forust keeps its constraints in a HashMap, whose order changes from run to run; a
     // serde_json Value (sorted maps) makes the stored booster byte-identical.
     let mut value: serde_json::Value = serde_json::from_str(&json)?;
     enforce_monotone(&mut value, directions)?;
+    // Every fitted tree is kept (the curve is read from the enforced trees); forust's own choice
+    // of the best iteration, made on trees before enforcement, is not used.
+    if let Some(object) = value.as_object_mut() {
+        object.insert("prediction_iteration".into(), serde_json::Value::Null);
+        object.insert("best_iteration".into(), serde_json::Value::Null);
+        object.insert("evaluation_history".into(), serde_json::Value::Null);
+    }
+    Ok(value.to_string())
+}
+
+/// One node of a stored tree, for evaluating trees one by one.
+struct Node {
+    leaf: bool,
+    weight: f64,
+    feature: usize,
+    split: f64,
+    left: usize,
+    right: usize,
+    missing: usize,
+}
+
+/// The trees of a stored booster as node arrays (root first) and its base score.
+fn parse_trees(booster: &serde_json::Value) -> Result<(f64, Vec<Vec<Node>>)> {
+    let bad = || Error::Internal("gbdt: unexpected booster layout".into());
+    let base = booster["base_score"].as_f64().ok_or_else(bad)?;
+    let trees = booster["trees"].as_array().ok_or_else(bad)?;
+    let parsed = trees
+        .iter()
+        .map(|tree| {
+            let nodes = tree["nodes"].as_array().ok_or_else(bad)?;
+            let mut order: Vec<u64> = nodes.iter().filter_map(|n| n["num"].as_u64()).collect();
+            order.sort_unstable();
+            let at = |num: Option<u64>| -> Result<usize> { num.and_then(|k| order.binary_search(&k).ok()).ok_or_else(bad) };
+            let mut out: Vec<Option<Node>> = (0..order.len()).map(|_| None).collect();
+            for n in nodes {
+                let i = at(n["num"].as_u64())?;
+                let leaf = n["is_leaf"].as_bool().unwrap_or(true);
+                // forust keeps node weights as f32 and widens them when predicting.
+                let weight = n["weight_value"].as_f64().ok_or_else(bad)? as f32 as f64;
+                out[i] = Some(if leaf {
+                    Node { leaf, weight, feature: 0, split: 0.0, left: 0, right: 0, missing: 0 }
+                } else {
+                    Node {
+                        leaf,
+                        weight,
+                        feature: n["split_feature"].as_u64().ok_or_else(bad)? as usize,
+                        split: n["split_value"].as_f64().ok_or_else(bad)?,
+                        left: at(n["left_child"].as_u64())?,
+                        right: at(n["right_child"].as_u64())?,
+                        missing: at(n["missing_node"].as_u64())?,
+                    }
+                });
+            }
+            out.into_iter().map(|n| n.ok_or_else(bad)).collect::<Result<Vec<Node>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((base, parsed))
+}
+
+fn predict_tree(tree: &[Node], x: &[f64], rows: usize, row: usize) -> f64 {
+    let mut i = 0;
+    // A path longer than the tree has nodes would be a cycle.
+    for _ in 0..tree.len() {
+        let n = &tree[i];
+        if n.leaf {
+            return n.weight;
+        }
+        let v = x[n.feature * rows + row];
+        i = if v.is_nan() {
+            n.missing
+        } else if v < n.split {
+            n.left
+        } else {
+            n.right
+        };
+    }
+    tree[i].weight
+}
+
+/// The validation AUC of the booster's first k trees, as (k, AUC), for at most about 100 values
+/// of k: every tree up to 100 trees, else every ⌈n/100⌉-th and the last. Raw scores are
+/// accumulated tree by tree on a column-major matrix, rows in parallel.
+pub fn curve(booster: &str, x: &[f64], rows: usize, y: &[bool]) -> Result<Vec<(usize, f64)>> {
+    use rayon::prelude::*;
+    let (base, trees) = parse_trees(&serde_json::from_str(booster)?)?;
+    let step = trees.len().div_ceil(100).max(1);
+    let mut z = vec![base; rows];
+    let mut points = Vec::with_capacity(101);
+    for (k, tree) in trees.iter().enumerate() {
+        z.par_iter_mut().enumerate().for_each(|(r, z)| *z += predict_tree(tree, x, rows, r));
+        let used = k + 1;
+        if used % step == 0 || used == trees.len() {
+            points.push((used, crate::metrics::auc(&z, y).unwrap_or(0.5)));
+        }
+    }
+    Ok(points)
+}
+
+/// The booster with its first `trees` trees only.
+pub fn truncate(booster: &str, trees: usize) -> Result<String> {
+    let mut value: serde_json::Value = serde_json::from_str(booster)?;
+    let list = value.get_mut("trees").and_then(|t| t.as_array_mut()).ok_or_else(|| Error::Internal("gbdt: unexpected booster layout".into()))?;
+    list.truncate(trees);
+    if let Some(object) = value.as_object_mut() {
+        object.insert("iterations".into(), trees.into());
+    }
     Ok(value.to_string())
 }
 

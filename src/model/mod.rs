@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod gbdt;
 pub mod logistic;
 pub mod matrix;
+pub mod select;
 pub mod train;
 
 use std::path::Path;
@@ -67,6 +68,10 @@ pub struct Model {
     pub calibration: calibration::Platt,
     pub calibration_method: String,
     pub params: logistic::LogisticParams,
+    /// How the hyper-parameters (and with `--kind auto` the kind) were chosen on the validation
+    /// date: the candidates, their validation AUC, the trees' validation curve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<select::Selection>,
     pub horizon_days: i32,
     pub train_as_of: Vec<String>,
     pub calibration_as_of: String,

@@ -23,7 +23,9 @@ pub struct TrainOptions {
     pub horizon_days: i32,
     /// Training dates; default: quarterly back from the calibration date.
     pub train_as_of: Option<Vec<i32>>,
-    pub kind: ModelKind,
+    pub kind: TrainKind,
+    /// The hyper-parameter grids chosen from on the validation date (`model::select`).
+    pub search: super::select::Search,
     /// gbdt: weight labelled rows by the inverse of their estimated probability of being
     /// labelled (inspected or penalised) given the features — a selection-bias correction.
     pub inverse_propensity: bool,
@@ -41,6 +43,27 @@ pub struct TrainOptions {
     pub disposition_weight: f64,
 }
 
+/// What `riskwarn train --kind` trains: one kind, or `auto`, both with the better on the
+/// validation date kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainKind {
+    /// The scorecard (`ModelKind::Logistic`).
+    Logistic,
+    /// Gradient-boosted trees (`ModelKind::Gbdt`).
+    Gbdt,
+    /// Both; the one with the higher validation AUC is kept (the scorecard on a tie).
+    Auto,
+}
+
+impl From<ModelKind> for TrainKind {
+    fn from(kind: ModelKind) -> Self {
+        match kind {
+            ModelKind::Logistic => TrainKind::Logistic,
+            ModelKind::Gbdt => TrainKind::Gbdt,
+        }
+    }
+}
+
 /// The weight of a disposition-only training row unless the user says otherwise: none.
 pub const DEFAULT_DISPOSITION_WEIGHT: f64 = 1.0;
 
@@ -49,7 +72,8 @@ impl Default for TrainOptions {
         Self {
             horizon_days: crate::labels::DEFAULT_HORIZON_DAYS,
             train_as_of: None,
-            kind: ModelKind::Logistic,
+            kind: TrainKind::Logistic,
+            search: super::select::Search::default(),
             inverse_propensity: false,
             params: LogisticParams::default(),
             gbdt: super::gbdt::GbdtParams::default(),
@@ -66,6 +90,7 @@ impl Check for TrainOptions {
     fn validate(&self) -> Result<()> {
         self.params.check()?;
         self.gbdt.check()?;
+        self.search.check(&self.params, &self.gbdt)?;
         if !(1..=crate::labels::MAX_HORIZON_DAYS).contains(&self.horizon_days) {
             return Err(Error::BadArgument(format!("--horizon must be 1 to {} days, got {}", crate::labels::MAX_HORIZON_DAYS, self.horizon_days)));
         }
@@ -328,6 +353,7 @@ fn known_direction(registry: &Registry, c: &MatrixColumn) -> i8 {
 }
 
 /// The labelled rows of every date a training run needs, computed date by date from the data.
+#[derive(Clone)]
 pub struct Panel {
     pub train_dates: Vec<i32>,
     pub t_cal: i32,
@@ -531,64 +557,25 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         None
     };
     let weights = row_weights(weights, &train_rows, opts.disposition_weight)?;
+    let columns = Columns { numeric: &numeric, categorical: &categorical, registry: &registry };
+    let chosen = super::select::choose(&train_rows, &y, weights.as_deref(), &train_dates, h, &columns, opts)?;
     let mut sign_constraints = Vec::new();
-    let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match opts.kind {
+    let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match chosen.kind {
         ModelKind::Logistic => {
-            let pre = Preprocessor::fit(&train_rows, &numeric, &categorical)?;
-            let shape = (train_rows.height(), pre.columns.len()).f();
-            let mut x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(train_rows)?)
-                .map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
-            // A feature with a known direction must never move risk against it: its coefficient
-            // times its direction is ≥ 0 (a decreasing column is fitted negated, then flipped back).
-            let directions: Vec<i8> = pre.columns.iter().map(|c| known_direction(&registry, c)).collect();
-            for (j, d) in directions.iter().enumerate() {
-                if *d < 0 {
-                    x.column_mut(j).mapv_inplace(|v| -v);
-                }
-            }
-            let constrained: Vec<bool> = directions.iter().map(|d| *d != 0).collect();
-            let (mut coefficients, intercept) = logistic::fit(x.view(), &y, weights.as_deref(), &constrained, &opts.params)?;
-            drop(x);
-            for (w, d) in coefficients.iter_mut().zip(&directions) {
-                if *d < 0 {
-                    *w = -*w;
-                }
-            }
-            sign_constraints = pre.columns.iter().zip(&constrained).filter(|(_, n)| **n).map(|(c, _)| c.name()).collect();
-            let warnings = pre
-                .columns
-                .iter()
-                .zip(&coefficients)
-                .zip(&directions)
-                .filter(|((_, w), d)| **d as f64 * **w < 0.0)
-                .map(|((c, w), d)| format!("{}: coefficient {w:.4} runs against its declared direction ({d:+})", c.name()))
-                .collect();
-            (pre, coefficients, intercept, None, warnings)
+            let fitted = fit_logistic(train_rows, &y, weights.as_deref(), &columns, &chosen.logistic)?;
+            sign_constraints = fitted.sign_constraints;
+            (fitted.pre, fitted.coefficients, fitted.intercept, None, fitted.warnings)
         }
         ModelKind::Gbdt => {
-            let pre = Preprocessor::fit_raw(&train_rows, &numeric, &categorical)?;
-            let directions: Vec<super::gbdt::Direction> = pre
-                .columns
-                .iter()
-                .map(|c| known_direction(&registry, c))
-                .collect();
-            let (rows, cols) = (train_rows.height(), pre.columns.len());
-            let cm = pre.into_column_major(train_rows)?;
-            let row0: Vec<f64> = (0..cols).map(|j| cm[j * rows]).collect();
-            let booster = super::gbdt::fit(&cm, rows, cols, &y, weights.as_deref(), &directions, &opts.gbdt)?;
-            drop(cm);
-            // The contributions' bias (the expected raw score) is the same for every row.
-            let loaded = super::gbdt::load(&booster)?;
-            let first = super::gbdt::contributions(&loaded, &row0, 1, cols);
-            let bias = first.get(cols).copied().unwrap_or(0.0);
-            let part = super::GbdtPart { params: opts.gbdt.clone(), directions, booster };
-            (pre, Vec::new(), bias, Some(part), Vec::new())
+            let (fitted, bias) = fit_gbdt(train_rows, &y, weights.as_deref(), &columns, &chosen.gbdt, None)?;
+            let part = super::GbdtPart { params: chosen.gbdt.clone(), directions: fitted.directions, booster: fitted.booster };
+            (fitted.pre, Vec::new(), bias, Some(part), Vec::new())
         }
     };
     let features_used = pre.features();
     let mut model = Model {
         model_id: String::new(),
-        kind: opts.kind,
+        kind: chosen.kind,
         engine_version: env!("CARGO_PKG_VERSION").into(),
         schema_hash: schema_hash(&features_used, &opts.features),
         features: features_used,
@@ -603,7 +590,8 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         disposition_weight: opts.disposition_weight,
         calibration: Platt { a: 1.0, b: 0.0 },
         calibration_method: "platt on the held-out calibration date".into(),
-        params: opts.params.clone(),
+        params: chosen.logistic.clone(),
+        selection: Some(chosen.selection),
         horizon_days: h,
         train_as_of: train_dates.iter().map(|d| dates::format(*d)).collect(),
         calibration_as_of: dates::format(t_cal),
@@ -627,12 +615,109 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref(), &crate::features::past_violations(&opts.features), &opts.label_sources)?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
-    let kind = match opts.kind {
+    let kind = match model.kind {
         ModelKind::Logistic => "logistic",
         ModelKind::Gbdt => "gbdt",
     };
     model.model_id = format!("{kind}-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
     Ok(model)
+}
+
+/// The feature columns a fit reads: numeric and categorical, with the registry's directions.
+pub(crate) struct Columns<'a> {
+    pub numeric: &'a [String],
+    pub categorical: &'a [String],
+    pub registry: &'a Registry,
+}
+
+/// A fitted scorecard: its preprocessing, coefficients per matrix column and intercept.
+pub(crate) struct LogisticFit {
+    pub pre: Preprocessor,
+    pub coefficients: Vec<f64>,
+    pub intercept: f64,
+    pub sign_constraints: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl LogisticFit {
+    /// Raw scores (log-odds) of feature rows.
+    pub fn raw_scores(&self, rows: &DataFrame) -> Result<Vec<f64>> {
+        let x = self.pre.transform(rows)?;
+        Ok(x.rows().into_iter().map(|r| self.intercept + r.iter().zip(&self.coefficients).map(|(v, w)| v * w).sum::<f64>()).collect())
+    }
+}
+
+/// The scorecard on `rows` (consumed, so the matrix replaces them in memory).
+pub(crate) fn fit_logistic(rows: DataFrame, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: &LogisticParams) -> Result<LogisticFit> {
+    let pre = Preprocessor::fit(&rows, columns.numeric, columns.categorical)?;
+    let shape = (rows.height(), pre.columns.len()).f();
+    let mut x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(rows)?).map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
+    // A feature with a known direction must never move risk against it: its coefficient
+    // times its direction is ≥ 0 (a decreasing column is fitted negated, then flipped back).
+    let directions: Vec<i8> = pre.columns.iter().map(|c| known_direction(columns.registry, c)).collect();
+    for (j, d) in directions.iter().enumerate() {
+        if *d < 0 {
+            x.column_mut(j).mapv_inplace(|v| -v);
+        }
+    }
+    let constrained: Vec<bool> = directions.iter().map(|d| *d != 0).collect();
+    let (mut coefficients, intercept) = logistic::fit(x.view(), y, weights, &constrained, params)?;
+    drop(x);
+    for (w, d) in coefficients.iter_mut().zip(&directions) {
+        if *d < 0 {
+            *w = -*w;
+        }
+    }
+    let sign_constraints = pre.columns.iter().zip(&constrained).filter(|(_, n)| **n).map(|(c, _)| c.name()).collect();
+    let warnings = pre
+        .columns
+        .iter()
+        .zip(&coefficients)
+        .zip(&directions)
+        .filter(|((_, w), d)| **d as f64 * **w < 0.0)
+        .map(|((c, w), d)| format!("{}: coefficient {w:.4} runs against its declared direction ({d:+})", c.name()))
+        .collect();
+    Ok(LogisticFit { pre, coefficients, intercept, sign_constraints, warnings })
+}
+
+/// Fitted trees: the raw-value preprocessing, the monotone directions per matrix column, the
+/// booster JSON and the contributions' bias (the same for every row).
+pub(crate) struct GbdtFit {
+    pub pre: Preprocessor,
+    pub directions: Vec<super::gbdt::Direction>,
+    pub booster: String,
+}
+
+impl GbdtFit {
+    fn bias(&self, row0: &[f64]) -> Result<f64> {
+        let cols = self.pre.columns.len();
+        let first = super::gbdt::contributions(&super::gbdt::load(&self.booster)?, row0, 1, cols);
+        Ok(first.get(cols).copied().unwrap_or(0.0))
+    }
+}
+
+/// A validation set for early stopping: feature rows, their labels, the patience in trees.
+pub(crate) struct Validation<'a> {
+    pub rows: &'a DataFrame,
+    pub y: &'a [bool],
+    pub rounds: usize,
+}
+
+/// Monotone-constrained trees on `rows` (consumed); with `validation`, fitting stops once its
+/// AUC has not improved for `validation.rounds` trees (every fitted tree is kept).
+pub(crate) fn fit_gbdt(rows: DataFrame, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: &super::gbdt::GbdtParams, validation: Option<&Validation>) -> Result<(GbdtFit, f64)> {
+    let pre = Preprocessor::fit_raw(&rows, columns.numeric, columns.categorical)?;
+    let directions: Vec<super::gbdt::Direction> = pre.columns.iter().map(|c| known_direction(columns.registry, c)).collect();
+    let (n, cols) = (rows.height(), pre.columns.len());
+    let cm = pre.into_column_major(rows)?;
+    let row0: Vec<f64> = (0..cols).map(|j| cm[j * n]).collect();
+    let validation_matrix = validation.map(|v| pre.transform_column_major(v.rows)).transpose()?;
+    let early = validation.zip(validation_matrix.as_deref()).map(|(v, x)| super::gbdt::EarlyStopping { x, rows: v.rows.height(), y: v.y, rounds: v.rounds });
+    let booster = super::gbdt::fit(&cm, n, cols, y, weights, &directions, params, early.as_ref())?;
+    drop(cm);
+    let fitted = GbdtFit { pre, directions, booster };
+    let bias = fitted.bias(&row0)?;
+    Ok((fitted, bias))
 }
 
 /// The model file's `row_weights`: what multiplied each training row's loss.
@@ -664,7 +749,7 @@ fn inverse_propensity_weights(population: &DataFrame, labelled: &DataFrame, nume
     let cols = pre.columns.len();
     let x = pre.transform_column_major(population)?;
     let propensity_params = super::gbdt::GbdtParams { iterations: 100, ..params.clone() };
-    let booster = super::gbdt::fit(&x, population.height(), cols, &is_labelled, None, &vec![0; cols], &propensity_params)?;
+    let booster = super::gbdt::fit(&x, population.height(), cols, &is_labelled, None, &vec![0; cols], &propensity_params, None)?;
     drop(x);
     let booster = super::gbdt::load(&booster)?;
     let raw = super::gbdt::raw_scores(&booster, &pre.transform_column_major(labelled)?, labelled.height(), cols);

@@ -101,14 +101,14 @@ fn bad_hyper_parameters_and_tampered_models_exit_2() {
 
 fn gbdt() -> &'static Model {
     static M: std::sync::OnceLock<Model> = std::sync::OnceLock::new();
-    M.get_or_init(|| train(&data().1, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }.check().unwrap()).unwrap())
+    M.get_or_init(|| train(&data().1, &TrainOptions { kind: riskwarn::model::train::TrainKind::Gbdt, ..Default::default() }.check().unwrap()).unwrap())
 }
 
 #[test]
 fn gbdt_is_deterministic_beats_baselines_and_respects_monotone_constraints() {
     let (_dir, v) = data();
     let a = gbdt();
-    let b = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, ..Default::default() }.check().unwrap()).unwrap();
+    let b = train(v, &TrainOptions { kind: riskwarn::model::train::TrainKind::Gbdt, ..Default::default() }.check().unwrap()).unwrap();
     assert!(serde_json::to_string(a).unwrap() == serde_json::to_string(&b).unwrap(), "gbdt training is not bit-identical");
     let all = &a.backtest.test[0];
     let auc = |name: &str| all.rankings.iter().find(|r| r.ranking.starts_with(name)).unwrap().auc.unwrap();
@@ -138,7 +138,7 @@ fn gbdt_is_deterministic_beats_baselines_and_respects_monotone_constraints() {
     let ipw_scorecard = train(v, &TrainOptions { inverse_propensity: true, ..Default::default() }.check().unwrap()).unwrap();
     assert_eq!(ipw_scorecard.row_weights, "inverse propensity of being labelled");
     assert_ne!(ipw_scorecard.coefficients, train(v, &TrainOptions::default().check().unwrap()).unwrap().coefficients, "the weights change the scorecard");
-    let ipw = train(v, &TrainOptions { kind: riskwarn::model::ModelKind::Gbdt, inverse_propensity: true, ..Default::default() }.check().unwrap()).unwrap();
+    let ipw = train(v, &TrainOptions { kind: riskwarn::model::train::TrainKind::Gbdt, inverse_propensity: true, ..Default::default() }.check().unwrap()).unwrap();
     assert_eq!(ipw.row_weights, "inverse propensity of being labelled");
     assert!(serde_json::to_string(&ipw).unwrap() != serde_json::to_string(a).unwrap(), "the weights change the fit");
     riskwarn().args(["train", "--kind", "gbdt", "--max-depth", "99", "--model-out", "/tmp/never.json"]).run().status(2).stderr_contains("max_depth");
@@ -328,9 +328,98 @@ fn gbdt_fit_is_bit_identical_for_any_thread_count() {
     let params = GbdtParams { iterations: 30, ..Default::default() };
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| fit(&column_major, 60_000, 3, &y, None, &[1, 0, 0], &params).unwrap())
+        pool.install(|| fit(&column_major, 60_000, 3, &y, None, &[1, 0, 0], &params, None).unwrap())
     };
     let one = run(1);
     assert_eq!(one, run(2));
     assert_eq!(one, run(4));
+}
+
+/// A small grid, so a test can fit it a few times: 2 scorecards and 3 sets of trees.
+fn small_search() -> riskwarn::model::select::Search {
+    riskwarn::model::select::Search {
+        l2: vec![100.0, 1.0],
+        max_depth: vec![1, 3],
+        min_leaf_weight: vec![20.0],
+        learning_rate: vec![0.1, 0.3],
+        max_trees: Some(200),
+        patience: 20,
+        ..Default::default()
+    }
+}
+
+/// The labels of `rows` with those of the rows `seed` picks (about half) turned over.
+fn turned(rows: &polars::prelude::DataFrame, seed: u64) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let mut out = rows.clone();
+    for name in ["label", "random_label"] {
+        let values: Vec<Option<bool>> = rows
+            .column(name)
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if (seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)).count_ones() % 2 == 1 { v.map(|b| !b) } else { v })
+            .collect();
+        out.with_column(Column::new(name.into(), values)).unwrap();
+    }
+    out
+}
+
+#[test]
+fn hyper_parameters_are_chosen_on_the_validation_date_and_recorded() {
+    use riskwarn::model::ModelKind;
+    let opts = TrainOptions { kind: riskwarn::model::train::TrainKind::Auto, search: small_search(), ..Default::default() }.check().unwrap();
+    let panel = riskwarn::model::train::panel(&data().1, &opts).unwrap();
+    let model = riskwarn::model::train::fit(panel.clone(), &opts).unwrap();
+    let selection = model.selection.as_ref().expect("a selection");
+    // Validation on the last training date; candidates on the dates whose labels end by it.
+    assert_eq!(&selection.validation_as_of, model.train_as_of.last().unwrap());
+    let t_val = riskwarn::dates::parse(&selection.validation_as_of).unwrap();
+    for d in &selection.candidate_train_as_of {
+        assert!(riskwarn::dates::parse(d).unwrap() + model.horizon_days <= t_val, "candidate date {d} sees labels past {t_val}");
+    }
+    assert!(!selection.candidate_train_as_of.is_empty() && selection.candidate_train_as_of.len() < model.train_as_of.len());
+    // 2 scorecards, 2 × 1 trees at the first rate, then the second rate: 5 candidates.
+    assert_eq!(selection.candidates.iter().filter(|c| c.kind == ModelKind::Logistic).count(), 2);
+    assert_eq!(selection.candidates.iter().filter(|c| c.kind == ModelKind::Gbdt).count(), 3);
+    for kind in [ModelKind::Logistic, ModelKind::Gbdt] {
+        let of_kind: Vec<_> = selection.candidates.iter().filter(|c| c.kind == kind).collect();
+        let chosen: Vec<_> = of_kind.iter().filter(|c| c.chosen).collect();
+        assert_eq!(chosen.len(), 1, "one chosen {kind:?}");
+        assert!(of_kind.iter().all(|c| c.auc <= chosen[0].auc), "the chosen {kind:?} has the best validation AUC");
+    }
+    let best = |kind| selection.candidates.iter().find(|c| c.kind == kind && c.chosen).unwrap();
+    let kept = if best(ModelKind::Gbdt).auc > best(ModelKind::Logistic).auc { ModelKind::Gbdt } else { ModelKind::Logistic };
+    assert_eq!((model.kind, selection.kept), (kept, kept));
+    // The chosen values are the ones fitted; the trees' curve is stored and peaks at the kept count.
+    assert_eq!(model.params.l2, best(ModelKind::Logistic).l2.unwrap());
+    let trees = best(ModelKind::Gbdt);
+    let peak = trees.curve.iter().fold((0, f64::NEG_INFINITY), |b, p| if p.1 > b.1 { *p } else { b });
+    assert_eq!((Some(peak.0), peak.1), (trees.trees, trees.auc));
+    if let Some(g) = &model.gbdt {
+        assert_eq!((g.params.max_depth, g.params.iterations), (trees.max_depth.unwrap(), trees.trees.unwrap()));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 3, ..Default::default() })]
+    #[test]
+    fn the_calibration_and_test_labels_change_no_choice(seed in proptest::prelude::any::<u64>()) {
+        let opts = TrainOptions { kind: riskwarn::model::train::TrainKind::Auto, search: small_search(), ..Default::default() }.check().unwrap();
+        static BASE: std::sync::OnceLock<(riskwarn::model::train::Panel, Model)> = std::sync::OnceLock::new();
+        let (panel, base) = BASE.get_or_init(|| {
+            let panel = riskwarn::model::train::panel(&data().1, &opts).unwrap();
+            let model = riskwarn::model::train::fit(panel.clone(), &opts).unwrap();
+            (panel, model)
+        });
+        let mut other = panel.clone();
+        other.test_rows = turned(&panel.test_rows, seed);
+        other.cal_rows = turned(&panel.cal_rows, seed.rotate_left(7));
+        let model = riskwarn::model::train::fit(other, &opts).unwrap();
+        proptest::prop_assert_ne!(&model.backtest.test, &base.backtest.test, "the turned labels change the backtest");
+        proptest::prop_assert_eq!(&model.selection, &base.selection);
+        proptest::prop_assert_eq!((model.kind, &model.params, model.gbdt.as_ref().map(|g| &g.params)), (base.kind, &base.params, base.gbdt.as_ref().map(|g| &g.params)));
+    }
 }
