@@ -9,6 +9,7 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     let policy = crate::policy::Policy::load(&args.policy)?;
     let m = crate::messages::Messages::new(policy.language);
     opts.features = policy.features;
+    opts.points_scale = policy.points;
     opts.truth = crate::io::read_truth(&args.data)?;
     let opts = opts.check()?;
     // Bucket by bucket (docs/scale-out.md): the validated tables of each wait in the spill, in a
