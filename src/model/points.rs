@@ -199,7 +199,8 @@ impl PointsPart {
         let factor = scale.factor();
         for f in &mut self.features {
             for b in &mut f.bins.bins {
-                b.points = -factor * calibration.a * f.coefficient * b.woe;
+                // + 0.0: a zero-WoE bin's points print as 0, not −0.
+                b.points = -factor * calibration.a * f.coefficient * b.woe + 0.0;
             }
         }
         self.base_points = scale.offset() - factor * (calibration.a * self.intercept + calibration.b);
