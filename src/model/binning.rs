@@ -257,7 +257,10 @@ pub fn fit(feature: &str, values: Values, y: &[bool], weights: Option<&[f64]>, d
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
     let mut overall = Tally::default();
     (0..n).for_each(|i| overall.add(y[i], weight(i)));
-    let prior = if overall.rows() > 0.0 { overall.positives / overall.rows() } else { 0.5 };
+    if !(overall.positives > 0.0 && overall.negatives > 0.0) {
+        return Err(Error::BadArgument(format!("binning {feature} needs both outcomes among the (weighted) training rows")));
+    }
+    let prior = overall.positives / overall.rows();
     match values {
         Values::Numeric(v) => {
             // Distinct finite values, ascending, with their weight: the pre-bin cuts sit on them.
