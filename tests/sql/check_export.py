@@ -60,7 +60,7 @@ def pg_type(t):
     raise SystemExit(f"no PostgreSQL type for the feature column type {t}")
 
 
-def postgres_scores(features, sql, columns=("score",)):
+def postgres_scores(features, sql, wanted=("score",)):
     """(uscc, column, …) rows of the SELECT run in a throw-away PostgreSQL server."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
     if not bins:
@@ -94,7 +94,7 @@ def postgres_scores(features, sql, columns=("score",)):
         # A tree model's SELECT is far longer than an argument may be: psql reads it from a file.
         query = os.path.join(root, "score.sql")
         with open(query, "w") as f:
-            f.write(f"COPY (SELECT uscc, {', '.join(columns)} FROM ({sql.rstrip().rstrip(';')}) s) TO STDOUT WITH CSV;\n")
+            f.write(f"COPY (SELECT uscc, {', '.join(wanted)} FROM ({sql.rstrip().rstrip(';')}) s) TO STDOUT WITH CSV;\n")
         if as_postgres:
             shutil.chown(query, "postgres")
         out = psql("-f", query).stdout
