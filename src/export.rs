@@ -11,7 +11,9 @@
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
+use crate::model::binning::{Bin, BinRange, DirectionSource};
 use crate::model::matrix::{MatrixColumn, CLIP};
+use crate::model::points::PointsFeature;
 use crate::model::Model;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,8 +72,40 @@ impl Sql {
     }
 }
 
+/// A points feature's bin as `CASE … THEN value(bin) … END` over the feature table's row: the
+/// missing bin first, then the upper-inclusive cuts in order (`x <= cut`), or the levels with
+/// `other` as the ELSE — the rule of `binning::FeatureBins::assign`.
+fn bin_case(sql: &Sql, f: &PointsFeature, value: impl Fn(&Bin) -> f64) -> Result<String> {
+    let bins = &f.bins.bins;
+    let missing = sql.num(value(f.bins.missing()))?;
+    let mut s = String::from("CASE");
+    if f.bins.direction_source == DirectionSource::Unordered {
+        let _ = write!(s, " WHEN {} IS NULL THEN {missing}", ident(&f.bins.feature));
+        let mut other = sql.num(0.0)?;
+        for b in bins {
+            match &b.range {
+                BinRange::Levels { levels } => {
+                    let list: Vec<String> = levels.iter().map(|l| text(l)).collect();
+                    let _ = write!(s, " WHEN {} IN ({}) THEN {}", ident(&f.bins.feature), list.join(", "), sql.num(value(b))?);
+                }
+                BinRange::Other { .. } => other = sql.num(value(b))?,
+                _ => {}
+            }
+        }
+        let _ = write!(s, " ELSE {other} END");
+    } else {
+        let x = sql.finite(&f.bins.feature);
+        let _ = write!(s, " WHEN {x} IS NULL THEN {missing}");
+        for (cut, b) in f.bins.cuts.iter().zip(bins) {
+            let _ = write!(s, " WHEN {x} <= {} THEN {}", sql.num(*cut)?, sql.num(value(b))?);
+        }
+        let _ = write!(s, " ELSE {} END", sql.num(value(&bins[f.bins.cuts.len()]))?);
+    }
+    Ok(s)
+}
+
 /// The matrix column `c` (linear models) as an expression of the feature table's row.
-fn column_expr(sql: &Sql, c: &MatrixColumn) -> Result<String> {
+fn column_expr(sql: &Sql, model: &Model, c: &MatrixColumn) -> Result<String> {
     Ok(match c {
         MatrixColumn::Numeric { feature, median, mean, std } => format!(
             "LEAST(GREATEST((asinh(COALESCE({}, {})) - {}) / {}, {}), {})",
@@ -85,6 +119,10 @@ fn column_expr(sql: &Sql, c: &MatrixColumn) -> Result<String> {
         MatrixColumn::Missing { feature } => format!("CASE WHEN {} IS NULL THEN {} ELSE {} END", sql.finite(feature), sql.num(1.0)?, sql.num(0.0)?),
         MatrixColumn::Raw { feature } => sql.finite(feature),
         MatrixColumn::Level { feature, level } => format!("CASE WHEN {} = {} THEN {} ELSE {} END", ident(feature), text(level), sql.num(1.0)?, sql.num(0.0)?),
+        MatrixColumn::Woe { feature } => {
+            let f = model.points.iter().flat_map(|p| &p.features).find(|f| &f.bins.feature == feature);
+            bin_case(sql, f.ok_or_else(|| Error::BadArgument(format!("the model has no bins of `{feature}`")))?, |b| b.woe)?
+        }
     })
 }
 
@@ -161,7 +199,7 @@ fn raw_expr(sql: &Sql, model: &Model) -> Result<String> {
 }
 
 /// The SELECT: one row per row of the feature table with `uscc`, `as_of`, `raw_score` (log-odds)
-/// and `score` (the calibrated probability `riskwarn` ranks by).
+/// and `score` (the calibrated probability `riskwarn` ranks by); a points model adds `points`.
 pub fn sql(model: &Model, opts: &SqlOptions) -> Result<String> {
     let sql = Sql { dialect: opts.dialect };
     let columns = &model.preprocessing.columns;
@@ -174,16 +212,25 @@ pub fn sql(model: &Model, opts: &SqlOptions) -> Result<String> {
     );
     s += "WITH matrix AS (\n  SELECT uscc, as_of";
     for (j, c) in columns.iter().enumerate() {
-        let _ = write!(s, ",\n    {} AS c{j}", column_expr(&sql, c)?);
+        let _ = write!(s, ",\n    {} AS c{j}", column_expr(&sql, model, c)?);
     }
-    let _ = write!(s, "\n  FROM {}\n),\nraw AS (\n  SELECT uscc, as_of, {} AS raw_score\n  FROM matrix\n)\n", opts.table, raw_expr(&sql, model)?);
+    // Points: base points plus each feature's points by its bin, carried beside the matrix.
+    if let Some(p) = &model.points {
+        let mut points = sql.num(p.base_points)?;
+        for f in &p.features {
+            let _ = write!(points, "\n      + ({})", bin_case(&sql, f, |b| b.points)?);
+        }
+        let _ = write!(s, ",\n    {points} AS points");
+    }
+    let points = if model.points.is_some() { ", points" } else { "" };
+    let _ = write!(s, "\n  FROM {}\n),\nraw AS (\n  SELECT uscc, as_of{points}, {} AS raw_score\n  FROM matrix\n)\n", opts.table, raw_expr(&sql, model)?);
     let (a, b) = (sql.num(model.calibration.a)?, sql.num(model.calibration.b)?);
     // PostgreSQL's exp() fails beyond ±708 where Rust's gives 0 or ∞; clamped at ±700 the score
     // differs by less than 1e-300.
     let (lo, hi) = (sql.num(-700.0)?, sql.num(700.0)?);
     let _ = write!(
         s,
-        "SELECT uscc, as_of, raw_score, {} / ({} + exp(LEAST(GREATEST(-({a} * raw_score + {b}), {lo}), {hi}))) AS score\nFROM raw",
+        "SELECT uscc, as_of, raw_score, {} / ({} + exp(LEAST(GREATEST(-({a} * raw_score + {b}), {lo}), {hi}))) AS score{points}\nFROM raw",
         sql.num(1.0)?,
         sql.num(1.0)?
     );

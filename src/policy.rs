@@ -36,6 +36,10 @@ pub struct Policy {
     /// Follow-up of warnings (defaults: `CasePolicy::default`).
     #[serde(default)]
     pub cases: CasePolicy,
+    /// How a points scorecard's log-odds become points (defaults: `PointsScale::default`).
+    /// Left out of the policy's hash when default, so the hashes of existing policies stand.
+    #[serde(default, skip_serializing_if = "crate::model::points::PointsScale::is_default")]
+    pub points: crate::model::points::PointsScale,
 }
 
 /// How scored subjects are cut into ordered classes, highest risk first.
@@ -497,6 +501,7 @@ impl Policy {
             return Err(Error::BadArgument("plan.inspectors_per_visit must be at least 2 (两名以上检查人员)".into()));
         }
         self.cases.check()?;
+        self.points.check()?;
         let mut depts = std::collections::BTreeSet::new();
         for d in &p.departments {
             if !depts.insert(d.name.as_str()) {

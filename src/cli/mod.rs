@@ -302,8 +302,8 @@ pub struct TrainArgs {
     /// Label horizon in days.
     #[arg(long, default_value_t = TrainOptions::default().horizon_days)]
     pub horizon: i32,
-    /// The model kind: `logistic` (the scorecard), `gbdt` (trees), or `auto` (both, keeping the
-    /// one with the higher AUC on the validation date).
+    /// The model kind: `logistic` (the scorecard), `gbdt` (trees), `points` (the points
+    /// scorecard), or `auto` (all three, keeping the one with the higher AUC on the validation date).
     #[arg(long, value_enum, default_value = "logistic")]
     pub kind: crate::model::train::TrainKind,
     /// L2 penalty weight (logistic: on the coefficients, chosen on the validation date from

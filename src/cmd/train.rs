@@ -9,6 +9,7 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     let policy = crate::policy::Policy::load(&args.policy)?;
     let m = crate::messages::Messages::new(policy.language);
     opts.features = policy.features;
+    opts.points_scale = policy.points;
     opts.truth = crate::io::read_truth(&args.data)?;
     let opts = opts.check()?;
     // Bucket by bucket (docs/scale-out.md): the validated tables of each wait in the spill, in a
@@ -91,6 +92,9 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
         for w in &model.direction_warnings {
             s += &(m.fill("summary.direction", &[("warning", w)]) + "\n");
         }
+        if let Some(p) = &model.points {
+            s += &points_table(p, m);
+        }
         s
     })
 }
@@ -118,6 +122,7 @@ fn selection_summary(selection: &crate::model::select::Selection, m: crate::mess
         s += "  ";
         s += &match c.kind {
             ModelKind::Logistic => m.fill("summary.selection_logistic", &[("l2", &c.l2.unwrap_or(f64::NAN)), ("auc", &auc), ("candidates", &of_kind)]),
+            ModelKind::Points => m.fill("summary.selection_points", &[("l2", &c.l2.unwrap_or(f64::NAN)), ("auc", &auc), ("candidates", &of_kind)]),
             ModelKind::Gbdt => m.fill(
                 "summary.selection_gbdt",
                 &[
@@ -134,11 +139,48 @@ fn selection_summary(selection: &crate::model::select::Selection, m: crate::mess
         kinds.push(c.kind);
     }
     if kinds.len() > 1 {
-        let kept = match selection.kept {
-            ModelKind::Logistic => "logistic",
-            ModelKind::Gbdt => "gbdt",
-        };
-        s += &(m.fill("summary.selection_kept", &[("kind", &m.code("model_kind", kept))]) + "\n");
+        s += &(m.fill("summary.selection_kept", &[("kind", &m.code("model_kind", selection.kept.name()))]) + "\n");
+    }
+    s
+}
+
+/// A number of a bin label: short (the model file keeps the exact cut).
+fn short(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 { format!("{v}") } else { format!("{}", (v * 1e3).round() / 1e3) }
+}
+
+/// The points scorecard's bins with their points, one line per feature with a nonzero
+/// coefficient, largest spread of points first.
+fn points_table(p: &crate::model::points::PointsPart, m: crate::messages::Messages) -> String {
+    use crate::model::binning::BinRange;
+    let scored: Vec<&crate::model::points::PointsFeature> = p.features.iter().filter(|f| f.coefficient > 0.0).collect();
+    let mut s = format!(
+        "\n{}\n",
+        m.fill(
+            "summary.points",
+            &[("base", &format!("{:.1}", p.base_points)), ("points", &p.scale.base_points), ("odds", &p.scale.base_odds), ("pdo", &p.scale.pdo), ("zero", &(p.features.len() - scored.len()))]
+        )
+    );
+    let spread = |f: &crate::model::points::PointsFeature| f.bins.bins.iter().map(|b| b.points).fold(f64::NEG_INFINITY, f64::max) - f.bins.bins.iter().map(|b| b.points).fold(f64::INFINITY, f64::min);
+    let mut scored = scored;
+    scored.sort_by(|a, b| spread(b).total_cmp(&spread(a)).then(a.bins.feature.cmp(&b.bins.feature)));
+    let width = scored.iter().map(|f| f.bins.feature.len()).max().unwrap_or(0);
+    for f in scored {
+        let cells: Vec<String> = f
+            .bins
+            .bins
+            .iter()
+            .map(|b| {
+                let label = match &b.range {
+                    BinRange::Interval { lower, upper } => format!("({}, {}]", lower.map_or("-inf".into(), short), upper.map_or("+inf".into(), short)).replace(", +inf]", ", +inf)"),
+                    BinRange::Levels { levels } => levels.join("|"),
+                    BinRange::Other { .. } => m.tr("summary.points_bin_other").to_string(),
+                    BinRange::Missing => m.tr("summary.points_bin_missing").to_string(),
+                };
+                format!("{label} {:+.1}", b.points)
+            })
+            .collect();
+        s += &format!("  {:width$}  {}\n", f.bins.feature, cells.join(" | "));
     }
     s
 }

@@ -21,6 +21,9 @@ pub enum MatrixColumn {
     Raw { feature: String },
     /// 1 when the categorical feature equals `level` (the most frequent level is the baseline).
     Level { feature: String, level: String },
+    /// The weight of evidence of the feature's bin (points scorecard: the bins are the model's
+    /// `points` part, which computes this column).
+    Woe { feature: String },
 }
 
 impl MatrixColumn {
@@ -30,6 +33,7 @@ impl MatrixColumn {
             MatrixColumn::Missing { feature } => format!("{feature}__missing"),
             MatrixColumn::Raw { feature } => feature.clone(),
             MatrixColumn::Level { feature, level } => format!("{feature}={level}"),
+            MatrixColumn::Woe { feature } => format!("{feature}__woe"),
         }
     }
     pub fn feature(&self) -> &str {
@@ -37,7 +41,8 @@ impl MatrixColumn {
             MatrixColumn::Numeric { feature, .. }
             | MatrixColumn::Missing { feature }
             | MatrixColumn::Raw { feature }
-            | MatrixColumn::Level { feature, .. } => feature,
+            | MatrixColumn::Level { feature, .. }
+            | MatrixColumn::Woe { feature } => feature,
         }
     }
 }
@@ -177,6 +182,9 @@ impl Preprocessor {
                     for (i, v) in str_column(df, feature)?.into_iter().enumerate() {
                         x[[i, j]] = if v.as_deref() == Some(level.as_str()) { 1.0 } else { 0.0 };
                     }
+                }
+                MatrixColumn::Woe { feature } => {
+                    return Err(Error::Internal(format!("the WoE of `{feature}` needs the model's bins (Model::matrix)")));
                 }
             }
         }

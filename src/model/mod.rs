@@ -2,10 +2,12 @@
 //! coefficients and the calibration. Loading a model against data whose features differ is a
 //! clear error (exit 2). A scorecard score splits exactly into per-feature contributions.
 
+pub mod binning;
 pub mod calibration;
 pub mod gbdt;
 pub mod logistic;
 pub mod matrix;
+pub mod points;
 pub mod select;
 pub mod train;
 
@@ -27,6 +29,19 @@ pub enum ModelKind {
     Logistic,
     /// Gradient-boosted trees (forust-ml) with monotone constraints and path-contribution reasons.
     Gbdt,
+    /// A points scorecard: monotone binning, weight of evidence, logistic fit on WoE, points per bin.
+    Points,
+}
+
+impl ModelKind {
+    /// The model id's prefix.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Logistic => "logistic",
+            ModelKind::Gbdt => "gbdt",
+            ModelKind::Points => "points",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -53,6 +68,10 @@ pub struct Model {
     /// Gbdt: hyper-parameters, monotone directions per matrix column, the booster (forust JSON).
     #[serde(default)]
     pub gbdt: Option<GbdtPart>,
+    /// Points: the bins, WoE, coefficients and points of every feature (absent for other kinds).
+    /// `coefficients` and `intercept` repeat its β and β₀ over the `woe` matrix columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<points::PointsPart>,
     /// How training rows were weighted: `none`, or `inverse propensity of being labelled`
     /// (docs/model.md). Calibration is fitted after, on unweighted held-out rows.
     #[serde(default)]
@@ -214,7 +233,16 @@ impl Model {
 
     pub fn matrix(&self, features: &DataFrame) -> Result<Array2<f64>> {
         self.require_features(features)?;
-        self.preprocessing.transform(features)
+        match &self.points {
+            Some(p) => p.woe_matrix(features),
+            None => self.preprocessing.transform(features),
+        }
+    }
+
+    /// Points: every row's scorecard points (base points + its bins' points); None for other kinds.
+    pub fn points(&self, features: &DataFrame) -> Result<Option<Vec<f64>>> {
+        self.require_features(features)?;
+        self.points.as_ref().map(|p| p.points(features)).transpose()
     }
 
     /// Calibrated probabilities of a violation within the horizon.
@@ -273,6 +301,13 @@ impl Model {
                 let inputs = inputs_of(&rows)?;
                 // contributions[f * len + r], filled column by column (sequential memory access).
                 let mut contrib = vec![0.0f64; names.len() * len];
+                if let Some(p) = &self.points {
+                    let woe = p.woe_columns(&features.slice(rows.start as i64, len))?;
+                    for ((j, w), f) in woe.iter().enumerate().zip(&p.features) {
+                        let out = &mut contrib[column_feature[j] * len..(column_feature[j] + 1) * len];
+                        out.iter_mut().zip(w).for_each(|(o, w)| *o += slope * f.coefficient * w);
+                    }
+                }
                 if let Some(booster) = &booster {
                     // Path contributions per matrix column (+ bias), summed per input feature.
                     let x = self.preprocessing.transform(&features.slice(rows.start as i64, len))?;
@@ -370,6 +405,11 @@ impl Model {
                         importance.push((w.abs(), feature));
                     }
                 }
+                // Points: a feature's spread of points, β·(largest − smallest WoE), numeric only.
+                for f in self.points.iter().flat_map(|p| &p.features).filter(|f| f.bins.direction_source != binning::DirectionSource::Unordered) {
+                    let (lo, hi) = f.bins.bins.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), b| (lo.min(b.woe), hi.max(b.woe)));
+                    importance.push((f.coefficient * (hi - lo), &f.bins.feature));
+                }
             }
         }
         importance.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
@@ -428,6 +468,17 @@ impl Model {
             (ModelKind::Gbdt, Some(g)) => {
                 gbdt::load(&g.booster).map_err(|e| Error::bad_file(path, e.to_string()))?;
             }
+            _ => {}
+        }
+        match (&model.kind, &model.points) {
+            (ModelKind::Points, None) => return Err(Error::bad_file(path, "a points model without its scorecard (`points`)")),
+            (ModelKind::Points, Some(p)) => {
+                p.check().map_err(|e| Error::bad_file(path, e.to_string()))?;
+                if p.names() != model.features || p.coefficients() != model.coefficients {
+                    return Err(Error::bad_file(path, "the points scorecard does not match the model's features and coefficients"));
+                }
+            }
+            (_, Some(_)) => return Err(Error::bad_file(path, "a points scorecard (`points`) in a model of another kind")),
             _ => {}
         }
         Ok(model)

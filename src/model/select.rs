@@ -4,7 +4,7 @@
 //! seen: a change of their labels changes no choice (tested). The chosen values are then
 //! fitted on every training date (T_val included) by `train::fit`.
 //!
-//! The scorecard's l2 is chosen from [`Search::l2`]. The trees are chosen in two stages: depth
+//! The scorecard's l2, and the points scorecard's, are chosen from [`Search::l2`]. The trees are chosen in two stages: depth
 //! × minimum leaf weight at the first learning rate, then the other learning rates at the best
 //! pair; every candidate stops early (its validation AUC has not improved for
 //! [`Search::patience`] trees, at most [`Search::max_trees`]) and keeps the number of trees
@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 /// `riskwarn train` does that).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Search {
-    /// Scorecard: the L2 penalty weight, strongest first.
+    /// Scorecard and points scorecard: the L2 penalty weight, strongest first.
     pub l2: Vec<f64>,
     /// Trees: the maximum depth, shallowest first.
     pub max_depth: Vec<usize>,
@@ -149,6 +149,8 @@ pub const METRIC: &str = "AUC on the validation date's labelled rows";
 pub(crate) struct Chosen {
     pub kind: ModelKind,
     pub logistic: LogisticParams,
+    /// The points scorecard's logistic fit on WoE.
+    pub points: LogisticParams,
     pub gbdt: GbdtParams,
     pub selection: Selection,
 }
@@ -162,7 +164,7 @@ fn spaced(rows: Vec<IdxSize>, max: usize) -> Vec<IdxSize> {
     rows.into_iter().step_by(step).collect()
 }
 
-/// Chooses the hyper-parameters of `opts.kind` (both kinds for auto) on the training rows alone.
+/// Chooses the hyper-parameters of `opts.kind` (every kind for auto) on the training rows alone.
 pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>, train_dates: &[i32], h: i32, columns: &Columns, opts: &TrainOptions) -> Result<Chosen> {
     let search = &opts.search;
     let t_val = *train_dates.last().ok_or_else(|| Error::BadArgument("the panel has no training date".into()))?;
@@ -176,6 +178,7 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
     let positives = |v: &[bool]| v.iter().filter(|b| **b).count();
     let default_kind = match opts.kind {
         TrainKind::Gbdt => ModelKind::Gbdt,
+        TrainKind::Points => ModelKind::Points,
         TrainKind::Logistic | TrainKind::Auto => ModelKind::Logistic,
     };
     let mut selection = Selection {
@@ -206,14 +209,14 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
     };
     if let Some(reason) = unchosen {
         selection.not_chosen = Some(reason);
-        return Ok(Chosen { kind: default_kind, logistic: opts.params.clone(), gbdt: opts.gbdt.clone(), selection });
+        return Ok(Chosen { kind: default_kind, logistic: opts.params.clone(), points: opts.params.clone(), gbdt: opts.gbdt.clone(), selection });
     }
     let take = |idx: &[IdxSize]| -> Result<DataFrame> { Ok(train_rows.take(&IdxCa::from_vec("".into(), idx.to_vec()))?) };
     let (candidates, validation) = (take(&candidate_idx)?, take(&validation_idx)?);
     let w_candidate: Option<Vec<f64>> = weights.map(|w| candidate_idx.iter().map(|&i| w[i as usize]).collect());
     let w_candidate = w_candidate.as_deref();
 
-    let (mut logistic, mut gbdt) = (opts.params.clone(), opts.gbdt.clone());
+    let (mut logistic, mut points, mut gbdt) = (opts.params.clone(), opts.params.clone(), opts.gbdt.clone());
     let mut best: Vec<(ModelKind, f64)> = Vec::new();
     if matches!(opts.kind, TrainKind::Logistic | TrainKind::Auto) {
         let first = selection.candidates.len();
@@ -227,6 +230,19 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
         selection.candidates[i].chosen = true;
         logistic.l2 = selection.candidates[i].l2.expect("a scorecard candidate has l2");
         best.push((ModelKind::Logistic, selection.candidates[i].auc));
+    }
+    if matches!(opts.kind, TrainKind::Points | TrainKind::Auto) {
+        let first = selection.candidates.len();
+        for &l2 in &search.l2 {
+            let params = super::points::PointsParams { binning: opts.binning.clone(), logistic: LogisticParams { l2, ..opts.params.clone() } };
+            let fitted = super::points::fit(&candidates, &y_candidate, w_candidate, columns.numeric, columns.categorical, columns.registry, &params)?;
+            let auc = crate::metrics::auc(&fitted.raw_scores(&validation)?, &y_validation).unwrap_or(0.5);
+            selection.candidates.push(Candidate { kind: ModelKind::Points, l2: Some(l2), max_depth: None, min_leaf_weight: None, learning_rate: None, trees: None, trees_fitted: None, auc, chosen: false, curve: Vec::new() });
+        }
+        let i = best_of(&selection.candidates[first..]) + first;
+        selection.candidates[i].chosen = true;
+        points.l2 = selection.candidates[i].l2.expect("a points candidate has l2");
+        best.push((ModelKind::Points, selection.candidates[i].auc));
     }
     if matches!(opts.kind, TrainKind::Gbdt | TrainKind::Auto) {
         let first = selection.candidates.len();
@@ -285,10 +301,11 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
             }
         }
     }
-    // The scorecard comes first: the trees must be strictly better to be kept.
+    // The scorecard comes first, then the points scorecard: a later kind must be strictly
+    // better to be kept.
     let kept = best.iter().fold(best[0], |b, k| if k.1 > b.1 { *k } else { b }).0;
     selection.kept = kept;
-    Ok(Chosen { kind: kept, logistic, gbdt, selection })
+    Ok(Chosen { kind: kept, logistic, points, gbdt, selection })
 }
 
 /// The index of the first candidate with the highest AUC.

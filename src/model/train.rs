@@ -41,6 +41,9 @@ pub struct TrainOptions {
     /// Weight of a training row labelled by dispositions alone, in (0, 1]: follow-ups are of
     /// warned subjects, so their labels are a targeted, not a random, sample (docs/model.md).
     pub disposition_weight: f64,
+    /// Points: the binning of every feature, and the policy's `[points]` scale.
+    pub binning: super::binning::BinningOptions,
+    pub points_scale: super::points::PointsScale,
 }
 
 /// What `riskwarn train --kind` trains: one kind, or `auto`, both with the better on the
@@ -51,7 +54,10 @@ pub enum TrainKind {
     Logistic,
     /// Gradient-boosted trees (`ModelKind::Gbdt`).
     Gbdt,
-    /// Both; the one with the higher validation AUC is kept (the scorecard on a tie).
+    /// The points scorecard (`ModelKind::Points`).
+    Points,
+    /// All three; the one with the higher validation AUC is kept (on a tie the scorecard, then
+    /// the points scorecard).
     Auto,
 }
 
@@ -60,6 +66,7 @@ impl From<ModelKind> for TrainKind {
         match kind {
             ModelKind::Logistic => TrainKind::Logistic,
             ModelKind::Gbdt => TrainKind::Gbdt,
+            ModelKind::Points => TrainKind::Points,
         }
     }
 }
@@ -82,6 +89,8 @@ impl Default for TrainOptions {
             truth: None,
             label_sources: DEFAULT_LABEL_SOURCES.to_vec(),
             disposition_weight: DEFAULT_DISPOSITION_WEIGHT,
+            binning: Default::default(),
+            points_scale: Default::default(),
         }
     }
 }
@@ -91,6 +100,8 @@ impl Check for TrainOptions {
         self.params.check()?;
         self.gbdt.check()?;
         self.search.check(&self.params, &self.gbdt)?;
+        self.binning.check()?;
+        self.points_scale.check()?;
         if !(1..=crate::labels::MAX_HORIZON_DAYS).contains(&self.horizon_days) {
             return Err(Error::BadArgument(format!("--horizon must be 1 to {} days, got {}", crate::labels::MAX_HORIZON_DAYS, self.horizon_days)));
         }
@@ -560,6 +571,7 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     let columns = Columns { numeric: &numeric, categorical: &categorical, registry: &registry };
     let chosen = super::select::choose(&train_rows, &y, weights.as_deref(), &train_dates, h, &columns, opts)?;
     let mut sign_constraints = Vec::new();
+    let mut points_part = None;
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match chosen.kind {
         ModelKind::Logistic => {
             let fitted = fit_logistic(train_rows, &y, weights.as_deref(), &columns, &chosen.logistic)?;
@@ -570,6 +582,16 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
             let (fitted, bias) = fit_gbdt(train_rows, &y, weights.as_deref(), &columns, &chosen.gbdt, None)?;
             let part = super::GbdtPart { params: chosen.gbdt.clone(), directions: fitted.directions, booster: fitted.booster };
             (fitted.pre, Vec::new(), bias, Some(part), Vec::new())
+        }
+        ModelKind::Points => {
+            let params = super::points::PointsParams { binning: opts.binning.clone(), logistic: chosen.points.clone() };
+            let part = super::points::fit(&train_rows, &y, weights.as_deref(), &numeric, &categorical, &registry, &params)?;
+            drop(train_rows);
+            let pre = Preprocessor { columns: part.names().into_iter().map(|feature| MatrixColumn::Woe { feature }).collect() };
+            sign_constraints = pre.names();
+            let (coefficients, intercept) = (part.coefficients(), part.intercept);
+            points_part = Some(part);
+            (pre, coefficients, intercept, None, Vec::new())
         }
     };
     let features_used = pre.features();
@@ -585,6 +607,7 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         sign_constraints,
         intercept,
         gbdt: gbdt_part,
+        points: points_part,
         row_weights: describe_row_weights(opts),
         label_sources: opts.label_sources.clone(),
         disposition_weight: opts.disposition_weight,
@@ -607,6 +630,9 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     };
     let z_cal = model.raw_scores(&model.matrix(&cal_rows)?)?;
     model.calibration = Platt::fit(&z_cal, &bools(&cal_rows)?);
+    if let Some(p) = &mut model.points {
+        p.scale(&model.calibration, &opts.points_scale);
+    }
     let probs = model.score(&test_rows)?;
     let oracle: Option<Vec<f64>> = match test_rows.column("oracle") {
         Ok(c) => Some(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect()),
@@ -615,10 +641,7 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref(), &crate::features::past_violations(&opts.features), &opts.label_sources)?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
     let json = serde_json::to_string(&model)?;
-    let kind = match model.kind {
-        ModelKind::Logistic => "logistic",
-        ModelKind::Gbdt => "gbdt",
-    };
+    let kind = model.kind.name();
     model.model_id = format!("{kind}-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
     Ok(model)
 }

@@ -21,6 +21,7 @@ mod notebooks;
 mod outputs;
 mod overrides;
 mod plan;
+mod points;
 mod registry;
 mod run;
 mod spark;
