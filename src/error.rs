@@ -91,3 +91,15 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// linfa's errors, for the models' linfa `Fit` implementations: parameters and shapes are the
+/// caller's (exit 2), anything else ours (exit 1).
+impl From<linfa::error::Error> for Error {
+    fn from(e: linfa::error::Error) -> Self {
+        use linfa::error::Error as L;
+        match e {
+            L::Parameters(_) | L::Priors(_) | L::NotEnoughSamples | L::MismatchedShapes(..) | L::NdShape(_) => Error::BadArgument(format!("linfa: {e}")),
+            _ => Error::Internal(format!("linfa: {e}")),
+        }
+    }
+}

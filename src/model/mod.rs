@@ -4,6 +4,7 @@
 
 pub mod binning;
 pub mod calibration;
+pub mod estimators;
 pub mod gbdt;
 pub mod logistic;
 pub mod matrix;

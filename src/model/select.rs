@@ -48,9 +48,9 @@ impl Default for Search {
             max_depth: vec![1, 2, 3, 4, 6],
             min_leaf_weight: vec![80.0, 20.0, 5.0],
             learning_rate: vec![0.1, 0.05, 0.2],
-            max_trees: Some(1_000),
+            max_trees: Some(500),
             patience: 50,
-            max_rows: 300_000,
+            max_rows: 100_000,
         }
     }
 }
@@ -235,7 +235,7 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
         let first = selection.candidates.len();
         for &l2 in &search.l2 {
             let params = super::points::PointsParams { binning: opts.binning.clone(), logistic: LogisticParams { l2, ..opts.params.clone() } };
-            let fitted = super::points::fit(&candidates, &y_candidate, w_candidate, columns.numeric, columns.categorical, columns.registry, &params)?;
+            let fitted = super::train::fit_points(&candidates, &y_candidate, w_candidate, columns, params)?;
             let auc = crate::metrics::auc(&fitted.raw_scores(&validation)?, &y_validation).unwrap_or(0.5);
             selection.candidates.push(Candidate { kind: ModelKind::Points, l2: Some(l2), max_depth: None, min_leaf_weight: None, learning_rate: None, trees: None, trees_fitted: None, auc, chosen: false, curve: Vec::new() });
         }

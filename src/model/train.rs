@@ -6,8 +6,11 @@
 use ndarray::ShapeBuilder;
 use polars::prelude::*;
 
+use linfa::traits::Fit;
+
 use super::calibration::Platt;
-use super::logistic::{self, LogisticParams};
+use super::estimators::{dataset, FeatureRows, PointsScorecardParams, ScorecardParams, StopOn, TreesParams};
+use super::logistic::LogisticParams;
 use super::matrix::{MatrixColumn, Preprocessor};
 use super::{schema_hash, Model, ModelKind};
 use crate::dates;
@@ -585,7 +588,7 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
         }
         ModelKind::Points => {
             let params = super::points::PointsParams { binning: opts.binning.clone(), logistic: chosen.points.clone() };
-            let part = super::points::fit(&train_rows, &y, weights.as_deref(), &numeric, &categorical, &registry, &params)?;
+            let part = fit_points(&train_rows, &y, weights.as_deref(), &columns, params)?;
             drop(train_rows);
             let pre = Preprocessor { columns: part.names().into_iter().map(|feature| MatrixColumn::Woe { feature }).collect() };
             sign_constraints = pre.names();
@@ -684,8 +687,9 @@ pub(crate) fn fit_logistic(rows: DataFrame, y: &[bool], weights: Option<&[f64]>,
         }
     }
     let constrained: Vec<bool> = directions.iter().map(|d| *d != 0).collect();
-    let (mut coefficients, intercept) = logistic::fit(x.view(), y, weights, &constrained, params)?;
+    let scorecard = ScorecardParams::new(params.clone()).nonnegative(constrained.clone()).fit(&dataset(x.view(), y, weights))?;
     drop(x);
+    let (mut coefficients, intercept) = (scorecard.coefficients.to_vec(), scorecard.intercept);
     for (w, d) in coefficients.iter_mut().zip(&directions) {
         if *d < 0 {
             *w = -*w;
@@ -701,6 +705,12 @@ pub(crate) fn fit_logistic(rows: DataFrame, y: &[bool], weights: Option<&[f64]>,
         .map(|((c, w), d)| format!("{}: coefficient {w:.4} runs against its declared direction ({d:+})", c.name()))
         .collect();
     Ok(LogisticFit { pre, coefficients, intercept, sign_constraints, warnings })
+}
+
+/// The points scorecard on `rows`.
+pub(crate) fn fit_points(rows: &DataFrame, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: super::points::PointsParams) -> Result<super::points::PointsPart> {
+    let points = PointsScorecardParams::new(params, columns.numeric.to_vec(), columns.categorical.to_vec(), columns.registry);
+    points.fit(&dataset(FeatureRows(rows), y, weights))
 }
 
 /// Fitted trees: the raw-value preprocessing, the monotone directions per matrix column, the
@@ -735,8 +745,13 @@ pub(crate) fn fit_gbdt(rows: DataFrame, y: &[bool], weights: Option<&[f64]>, col
     let cm = pre.into_column_major(rows)?;
     let row0: Vec<f64> = (0..cols).map(|j| cm[j * n]).collect();
     let validation_matrix = validation.map(|v| pre.transform_column_major(v.rows)).transpose()?;
-    let early = validation.zip(validation_matrix.as_deref()).map(|(v, x)| super::gbdt::EarlyStopping { x, rows: v.rows.height(), y: v.y, rounds: v.rounds });
-    let booster = super::gbdt::fit(&cm, n, cols, y, weights, &directions, params, early.as_ref())?;
+    let mut trees = TreesParams::new(params.clone()).directions(directions.clone());
+    if let (Some(v), Some(x)) = (validation, &validation_matrix) {
+        let records = ndarray::ArrayView2::from_shape((v.rows.height(), cols).f(), x).map_err(|e| Error::Internal(format!("validation matrix: {e}")))?;
+        trees = trees.stop_on(StopOn { records, targets: ndarray::ArrayView1::from(v.y), patience: v.rounds });
+    }
+    let records = ndarray::ArrayView2::from_shape((n, cols).f(), &cm).map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
+    let booster = trees.fit(&dataset(records, y, weights))?.booster;
     drop(cm);
     let fitted = GbdtFit { pre, directions, booster };
     let bias = fitted.bias(&row0)?;
