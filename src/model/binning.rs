@@ -214,7 +214,9 @@ fn pool_adjacent_violators(bins: &mut Vec<(Tally, usize)>, sign: f64, prior: f64
         out.push(b);
         while out.len() > 1 {
             let k = out.len() - 1;
-            if sign * (rate(&out[k].0, prior, smoothing) - rate(&out[k - 1].0, prior, smoothing)) > 0.0 {
+            // Rates within rounding of each other are equal: their WoE could print the same.
+            let (r, previous) = (rate(&out[k].0, prior, smoothing), rate(&out[k - 1].0, prior, smoothing));
+            if sign * (r - previous) > 1e-12 * (r.abs() + previous.abs()) {
                 break;
             }
             let last = out.pop().expect("two bins");
