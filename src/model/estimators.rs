@@ -32,13 +32,13 @@ fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
-fn labels<'a, T: AsSingleTargets<Elem = bool>>(targets: &'a T) -> (ArrayView1<'a, bool>, Cow<'a, [bool]>) {
+/// The labels as a slice: in place when they are contiguous.
+fn labels<'a, T: AsSingleTargets<Elem = bool>>(targets: &'a T) -> Cow<'a, [bool]> {
     let view = targets.as_single_targets();
-    let slice = match view.to_slice() {
+    match view.to_slice() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(view.to_vec()),
-    };
-    (view, slice)
+    }
 }
 
 fn weights<R: Records, T>(dataset: &DatasetBase<R, T>) -> Option<Vec<f64>> {
@@ -120,7 +120,7 @@ impl<D: Data<Elem = f64>, T: AsSingleTargets<Elem = bool>> Fit<ArrayBase<D, Ix2>
     type Object = Scorecard;
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<Scorecard> {
         let x = dataset.records().view();
-        let (_, y) = labels(dataset.targets());
+        let y = labels(dataset.targets());
         same_rows(x.nrows(), y.len())?;
         if !self.nonnegative.is_empty() && self.nonnegative.len() != x.ncols() {
             return Err(linfa::error::Error::Parameters(format!("{} sign constraints for {} columns", self.nonnegative.len(), x.ncols())).into());
@@ -235,14 +235,14 @@ impl<D: Data<Elem = f64>, T: AsSingleTargets<Elem = bool>> Fit<ArrayBase<D, Ix2>
     type Object = Trees;
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<Trees> {
         let x = dataset.records();
-        let (_, y) = labels(dataset.targets());
+        let y = labels(dataset.targets());
         same_rows(x.nrows(), y.len())?;
         let directions = if self.directions.is_empty() { vec![0; x.ncols()] } else { self.directions.clone() };
         if directions.len() != x.ncols() {
             return Err(linfa::error::Error::Parameters(format!("{} monotone directions for {} columns", directions.len(), x.ncols())).into());
         }
         let w = weights(dataset);
-        let validation = self.stop_on.as_ref().map(|s| (column_major(&s.records), labels(&s.targets).1, s));
+        let validation = self.stop_on.as_ref().map(|s| (column_major(&s.records), labels(&s.targets), s));
         let early = validation.as_ref().map(|(x, y, s)| gbdt::EarlyStopping { x, rows: s.records.nrows(), y, rounds: s.patience });
         let booster = gbdt::fit(&column_major(x), x.nrows(), x.ncols(), &y, w.as_deref(), &directions, &self.gbdt, early.as_ref())?;
         Trees::from_booster(booster)
@@ -318,7 +318,7 @@ impl<T: AsSingleTargets<Elem = bool>> Fit<FeatureRows<'_>, T, Error> for ValidPo
     type Object = PointsPart;
     fn fit(&self, dataset: &DatasetBase<FeatureRows<'_>, T>) -> Result<PointsPart> {
         let rows = dataset.records().0;
-        let (_, y) = labels(dataset.targets());
+        let y = labels(dataset.targets());
         same_rows(rows.height(), y.len())?;
         let w = weights(dataset);
         points::fit(rows, &y, w.as_deref(), &self.numeric, &self.categorical, self.registry, &self.params)

@@ -219,30 +219,22 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
     let (mut logistic, mut points, mut gbdt) = (opts.params.clone(), opts.params.clone(), opts.gbdt.clone());
     let mut best: Vec<(ModelKind, f64)> = Vec::new();
     if matches!(opts.kind, TrainKind::Logistic | TrainKind::Auto) {
-        let first = selection.candidates.len();
-        for &l2 in &search.l2 {
+        let score = |l2: f64| -> Result<Vec<f64>> {
             let params = LogisticParams { l2, ..opts.params.clone() };
-            let fitted = fit_logistic(candidates.clone(), &y_candidate, w_candidate, columns, &params)?;
-            let auc = crate::metrics::auc(&fitted.raw_scores(&validation)?, &y_validation).unwrap_or(0.5);
-            selection.candidates.push(Candidate { kind: ModelKind::Logistic, l2: Some(l2), max_depth: None, min_leaf_weight: None, learning_rate: None, trees: None, trees_fitted: None, auc, chosen: false, curve: Vec::new() });
-        }
-        let i = best_of(&selection.candidates[first..]) + first;
-        selection.candidates[i].chosen = true;
-        logistic.l2 = selection.candidates[i].l2.expect("a scorecard candidate has l2");
-        best.push((ModelKind::Logistic, selection.candidates[i].auc));
+            fit_logistic(candidates.clone(), &y_candidate, w_candidate, columns, &params)?.raw_scores(&validation)
+        };
+        let (l2, auc) = choose_l2(ModelKind::Logistic, &search.l2, &y_validation, &mut selection, score)?;
+        logistic.l2 = l2;
+        best.push((ModelKind::Logistic, auc));
     }
     if matches!(opts.kind, TrainKind::Points | TrainKind::Auto) {
-        let first = selection.candidates.len();
-        for &l2 in &search.l2 {
+        let score = |l2: f64| -> Result<Vec<f64>> {
             let params = super::points::PointsParams { binning: opts.binning.clone(), logistic: LogisticParams { l2, ..opts.params.clone() } };
-            let fitted = super::train::fit_points(&candidates, &y_candidate, w_candidate, columns, params)?;
-            let auc = crate::metrics::auc(&fitted.raw_scores(&validation)?, &y_validation).unwrap_or(0.5);
-            selection.candidates.push(Candidate { kind: ModelKind::Points, l2: Some(l2), max_depth: None, min_leaf_weight: None, learning_rate: None, trees: None, trees_fitted: None, auc, chosen: false, curve: Vec::new() });
-        }
-        let i = best_of(&selection.candidates[first..]) + first;
-        selection.candidates[i].chosen = true;
-        points.l2 = selection.candidates[i].l2.expect("a points candidate has l2");
-        best.push((ModelKind::Points, selection.candidates[i].auc));
+            super::train::fit_points(&candidates, &y_candidate, w_candidate, columns, params)?.raw_scores(&validation)
+        };
+        let (l2, auc) = choose_l2(ModelKind::Points, &search.l2, &y_validation, &mut selection, score)?;
+        points.l2 = l2;
+        best.push((ModelKind::Points, auc));
     }
     if matches!(opts.kind, TrainKind::Gbdt | TrainKind::Auto) {
         let first = selection.candidates.len();
@@ -306,6 +298,20 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
     let kept = best.iter().fold(best[0], |b, k| if k.1 > b.1 { *k } else { b }).0;
     selection.kept = kept;
     Ok(Chosen { kind: kept, logistic, points, gbdt, selection })
+}
+
+/// The l2 of a linear kind (scorecard or points scorecard): every value of `grid` is scored on
+/// the validation rows by `score`, recorded as a candidate, and the best is marked chosen.
+/// Returns the chosen l2 and its validation AUC.
+fn choose_l2(kind: ModelKind, grid: &[f64], y: &[bool], selection: &mut Selection, score: impl Fn(f64) -> Result<Vec<f64>>) -> Result<(f64, f64)> {
+    let first = selection.candidates.len();
+    for &l2 in grid {
+        let auc = crate::metrics::auc(&score(l2)?, y).unwrap_or(0.5);
+        selection.candidates.push(Candidate { kind, l2: Some(l2), max_depth: None, min_leaf_weight: None, learning_rate: None, trees: None, trees_fitted: None, auc, chosen: false, curve: Vec::new() });
+    }
+    let i = best_of(&selection.candidates[first..]) + first;
+    selection.candidates[i].chosen = true;
+    Ok((grid[i - first], selection.candidates[i].auc))
 }
 
 /// The index of the first candidate with the highest AUC.
