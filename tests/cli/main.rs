@@ -8,6 +8,7 @@ mod cases;
 mod cli_docs;
 mod codes;
 mod contract_docs;
+mod estimators;
 mod evaluate;
 mod export;
 mod features;

@@ -225,7 +225,7 @@ fn committed_models_are_reproduced_by_their_documented_commands() {
 
 /// A small problem built from a formula: x1 = sin(0.37 i), x2 = cos(0.11 i) + x1/2,
 /// x3 = (37 i mod 11)/10, y = frac(7919 i / 1000) < σ(−0.5 + 1.2 x1 − 0.8 x2 + 0.6 x3).
-fn formula_problem(n: usize) -> (ndarray::Array2<f64>, Vec<bool>) {
+pub(crate) fn formula_problem(n: usize) -> (ndarray::Array2<f64>, Vec<bool>) {
     let mut x = ndarray::Array2::<f64>::zeros((n, 3));
     let mut y = Vec::with_capacity(n);
     for i in 0..n {

@@ -144,7 +144,7 @@ proptest! {
 
 /// A small frame of two numeric features (one with missing values, one with infinities) and a
 /// categorical one, with labels that depend on all three.
-fn frame() -> (DataFrame, Vec<bool>) {
+pub(crate) fn frame() -> (DataFrame, Vec<bool>) {
     let n = 600;
     let a: Vec<Option<f64>> = (0..n).map(|i| if i % 11 == 0 { None } else { Some((i * 7 % 50) as f64) }).collect();
     let b: Vec<f64> = (0..n).map(|i| if i % 37 == 0 { f64::INFINITY } else { ((i * 13) % 17) as f64 / 3.0 }).collect();
