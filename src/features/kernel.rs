@@ -172,8 +172,12 @@ pub fn dates_or(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>>
     if !frame.schema().contains(name) {
         return Ok(vec![missing; frame.height()]);
     }
-    let c = frame.column(name)?.cast(&DataType::Int32)?;
-    Ok(flat(c.i32()?, missing))
+    let c = frame.column(name)?;
+    // A date's days are its physical values: read in place, not cast into a copy first.
+    match c.dtype() {
+        DataType::Date => Ok(flat(c.date()?.physical(), missing)),
+        _ => Ok(flat(c.cast(&DataType::Int32)?.i32()?, missing)),
+    }
 }
 
 impl Grouped {
@@ -219,7 +223,8 @@ impl Grouped {
         let values: Vec<Vec<f64>> = (0..decl.values.len())
             .map(|i| Ok(flat(derived.column(&format!("__v{i}"))?.f64()?, f64::NAN)))
             .collect::<Result<_>>()?;
-        let sid: Vec<u32> = frame.column(SID)?.u32()?.iter().map(|v| v.expect("used rows have a sid")).collect();
+        let sid: Vec<u32> = flat(frame.column(SID)?.u32()?, u32::MAX);
+        debug_assert!(!sid.contains(&u32::MAX), "used rows have a sid");
         let mut offsets = vec![0u32; n_subjects + 1];
         for &s in &sid {
             offsets[s as usize + 1] += 1;
@@ -252,43 +257,51 @@ impl Grouped {
         })
     }
 
-    /// Feature values for the subjects `sids` as of `t`: one column per feature, with NaN where
-    /// the measure has no value (see `nan_to_null`).
+    /// Feature values for the subjects `sids` as of `t`: one column per feature, null where the
+    /// measure has no value (a feature that is never absent keeps its NaN, as a ratio of 0/0).
     pub fn evaluate(&self, decl: &TableFeatures, sids: &[u32], t: i32) -> Vec<Column> {
-        const BLOCK: usize = 2048; // a block's row-major buffer stays in cache while it is transposed
+        const BLOCK: usize = 2048;
         let plan = Plan::new(decl);
         let f = decl.features.len();
         let last_due = last_due_year(t);
-        let blocks: Vec<Vec<f64>> = sids
-            .par_chunks(BLOCK)
-            .map(|chunk| {
-                let mut buf = vec![0.0f64; chunk.len() * f];
-                let mut acc = vec![0.0f64; plan.accs.len()];
-                for (row, &sid) in buf.chunks_mut(f).zip(chunk) {
-                    let range = self.offsets[sid as usize] as usize..self.offsets[sid as usize + 1] as usize;
-                    self.accumulate(&plan, range.clone(), t, &mut acc);
-                    for ((slot, spec), formula) in row.iter_mut().zip(&decl.features).zip(&plan.formulas) {
-                        *slot = match *formula {
-                            Formula::Acc(a) => acc[a],
-                            Formula::Log1p(a) => (acc[a] + 1.0).ln(),
-                            Formula::Diff(a, b) => acc[a] - acc[b],
-                            Formula::Ratio(n, d) => if acc[d] > 0.0 { acc[n] / acc[d] } else { f64::NAN },
-                            Formula::Loop => self.measure(&spec.measure, range.clone(), t, last_due),
-                        };
-                    }
+        // Each block of subjects writes straight into its rows of every final column: no
+        // row-major buffer to transpose (the transposition read it once per column).
+        let mut columns: Vec<Vec<f64>> = (0..f).map(|_| vec![0.0f64; sids.len()]).collect();
+        let mut blocks: Vec<Vec<&mut [f64]>> = (0..sids.len().div_ceil(BLOCK)).map(|_| Vec::with_capacity(f)).collect();
+        for column in columns.iter_mut() {
+            for (block, part) in blocks.iter_mut().zip(column.chunks_mut(BLOCK)) {
+                block.push(part);
+            }
+        }
+        blocks.into_par_iter().zip(sids.par_chunks(BLOCK)).for_each(|(mut out, chunk)| {
+            let mut acc = vec![0.0f64; plan.accs.len()];
+            for (row, &sid) in chunk.iter().enumerate() {
+                let range = self.offsets[sid as usize] as usize..self.offsets[sid as usize + 1] as usize;
+                self.accumulate(&plan, range.clone(), t, &mut acc);
+                for ((column, spec), formula) in out.iter_mut().zip(&decl.features).zip(&plan.formulas) {
+                    column[row] = match *formula {
+                        Formula::Acc(a) => acc[a],
+                        Formula::Log1p(a) => (acc[a] + 1.0).ln(),
+                        Formula::Diff(a, b) => acc[a] - acc[b],
+                        Formula::Ratio(n, d) => if acc[d] > 0.0 { acc[n] / acc[d] } else { f64::NAN },
+                        Formula::Loop => self.measure(&spec.measure, range.clone(), t, last_due),
+                    };
                 }
-                buf
-            })
-            .collect();
-        // Plain f64 buffers (NaN = null), moved into polars without a copy; `nan_to_null` follows.
-        (0..f)
+            }
+        });
+        // Moved into polars without a copy; a feature that can be absent gets its validity
+        // from the NaN markers.
+        columns
             .into_par_iter()
-            .map(|j| {
-                let mut values = Vec::with_capacity(sids.len());
-                for buf in &blocks {
-                    values.extend(buf.chunks(f).map(|row| row[j]));
+            .zip(&decl.features)
+            .map(|(values, spec)| {
+                let name = spec.name().into();
+                if spec.when_absent == super::Absent::Null && values.iter().any(|v| v.is_nan()) {
+                    let validity: polars_arrow::bitmap::Bitmap = values.iter().map(|v| !v.is_nan()).collect();
+                    Float64Chunked::from_vec_validity(name, values, Some(validity)).into_column()
+                } else {
+                    Float64Chunked::from_vec(name, values).into_column()
                 }
-                Column::new(decl.features[j].name().into(), values)
             })
             .collect()
     }
@@ -393,16 +406,4 @@ impl Grouped {
             }
         }
     }
-}
-
-/// The expressions that turn the kernel's NaN markers into nulls, for the features that can be null.
-pub fn nan_to_null(decl: &TableFeatures) -> Vec<Expr> {
-    decl.features
-        .iter()
-        .filter(|f| f.when_absent == super::Absent::Null)
-        .map(|f| {
-            let c = col(f.name());
-            when(c.clone().is_nan()).then(lit(NULL).cast(DataType::Float64)).otherwise(c).alias(f.name())
-        })
-        .collect()
 }

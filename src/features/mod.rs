@@ -520,7 +520,6 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
                     for c in grouped.evaluate(&decl, sids, t) {
                         base.with_column(c)?;
                     }
-                    *base = std::mem::take(base).lazy().with_columns(kernel::nan_to_null(&decl)).collect()?;
                 }
             }
             Backend::Reference => {

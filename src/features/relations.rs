@@ -275,15 +275,15 @@ fn add_from_edges(df: &DataFrame, edges: &Edges, n_subjects: usize, inputs: &Inp
             sums[3][ra] += penalties[rb];
         }
         let [s_n, s_listed, s_violations, s_penalties] = sums;
-        out.with_column(Column::new(n.into(), s_n))?;
+        out.with_column(Float64Chunked::from_vec(n.into(), s_n).into_column())?;
         if !inputs.listed.is_empty() {
-            out.with_column(Column::new(listed_name.into(), s_listed))?;
+            out.with_column(Float64Chunked::from_vec(listed_name.into(), s_listed).into_column())?;
         }
         if inputs.violations.is_some() {
-            out.with_column(Column::new(violations_name.into(), s_violations))?;
+            out.with_column(Float64Chunked::from_vec(violations_name.into(), s_violations).into_column())?;
         }
         if inputs.penalties.is_some() {
-            out.with_column(Column::new(penalties_name.into(), s_penalties))?;
+            out.with_column(Float64Chunked::from_vec(penalties_name.into(), s_penalties).into_column())?;
         }
     }
     Ok(out)
