@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::annual_reports::last_due_year;
 use super::spec::{Measure, Stat, TableFeatures, Window};
 use crate::dates;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::validate::SID;
 
 /// Σ (value or 1) over known rows with `min_age ≤ T − date ≤ max_age` whose bits include `bits`.
@@ -223,8 +223,11 @@ impl Grouped {
         let values: Vec<Vec<f64>> = (0..decl.values.len())
             .map(|i| Ok(flat(derived.column(&format!("__v{i}"))?.f64()?, f64::NAN)))
             .collect::<Result<_>>()?;
-        let sid: Vec<u32> = flat(frame.column(SID)?.u32()?, u32::MAX);
-        debug_assert!(!sid.contains(&u32::MAX), "used rows have a sid");
+        let sid = frame.column(SID)?.u32()?;
+        if sid.null_count() > 0 {
+            return Err(Error::Internal(format!("{}: a used row has no sid", decl.table)));
+        }
+        let sid: Vec<u32> = flat(sid, 0);
         let mut offsets = vec![0u32; n_subjects + 1];
         for &s in &sid {
             offsets[s as usize + 1] += 1;
@@ -257,8 +260,8 @@ impl Grouped {
         })
     }
 
-    /// Feature values for the subjects `sids` as of `t`: one column per feature, null where the
-    /// measure has no value (a feature that is never absent keeps its NaN, as a ratio of 0/0).
+    /// Feature values for the subjects `sids` as of `t`: one column per feature, null where a
+    /// feature that can be absent (`Absent::Null`) has no value.
     pub fn evaluate(&self, decl: &TableFeatures, sids: &[u32], t: i32) -> Vec<Column> {
         const BLOCK: usize = 2048;
         let plan = Plan::new(decl);

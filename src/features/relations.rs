@@ -275,15 +275,17 @@ fn add_from_edges(df: &DataFrame, edges: &Edges, n_subjects: usize, inputs: &Inp
             sums[3][ra] += penalties[rb];
         }
         let [s_n, s_listed, s_violations, s_penalties] = sums;
-        out.with_column(Float64Chunked::from_vec(n.into(), s_n).into_column())?;
+        // The sums move into polars without a copy.
+        let column = |name: String, values: Vec<f64>| Float64Chunked::from_vec(name.into(), values).into_column();
+        out.with_column(column(n, s_n))?;
         if !inputs.listed.is_empty() {
-            out.with_column(Float64Chunked::from_vec(listed_name.into(), s_listed).into_column())?;
+            out.with_column(column(listed_name, s_listed))?;
         }
         if inputs.violations.is_some() {
-            out.with_column(Float64Chunked::from_vec(violations_name.into(), s_violations).into_column())?;
+            out.with_column(column(violations_name, s_violations))?;
         }
         if inputs.penalties.is_some() {
-            out.with_column(Float64Chunked::from_vec(penalties_name.into(), s_penalties).into_column())?;
+            out.with_column(column(penalties_name, s_penalties))?;
         }
     }
     Ok(out)

@@ -128,7 +128,7 @@ fn tree_parameters_are_checked_before_fitting() {
 fn the_points_scorecard_fits_feature_rows_as_its_own_fit_does() {
     let (df, y) = frame();
     let registry = riskwarn::features::Registry::all(&Default::default());
-    let params = PointsParams { binning: points_binning(), ..Default::default() };
+    let params = PointsParams { binning: riskwarn::model::binning::BinningOptions { min_bin_share: 0.05, ..Default::default() }, ..Default::default() };
     let (numeric, categorical) = (vec!["a".to_string(), "b".to_string()], vec!["c".to_string()]);
     let estimator = PointsScorecardParams::new(params.clone(), numeric.clone(), categorical.clone(), &registry);
     let data = dataset(FeatureRows(&df), &y, None);
@@ -148,8 +148,4 @@ fn the_points_scorecard_fits_feature_rows_as_its_own_fit_does() {
     let bad = PointsParams { logistic: LogisticParams { l2: -1.0, ..Default::default() }, ..params.clone() };
     assert!(PointsScorecardParams::new(bad, numeric.clone(), categorical.clone(), &registry).check().is_err());
     assert!(PointsScorecardParams::new(params, numeric, categorical, &registry).fit(&dataset(FeatureRows(&df), &y[1..], None)).is_err());
-}
-
-fn points_binning() -> riskwarn::model::binning::BinningOptions {
-    riskwarn::model::binning::BinningOptions { min_bin_share: 0.05, ..Default::default() }
 }
