@@ -413,11 +413,26 @@ pub fn capped_relation_ids(data: &Validated, as_of: i32, opts: &FeatureOptions) 
 pub type IndicatorRows = std::collections::BTreeMap<String, usize>;
 
 pub fn indicator_rows(data: &Validated) -> Result<IndicatorRows> {
-    let mut out = std::collections::BTreeMap::new();
-    if let Some(frame) = data.table("indicators") {
-        for v in frame.column("indicator")?.str()?.iter().flatten() {
-            *out.entry(v.to_string()).or_default() += 1;
-        }
+    use rayon::prelude::*;
+    let mut out = IndicatorRows::new();
+    let Some(frame) = data.table("indicators") else { return Ok(out) };
+    // Counted chunk by chunk in parallel, by borrowed names (few distinct, many rows).
+    let counts: Vec<PlHashMap<&str, usize>> = frame
+        .column("indicator")?
+        .str()?
+        .downcast_iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|arr| {
+            let mut counts = PlHashMap::new();
+            for v in arr.iter().flatten() {
+                *counts.entry(v).or_default() += 1;
+            }
+            counts
+        })
+        .collect();
+    for (name, n) in counts.into_iter().flatten() {
+        *out.entry(name.to_string()).or_default() += n;
     }
     Ok(out)
 }
@@ -467,17 +482,23 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
     if as_of.is_empty() {
         return Err(Error::BadArgument("at least one as-of date is needed".into()));
     }
+    let tt = std::time::Instant::now();
     let opts = &with_data_indicators(&indicator_rows(data)?, opts);
+    eprintln!("TRACE indicator_rows {:.2}", tt.elapsed().as_secs_f64());
     let present = present_tables(data);
     let locals = local(data, as_of, opts, backend)?;
+    let tt = std::time::Instant::now();
     let subjects = subject_codes(data)?;
     let mut out: Option<DataFrame> = None;
     for (base, &t) in locals.into_iter().zip(as_of) {
         let peer = PeerStats::partial(&base, &present, opts)?;
+        eprintln!("TRACE peer {:.2}", tt.elapsed().as_secs_f64());
         let part = RelationPart { features: &base, relations: data.table("relations"), subjects: &subjects };
         let (relations, _) = relation_features(&[part], t, &present, opts)?;
+        eprintln!("TRACE relations {:.2}", tt.elapsed().as_secs_f64());
         let relations = relations.into_iter().next().expect("one part");
         crate::bucket::stack(&mut out, finish(base, relations, &peer, &present, opts)?)?;
+        eprintln!("TRACE finish {:.2}", tt.elapsed().as_secs_f64());
     }
     let mut out = out.expect("at least one as-of date");
     out.rechunk_mut();
@@ -515,12 +536,17 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
         }
         match backend {
             Backend::Kernel => {
+                let tt = std::time::Instant::now();
                 let grouped = kernel::Grouped::build(frame, &decl, subjects.height())?;
+                let tb = tt.elapsed().as_secs_f64();
                 for ((base, sids), &t) in bases.iter_mut().zip(&sids).zip(as_of) {
                     for c in grouped.evaluate(&decl, sids, t) {
                         base.with_column(c)?;
                     }
                 }
+                let te = tt.elapsed().as_secs_f64() - tb;
+                drop(grouped);
+                eprintln!("TRACE {} build {tb:.2} eval {te:.2} drop {:.2}", decl.table, tt.elapsed().as_secs_f64() - tb - te);
             }
             Backend::Reference => {
                 for (base, &t) in bases.iter_mut().zip(as_of) {
@@ -543,7 +569,10 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
             }
         }
     }
-    bases.into_iter().map(|b| merged::add(b, &present, opts)).collect()
+    let tt = std::time::Instant::now();
+    let r = bases.into_iter().map(|b| merged::add(b, &present, opts)).collect();
+    eprintln!("TRACE merged {:.2}", tt.elapsed().as_secs_f64());
+    r
 }
 
 pub use peer::PeerStats;
