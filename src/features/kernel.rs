@@ -41,6 +41,8 @@ enum Formula {
     Log1p(usize),
     Diff(usize, usize),
     Ratio(usize, usize),
+    /// Holds a current licence of the one type whose bit this is.
+    Held(u32),
     Loop,
 }
 
@@ -48,6 +50,8 @@ enum Formula {
 struct Plan {
     accs: Vec<Acc>,
     formulas: Vec<Formula>,
+    /// Some formula is `Held`: the types held are collected once per subject.
+    held: bool,
 }
 
 impl Plan {
@@ -74,10 +78,12 @@ impl Plan {
                 Measure::Share { num, den, window } => {
                     Formula::Ratio(index(Acc::new(window, num | den, None)), index(Acc::new(window, den, None)))
                 }
+                Measure::HeldNow { bits } if bits.count_ones() == 1 => Formula::Held(bits),
                 _ => Formula::Loop,
             })
-            .collect();
-        Plan { accs, formulas }
+            .collect::<Vec<_>>();
+        let held = formulas.iter().any(|f| matches!(f, Formula::Held(_)));
+        Plan { accs, formulas, held }
     }
 }
 
@@ -216,12 +222,15 @@ struct View<'a> {
 }
 
 impl<'a> View<'a> {
-    fn subject(&self, rows: Range<usize>) -> Subject<'a> {
+    /// A subject's rows; `values` is a spent subject's vector, reused (emptied).
+    fn subject(&self, rows: Range<usize>, mut values: Vec<Cow<'a, [f64]>>) -> Subject<'a> {
+        values.clear();
+        values.extend(self.values.iter().map(|c| c.rows(rows.clone())));
         Subject {
             date: self.date.rows(rows.clone()),
             recorded: self.recorded.as_ref().map(|c| c.rows(rows.clone())),
             bits: self.bits.rows(rows.clone()),
-            values: self.values.iter().map(|c| c.rows(rows.clone())).collect(),
+            values,
             aux: self.aux.as_ref().map_or(Cow::Borrowed(&[]), |c| c.rows(rows.clone())),
             revoked: self.revoked.as_ref().map_or(Cow::Borrowed(&[]), |c| c.rows(rows.clone())),
             kind: self.kind.as_ref().map_or(Cow::Borrowed(&[]), |c| c.rows(rows)),
@@ -445,18 +454,23 @@ impl Grouped {
         }
         blocks.into_par_iter().zip(sids.par_chunks(BLOCK)).for_each(|(mut out, chunk)| {
             let mut acc = vec![0.0f64; plan.accs.len()];
+            let mut spare = Vec::new();
             for (row, &sid) in chunk.iter().enumerate() {
-                let rows = view.subject(self.offsets[sid as usize] as usize..self.offsets[sid as usize + 1] as usize);
+                let rows = view.subject(self.offsets[sid as usize] as usize..self.offsets[sid as usize + 1] as usize, spare);
                 accumulate(&plan, &rows, t, &mut acc);
+                // The types held now, in one pass for every `HeldNow` of one type.
+                let held = if plan.held { rows.rows().filter(|&i| rows.current(i, t)).fold(0, |m, i| m | rows.bits[i]) } else { 0 };
                 for ((column, spec), formula) in out.iter_mut().zip(&decl.features).zip(&plan.formulas) {
                     column[row] = match *formula {
                         Formula::Acc(a) => acc[a],
                         Formula::Log1p(a) => (acc[a] + 1.0).ln(),
                         Formula::Diff(a, b) => acc[a] - acc[b],
                         Formula::Ratio(n, d) => if acc[d] > 0.0 { acc[n] / acc[d] } else { f64::NAN },
+                        Formula::Held(bit) => (held & bit != 0) as u8 as f64,
                         Formula::Loop => measure(&spec.measure, &rows, t, last_due),
                     };
                 }
+                spare = rows.values;
             }
         });
         // Moved into polars without a copy; a feature that can be absent gets its validity

@@ -482,23 +482,17 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
     if as_of.is_empty() {
         return Err(Error::BadArgument("at least one as-of date is needed".into()));
     }
-    let tt = std::time::Instant::now();
     let opts = &with_data_indicators(&indicator_rows(data)?, opts);
-    eprintln!("TRACE indicator_rows {:.2}", tt.elapsed().as_secs_f64());
     let present = present_tables(data);
     let locals = local(data, as_of, opts, backend)?;
-    let tt = std::time::Instant::now();
     let subjects = subject_codes(data)?;
     let mut out: Option<DataFrame> = None;
     for (base, &t) in locals.into_iter().zip(as_of) {
         let peer = PeerStats::partial(&base, &present, opts)?;
-        eprintln!("TRACE peer {:.2}", tt.elapsed().as_secs_f64());
         let part = RelationPart { features: &base, relations: data.table("relations"), subjects: &subjects };
         let (relations, _) = relation_features(&[part], t, &present, opts)?;
-        eprintln!("TRACE relations {:.2}", tt.elapsed().as_secs_f64());
         let relations = relations.into_iter().next().expect("one part");
         crate::bucket::stack(&mut out, finish(base, relations, &peer, &present, opts)?)?;
-        eprintln!("TRACE finish {:.2}", tt.elapsed().as_secs_f64());
     }
     let mut out = out.expect("at least one as-of date");
     out.rechunk_mut();
@@ -536,17 +530,12 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
         }
         match backend {
             Backend::Kernel => {
-                let tt = std::time::Instant::now();
                 let grouped = kernel::Grouped::build(frame, &decl, subjects.height())?;
-                let tb = tt.elapsed().as_secs_f64();
                 for ((base, sids), &t) in bases.iter_mut().zip(&sids).zip(as_of) {
                     for c in grouped.evaluate(&decl, sids, t) {
                         base.with_column(c)?;
                     }
                 }
-                let te = tt.elapsed().as_secs_f64() - tb;
-                drop(grouped);
-                eprintln!("TRACE {} build {tb:.2} eval {te:.2} drop {:.2}", decl.table, tt.elapsed().as_secs_f64() - tb - te);
             }
             Backend::Reference => {
                 for (base, &t) in bases.iter_mut().zip(as_of) {
@@ -569,10 +558,7 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
             }
         }
     }
-    let tt = std::time::Instant::now();
-    let r = bases.into_iter().map(|b| merged::add(b, &present, opts)).collect();
-    eprintln!("TRACE merged {:.2}", tt.elapsed().as_secs_f64());
-    r
+    bases.into_iter().map(|b| merged::add(b, &present, opts)).collect()
 }
 
 pub use peer::PeerStats;
