@@ -1,6 +1,8 @@
 //! The production backend for feature specs: each event table is grouped once by subject (a
 //! stable counting sort on the dense `sid`, so each subject's rows are one contiguous slice in
 //! input order), then every as-of date is one parallel pass over the scored subjects' slices.
+//! Rows already in subject order are not copied: the kernel reads the table's own buffers,
+//! chunk by chunk (memory first touched is most of the cost at province scale).
 //! Sums run in input order within a subject, so results do not depend on thread count.
 
 use std::borrow::Cow;
@@ -456,10 +458,10 @@ impl Grouped {
             let mut acc = vec![0.0f64; plan.accs.len()];
             let mut spare = Vec::new();
             for (row, &sid) in chunk.iter().enumerate() {
-                let rows = view.subject(self.offsets[sid as usize] as usize..self.offsets[sid as usize + 1] as usize, spare);
-                accumulate(&plan, &rows, t, &mut acc);
+                let subject = view.subject(self.offsets[sid as usize] as usize..self.offsets[sid as usize + 1] as usize, spare);
+                accumulate(&plan, &subject, t, &mut acc);
                 // The types held now, in one pass for every `HeldNow` of one type.
-                let held = if plan.held { rows.rows().filter(|&i| rows.current(i, t)).fold(0, |m, i| m | rows.bits[i]) } else { 0 };
+                let held = if plan.held { subject.rows().filter(|&i| subject.current(i, t)).fold(0, |m, i| m | subject.bits[i]) } else { 0 };
                 for ((column, spec), formula) in out.iter_mut().zip(&decl.features).zip(&plan.formulas) {
                     column[row] = match *formula {
                         Formula::Acc(a) => acc[a],
@@ -467,10 +469,10 @@ impl Grouped {
                         Formula::Diff(a, b) => acc[a] - acc[b],
                         Formula::Ratio(n, d) => if acc[d] > 0.0 { acc[n] / acc[d] } else { f64::NAN },
                         Formula::Held(bit) => (held & bit != 0) as u8 as f64,
-                        Formula::Loop => measure(&spec.measure, &rows, t, last_due),
+                        Formula::Loop => measure(&spec.measure, &subject, t, last_due),
                     };
                 }
-                spare = rows.values;
+                spare = subject.values;
             }
         });
         // Moved into polars without a copy; a feature that can be absent gets its validity
