@@ -337,15 +337,10 @@ pub fn flat<T: PolarsNumericType>(ca: &ChunkedArray<T>, missing: T::Native) -> V
 
 /// A date column as days (`missing` for nulls, and for every row when the column is absent).
 pub fn dates_or(frame: &DataFrame, name: &str, missing: i32) -> Result<Vec<i32>> {
-    if !frame.schema().contains(name) {
-        return Ok(vec![missing; frame.height()]);
-    }
-    let c = frame.column(name)?;
-    // A date's days are its physical values: read in place, not cast into a copy first.
-    match c.dtype() {
-        DataType::Date => Ok(flat(c.date()?.physical(), missing)),
-        _ => Ok(flat(c.cast(&DataType::Int32)?.i32()?, missing)),
-    }
+    Ok(match days(frame, name, missing)? {
+        Some(rows) => flat(&rows.ca, missing),
+        None => vec![missing; frame.height()],
+    })
 }
 
 impl Grouped {
@@ -366,13 +361,13 @@ impl Grouped {
             derived.push(bits_expr.cast(DataType::UInt32).alias("__bits"));
         }
         let derived = if derived.is_empty() { DataFrame::empty() } else { frame.clone().lazy().select(derived).collect()? };
-        let bits = match (expression_predicates, decl.keyed.is_empty()) {
-            (true, true) => derived.column("__bits")?.u32()?.clone(),
-            (with_expressions, _) => {
-                let mut bits = if with_expressions { flat(derived.column("__bits")?.u32()?, 0) } else { vec![0; n] };
-                keyed_bits(frame, decl, &mut bits)?;
-                UInt32Chunked::from_vec("bits".into(), bits)
-            }
+        // Expression predicates' bits are polars' column, shared; keyed ones are set in a copy.
+        let bits = if expression_predicates && decl.keyed.is_empty() {
+            derived.column("__bits")?.u32()?.clone()
+        } else {
+            let mut bits = if expression_predicates { flat(derived.column("__bits")?.u32()?, 0) } else { vec![0; n] };
+            keyed_bits(frame, decl, &mut bits)?;
+            UInt32Chunked::from_vec("bits".into(), bits)
         };
         let bits = Rows::new(bits, 0);
         let values: Vec<Rows<Float64Type>> =
