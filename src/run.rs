@@ -254,10 +254,12 @@ pub fn load(opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<Inputs> {
     let (sources, _) = crate::io::discover(&opts.data, m)?;
     let input_files: Vec<PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
     let (buckets, memory_notice) = opts.buckets.count(&input_files, &crate::bucket::RUN_MEMORY, m)?;
-    if buckets > 1 {
+    let spill = if buckets > 1 {
         crate::decommit_freed_memory();
-    }
-    let spill = if buckets > 1 { crate::io::Spill::in_dir(&opts.out)? } else { crate::io::Spill::memory() };
+        crate::io::Spill::in_dir(&opts.out)?
+    } else {
+        crate::io::Spill::memory()
+    };
     let (data, hashes) = rayon::join(|| crate::io::load_buckets(&opts.data, buckets, &spill, m), || crate::io::sha256_files(&input_files));
     let (mut data, hashes) = (data?, hashes?);
     data.global.notices.extend(memory_notice);

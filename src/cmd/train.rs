@@ -17,10 +17,8 @@ pub fn run(args: &TrainArgs, global: &Global) -> Result<()> {
     let (sources, _) = crate::io::discover(&args.data, m)?;
     let files: Vec<std::path::PathBuf> = sources.iter().flat_map(|s| s.files.clone()).collect();
     let (buckets, memory_notice) = args.buckets.training_options()?.count(&files, &crate::bucket::TRAIN_MEMORY, m)?;
-    if buckets > 1 {
-        crate::decommit_freed_memory();
-    }
     let spill = if buckets > 1 {
+        crate::decommit_freed_memory();
         let dir = args.model_out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
         crate::io::Spill::in_dir(dir)?
     } else {
