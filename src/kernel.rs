@@ -280,7 +280,7 @@ pub fn warning_list(scored: &[&RecordBatch], overrides: &[&RecordBatch], previou
     let all = crate::score::Scored::from_frame(&frame, model, ctx.policy, ctx.as_of)?;
     let overrides = stacked(overrides)?;
     let previous = previous.map(from_record_batch).transpose()?;
-    let warnings = crate::score::warnings(&all, &crate::score::WarningsInput { model, policy: ctx.policy, previous: previous.as_ref(), overrides: overrides.as_ref() })?;
+    let warnings = crate::score::warnings(all, &crate::score::WarningsInput { model, policy: ctx.policy, previous: previous.as_ref(), overrides: overrides.as_ref() })?;
     to_record_batch(&warnings.frame)
 }
 

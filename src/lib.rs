@@ -56,6 +56,7 @@ pub mod bucket;
 pub mod cli;
 pub mod cmd;
 pub mod codes;
+pub mod columns;
 pub mod cases;
 pub mod contract;
 pub mod dates;

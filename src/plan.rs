@@ -33,6 +33,16 @@ pub const METHOD: &str = "systematic PPS over a ChaCha8-seeded random order";
 pub const COLUMNS: &[&str] =
     &["uscc", "department", "stratum", "inclusion_probability", "selected", "inspectors", "joint_with", "seed", "method"];
 
+/// A row of plan.parquet while the plan is made: a unit eligible in a department (millions of
+/// them at province scale, hence the narrow fields).
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    department: u16,
+    unit: u32,
+    pi: f64,
+    selected: bool,
+}
+
 /// One candidate subject, from the warning list.
 #[derive(Debug, Clone)]
 pub struct Unit<'a> {
@@ -253,7 +263,7 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
     let mut by_uscc: Vec<usize> = (0..units.len()).collect();
     by_uscc.par_sort_unstable_by(|a, b| units[*a].uscc.cmp(&units[*b].uscc));
     let mut notices = Vec::new();
-    let mut rows: Vec<(usize, usize, f64, bool)> = Vec::new(); // (department, unit, π, selected)
+    let mut rows: Vec<Row> = Vec::new();
     let mut summaries = Vec::new();
     // Departments draw independently (each from its own stream), so they run in parallel.
     let planned: Vec<_> = policy
@@ -268,17 +278,15 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
         .collect();
     rows.reserve_exact(planned.iter().map(|(_, r, _)| r.len()).sum());
     for (d, (summary, dept_rows, said)) in planned.into_iter().enumerate() {
-        rows.extend(dept_rows.into_iter().map(|(u, p, s)| (d, u, p, s)));
+        rows.extend(dept_rows.into_iter().map(|(unit, pi, selected)| Row { department: d as u16, unit: unit as u32, pi, selected }));
         summaries.push(summary);
         notices.extend(said);
     }
     // Joint visits: a subject selected by several departments is visited once. Selections are
     // grouped by subject with a counting sort (`by_subject[start[u]..start[u + 1]]`).
     let mut start = vec![0u32; units.len() + 1];
-    for &(_, u, _, s) in &rows {
-        if s {
-            start[u + 1] += 1;
-        }
+    for r in rows.iter().filter(|r| r.selected) {
+        start[r.unit as usize + 1] += 1;
     }
     for u in 0..units.len() {
         start[u + 1] += start[u];
@@ -286,11 +294,10 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
     let selections = start[units.len()] as usize;
     let mut by_subject = vec![0u16; selections];
     let mut fill = start.clone();
-    for &(d, u, _, s) in &rows {
-        if s {
-            by_subject[fill[u] as usize] = d as u16;
-            fill[u] += 1;
-        }
+    for r in rows.iter().filter(|r| r.selected) {
+        let u = r.unit as usize;
+        by_subject[fill[u] as usize] = r.department;
+        fill[u] += 1;
     }
     let visits = (0..units.len()).filter(|&u| start[u + 1] > start[u]).count();
     let inspectors = match roster {
@@ -300,40 +307,49 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
             Vec::new()
         }
     };
-    // Unit-level columns once, then gathered per row (views are copied, not strings).
+    // Per-row columns of unit-level values: each uscc and stratum is stored once and viewed by
+    // every row of its unit (a plan has rows for several departments per unit).
     let names: Vec<&str> = policy.departments.iter().map(|d| d.name.as_str()).collect();
     let n = rows.len();
-    let unit_frame = DataFrame::new(units.len(), vec![
-        Column::new("uscc".into(), units.iter().map(|u| u.uscc.as_ref()).collect::<Vec<_>>()),
-        Column::new("section".into(), units.iter().map(|u| u.industry.get(..1).unwrap_or("")).collect::<Vec<_>>()),
-        Column::new("region".into(), units.iter().map(|u| u.region.as_ref()).collect::<Vec<_>>()),
-    ])?
-    .lazy()
-    .select([col("uscc"), concat_str([col("section"), col("region")], "-", false).alias("stratum")])
-    .collect()?;
-    let unit_idx = IdxCa::from_vec("".into(), rows.iter().map(|r| r.1 as IdxSize).collect());
-    let dept_idx = IdxCa::from_vec("".into(), rows.iter().map(|r| r.0 as IdxSize).collect());
-    let per_row = unit_frame.take(&unit_idx)?;
-    let department = Series::new("department".into(), &names).take(&dept_idx)?;
+    let uscc_of: Vec<&str> = units.iter().map(|u| u.uscc.as_ref()).collect();
+    let uscc = crate::columns::repeated("uscc", &uscc_of, rows.iter().map(|r| Some(r.unit as usize)))?;
+    drop(uscc_of);
+    let mut strata: Vec<String> = Vec::new();
+    let mut stratum_of: HashMap<(&str, &str), usize> = HashMap::new();
+    let unit_stratum: Vec<usize> = units
+        .iter()
+        .map(|u| {
+            let key = (u.industry.get(..1).unwrap_or(""), u.region.as_ref());
+            *stratum_of.entry(key).or_insert_with(|| {
+                strata.push(format!("{}-{}", key.0, key.1));
+                strata.len() - 1
+            })
+        })
+        .collect();
+    let strata: Vec<&str> = strata.iter().map(String::as_str).collect();
+    let stratum = crate::columns::repeated("stratum", &strata, rows.iter().map(|r| Some(unit_stratum[r.unit as usize])))?;
+    drop(unit_stratum);
+    let department = crate::columns::repeated("department", &names, rows.iter().map(|r| Some(r.department as usize)))?;
     let mut insp = ListStringChunkedBuilder::new("inspectors".into(), n, selections * policy.inspectors_per_visit);
     let mut joint = ListStringChunkedBuilder::new("joint_with".into(), n, selections);
     let mut assigned = inspectors.iter().peekable();
-    for (i, &(d, u, _, s)) in rows.iter().enumerate() {
+    for (i, &Row { department, unit, selected, .. }) in rows.iter().enumerate() {
+        let (d, u) = (department as usize, unit as usize);
         let these = assigned.next_if(|a| a.0 == i).map(|a| a.1.as_slice()).unwrap_or(&[]);
         insp.append_values_iter(these.iter().map(String::as_str));
-        let group = if s { &by_subject[start[u] as usize..start[u + 1] as usize] } else { &[][..] };
+        let group = if selected { &by_subject[start[u] as usize..start[u + 1] as usize] } else { &[][..] };
         joint.append_values_iter(group.iter().filter(|o| **o as usize != d).map(|o| names[*o as usize]));
     }
     let frame = DataFrame::new(n, vec![
-        per_row.column("uscc")?.clone(),
+        uscc.into_column(),
         department.into_column(),
-        per_row.column("stratum")?.clone(),
-        Column::new("inclusion_probability".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
-        Column::new("selected".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+        stratum.into_column(),
+        Column::new("inclusion_probability".into(), rows.iter().map(|r| r.pi).collect::<Vec<_>>()),
+        Column::new("selected".into(), rows.iter().map(|r| r.selected).collect::<Vec<_>>()),
         insp.finish().into_column(),
         joint.finish().into_column(),
         Column::new("seed".into(), vec![seed; n]),
-        Column::new("method".into(), vec![METHOD; n]),
+        crate::columns::repeated("method", &[METHOD], std::iter::repeat_n(Some(0), n))?.into_column(),
     ])?;
     Ok(Plan { frame, departments: summaries, selections, visits, notices })
 }
@@ -449,7 +465,7 @@ type StaffHeap = std::collections::BinaryHeap<std::cmp::Reverse<(usize, u64, usi
 /// seeded random key), visits taken in a seeded random order.
 fn assign_inspectors(
     units: &[Unit],
-    rows: &[(usize, usize, f64, bool)],
+    rows: &[Row],
     policy: &PlanPolicy,
     roster: &Roster,
     seed: u64,
@@ -462,8 +478,8 @@ fn assign_inspectors(
     let none = HashSet::new();
     let mut selected_rows: Vec<Vec<usize>> = vec![Vec::new(); policy.departments.len()];
     for (i, r) in rows.iter().enumerate() {
-        if r.3 {
-            selected_rows[r.0].push(i);
+        if r.selected {
+            selected_rows[r.department as usize].push(i);
         }
     }
     for (d, dept) in policy.departments.iter().enumerate() {
@@ -482,7 +498,7 @@ fn assign_inspectors(
         visits.sort_unstable();
         let mut short = 0usize;
         for (_, row) in visits {
-            let u = &units[rows[row].1];
+            let u = &units[rows[row].unit as usize];
             let conflicted = roster.conflicts.get(u.uscc.as_ref()).unwrap_or(&none);
             let mut chosen: Vec<usize> = Vec::with_capacity(k);
             if let Some(heap) = regions.get_mut(u.region.as_ref()) {

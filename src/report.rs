@@ -6,7 +6,7 @@
 //! one-line reading each; no script, no network; prints on A4. Every data string is escaped and
 //! marked `translate="no"` (names, reasons, ids are data, not the report's language).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use polars::prelude::*;
@@ -739,11 +739,14 @@ impl CodeNames {
         })
     }
 
-    /// `column` (`region` or `industry`) mapped to its names; unknown codes stay as they are.
-    fn names_of(&self, column: &str) -> Expr {
-        let known = if column == "region" { &self.regions } else { &self.industries };
-        let (from, to): (Vec<&str>, Vec<&str>) = known.iter().filter_map(|(c, n)| Some((c.as_str(), n.as_deref()?))).unzip();
-        col(column).replace(lit(Series::new("".into(), from)), lit(Series::new("".into(), to)))
+    /// `column` (`region` or `industry`) of `warnings` mapped to its names; unknown codes stay
+    /// as they are.
+    fn names_of(&self, warnings: &DataFrame, column: &str, name: &str) -> Result<Column> {
+        let known: HashMap<&str, &str> = if column == "region" { &self.regions } else { &self.industries }
+            .iter()
+            .filter_map(|(c, n)| Some((c.as_str(), n.as_deref()?)))
+            .collect();
+        Ok(crate::columns::relabeled(name, warnings.column(column)?.str()?, |c| known.get(c).copied())?.into_column())
     }
 
     /// What the code tables do not know; subjects are counted only when there are such codes.
@@ -782,24 +785,23 @@ pub fn supervisor_table(warnings: &DataFrame, names: &CodeNames, m: Messages) ->
         ("case_last_result", "result"),
         ("subject_type", "subject_type"),
     ];
-    let mut exprs: Vec<Expr> = Vec::new();
+    let mut columns: Vec<Column> = Vec::new();
     for c in SUPERVISOR_COLUMNS.iter().copied().filter(|c| warnings.column(c).is_ok()) {
-        let mut e = col(c);
-        if let Some((_, area)) = CODED.iter().find(|(k, _)| *k == c) {
-            let map: Vec<(&str, &str)> = m.codes(area).into_iter().filter(|(code, label)| code != label).collect();
-            if !map.is_empty() {
-                let from = Series::new("".into(), map.iter().map(|m| m.0).collect::<Vec<_>>());
-                let to = Series::new("".into(), map.iter().map(|m| m.1).collect::<Vec<_>>());
-                e = e.replace(lit(from), lit(to));
+        let name = m.code("column", c);
+        let column = warnings.column(c)?;
+        columns.push(match CODED.iter().find(|(k, _)| *k == c) {
+            Some((_, area)) => {
+                let labels: HashMap<&str, &str> = m.codes(area).into_iter().collect();
+                crate::columns::relabeled(name, column.str()?, |code| labels.get(code).copied())?.into_column()
             }
-        }
-        exprs.push(e.alias(m.code("column", c)));
+            None => column.clone().with_name(name.into()),
+        });
         // The name beside the code; a code the tables do not know shows as itself.
         if c == "region" || c == "industry" {
-            exprs.push(names.names_of(c).alias(m.code("column", &format!("{c}_name"))));
+            columns.push(names.names_of(warnings, c, m.code("column", &format!("{c}_name")))?);
         }
     }
-    Ok(warnings.clone().lazy().select(exprs).collect()?)
+    Ok(DataFrame::new(warnings.height(), columns)?)
 }
 
 fn rate(v: Option<f64>) -> String {

@@ -487,13 +487,12 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     // The stability figures first: their values (a column per baseline feature) are freed
     // before the list is made.
     let stability = model.stability_of(&std::mem::take(&mut scored.stability_values), &scored.explained.score);
-    let mut warnings = crate::score::warnings(&scored, &crate::score::WarningsInput {
+    let mut warnings = crate::score::warnings(scored, &crate::score::WarningsInput {
         model,
         policy,
         previous: previous.as_ref().map(|p| &p.ranks),
         overrides: validated.table("overrides"),
     })?;
-    drop(scored);
     let override_counts = warnings.overrides.clone();
     let fairness = std::mem::take(&mut warnings.fairness);
     let public_reason_text = warnings.public_reason_text;

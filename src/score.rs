@@ -236,29 +236,38 @@ fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 }
 
 /// The ranked warning list of every scored subject (the appended [`Scored`] of all buckets).
-pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
+/// It takes the parts and frees each as soon as the columns made of it exist: at province scale
+/// the list and its parts are most of what the end of a run holds.
+pub fn warnings(scored: Scored, input: &WarningsInput) -> Result<Warnings> {
     let WarningsInput { model, policy, previous, overrides } = *input;
-    let Scored { explained, rows, as_of, .. } = scored;
-    let as_of = *as_of;
+    let Scored { explained, mut rows, as_of, .. } = scored;
+    let crate::model::Explained { names, top, score, feature, value, contribution } = explained;
     let n = rows.height();
     let m = crate::messages::Messages::new(policy.language);
+    let rule_columns: Vec<Vec<Option<f64>>> = (0..policy.grades.rules.len())
+        .map(|k| {
+            let values = f64_values(&rows, &rule_column(k))?;
+            rows.drop_in_place(&rule_column(k))?;
+            Ok(values)
+        })
+        .collect::<Result<_>>()?;
     let uscc: Vec<&str> = rows.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
 
     // Deterministic order: score descending, ties by uscc.
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_unstable_by(|&a, &b| {
         let (a, b) = (a as usize, b as usize);
-        explained.score[b].total_cmp(&explained.score[a]).then_with(|| uscc[a].cmp(uscc[b]))
+        score[b].total_cmp(&score[a]).then_with(|| uscc[a].cmp(uscc[b]))
     });
     let mut rank = vec![0u32; n];
     for (r, &i) in order.iter().enumerate() {
         rank[i as usize] = r as u32 + 1;
     }
 
-    let levels = grade::classes(policy.levels.method, [policy.levels.red, policy.levels.orange, policy.levels.yellow], &explained.score, &rank);
+    let levels = grade::classes(policy.levels.method, [policy.levels.red, policy.levels.orange, policy.levels.yellow], &score, &rank);
     let observation: Vec<bool> = rows.column("observation_period")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-    let rule_columns: Vec<Vec<Option<f64>>> = (0..policy.grades.rules.len()).map(|k| f64_values(rows, &rule_column(k))).collect::<Result<_>>()?;
-    let (mut grades, fired) = grade::grades(&policy.grades, &explained.score, &rank, &observation, &rule_columns)?;
+    let (mut grades, fired) = grade::grades(&policy.grades, &score, &rank, &observation, &rule_columns)?;
+    drop((rule_columns, rank));
     // Overrides come last: an approved appeal or credit repair replaces the grade of score and
     // hard rules, which stays visible in `grade_before_override`.
     let applied = match (overrides, as_of) {
@@ -275,15 +284,13 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         }
     }
     let rule_labels: Vec<String> = policy.grades.rules.iter().map(|r| grade::rule_label(r, m)).collect();
-    let fair = fairness(rows, &levels, &grades)?;
+    let fair = fairness(&rows, &levels, &grades)?;
 
     // Every column is built directly in rank order (no gather of finished columns afterwards).
     // Reasons: `top` entries per subject; a fixed stride makes the list column.
-    let top = explained.top;
     let sep = m.tr("reason.separator");
     let registry = crate::features::Registry::all(&model.feature_options);
-    let declared: Vec<&crate::features::Feature> = explained
-        .names
+    let declared: Vec<&crate::features::Feature> = names
         .iter()
         .map(|f| registry.get(f).ok_or_else(|| Error::Internal(format!("model feature `{f}` is not in the feature registry"))))
         .collect::<Result<_>>()?;
@@ -317,8 +324,8 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
             }
         }
         for k in i * top..(i + 1) * top {
-            let f = explained.feature[k] as usize;
-            let part = reason_text::reason(labels[f], explained.value[k], explained.contribution[k]);
+            let f = feature[k] as usize;
+            let part = reason_text::reason(labels[f], value[k], contribution[k]);
             push(&mut full, &part);
             if public_ok[f] {
                 push(&mut public, &part);
@@ -339,20 +346,24 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         }
     }
     let (full_texts, public_text) = (full_texts.finish(), public_texts.finish());
+    drop(override_labels);
     // The reasons' fields, flat in rank order, then a list column with a fixed stride of `top`.
     let at = |k: usize| order[k / top] as usize * top + k % top;
+    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut flat = StructChunked::from_series(
         "item".into(),
         n * top,
         [
-            Series::new("feature".into(), (0..n * top).map(|k| explained.names[explained.feature[at(k)] as usize].as_str()).collect::<Vec<_>>()),
-            Series::new("value".into(), (0..n * top).map(|k| explained.value[at(k)]).collect::<Vec<_>>()),
-            Series::new("contribution".into(), (0..n * top).map(|k| explained.contribution[at(k)]).collect::<Vec<_>>()),
+            crate::columns::repeated("feature", &name_refs, (0..n * top).map(|k| Some(feature[at(k)] as usize)))?,
+            Series::new("value".into(), (0..n * top).map(|k| value[at(k)]).collect::<Vec<_>>()),
+            Series::new("contribution".into(), (0..n * top).map(|k| contribution[at(k)]).collect::<Vec<_>>()),
         ]
         .iter(),
     )?;
+    drop((feature, value, contribution));
     flat.rechunk_mut();
     let values = flat.chunks()[0].clone();
+    drop(flat);
     let offsets: Vec<i64> = (0..=n).map(|i| (i * top) as i64).collect();
     let dtype = polars_arrow::datatypes::ArrowDataType::LargeList(Box::new(polars_arrow::datatypes::Field::new(
         "item".into(),
@@ -366,12 +377,12 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
     for &i in &order {
         hard_rules.append_values_iter(fired[i as usize].iter().map(|r| policy.grades.rules[*r].name.as_str()));
     }
-    let ordered = |v: &[f64]| -> Vec<f64> { order.iter().map(|&i| v[i as usize]).collect() };
+    drop(fired);
     let days_since: Vec<Option<i32>> = rows.column("days_since_random_pass")?.i32()?.iter().collect();
-    let df = DataFrame::new(n, vec![
+    let mut columns = vec![
         Column::new("rank".into(), (1..=n as u32).collect::<Vec<_>>()),
         Column::new("uscc".into(), order.iter().map(|&i| uscc[i as usize]).collect::<Vec<_>>()),
-        Column::new("score".into(), ordered(&explained.score)),
+        Column::new("score".into(), order.iter().map(|&i| score[i as usize]).collect::<Vec<_>>()),
         Column::new("risk_level".into(), order.iter().map(|&i| grade::LEVELS[levels[i as usize] as usize]).collect::<Vec<_>>()),
         Column::new("credit_grade".into(), order.iter().map(|&i| grades[i as usize].as_str()).collect::<Vec<_>>()),
         reasons,
@@ -380,32 +391,49 @@ pub fn warnings(scored: &Scored, input: &WarningsInput) -> Result<Warnings> {
         Column::new("grade_before_override".into(), order.iter().map(|&i| grade_before_override[i as usize]).collect::<Vec<_>>()),
         Column::new("observation_period".into(), order.iter().map(|&i| observation[i as usize]).collect::<Vec<_>>()),
         Column::new("days_since_random_pass".into(), order.iter().map(|&i| days_since[i as usize]).collect::<Vec<_>>()),
-    ])?;
-
+        crate::columns::repeated("model_id", &[model.model_id.as_str()], std::iter::repeat_n(Some(0), n))?.into_column(),
+        Column::new("as_of".into(), vec![as_of.unwrap_or(0); n]).cast(&DataType::Date)?,
+    ];
+    drop((score, levels, grades, grade_before_override, observation, days_since));
     let order_ca = IdxCa::from_vec("".into(), order.iter().map(|&i| i as IdxSize).collect());
-    let info = rows.select(&REGISTRY_COLUMNS[1..])?.take(&order_ca)?;
-    let left_order = JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
-    let mut lf = df.hstack(info.columns())?.lazy().with_columns([
-        lit(model.model_id.clone()).alias("model_id"),
-        lit(as_of.unwrap_or(0)).cast(DataType::Date).alias("as_of"),
-    ]);
-    lf = match previous {
+    drop(order);
+    columns.extend(rows.select(&REGISTRY_COLUMNS[1..])?.take(&order_ca)?.into_columns());
+    drop(uscc);
+    drop(rows);
+    let mut df = DataFrame::new(n, columns)?;
+    // The previous ranks are looked up by `uscc` alone, so the join copies one column, not the list.
+    let (previous_rank, change) = match previous {
         Some(prev) => {
             let prev = prev.select(["uscc", "rank"])?.lazy().select([col("uscc"), col("rank").cast(DataType::UInt32).alias("previous_rank")]);
-            lf.join(prev, [col("uscc")], [col("uscc")], left_order).with_column(
-                when(col("previous_rank").is_null())
-                    .then(lit("new"))
-                    .when(col("rank").lt(col("previous_rank")))
-                    .then(lit("up"))
-                    .when(col("rank").gt(col("previous_rank")))
-                    .then(lit("down"))
-                    .otherwise(lit("same"))
-                    .alias("change"),
-            )
+            let looked_up = df
+                .select(["uscc", "rank"])?
+                .lazy()
+                .join(prev, [col("uscc")], [col("uscc")], JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) })
+                .select([
+                    col("previous_rank"),
+                    when(col("previous_rank").is_null())
+                        .then(lit("new"))
+                        .when(col("rank").lt(col("previous_rank")))
+                        .then(lit("up"))
+                        .when(col("rank").gt(col("previous_rank")))
+                        .then(lit("down"))
+                        .otherwise(lit("same"))
+                        .alias("change"),
+                ])
+                .collect()?;
+            if looked_up.height() != n {
+                return Err(Error::BadArgument(format!("the previous run's warnings list a subject twice ({} rows matched {n})", looked_up.height())));
+            }
+            (looked_up.column("previous_rank")?.clone(), looked_up.column("change")?.clone())
         }
-        None => lf.with_columns([lit(NULL).cast(DataType::UInt32).alias("previous_rank"), lit("first_run").alias("change")]),
+        None => (
+            Column::full_null("previous_rank".into(), n, &DataType::UInt32),
+            crate::columns::repeated("change", &["first_run"], std::iter::repeat_n(Some(0), n))?.into_column(),
+        ),
     };
-    let frame = lf.select(COLUMNS.iter().filter(|c| !crate::cases::WARNING_COLUMNS.contains(c)).map(|c| col(*c)).collect::<Vec<_>>()).collect()?;
+    df.with_column(previous_rank)?;
+    df.with_column(change)?;
+    let frame = df.select(COLUMNS.iter().filter(|c| !crate::cases::WARNING_COLUMNS.contains(c)).copied())?;
     Ok(Warnings { frame, public_reason_text: public_text, overrides: applied.counts, fairness: fair })
 }
 

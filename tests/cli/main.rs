@@ -7,6 +7,7 @@ mod buckets;
 mod cases;
 mod cli_docs;
 mod codes;
+mod columns;
 mod contract_docs;
 mod estimators;
 mod evaluate;
