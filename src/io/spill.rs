@@ -20,7 +20,7 @@ pub struct Spill {
 
 enum Store {
     Memory(Mutex<HashMap<String, DataFrame>>),
-    Disk { dir: SpillDir, written: Mutex<u64> },
+    Disk { dir: SpillDir, out: PathBuf, written: Mutex<u64> },
 }
 
 impl Spill {
@@ -31,7 +31,16 @@ impl Spill {
 
     /// A spill in a new temporary directory of `out`.
     pub fn in_dir(out: &Path) -> Result<Spill> {
-        Ok(Spill { store: Store::Disk { dir: SpillDir::create(out)?, written: Mutex::new(0) } })
+        Ok(Spill { store: Store::Disk { dir: SpillDir::create(out)?, out: out.to_path_buf(), written: Mutex::new(0) } })
+    }
+
+    /// A new, empty spill of the same kind: in memory, or in its own temporary directory beside
+    /// this one's.
+    pub fn sibling(&self) -> Result<Spill> {
+        match &self.store {
+            Store::Memory(_) => Ok(Spill::memory()),
+            Store::Disk { out, .. } => Spill::in_dir(out),
+        }
     }
 
     fn path(dir: &SpillDir, key: &str) -> PathBuf {
@@ -44,7 +53,7 @@ impl Spill {
             Store::Memory(m) => {
                 m.lock().expect("spill lock").insert(key.to_string(), frame);
             }
-            Store::Disk { dir, written } => {
+            Store::Disk { dir, written, .. } => {
                 let path = Self::path(dir, key);
                 if let Some(parent) = path.parent() {
                     create_dir_all(parent)?;
@@ -83,6 +92,25 @@ impl Spill {
                 let path = Self::path(dir, key);
                 let file = File::open(&path).at(IoAction::Open, &path)?;
                 ParquetReader::new(file).finish().map_err(|e| Error::io(IoAction::Read, &path, std::io::Error::other(e.to_string())))
+            }
+        }
+    }
+
+    /// The columns `names` of the frame kept under `key`, which stays kept (from disk, only those
+    /// columns are read).
+    pub fn get_columns(&self, key: &str, names: &[&str]) -> Result<DataFrame> {
+        match &self.store {
+            Store::Memory(m) => {
+                let kept = m.lock().expect("spill lock");
+                let frame = kept.get(key).ok_or_else(|| Error::Internal(format!("spill: nothing kept under {key}")))?;
+                Ok(frame.select(names.iter().copied())?)
+            }
+            Store::Disk { dir, .. } => {
+                let path = Self::path(dir, key);
+                let file = File::open(&path).at(IoAction::Open, &path)?;
+                let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+                let frame = ParquetReader::new(file).with_columns(Some(names.clone())).finish().map_err(|e| Error::io(IoAction::Read, &path, std::io::Error::other(e.to_string())))?;
+                Ok(frame.select(names)?)
             }
         }
     }

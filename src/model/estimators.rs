@@ -119,14 +119,26 @@ impl Scorecard {
 impl<D: Data<Elem = f64>, T: AsSingleTargets<Elem = bool>> Fit<ArrayBase<D, Ix2>, T, Error> for ValidScorecardParams {
     type Object = Scorecard;
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, T>) -> Result<Scorecard> {
-        let x = dataset.records().view();
-        let y = labels(dataset.targets());
-        same_rows(x.nrows(), y.len())?;
-        if !self.nonnegative.is_empty() && self.nonnegative.len() != x.ncols() {
-            return Err(linfa::error::Error::Parameters(format!("{} sign constraints for {} columns", self.nonnegative.len(), x.ncols())).into());
+        self.fit_blocks(&dataset.records().view(), &labels(dataset.targets()), weights(dataset))
+    }
+}
+
+/// The scorecard on a compact matrix (`CompactMatrix`): the same fit, read block by block.
+impl<'a, T: AsSingleTargets<Elem = bool>> Fit<&'a super::matrix::CompactMatrix, T, Error> for ValidScorecardParams {
+    type Object = Scorecard;
+    fn fit(&self, dataset: &DatasetBase<&'a super::matrix::CompactMatrix, T>) -> Result<Scorecard> {
+        self.fit_blocks(*dataset.records(), &labels(dataset.targets()), weights(dataset))
+    }
+}
+
+impl ValidScorecardParams {
+    fn fit_blocks<X: logistic::Blocks + ?Sized>(&self, x: &X, y: &[bool], w: Option<Vec<f64>>) -> Result<Scorecard> {
+        let (rows, cols) = x.dim();
+        same_rows(rows, y.len())?;
+        if !self.nonnegative.is_empty() && self.nonnegative.len() != cols {
+            return Err(linfa::error::Error::Parameters(format!("{} sign constraints for {} columns", self.nonnegative.len(), cols)).into());
         }
-        let w = weights(dataset);
-        let (coefficients, intercept) = logistic::fit(x, &y, w.as_deref(), &self.nonnegative, &self.logistic)?;
+        let (coefficients, intercept) = logistic::fit(x, y, w.as_deref(), &self.nonnegative, &self.logistic)?;
         Ok(Scorecard { coefficients: Array1::from(coefficients), intercept })
     }
 }

@@ -9,7 +9,7 @@
 //! over fixed row blocks, in parallel and then in block order, so the result is bit-identical for
 //! any thread count. The tests check the solution against scikit-learn's and linfa-logistic's.
 
-use ndarray::{s, Array1, Array2, ArrayView2, ShapeBuilder};
+use ndarray::{s, Array1, Array2, ArrayView2, CowArray, Ix2, ShapeBuilder};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -58,17 +58,39 @@ struct Pass {
     hessian: Array2<f64>,
 }
 
+/// A model matrix as a pass reads it: rows `a..e` at a time, each block column-major.
+pub trait Blocks: Sync {
+    /// Rows and columns.
+    fn dim(&self) -> (usize, usize);
+    /// Rows `a..e`, every column (borrowed where the matrix holds them so).
+    fn block(&self, a: usize, e: usize) -> CowArray<'_, f64, Ix2>;
+    /// Whether every value is finite.
+    fn all_finite(&self) -> bool;
+}
+
+impl Blocks for ArrayView2<'_, f64> {
+    fn dim(&self) -> (usize, usize) {
+        ArrayView2::dim(self)
+    }
+    fn block(&self, a: usize, e: usize) -> CowArray<'_, f64, Ix2> {
+        self.slice(s![a..e, ..]).into()
+    }
+    fn all_finite(&self) -> bool {
+        self.iter().all(|v| v.is_finite())
+    }
+}
+
 fn log1p_exp(z: f64) -> f64 {
     if z > 0.0 { z + (-z).exp().ln_1p() } else { z.exp().ln_1p() }
 }
 
-fn pass(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, w: &Array1<f64>, l2: f64) -> Pass {
+fn pass<X: Blocks + ?Sized>(x: &X, y: &[bool], weights: Option<&[f64]>, w: &Array1<f64>, l2: f64) -> Pass {
     let (n, p) = x.dim();
     let blocks: Vec<(f64, Array1<f64>, Array2<f64>)> = (0..n.div_ceil(BLOCK))
         .into_par_iter()
         .map(|k| {
             let (a, e) = (k * BLOCK, ((k + 1) * BLOCK).min(n));
-            let xb = x.slice(s![a..e, ..]);
+            let xb = x.block(a, e);
             // Column by column: contiguous reads of a column-major matrix.
             let mut z = Array1::<f64>::from_elem(e - a, w[p]);
             for (j, column) in xb.columns().into_iter().enumerate() {
@@ -157,7 +179,7 @@ fn cholesky_solve(h: &Array2<f64>, g: &Array1<f64>) -> Option<Array1<f64>> {
 
 /// Newton's method on the coefficients not `fixed` (those stay at their value) from `w`;
 /// returns the solution and the full gradient there.
-fn newton(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, mut w: Array1<f64>, fixed: &[bool], params: &LogisticParams) -> Result<(Array1<f64>, Array1<f64>)> {
+fn newton<X: Blocks + ?Sized>(x: &X, y: &[bool], weights: Option<&[f64]>, mut w: Array1<f64>, fixed: &[bool], params: &LogisticParams) -> Result<(Array1<f64>, Array1<f64>)> {
     let (n, p) = x.dim();
     let restrict = |pass: &mut Pass| {
         for (j, _) in fixed.iter().enumerate().filter(|(_, f)| **f) {
@@ -228,7 +250,7 @@ fn newton(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, mut w: Array1
 /// coefficients; fix at 0 every constrained one that came out negative; release a fixed one
 /// whose gradient says raising it would lower the loss; repeat until neither happens (the KKT
 /// conditions of the convex problem).
-pub fn fit(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, nonnegative: &[bool], params: &LogisticParams) -> Result<(Vec<f64>, f64)> {
+pub fn fit<X: Blocks + ?Sized>(x: &X, y: &[bool], weights: Option<&[f64]>, nonnegative: &[bool], params: &LogisticParams) -> Result<(Vec<f64>, f64)> {
     params.check()?;
     let (n, p) = x.dim();
     if y.len() != n || weights.is_some_and(|v| v.len() != n) {
@@ -244,7 +266,7 @@ pub fn fit(x: ArrayView2<f64>, y: &[bool], weights: Option<&[f64]>, nonnegative:
     if positives == 0 || positives == n {
         return Err(Error::BadArgument(format!("training needs both outcomes; {positives} of {n} labelled rows are positive")));
     }
-    if x.iter().any(|v| !v.is_finite()) {
+    if !x.all_finite() {
         return Err(Error::Internal("logistic fit: the model matrix has a non-finite value".into()));
     }
     let constrained = |j: usize| nonnegative.get(j).copied().unwrap_or(false);

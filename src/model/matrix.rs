@@ -52,19 +52,38 @@ pub struct Preprocessor {
     pub columns: Vec<MatrixColumn>,
 }
 
-fn f64_column(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    let c = df.column(name).map_err(|_| Error::BadArgument(format!("feature `{name}` is missing from the data")))?;
-    Ok(c.cast(&DataType::Float64)?.f64()?.iter().collect())
+/// Where a fit reads feature columns: a frame, or rows kept in parts ([`super::rows::Rows`]),
+/// which are read one column at a time.
+pub trait FeatureSource {
+    fn rows(&self) -> usize;
+    /// The column `name`; an error naming the feature when there is none.
+    fn feature(&self, name: &str) -> Result<Column>;
 }
 
-fn str_column(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    let c = df.column(name).map_err(|_| Error::BadArgument(format!("feature `{name}` is missing from the data")))?;
-    Ok(c.str()?.iter().map(|v| v.map(str::to_string)).collect())
+pub(crate) fn missing_feature(name: &str) -> Error {
+    Error::BadArgument(format!("feature `{name}` is missing from the data"))
+}
+
+impl FeatureSource for DataFrame {
+    fn rows(&self) -> usize {
+        self.height()
+    }
+    fn feature(&self, name: &str) -> Result<Column> {
+        self.column(name).cloned().map_err(|_| missing_feature(name))
+    }
+}
+
+fn f64_column(df: &dyn FeatureSource, name: &str) -> Result<Vec<Option<f64>>> {
+    Ok(df.feature(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+}
+
+fn str_column(df: &dyn FeatureSource, name: &str) -> Result<Vec<Option<String>>> {
+    Ok(df.feature(name)?.str()?.iter().map(|v| v.map(str::to_string)).collect())
 }
 
 impl Preprocessor {
     /// Fits on training rows. Constant numeric features carry no information and are left out.
-    pub fn fit(df: &DataFrame, numeric: &[String], categorical: &[String]) -> Result<Self> {
+    pub fn fit(df: &dyn FeatureSource, numeric: &[String], categorical: &[String]) -> Result<Self> {
         let mut columns = Vec::new();
         for name in numeric {
             let values = f64_column(df, name)?;
@@ -158,8 +177,8 @@ impl Preprocessor {
         Ok(out)
     }
 
-    pub fn transform(&self, df: &DataFrame) -> Result<Array2<f64>> {
-        let mut x = Array2::<f64>::zeros((df.height(), self.columns.len()));
+    pub fn transform(&self, df: &dyn FeatureSource) -> Result<Array2<f64>> {
+        let mut x = Array2::<f64>::zeros((df.rows(), self.columns.len()));
         for (j, c) in self.columns.iter().enumerate() {
             match c {
                 MatrixColumn::Numeric { feature, median, mean, std } => {
@@ -189,5 +208,154 @@ impl Preprocessor {
             }
         }
         Ok(x)
+    }
+}
+
+/// A model matrix, column-major, each column stored as compactly as its values allow without
+/// changing one: codes into its distinct values (one byte for up to 256 of them, two for up to
+/// 65,536), else the values themselves. Counts and indicators, most of a scorecard's columns,
+/// take one byte a row instead of eight; the scorecard's fit reads it block by block
+/// ([`super::logistic::Blocks`]), so the whole matrix is never dense in memory.
+pub struct CompactMatrix {
+    rows: usize,
+    columns: Vec<CompactColumn>,
+}
+
+enum CompactColumn {
+    Dense(Vec<f64>),
+    Byte { values: Vec<f64>, codes: Vec<u8> },
+    Short { values: Vec<f64>, codes: Vec<u16> },
+}
+
+/// Hashes a value's bits by one multiplication: the keys are f64 bit patterns, not adversarial.
+#[derive(Default)]
+struct BitsHasher(u64);
+
+impl std::hash::Hasher for BitsHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        let h = v.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 29);
+    }
+}
+
+impl CompactColumn {
+    fn of(values: Vec<f64>) -> Self {
+        let mut codes: std::collections::HashMap<u64, u16, std::hash::BuildHasherDefault<BitsHasher>> = Default::default();
+        let mut distinct: Vec<f64> = Vec::new();
+        let mut coded: Vec<u16> = Vec::with_capacity(values.len());
+        let mut last: Option<(u64, u16)> = None;
+        for &v in &values {
+            let bits = v.to_bits();
+            let code = match last {
+                Some((b, c)) if b == bits => c,
+                _ => {
+                    let next = distinct.len();
+                    let c = match codes.entry(bits) {
+                        std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            if next > u16::MAX as usize {
+                                return CompactColumn::Dense(values);
+                            }
+                            distinct.push(v);
+                            *e.insert(next as u16)
+                        }
+                    };
+                    last = Some((bits, c));
+                    c
+                }
+            };
+            coded.push(code);
+        }
+        if distinct.len() <= 256 {
+            CompactColumn::Byte { values: distinct, codes: coded.into_iter().map(|c| c as u8).collect() }
+        } else {
+            CompactColumn::Short { values: distinct, codes: coded }
+        }
+    }
+
+    fn negate(&mut self) {
+        match self {
+            CompactColumn::Dense(v) | CompactColumn::Byte { values: v, .. } | CompactColumn::Short { values: v, .. } => v.iter_mut().for_each(|x| *x = -*x),
+        }
+    }
+
+    fn fill(&self, a: usize, out: &mut [f64]) {
+        let e = a + out.len();
+        match self {
+            CompactColumn::Dense(v) => out.copy_from_slice(&v[a..e]),
+            CompactColumn::Byte { values, codes } => out.iter_mut().zip(&codes[a..e]).for_each(|(o, c)| *o = values[*c as usize]),
+            CompactColumn::Short { values, codes } => out.iter_mut().zip(&codes[a..e]).for_each(|(o, c)| *o = values[*c as usize]),
+        }
+    }
+
+    fn values(&self) -> &[f64] {
+        match self {
+            CompactColumn::Dense(v) | CompactColumn::Byte { values: v, .. } | CompactColumn::Short { values: v, .. } => v,
+        }
+    }
+}
+
+impl CompactMatrix {
+    /// The matrix `pre` makes of `df`, column by column (one dense column in memory at a time);
+    /// the columns where `negated` is true are stored negated.
+    pub fn build(pre: &Preprocessor, df: &dyn FeatureSource, negated: &[bool]) -> Result<Self> {
+        let mut columns = Vec::with_capacity(pre.columns.len());
+        for (j, c) in pre.columns.iter().enumerate() {
+            let one = Preprocessor { columns: vec![c.clone()] }.transform(df)?;
+            let mut column = CompactColumn::of(one.into_raw_vec_and_offset().0);
+            if negated.get(j).copied().unwrap_or(false) {
+                column.negate();
+            }
+            columns.push(column);
+        }
+        Ok(CompactMatrix { rows: df.rows(), columns })
+    }
+
+    /// Bytes the matrix holds.
+    pub fn bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| match c {
+                CompactColumn::Dense(v) => 8 * v.len(),
+                CompactColumn::Byte { values, codes } => 8 * values.len() + codes.len(),
+                CompactColumn::Short { values, codes } => 8 * values.len() + 2 * codes.len(),
+            })
+            .sum()
+    }
+}
+
+impl super::logistic::Blocks for CompactMatrix {
+    fn dim(&self) -> (usize, usize) {
+        (self.rows, self.columns.len())
+    }
+    fn block(&self, a: usize, e: usize) -> ndarray::CowArray<'_, f64, ndarray::Ix2> {
+        use ndarray::ShapeBuilder;
+        let height = e - a;
+        let mut flat = vec![0.0; height * self.columns.len()];
+        for (column, out) in self.columns.iter().zip(flat.chunks_mut(height.max(1))) {
+            column.fill(a, out);
+        }
+        Array2::from_shape_vec((height, self.columns.len()).f(), flat).expect("a block's shape").into()
+    }
+    fn all_finite(&self) -> bool {
+        self.columns.iter().all(|c| c.values().iter().all(|v| v.is_finite()))
+    }
+}
+
+impl linfa::dataset::Records for &CompactMatrix {
+    type Elem = f64;
+    fn nsamples(&self) -> usize {
+        self.rows
+    }
+    fn nfeatures(&self) -> usize {
+        self.columns.len()
     }
 }

@@ -9,6 +9,7 @@ pub mod gbdt;
 pub mod logistic;
 pub mod matrix;
 pub mod points;
+pub mod rows;
 pub mod select;
 pub mod train;
 
@@ -388,8 +389,12 @@ impl Model {
     }
 
     /// Scores' and top features' distributions for the stability baseline.
-    pub fn fit_baseline(&self, features: &DataFrame, as_of: &str, top: usize) -> Result<Baseline> {
-        let scores: Vec<Option<f64>> = self.score(features)?.into_iter().map(Some).collect();
+    pub fn fit_baseline(&self, features: &rows::Rows, as_of: &str, top: usize) -> Result<Baseline> {
+        // Part by part: the model matrix of one part at a time, not of the whole population.
+        let mut scores: Vec<Option<f64>> = Vec::with_capacity(features.height());
+        for part in features.parts() {
+            scores.extend(self.score(&part?)?.into_iter().map(Some));
+        }
         let mut importance: Vec<(f64, &str)> = Vec::new();
         match &self.gbdt {
             Some(g) => {
@@ -416,7 +421,7 @@ impl Model {
         importance.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
         let mut out = Vec::new();
         for (_, f) in importance.into_iter().take(top) {
-            out.push((f.to_string(), crate::metrics::Distribution::fit(&numeric_values(features, f)?, 10)));
+            out.push((f.to_string(), crate::metrics::Distribution::fit(&numeric_values(&features.columns(&[f])?, f)?, 10)));
         }
         Ok(Baseline { as_of: as_of.into(), rows: features.height(), score: crate::metrics::Distribution::fit(&scores, 10), features: out })
     }

@@ -143,7 +143,7 @@ pub fn fit(rows: &DataFrame, y: &[bool], weights: Option<&[f64]>, numeric: &[Str
         bins.push(fitted);
     }
     let x = Array2::from_shape_vec((n, bins.len()).f(), columns).map_err(|e| Error::Internal(format!("WoE matrix: {e}")))?;
-    let (coefficients, intercept) = logistic::fit(x.view(), y, weights, &vec![true; bins.len()], &params.logistic)?;
+    let (coefficients, intercept) = logistic::fit(&x.view(), y, weights, &vec![true; bins.len()], &params.logistic)?;
     let features = bins.into_iter().zip(coefficients).map(|(bins, coefficient)| PointsFeature { bins, coefficient }).collect();
     let mut part = PointsPart { binning: params.binning.clone(), features, intercept, scale: PointsScale::default(), base_points: 0.0 };
     part.scale(&Platt { a: 1.0, b: 0.0 }, &PointsScale::default());

@@ -165,11 +165,11 @@ fn spaced(rows: Vec<IdxSize>, max: usize) -> Vec<IdxSize> {
 }
 
 /// Chooses the hyper-parameters of `opts.kind` (every kind for auto) on the training rows alone.
-pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>, train_dates: &[i32], h: i32, columns: &Columns, opts: &TrainOptions) -> Result<Chosen> {
+pub(crate) fn choose(train_rows: &super::rows::Rows, y: &[bool], weights: Option<&[f64]>, train_dates: &[i32], h: i32, columns: &Columns, opts: &TrainOptions) -> Result<Chosen> {
     let search = &opts.search;
     let t_val = *train_dates.last().ok_or_else(|| Error::BadArgument("the panel has no training date".into()))?;
     let candidate_dates: Vec<i32> = train_dates.iter().copied().filter(|t| t + h <= t_val).collect();
-    let as_of: Vec<i32> = train_rows.column("as_of")?.cast(&DataType::Int32)?.i32()?.iter().map(|v| v.unwrap_or(i32::MIN)).collect();
+    let as_of: Vec<i32> = train_rows.columns(&["as_of"])?.column("as_of")?.cast(&DataType::Int32)?.i32()?.iter().map(|v| v.unwrap_or(i32::MIN)).collect();
     let pick = |keep: &dyn Fn(i32) -> bool| -> Vec<IdxSize> { (0..as_of.len()).filter(|&i| keep(as_of[i])).map(|i| i as IdxSize).collect() };
     let candidate_idx = spaced(pick(&|t| candidate_dates.contains(&t)), search.max_rows);
     let validation_idx = spaced(pick(&|t| t == t_val), search.max_rows);
@@ -211,7 +211,7 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
         selection.not_chosen = Some(reason);
         return Ok(Chosen { kind: default_kind, logistic: opts.params.clone(), points: opts.params.clone(), gbdt: opts.gbdt.clone(), selection });
     }
-    let take = |idx: &[IdxSize]| -> Result<DataFrame> { Ok(train_rows.take(&IdxCa::from_vec("".into(), idx.to_vec()))?) };
+    let take = |idx: &[IdxSize]| -> Result<DataFrame> { train_rows.take(idx) };
     let (candidates, validation) = (take(&candidate_idx)?, take(&validation_idx)?);
     let w_candidate: Option<Vec<f64>> = weights.map(|w| candidate_idx.iter().map(|&i| w[i as usize]).collect());
     let w_candidate = w_candidate.as_deref();
@@ -221,7 +221,7 @@ pub(crate) fn choose(train_rows: &DataFrame, y: &[bool], weights: Option<&[f64]>
     if matches!(opts.kind, TrainKind::Logistic | TrainKind::Auto) {
         let score = |l2: f64| -> Result<Vec<f64>> {
             let params = LogisticParams { l2, ..opts.params.clone() };
-            fit_logistic(candidates.clone(), &y_candidate, w_candidate, columns, &params)?.raw_scores(&validation)
+            fit_logistic(&candidates, &y_candidate, w_candidate, columns, &params)?.raw_scores(&validation)
         };
         let (l2, auc) = choose_l2(ModelKind::Logistic, &search.l2, &y_validation, &mut selection, score)?;
         logistic.l2 = l2;

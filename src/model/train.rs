@@ -11,7 +11,8 @@ use linfa::traits::Fit;
 use super::calibration::Platt;
 use super::estimators::{dataset, FeatureRows, PointsScorecardParams, ScorecardParams, StopOn, TreesParams};
 use super::logistic::LogisticParams;
-use super::matrix::{MatrixColumn, Preprocessor};
+use super::matrix::{CompactMatrix, FeatureSource, MatrixColumn, Preprocessor};
+use super::rows::Rows;
 use super::{schema_hash, Model, ModelKind};
 use crate::dates;
 use crate::error::{Error, Result};
@@ -254,16 +255,17 @@ const CEILING_ROWS: usize = 400_000;
 /// test rows. It is the best ranking these records allow — a model fitted to labels cannot be
 /// expected to beat a fit to the truth itself — so the oracle's lead over it is what the records
 /// do not show (a subject's own risk beyond its history, changes after T). None without truth.
-fn ceiling_scores(train_rows: &DataFrame, test_rows: &DataFrame, numeric: &[String], categorical: &[String]) -> Result<Option<Vec<f64>>> {
-    let Ok(oracle) = train_rows.column("oracle") else { return Ok(None) };
+fn ceiling_scores(train_rows: &Rows, test_rows: &DataFrame, numeric: &[String], categorical: &[String]) -> Result<Option<Vec<f64>>> {
+    if !train_rows.has_column("oracle") {
+        return Ok(None);
+    }
     let step = train_rows.height().div_ceil(CEILING_ROWS).max(1);
     let rows: Vec<IdxSize> = (0..train_rows.height()).step_by(step).map(|i| i as IdxSize).collect();
-    let sample = train_rows.take(&IdxCa::from_vec("".into(), rows.clone()))?;
-    let oracle = oracle.f64()?;
-    let target: Vec<f64> = rows
-        .iter()
-        .map(|&i| {
-            let p = oracle.get(i as usize).unwrap_or(f64::NAN).clamp(1e-9, 1.0 - 1e-9);
+    let sample = train_rows.take(&rows)?;
+    let oracle = sample.column("oracle")?.f64()?;
+    let target: Vec<f64> = (0..sample.height())
+        .map(|i| {
+            let p = oracle.get(i).unwrap_or(f64::NAN).clamp(1e-9, 1.0 - 1e-9);
             (p / (1.0 - p)).ln()
         })
         .collect();
@@ -372,12 +374,14 @@ pub struct Panel {
     pub train_dates: Vec<i32>,
     pub t_cal: i32,
     pub t_test: i32,
-    pub train_rows: DataFrame,
+    /// One part per training date, kept in a spill beside the bucketed run's (in memory with
+    /// one bucket).
+    pub train_rows: Rows,
     pub cal_rows: DataFrame,
     pub test_rows: DataFrame,
-    /// Every scored subject at the last training date: the stability baseline and the
-    /// propensity sample.
-    pub population: DataFrame,
+    /// Every scored subject at the last training date, one part per bucket (not in `uscc`
+    /// order): the stability baseline and the propensity sample.
+    pub population: Rows,
     /// Seconds spent computing features and labels.
     pub seconds: f64,
 }
@@ -454,8 +458,10 @@ pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> 
     // rows are kept (plus the last training date's population, the stability baseline and the
     // propensity sample), so memory holds one date's features, not all of them.
     let last_train = *train_dates.last().expect("non-empty");
-    let (mut train_rows, mut cal_rows, mut test_rows) = (DataFrame::empty(), DataFrame::empty(), DataFrame::empty());
-    let mut population: Option<DataFrame> = None;
+    let keep = std::sync::Arc::new(src.spill.sibling()?);
+    let mut train_rows = Rows::new(keep.clone(), "train");
+    let mut population = Rows::new(keep, "population");
+    let (mut cal_rows, mut test_rows) = (DataFrame::empty(), DataFrame::empty());
     let label_columns: Vec<Expr> = LABEL_COLUMNS.iter().map(|c| col(*c)).collect();
     for &t in &all_dates {
         let mut peer = crate::features::PeerStats::default();
@@ -471,7 +477,6 @@ pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> 
         }
         let (relations, _) = relation_parts.features(t, present, &fopts)?;
         drop(relation_parts);
-        let mut features_of_date: Option<DataFrame> = None;
         let mut labelled: Option<DataFrame> = None;
         for ((b, labels), rel) in (0..src.buckets).zip(labels).zip(relations) {
             let local = src.spill.take(&format!("panel/{b}"))?;
@@ -483,7 +488,7 @@ pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> 
                 .collect()?;
             crate::bucket::stack(&mut labelled, rows)?;
             if t == last_train {
-                crate::bucket::stack(&mut features_of_date, features)?;
+                population.push(features)?;
             }
         }
         let by_code = |df: DataFrame| -> Result<DataFrame> { Ok(df.sort(["uscc"], SortMultipleOptions::default())?) };
@@ -495,24 +500,14 @@ pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> 
             }
             None => labelled,
         };
-        if let Some(f) = features_of_date {
-            population = Some(by_code(f)?);
-        }
-        let part = if t == t_test {
-            &mut test_rows
+        if t == t_test {
+            test_rows = labelled;
         } else if t == t_cal {
-            &mut cal_rows
+            cal_rows = labelled;
         } else {
-            &mut train_rows
-        };
-        if part.width() == 0 {
-            *part = labelled;
-        } else {
-            part.vstack_mut(&labelled)?;
+            train_rows.push(labelled)?;
         }
     }
-    train_rows.rechunk_mut();
-    let population = population.expect("the last training date is among the dates");
     Ok(Panel { train_dates, t_cal, t_test, train_rows, cal_rows, test_rows, population, seconds: started.elapsed().as_secs_f64() })
 }
 
@@ -560,35 +555,39 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
 
     let registry = Registry::all(&opts.features);
     let is_categorical = |n: &String| registry.get(n).is_some_and(|f| f.kind == Kind::Categorical);
-    let (categorical, numeric): (Vec<String>, Vec<String>) = features_schema(&train_rows).into_iter().partition(is_categorical);
-    let y = bools(&train_rows)?;
+    let (categorical, numeric): (Vec<String>, Vec<String>) = feature_names(train_rows.column_names().iter().map(String::as_str)).into_iter().partition(is_categorical);
+    let y = bools(&train_rows.columns(&["label"])?)?;
+    let sources = train_rows.columns(&["label_source"])?;
     // Not recorded for the default source, so default model files stay as they were.
-    let train_rows_by_source = if opts.label_sources == DEFAULT_LABEL_SOURCES { Vec::new() } else { rows_by_source(&train_rows, &y)? };
+    let train_rows_by_source = if opts.label_sources == DEFAULT_LABEL_SOURCES { Vec::new() } else { rows_by_source(&sources, &y)? };
     let ceiling = ceiling_scores(&train_rows, &test_rows, &numeric, &categorical)?;
     let weights = if opts.inverse_propensity {
-        Some(inverse_propensity_weights(&population, &train_rows, &numeric, &categorical, &opts.gbdt)?)
+        let sorted = population.frame()?.sort(["uscc"], SortMultipleOptions::default())?;
+        Some(inverse_propensity_weights(&sorted, &train_rows.frame()?, &numeric, &categorical, &opts.gbdt)?)
     } else {
         None
     };
-    let weights = row_weights(weights, &train_rows, opts.disposition_weight)?;
+    let weights = row_weights(weights, &sources, opts.disposition_weight)?;
+    drop(sources);
     let columns = Columns { numeric: &numeric, categorical: &categorical, registry: &registry };
     let chosen = super::select::choose(&train_rows, &y, weights.as_deref(), &train_dates, h, &columns, opts)?;
     let mut sign_constraints = Vec::new();
     let mut points_part = None;
     let (pre, coefficients, intercept, gbdt_part, direction_warnings) = match chosen.kind {
         ModelKind::Logistic => {
-            let fitted = fit_logistic(train_rows, &y, weights.as_deref(), &columns, &chosen.logistic)?;
+            let fitted = fit_logistic(&train_rows, &y, weights.as_deref(), &columns, &chosen.logistic)?;
+            drop(train_rows);
             sign_constraints = fitted.sign_constraints;
             (fitted.pre, fitted.coefficients, fitted.intercept, None, fitted.warnings)
         }
         ModelKind::Gbdt => {
-            let (fitted, bias) = fit_gbdt(train_rows, &y, weights.as_deref(), &columns, &chosen.gbdt, None)?;
+            let (fitted, bias) = fit_gbdt(train_rows.frame()?, &y, weights.as_deref(), &columns, &chosen.gbdt, None)?;
             let part = super::GbdtPart { params: chosen.gbdt.clone(), directions: fitted.directions, booster: fitted.booster };
             (fitted.pre, Vec::new(), bias, Some(part), Vec::new())
         }
         ModelKind::Points => {
             let params = super::points::PointsParams { binning: opts.binning.clone(), logistic: chosen.points.clone() };
-            let part = fit_points(&train_rows, &y, weights.as_deref(), &columns, params)?;
+            let part = fit_points(&train_rows.frame()?, &y, weights.as_deref(), &columns, params)?;
             drop(train_rows);
             let pre = Preprocessor { columns: part.names().into_iter().map(|feature| MatrixColumn::Woe { feature }).collect() };
             sign_constraints = pre.names();
@@ -643,6 +642,7 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     };
     model.backtest.test = backtest_populations(&test_rows, &probs, oracle.as_deref(), ceiling.as_deref(), &crate::features::past_violations(&opts.features), &opts.label_sources)?;
     model.baseline = Some(model.fit_baseline(&population, &dates::format(last_train), 10)?);
+    drop(population);
     let json = serde_json::to_string(&model)?;
     let kind = model.kind.name();
     model.model_id = format!("{kind}-{}-{}", dates::format(t_test), &crate::digest::hex_digest(json.as_bytes())[..8]);
@@ -674,20 +674,15 @@ impl LogisticFit {
 }
 
 /// The scorecard on `rows` (consumed, so the matrix replaces them in memory).
-pub(crate) fn fit_logistic(rows: DataFrame, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: &LogisticParams) -> Result<LogisticFit> {
-    let pre = Preprocessor::fit(&rows, columns.numeric, columns.categorical)?;
-    let shape = (rows.height(), pre.columns.len()).f();
-    let mut x = ndarray::Array2::from_shape_vec(shape, pre.into_column_major(rows)?).map_err(|e| Error::Internal(format!("model matrix: {e}")))?;
+pub(crate) fn fit_logistic(rows: &dyn FeatureSource, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: &LogisticParams) -> Result<LogisticFit> {
+    let pre = Preprocessor::fit(rows, columns.numeric, columns.categorical)?;
     // A feature with a known direction must never move risk against it: its coefficient
     // times its direction is ≥ 0 (a decreasing column is fitted negated, then flipped back).
     let directions: Vec<i8> = pre.columns.iter().map(|c| known_direction(columns.registry, c)).collect();
-    for (j, d) in directions.iter().enumerate() {
-        if *d < 0 {
-            x.column_mut(j).mapv_inplace(|v| -v);
-        }
-    }
+    let negated: Vec<bool> = directions.iter().map(|d| *d < 0).collect();
+    let x = CompactMatrix::build(&pre, rows, &negated)?;
     let constrained: Vec<bool> = directions.iter().map(|d| *d != 0).collect();
-    let scorecard = ScorecardParams::new(params.clone()).nonnegative(constrained.clone()).fit(&dataset(x.view(), y, weights))?;
+    let scorecard = ScorecardParams::new(params.clone()).nonnegative(constrained.clone()).fit(&dataset(&x, y, weights))?;
     drop(x);
     let (mut coefficients, intercept) = (scorecard.coefficients.to_vec(), scorecard.intercept);
     for (w, d) in coefficients.iter_mut().zip(&directions) {
@@ -798,8 +793,12 @@ fn inverse_propensity_weights(population: &DataFrame, labelled: &DataFrame, nume
 
 /// The feature columns of a features frame (everything but keys and labels).
 pub fn features_schema(df: &DataFrame) -> Vec<String> {
-    df.get_column_names()
-        .into_iter()
+    feature_names(df.get_column_names().into_iter().map(|n| n.as_str()))
+}
+
+/// [`features_schema`] of column names.
+fn feature_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    names
         .map(|n| n.to_string())
         .filter(|n| !matches!(n.as_str(), "uscc" | "as_of" | "sid" | "oracle") && !LABEL_COLUMNS.contains(&n.as_str()))
         .collect()

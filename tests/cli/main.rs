@@ -8,6 +8,7 @@ mod cases;
 mod cli_docs;
 mod codes;
 mod columns;
+mod compact;
 mod contract_docs;
 mod estimators;
 mod evaluate;

@@ -247,7 +247,7 @@ fn logistic_fit_matches_scikit_learn_and_linfa() {
     let (x, y) = formula_problem(400);
     assert_eq!(y.iter().filter(|v| **v).count(), 180);
     let params = LogisticParams { l2: 2.0, ..Default::default() };
-    let (w, b) = fit(x.view(), &y, None, &[], &params).unwrap();
+    let (w, b) = fit(&x.view(), &y, None, &[], &params).unwrap();
     // scikit-learn 1.x: LogisticRegression(C=1/2, tol=1e-12, max_iter=10000).fit(X, y), the
     // same objective ½‖w‖²·l2 + Σ log-loss with an unpenalised intercept.
     let sklearn = ([1.1279403667744534, -0.7109431265465023, 0.33541833221805506], -0.4029786269097572);
@@ -271,16 +271,16 @@ fn logistic_fit_matches_scikit_learn_and_linfa() {
     assert!((b - sign * linfa.intercept()).abs() < 1e-5);
     let column_major = ndarray::Array2::from_shape_vec((400, 3).f(), x.t().iter().copied().collect()).unwrap();
     use ndarray::ShapeBuilder;
-    assert_eq!(fit(column_major.view(), &y, None, &[], &params).unwrap(), (w.clone(), b));
+    assert_eq!(fit(&column_major.view(), &y, None, &[], &params).unwrap(), (w.clone(), b));
     let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    assert_eq!(one_thread.install(|| fit(x.view(), &y, None, &[], &params)).unwrap(), (w.clone(), b));
+    assert_eq!(one_thread.install(|| fit(&x.view(), &y, None, &[], &params)).unwrap(), (w.clone(), b));
     // Integer row weights are the same as repeating rows.
     let weights: Vec<f64> = (0..400).map(|i| (i % 3) as f64).collect();
     let rows: Vec<usize> = (0..400).flat_map(|i| std::iter::repeat_n(i, i % 3)).collect();
     let repeated = x.select(ndarray::Axis(0), &rows);
     let repeated_y: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
-    let (wr, br) = fit(repeated.view(), &repeated_y, None, &[], &params).unwrap();
-    let (ww, bw) = fit(x.view(), &y, Some(&weights), &[], &params).unwrap();
+    let (wr, br) = fit(&repeated.view(), &repeated_y, None, &[], &params).unwrap();
+    let (ww, bw) = fit(&x.view(), &y, Some(&weights), &[], &params).unwrap();
     assert!(wr.iter().zip(&ww).all(|(a, b)| (a - b).abs() < 1e-9) && (br - bw).abs() < 1e-9, "{wr:?} {ww:?}");
 }
 
@@ -291,16 +291,16 @@ fn logistic_sign_constraints_meet_the_kkt_conditions() {
     let params = LogisticParams { l2: 2.0, ..Default::default() };
     // x2's free coefficient is negative (−0.71): constrained to ≥ 0 it sits at exactly 0 and
     // the others are the fit without x2 — scikit-learn, same objective, on columns x1 and x3.
-    let (w, b) = fit(x.view(), &y, None, &[false, true, false], &params).unwrap();
+    let (w, b) = fit(&x.view(), &y, None, &[false, true, false], &params).unwrap();
     assert_eq!(w[1], 0.0);
     let sklearn = ([0.7274603815039867, 0.33064013216793164], -0.3891890463996863);
     assert!((w[0] - sklearn.0[0]).abs() < 1e-6 && (w[2] - sklearn.0[1]).abs() < 1e-6 && (b - sklearn.1).abs() < 1e-6, "{w:?} {b}");
     // Constraints that the free fit already meets change nothing.
-    assert_eq!(fit(x.view(), &y, None, &[true, false, true], &params).unwrap(), fit(x.view(), &y, None, &[], &params).unwrap());
+    assert_eq!(fit(&x.view(), &y, None, &[true, false, true], &params).unwrap(), fit(&x.view(), &y, None, &[], &params).unwrap());
     // A constraint that binds at first but not at the optimum is released: x1 and its twin
     // scaled by −1 are constrained; the twin must end at 0, x1 positive.
     let twin = ndarray::concatenate(ndarray::Axis(1), &[x.view(), (-&x.column(0)).insert_axis(ndarray::Axis(1)).view()]).unwrap();
-    let (w, _) = fit(twin.view(), &y, None, &[true, true, true, true], &params).unwrap();
+    let (w, _) = fit(&twin.view(), &y, None, &[true, true, true, true], &params).unwrap();
     assert!(w.iter().all(|v| *v >= 0.0) && w[1] == 0.0 && w[3] == 0.0 && w[0] > 0.5, "{w:?}");
 }
 
@@ -311,11 +311,11 @@ fn logistic_fit_handles_separable_and_collinear_data_without_blowing_up() {
     // A duplicated column and no penalty: the Hessian is singular; the fit still returns finite
     // coefficients that split the effect between the twins.
     let twin = ndarray::concatenate(ndarray::Axis(1), &[x.view(), x.column(0).insert_axis(ndarray::Axis(1))]).unwrap();
-    let (w, b) = fit(twin.view(), &y, None, &[], &LogisticParams { l2: 0.0, ..Default::default() }).unwrap();
+    let (w, b) = fit(&twin.view(), &y, None, &[], &LogisticParams { l2: 0.0, ..Default::default() }).unwrap();
     assert!(w.iter().chain([&b]).all(|v| v.is_finite()), "{w:?}");
     // Perfectly separable: the label is x1 > 0. The penalty keeps the coefficients finite.
     let separable: Vec<bool> = x.column(0).iter().map(|v| *v > 0.0).collect();
-    let (w, _) = fit(x.view(), &separable, None, &[], &LogisticParams::default()).unwrap();
+    let (w, _) = fit(&x.view(), &separable, None, &[], &LogisticParams::default()).unwrap();
     assert!(w.iter().all(|v| v.is_finite()) && w[0] > 5.0, "{w:?}");
 }
 
