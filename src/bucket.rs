@@ -49,8 +49,8 @@ pub struct MemoryModel {
 
 /// `riskwarn run`: 12.3 GiB with one bucket, 4.45 with 16 (benches/buckets.sh).
 pub const RUN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 14.8, population_share: 0.32 };
-/// `riskwarn train`: 23.4 GiB with one bucket, 15.4 with 8.
-pub const TRAIN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 28.0, population_share: 0.61 };
+/// `riskwarn train`: 24.3 GiB with one bucket, 4.96 with 8 (4M subjects, 853 MB of Parquet).
+pub const TRAIN_MEMORY: MemoryModel = MemoryModel { peak_per_input_byte: 29.2, population_share: 0.09 };
 
 /// Buckets a memory limit takes at most when the limit is below the part that does not shrink.
 pub const FLOOR_BUCKETS: u32 = 64;
