@@ -120,7 +120,7 @@ impl Preprocessor {
 
     /// For trees: raw numeric values (features with at least two distinct values) and one-hot
     /// levels of categorical features.
-    pub fn fit_raw(df: &DataFrame, numeric: &[String], categorical: &[String]) -> Result<Self> {
+    pub fn fit_raw(df: &dyn FeatureSource, numeric: &[String], categorical: &[String]) -> Result<Self> {
         let mut columns = Vec::new();
         for name in numeric {
             let values = f64_column(df, name)?;
@@ -156,6 +156,17 @@ impl Preprocessor {
     pub fn transform_column_major(&self, df: &DataFrame) -> Result<Vec<f64>> {
         // A frame clone shares its columns, so consuming it releases nothing of `df`.
         self.into_column_major(df.clone())
+    }
+
+    /// [`Preprocessor::transform_column_major`] of any source, one column at a time (rows kept
+    /// in parts are read one column at a time, so only the matrix is whole in memory).
+    pub fn column_major(&self, df: &dyn FeatureSource) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(df.rows() * self.columns.len());
+        for c in &self.columns {
+            let one = Preprocessor { columns: vec![c.clone()] }.transform(df)?;
+            out.extend(one.iter().copied());
+        }
+        Ok(out)
     }
 
     /// [`Preprocessor::transform_column_major`] that consumes the frame and releases each input

@@ -241,7 +241,7 @@ pub(crate) fn choose(train_rows: &super::rows::Rows, y: &[bool], weights: Option
         let validation_set = Validation { rows: &validation, y: &y_validation, rounds: search.patience };
         let try_gbdt = |params: GbdtParams, selection: &mut Selection| -> Result<()> {
             let early = search.max_trees.map(|_| &validation_set);
-            let (fitted, _) = fit_gbdt(candidates.clone(), &y_candidate, w_candidate, columns, &params, early)?;
+            let (fitted, _) = fit_gbdt(&candidates, &y_candidate, w_candidate, columns, &params, early)?;
             let x = fitted.pre.transform_column_major(&validation)?;
             let curve = super::gbdt::curve(&fitted.booster, &x, validation.height(), &y_validation)?;
             let fitted_trees = curve.last().map_or(0, |p| p.0);

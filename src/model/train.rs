@@ -581,7 +581,8 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
             (fitted.pre, fitted.coefficients, fitted.intercept, None, fitted.warnings)
         }
         ModelKind::Gbdt => {
-            let (fitted, bias) = fit_gbdt(train_rows.frame()?, &y, weights.as_deref(), &columns, &chosen.gbdt, None)?;
+            let (fitted, bias) = fit_gbdt(&train_rows, &y, weights.as_deref(), &columns, &chosen.gbdt, None)?;
+            drop(train_rows);
             let part = super::GbdtPart { params: chosen.gbdt.clone(), directions: fitted.directions, booster: fitted.booster };
             (fitted.pre, Vec::new(), bias, Some(part), Vec::new())
         }
@@ -731,13 +732,13 @@ pub(crate) struct Validation<'a> {
     pub rounds: usize,
 }
 
-/// Monotone-constrained trees on `rows` (consumed); with `validation`, fitting stops once its
+/// Monotone-constrained trees on `rows` (read one column at a time); with `validation`, fitting stops once its
 /// AUC has not improved for `validation.rounds` trees (every fitted tree is kept).
-pub(crate) fn fit_gbdt(rows: DataFrame, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: &super::gbdt::GbdtParams, validation: Option<&Validation>) -> Result<(GbdtFit, f64)> {
-    let pre = Preprocessor::fit_raw(&rows, columns.numeric, columns.categorical)?;
+pub(crate) fn fit_gbdt(rows: &dyn FeatureSource, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: &super::gbdt::GbdtParams, validation: Option<&Validation>) -> Result<(GbdtFit, f64)> {
+    let pre = Preprocessor::fit_raw(rows, columns.numeric, columns.categorical)?;
     let directions: Vec<super::gbdt::Direction> = pre.columns.iter().map(|c| known_direction(columns.registry, c)).collect();
-    let (n, cols) = (rows.height(), pre.columns.len());
-    let cm = pre.into_column_major(rows)?;
+    let (n, cols) = (rows.rows(), pre.columns.len());
+    let cm = pre.column_major(rows)?;
     let row0: Vec<f64> = (0..cols).map(|j| cm[j * n]).collect();
     let validation_matrix = validation.map(|v| pre.transform_column_major(v.rows)).transpose()?;
     let mut trees = TreesParams::new(params.clone()).directions(directions.clone());
