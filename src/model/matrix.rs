@@ -152,40 +152,20 @@ impl Preprocessor {
     }
 
     /// The same matrix as [`Preprocessor::transform`], column-major in one flat vector (what the
-    /// trees read), without a row-major copy.
-    pub fn transform_column_major(&self, df: &DataFrame) -> Result<Vec<f64>> {
-        // A frame clone shares its columns, so consuming it releases nothing of `df`.
-        self.into_column_major(df.clone())
-    }
-
-    /// [`Preprocessor::transform_column_major`] of any source, one column at a time (rows kept
-    /// in parts are read one column at a time, so only the matrix is whole in memory).
-    pub fn column_major(&self, df: &dyn FeatureSource) -> Result<Vec<f64>> {
+    /// trees read), built one matrix column at a time: no row-major copy, and rows kept in parts
+    /// ([`super::rows::Rows`]) are read one column at a time, so only the matrix is whole in memory.
+    pub fn transform_column_major(&self, df: &dyn FeatureSource) -> Result<Vec<f64>> {
         let mut out = Vec::with_capacity(df.rows() * self.columns.len());
-        for c in &self.columns {
-            let one = Preprocessor { columns: vec![c.clone()] }.transform(df)?;
-            out.extend(one.iter().copied());
+        for j in 0..self.columns.len() {
+            out.extend(self.column_values(j, df)?);
         }
         Ok(out)
     }
 
-    /// [`Preprocessor::transform_column_major`] that consumes the frame and releases each input
-    /// column once its last matrix column is built, so the frame and the matrix are never both
-    /// whole in memory (at 6 million training rows each is about 5 GB).
-    pub fn into_column_major(&self, mut df: DataFrame) -> Result<Vec<f64>> {
-        let mut last_use: std::collections::HashMap<&str, usize> = Default::default();
-        for (i, c) in self.columns.iter().enumerate() {
-            last_use.insert(c.feature(), i);
-        }
-        let mut out = Vec::with_capacity(df.height() * self.columns.len());
-        for (i, c) in self.columns.iter().enumerate() {
-            let one = Preprocessor { columns: vec![c.clone()] }.transform(&df)?;
-            out.extend(one.iter().copied());
-            if last_use.get(c.feature()) == Some(&i) {
-                df.drop_in_place(c.feature())?;
-            }
-        }
-        Ok(out)
+    /// Matrix column `j` of `df`.
+    fn column_values(&self, j: usize, df: &dyn FeatureSource) -> Result<Vec<f64>> {
+        let one = Preprocessor { columns: vec![self.columns[j].clone()] }.transform(df)?;
+        Ok(one.into_raw_vec_and_offset().0)
     }
 
     pub fn transform(&self, df: &dyn FeatureSource) -> Result<Array2<f64>> {
@@ -319,9 +299,8 @@ impl CompactMatrix {
     /// the columns where `negated` is true are stored negated.
     pub fn build(pre: &Preprocessor, df: &dyn FeatureSource, negated: &[bool]) -> Result<Self> {
         let mut columns = Vec::with_capacity(pre.columns.len());
-        for (j, c) in pre.columns.iter().enumerate() {
-            let one = Preprocessor { columns: vec![c.clone()] }.transform(df)?;
-            let mut column = CompactColumn::of(one.into_raw_vec_and_offset().0);
+        for j in 0..pre.columns.len() {
+            let mut column = CompactColumn::of(pre.column_values(j, df)?);
             if negated.get(j).copied().unwrap_or(false) {
                 column.negate();
             }

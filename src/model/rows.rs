@@ -26,13 +26,6 @@ impl Rows {
         Rows { spill, name: name.into(), parts: Vec::new(), columns: Vec::new() }
     }
 
-    /// Rows of `frame` alone, kept in memory.
-    pub fn in_memory(frame: DataFrame) -> Result<Rows> {
-        let mut rows = Rows::new(Arc::new(Spill::memory()), "rows");
-        rows.push(frame)?;
-        Ok(rows)
-    }
-
     /// Appends `part`, whose columns must be the first part's.
     pub fn push(&mut self, part: DataFrame) -> Result<()> {
         let names: Vec<String> = part.get_column_names().iter().map(|n| n.to_string()).collect();

@@ -556,10 +556,11 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     let registry = Registry::all(&opts.features);
     let is_categorical = |n: &String| registry.get(n).is_some_and(|f| f.kind == Kind::Categorical);
     let (categorical, numeric): (Vec<String>, Vec<String>) = feature_names(train_rows.column_names().iter().map(String::as_str)).into_iter().partition(is_categorical);
-    let y = bools(&train_rows.columns(&["label"])?)?;
-    let sources = train_rows.columns(&["label_source"])?;
+    // The two columns the whole fit reads of every training row, in one pass over the parts.
+    let labels = train_rows.columns(&["label", "label_source"])?;
+    let y = bools(&labels)?;
     // Not recorded for the default source, so default model files stay as they were.
-    let train_rows_by_source = if opts.label_sources == DEFAULT_LABEL_SOURCES { Vec::new() } else { rows_by_source(&sources, &y)? };
+    let train_rows_by_source = if opts.label_sources == DEFAULT_LABEL_SOURCES { Vec::new() } else { rows_by_source(&labels, &y)? };
     let ceiling = ceiling_scores(&train_rows, &test_rows, &numeric, &categorical)?;
     let weights = if opts.inverse_propensity {
         let sorted = population.frame()?.sort(["uscc"], SortMultipleOptions::default())?;
@@ -567,8 +568,8 @@ pub fn fit(panel: Panel, opts: &Valid<TrainOptions>) -> Result<Model> {
     } else {
         None
     };
-    let weights = row_weights(weights, &sources, opts.disposition_weight)?;
-    drop(sources);
+    let weights = row_weights(weights, &labels, opts.disposition_weight)?;
+    drop(labels);
     let columns = Columns { numeric: &numeric, categorical: &categorical, registry: &registry };
     let chosen = super::select::choose(&train_rows, &y, weights.as_deref(), &train_dates, h, &columns, opts)?;
     let mut sign_constraints = Vec::new();
@@ -674,7 +675,7 @@ impl LogisticFit {
     }
 }
 
-/// The scorecard on `rows` (consumed, so the matrix replaces them in memory).
+/// The scorecard on `rows`, its matrix built one column at a time into a [`CompactMatrix`].
 pub(crate) fn fit_logistic(rows: &dyn FeatureSource, y: &[bool], weights: Option<&[f64]>, columns: &Columns, params: &LogisticParams) -> Result<LogisticFit> {
     let pre = Preprocessor::fit(rows, columns.numeric, columns.categorical)?;
     // A feature with a known direction must never move risk against it: its coefficient
@@ -738,7 +739,7 @@ pub(crate) fn fit_gbdt(rows: &dyn FeatureSource, y: &[bool], weights: Option<&[f
     let pre = Preprocessor::fit_raw(rows, columns.numeric, columns.categorical)?;
     let directions: Vec<super::gbdt::Direction> = pre.columns.iter().map(|c| known_direction(columns.registry, c)).collect();
     let (n, cols) = (rows.rows(), pre.columns.len());
-    let cm = pre.column_major(rows)?;
+    let cm = pre.transform_column_major(rows)?;
     let row0: Vec<f64> = (0..cols).map(|j| cm[j * n]).collect();
     let validation_matrix = validation.map(|v| pre.transform_column_major(v.rows)).transpose()?;
     let mut trees = TreesParams::new(params.clone()).directions(directions.clone());
