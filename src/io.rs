@@ -577,10 +577,12 @@ pub fn write_atomic<T>(path: &Path, write: impl FnOnce(&mut AtomicOutput) -> Res
 /// [`plain_arrow_type`]) and the matching `ARROW:schema`. Each row group's columns are
 /// converted and encoded in parallel; the bytes depend only on the frame, not on threads.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
-    // zstd level 3 as polars wrote before; dictionaries up to 8 MiB keep repeated texts (names,
-    // reason texts) dictionary-encoded instead of falling back to plain pages after 1 MiB.
-    write_plain_parquet(df, path, Encoding { zstd_level: 3, dictionary_page_bytes: 8 << 20, plain_columns: &[] })
+    write_plain_parquet(df, path, PLAIN)
 }
+
+// zstd level 3 as polars wrote before; dictionaries up to 8 MiB keep repeated texts (names,
+// reason texts) dictionary-encoded instead of falling back to plain pages after 1 MiB.
+const PLAIN: Encoding<'static> = Encoding { zstd_level: 3, dictionary_page_bytes: 8 << 20, plain_columns: &[] };
 
 /// [`write_parquet`] for a large frame rewritten in full every night (the case book and its
 /// trail): zstd level 1, and its `plain_columns`, which hold (nearly) one value per row — ids,
@@ -597,7 +599,7 @@ pub fn write_parquet_with_plain(df: &mut DataFrame, path: &Path, plain_columns: 
 /// Returns how many rows were copied.
 pub fn write_parquet_growing(df: &DataFrame, path: &Path, plain_columns: &[&str], earlier: Option<&Encoded>) -> Result<usize> {
     let encoding = Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns };
-    write_parquet_groups(df, path, encoding, GROWING_ROW_GROUP, earlier)
+    write_parquet_groups(df, path, encoding, GROWING_ROW_GROUP, earlier, None)
 }
 
 /// Rows per row group of a file written by [`write_parquet_growing`]: small enough that most
@@ -885,14 +887,28 @@ pub fn write_text(path: &Path, text: &str) -> Result<()> {
     write_atomic(path, |f| f.put(text.as_bytes()))
 }
 
-/// CSV in UTF-8 with a byte-order mark, so Excel opens Chinese text correctly. List columns are
-/// not CSV material; callers pass flat frames.
-pub fn write_csv_bom(df: &mut DataFrame, path: &Path) -> Result<()> {
-    write_atomic(path, |f| {
-        f.put("\u{feff}".as_bytes())?;
-        CsvWriter::new(f).include_header(true).finish(df)?;
+/// CSV files in UTF-8 with a byte-order mark, so Excel opens Chinese text correctly, written
+/// side by side a block of rows at a time: `block(k)` gives block k of every file (in `paths`
+/// order), each file's blocks follow one another under the first one's header (at least one
+/// block, so an empty table keeps its header). List columns are not CSV material; callers
+/// pass flat frames.
+pub fn write_csv_bom_blocks(paths: &[&Path], blocks: usize, block: &mut dyn FnMut(usize) -> Result<Vec<DataFrame>>) -> Result<()> {
+    let mut files = paths.iter().map(|p| AtomicOutput::create(p)).collect::<Result<Vec<_>>>()?;
+    let written = (|| -> Result<()> {
+        for f in files.iter_mut() {
+            f.put("\u{feff}".as_bytes())?;
+        }
+        for k in 0..blocks.max(1) {
+            for (f, mut frame) in files.iter_mut().zip(block(k)?) {
+                CsvWriter::new(&mut *f).include_header(k == 0).finish(&mut frame).map_err(Error::from)?;
+            }
+        }
         Ok(())
-    })
+    })();
+    match written {
+        Ok(()) => files.into_iter().try_for_each(AtomicOutput::commit),
+        Err(e) => Err(files.iter().fold(e, |e, f| f.explain(e))),
+    }
 }
 
 /// What a supervisor's workbook shows: the sheet, its rows, the colour of each row's level, and
@@ -1138,7 +1154,22 @@ struct Encoding<'a> {
 }
 
 fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
-    write_parquet_groups(df, path, encoding, 1 << 20, None).map(|_| ())
+    write_parquet_groups(df, path, encoding, 1 << 20, None, None).map(|_| ())
+}
+
+/// A string column of a file that is made for each row group as it is written, not kept.
+pub struct Generated<'a> {
+    /// Its position among the frame's columns.
+    pub at: usize,
+    pub name: &'a str,
+    /// The column's rows `offset..offset + len`.
+    pub make: &'a (dyn Fn(usize, usize) -> Result<Column> + Sync),
+}
+
+/// [`write_parquet`] of `df` with the column `generated` inserted: the same bytes as a frame
+/// holding that column, made one row group at a time.
+pub fn write_parquet_with_generated(df: &DataFrame, path: &Path, generated: Generated) -> Result<()> {
+    write_parquet_groups(df, path, PLAIN, 1 << 20, None, Some(&generated)).map(|_| ())
 }
 
 /// The full row groups at the start of `earlier` that a file of `df` written with `schema`,
@@ -1175,7 +1206,7 @@ fn as_written(chunk: &parquet::file::metadata::ColumnChunkMetaData) -> Result<pa
 
 /// Writes `df` in row groups of `rows_per_group`, the first ones copied from `earlier` where it
 /// can ([`copyable_groups`]); returns the rows copied.
-fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>) -> Result<usize> {
+fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>, generated: Option<&Generated>) -> Result<usize> {
     use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory};
     use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
     use parquet::basic::{Compression, ZstdLevel};
@@ -1187,7 +1218,11 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
         .columns()
         .iter()
         .map(|c| Ok(arrow::datatypes::Field::new(c.name().as_str(), plain_arrow_type(c.dtype())?, true)))
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<_>>>()?;
+    let mut fields = fields;
+    if let Some(g) = generated {
+        fields.insert(g.at, arrow::datatypes::Field::new(g.name, plain_arrow_type(&DataType::String)?, true));
+    }
     let schema = Arc::new(arrow::datatypes::Schema::new(fields));
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(encoding.zstd_level)?))
@@ -1235,11 +1270,16 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
             let mut writers = factory.create_column_writers(index)?.into_iter();
             let groups: Vec<Vec<ArrowColumnWriter>> =
                 schema.fields().iter().map(|f| writers.by_ref().take(leaf_count(f.data_type())).collect()).collect();
+            let made = generated.map(|g| (g.make)(offset, len)).transpose()?;
+            let mut columns: Vec<(&Column, usize)> = df.columns().iter().map(|c| (c, offset)).collect();
+            if let (Some(g), Some(c)) = (generated, made.as_ref()) {
+                columns.insert(g.at, (c, 0));
+            }
             let chunks: Vec<Vec<ArrowColumnChunk>> = groups
                 .into_par_iter()
-                .zip(df.columns().par_iter().zip(schema.fields().par_iter()))
-                .map(|(group, (column, field))| -> Result<Vec<ArrowColumnChunk>> {
-                    let array = to_arrow_rs(column, offset, len, field.data_type())?;
+                .zip(columns.into_par_iter().zip(schema.fields().par_iter()))
+                .map(|(group, ((column, from), field))| -> Result<Vec<ArrowColumnChunk>> {
+                    let array = to_arrow_rs(column, from, len, field.data_type())?;
                     let leaves = compute_leaves(field, &array)?;
                     group
                         .into_iter()

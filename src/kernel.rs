@@ -281,7 +281,7 @@ pub fn warning_list(scored: &[&RecordBatch], overrides: &[&RecordBatch], previou
     let overrides = stacked(overrides)?;
     let previous = previous.map(from_record_batch).transpose()?;
     let warnings = crate::score::warnings(all, &crate::score::WarningsInput { model, policy: ctx.policy, previous: previous.as_ref(), overrides: overrides.as_ref() })?;
-    to_record_batch(&warnings.frame)
+    to_record_batch(&warnings.full_frame()?)
 }
 
 /// The 双随机 plan (plan.parquet's columns) of a warning list, every department drawn from its

@@ -23,6 +23,8 @@ pub struct ReportInput<'a> {
     pub as_of: &'a str,
     pub model: &'a Model,
     pub warnings: &'a DataFrame,
+    /// Makes the `reason_text` of the rows of `warnings` shown.
+    pub texts: &'a crate::score::ReasonTexts,
     pub plan: &'a Plan,
     pub stability: &'a [Stability],
     pub tables: &'a [TableCounts],
@@ -414,8 +416,8 @@ pub fn html(r: &ReportInput) -> Result<String> {
 
     body += &section("validation", m.tr("report.validation"), &validation_html(r.model, m));
     body += &section("stability", m.tr("report.stability"), &stability_html(r.stability, r.model, m));
-    body += &section("movements", m.tr("report.movements"), &movements_html(w, r.previous_run, m)?);
-    body += &section("top", m.tr("report.top"), &top_html(w, m)?);
+    body += &section("movements", m.tr("report.movements"), &movements_html(w, r.texts, r.previous_run, m)?);
+    body += &section("top", m.tr("report.top"), &top_html(w, r.texts, m)?);
     let mut follow = feedback_html(r.cases, r.departments, m);
     if let Some(p) = r.previous_plan {
         follow += &previous_plan_html(p, r.departments, m);
@@ -517,7 +519,7 @@ fn column_text(frame: &DataFrame, column: &str) -> Result<Vec<String>> {
     Ok(frame.column(column)?.cast(&DataType::String)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
 }
 
-fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Result<String> {
+fn movements_html(w: &DataFrame, texts: &crate::score::ReasonTexts, previous_run: Option<&str>, m: Messages) -> Result<String> {
     let change = strings(w, "change")?;
     let Some(previous) = previous_run.filter(|_| change.first() != Some(&"first_run")) else {
         return Ok(format!("<p>{}</p>", esc(m.tr("report.first_run"))));
@@ -537,7 +539,7 @@ fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Res
     let prev: Vec<Option<u32>> = w.column("previous_rank")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
     let mut moved: Vec<(i64, usize)> =
         (0..w.height()).filter_map(|i| Some((prev[i]? as i64 - rank[i]? as i64, i))).filter(|(d, _)| *d != 0).collect();
-    let (uscc, name, reasons) = (strings(w, "uscc")?, strings(w, "name")?, strings(w, "reason_text")?);
+    let (uscc, name) = (strings(w, "uscc")?, strings(w, "name")?);
     let levels = strings(w, "risk_level")?;
     for (key, up) in [("report.largest_up", true), ("report.largest_down", false)] {
         let mut side: Vec<(i64, usize)> = moved.iter().copied().filter(|(d, _)| (*d > 0) == up).collect();
@@ -549,9 +551,10 @@ fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Res
         let rows: Vec<Vec<Cell>> = side
             .iter()
             .map(|&(d, i)| {
-                vec![num(rank[i].unwrap_or(0)), num(prev[i].unwrap_or(0)), num(format!("{d:+}")), Cell::Subject(name[i].into(), uscc[i].into()), Cell::Tag(m.code("level", levels[i]).into()), data(reasons[i])]
+                let reasons = texts.range(w, i, 1)?.0.get(0).unwrap_or("").to_string();
+                Ok(vec![num(rank[i].unwrap_or(0)), num(prev[i].unwrap_or(0)), num(format!("{d:+}")), Cell::Subject(name[i].into(), uscc[i].into()), Cell::Tag(m.code("level", levels[i]).into()), data(reasons)])
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let _ = write!(
             s,
             "<h3>{}</h3>{}",
@@ -566,8 +569,8 @@ fn movements_html(w: &DataFrame, previous_run: Option<&str>, m: Messages) -> Res
     Ok(s)
 }
 
-fn top_html(w: &DataFrame, m: Messages) -> Result<String> {
-    let top = w.head(Some(50));
+fn top_html(w: &DataFrame, texts: &crate::score::ReasonTexts, m: Messages) -> Result<String> {
+    let top = texts.with_text(w, 0, w.height().min(50))?.0;
     let cols = ["rank", "uscc", "name", "region", "industry", "score", "risk_level", "credit_grade", "reason_text"];
     let v: Vec<Vec<String>> = cols.iter().map(|c| column_text(&top, c)).collect::<Result<_>>()?;
     let named = |name: Option<&str>, code: &str| data(name.unwrap_or(code));

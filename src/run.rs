@@ -272,10 +272,11 @@ pub struct Artifacts {
     pub run_id: String,
     pub as_of: i32,
     pub messages: crate::messages::Messages,
-    /// warnings.parquet; warnings.csv, warnings_public.csv and warnings.xlsx are made from it.
+    /// warnings.parquet but `reason_text` (made by `texts` as the files are written);
+    /// warnings.csv, warnings_public.csv and warnings.xlsx are made from it.
     pub warnings: DataFrame,
-    /// The reason text of the published variant, per row of `warnings`.
-    pub public_reason_text: StringChunked,
+    /// Makes `reason_text` (full and public) for the rows of `warnings` being written.
+    pub texts: crate::score::ReasonTexts,
     pub plan: Option<Plan>,
     pub rejected: DataFrame,
     pub cases: crate::cases::CaseBook,
@@ -495,7 +496,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     })?;
     let override_counts = warnings.overrides.clone();
     let fairness = std::mem::take(&mut warnings.fairness);
-    let public_reason_text = warnings.public_reason_text;
+    let texts = warnings.texts;
     let warnings = warnings.frame;
     timings.score += t.elapsed().as_secs_f64();
 
@@ -551,6 +552,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         as_of: &as_of_text,
         model,
         warnings: &warnings,
+        texts: &texts,
         plan: plan.as_ref().unwrap_or(&Plan::empty()),
         stability: &stability,
         tables: &validated.counts,
@@ -600,7 +602,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         as_of,
         messages: m,
         warnings,
-        public_reason_text,
+        texts,
         plan,
         rejected: validated.rejected,
         cases: book,
@@ -615,10 +617,10 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
 /// (written last), calls `before_commit`, and commits the directory.
 pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Result<RunResult> {
     let t = Instant::now();
-    let Artifacts { run_id, as_of, messages, warnings, public_reason_text, plan, rejected, cases, report, code_names, mut manifest, started } = artifacts;
+    let Artifacts { run_id, as_of, messages, warnings, texts, plan, rejected, cases, report, code_names, mut manifest, started } = artifacts;
     let dir = RunDir::create(out, &run_id)?;
     let tmp = dir.path();
-    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, public_reason_text: &public_reason_text, code_names: &code_names, messages, as_of };
+    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, texts: &texts, code_names: &code_names, messages, as_of };
     let mut files = write_outputs(&outputs, &mut manifest.timings_seconds.files)?;
     let report_path = tmp.join("report.html");
     crate::io::write_text(&report_path, &report)?;
@@ -648,7 +650,7 @@ struct Outputs<'a> {
     plan: Option<&'a Plan>,
     rejected: &'a DataFrame,
     cases: &'a crate::cases::CaseBook,
-    public_reason_text: &'a StringChunked,
+    texts: &'a crate::score::ReasonTexts,
     code_names: &'a crate::report::CodeNames,
     messages: crate::messages::Messages,
     as_of: i32,
@@ -666,7 +668,7 @@ fn write_outputs(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<Path
 }
 
 fn write_workbook(o: &Outputs) -> Result<f64> {
-    let Outputs { dir, warnings, code_names, messages: m, as_of, .. } = *o;
+    let Outputs { dir, warnings, texts, code_names, messages: m, as_of, .. } = *o;
     let clock = Instant::now();
     let path = |name: &str| dir.join(name);
     // Excel holds the red/orange/yellow part (its sheet limit is 1,048,576 rows); the table is
@@ -675,7 +677,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
     let levels: Vec<&str> = warnings.column("risk_level")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let flagged = levels.iter().take_while(|l| **l != "blue").count().min(EXCEL_ROWS);
     let total_flagged = levels.iter().filter(|l| **l != "blue").count();
-    let sheet = crate::report::supervisor_table(&warnings.head(Some(flagged)), code_names, m)?;
+    let sheet = crate::report::supervisor_table(&texts.with_text(warnings, 0, flagged)?.0, code_names, m)?;
     let colors = levels[..flagged]
         .iter()
         .map(|l| match *l {
@@ -707,8 +709,11 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
     Ok(clock.elapsed().as_secs_f64())
 }
 
+/// Rows of the list per block of a CSV file.
+const CSV_BLOCK: usize = 1 << 18;
+
 fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
-    let Outputs { dir, warnings, plan, rejected, cases, public_reason_text, code_names, messages: m, .. } = *o;
+    let Outputs { dir, warnings, plan, rejected, cases, texts, code_names, messages: m, .. } = *o;
     let mut out = Vec::new();
     let path = |name: &str| dir.join(name);
     let mut clock = Instant::now();
@@ -717,16 +722,22 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
         files.push((name.to_string(), clock.elapsed().as_secs_f64()));
         clock = Instant::now();
     };
-    crate::io::write_parquet(&mut warnings.clone(), &path("warnings.parquet"))?;
+    // The reason texts are made a block of rows at a time as each file is written.
+    let text_at = warnings.get_column_index("reasons").map_or(warnings.width(), |i| i + 1);
+    crate::io::write_parquet_with_generated(warnings, &path("warnings.parquet"), crate::io::Generated {
+        at: text_at,
+        name: "reason_text",
+        make: &|offset, len| Ok(texts.range(warnings, offset, len)?.0.into_column()),
+    })?;
     done("warnings.parquet", &mut out, files);
-    let mut table = crate::report::supervisor_table(warnings, code_names, m)?;
-    crate::io::write_csv_bom(&mut table, &path("warnings.csv"))?;
-    drop(table);
+    let blocks = warnings.height().div_ceil(CSV_BLOCK);
+    crate::io::write_csv_bom_blocks(&[&path("warnings.csv"), &path("warnings_public.csv")], blocks, &mut |k| {
+        let (part, public) = texts.with_text(warnings, k * CSV_BLOCK, CSV_BLOCK.min(warnings.height() - k * CSV_BLOCK))?;
+        Ok(vec![crate::report::supervisor_table(&part, code_names, m)?, crate::report::supervisor_table(&crate::score::public_variant(&part, &public)?, code_names, m)?])
+    })?;
     done("warnings.csv", &mut out, files);
-    let mut public = crate::report::supervisor_table(&crate::score::public_variant(warnings, public_reason_text)?, code_names, m)?;
-    crate::io::write_csv_bom(&mut public, &path("warnings_public.csv"))?;
-    drop(public);
-    done("warnings_public.csv", &mut out, files);
+    // Both CSV files in the one time above.
+    out.push(path("warnings_public.csv"));
 
     if let Some(p) = plan {
         let mut f = p.frame.clone();

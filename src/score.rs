@@ -191,9 +191,10 @@ pub struct WarningsInput<'a> {
 }
 
 pub struct Warnings {
+    /// The list's columns but `reason_text` (made from the others where it is written:
+    /// [`ReasonTexts`]) and the case ones.
     pub frame: DataFrame,
-    /// reason_text without complaint reasons, row for row (for the public variant).
-    pub public_reason_text: StringChunked,
+    pub texts: ReasonTexts,
     /// What became of the `overrides` rows (the manifest's `overrides`).
     pub overrides: crate::overrides::OverrideCounts,
     pub fairness: Vec<FairnessRow>,
@@ -283,70 +284,27 @@ pub fn warnings(scored: Scored, input: &WarningsInput) -> Result<Warnings> {
             override_labels[i] = Some(crate::overrides::reason_label(o, m));
         }
     }
-    let rule_labels: Vec<String> = policy.grades.rules.iter().map(|r| grade::rule_label(r, m)).collect();
     let fair = fairness(&rows, &levels, &grades)?;
 
     // Every column is built directly in rank order (no gather of finished columns afterwards).
-    // Reasons: `top` entries per subject; a fixed stride makes the list column.
-    let sep = m.tr("reason.separator");
     let registry = crate::features::Registry::all(&model.feature_options);
-    let declared: Vec<&crate::features::Feature> = names
+    let features = names
         .iter()
-        .map(|f| registry.get(f).ok_or_else(|| Error::Internal(format!("model feature `{f}` is not in the feature registry"))))
+        .map(|f| {
+            let declared = registry.get(f).ok_or_else(|| Error::Internal(format!("model feature `{f}` is not in the feature registry")))?;
+            Ok((f.clone(), (declared.label(m.zh()).to_string(), declared.visibility == crate::features::Visibility::Public)))
+        })
         .collect::<Result<_>>()?;
-    let labels: Vec<&str> = declared.iter().map(|f| f.label(m.zh())).collect();
-    let public_ok: Vec<bool> = declared.iter().map(|f| f.visibility == crate::features::Visibility::Public).collect();
     // A rule on an internal feature (a complaint count) says something internal when it fires.
-    let rule_public: Vec<bool> = policy
+    let rules = policy
         .grades
         .rules
         .iter()
-        .map(|r| registry.get(&r.feature).is_some_and(|f| f.visibility == crate::features::Visibility::Public))
+        .map(|r| (r.name.clone(), (grade::rule_label(r, m), registry.get(&r.feature).is_some_and(|f| f.visibility == crate::features::Visibility::Public))))
         .collect();
-    let texts_of = |i: u32| -> (String, String) {
-        let i = i as usize;
-        let (mut full, mut public) = (String::new(), String::new());
-        let push = |s: &mut String, part: &str| {
-            if !s.is_empty() {
-                s.push_str(sep);
-            }
-            s.push_str(part);
-        };
-        // Appeal decisions are public (双公示): the override's reason goes into both texts.
-        if let Some(label) = &override_labels[i] {
-            push(&mut full, label);
-            push(&mut public, label);
-        }
-        for r in &fired[i] {
-            push(&mut full, &rule_labels[*r]);
-            if rule_public[*r] {
-                push(&mut public, &rule_labels[*r]);
-            }
-        }
-        for k in i * top..(i + 1) * top {
-            let f = feature[k] as usize;
-            let part = reason_text::reason(labels[f], value[k], contribution[k]);
-            push(&mut full, &part);
-            if public_ok[f] {
-                push(&mut public, &part);
-            }
-        }
-        (full, public)
-    };
-    // Built a block of ranks at a time, so the texts of the whole list exist once (in the
-    // columns), not also as a String per row.
-    const TEXT_BLOCK: usize = 1 << 16;
-    let mut full_texts = StringChunkedBuilder::new("reason_text".into(), n);
-    let mut public_texts = StringChunkedBuilder::new("reason_text".into(), n);
-    for block in order.chunks(TEXT_BLOCK) {
-        let texts: Vec<(String, String)> = block.par_iter().map(|&i| texts_of(i)).collect();
-        for (full, public) in &texts {
-            full_texts.append_value(full);
-            public_texts.append_value(public);
-        }
-    }
-    let (full_texts, public_text) = (full_texts.finish(), public_texts.finish());
+    let overrides_by_row = order.iter().enumerate().filter_map(|(row, &i)| override_labels[i as usize].take().map(|label| (row, label))).collect();
     drop(override_labels);
+    let texts = ReasonTexts { separator: m.tr("reason.separator").to_string(), features, rules, overrides: overrides_by_row };
     // The reasons' fields, flat in rank order, then a list column with a fixed stride of `top`.
     let at = |k: usize| order[k / top] as usize * top + k % top;
     let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -386,7 +344,6 @@ pub fn warnings(scored: Scored, input: &WarningsInput) -> Result<Warnings> {
         Column::new("risk_level".into(), order.iter().map(|&i| grade::LEVELS[levels[i as usize] as usize]).collect::<Vec<_>>()),
         Column::new("credit_grade".into(), order.iter().map(|&i| grades[i as usize].as_str()).collect::<Vec<_>>()),
         reasons,
-        full_texts.into_column(),
         hard_rules.finish().into_column(),
         Column::new("grade_before_override".into(), order.iter().map(|&i| grade_before_override[i as usize]).collect::<Vec<_>>()),
         Column::new("observation_period".into(), order.iter().map(|&i| observation[i as usize]).collect::<Vec<_>>()),
@@ -433,8 +390,103 @@ pub fn warnings(scored: Scored, input: &WarningsInput) -> Result<Warnings> {
     };
     df.with_column(previous_rank)?;
     df.with_column(change)?;
-    let frame = df.select(COLUMNS.iter().filter(|c| !crate::cases::WARNING_COLUMNS.contains(c)).copied())?;
-    Ok(Warnings { frame, public_reason_text: public_text, overrides: applied.counts, fairness: fair })
+    let frame = df.select(COLUMNS.iter().filter(|c| **c != "reason_text" && !crate::cases::WARNING_COLUMNS.contains(c)).copied())?;
+    Ok(Warnings { frame, texts, overrides: applied.counts, fairness: fair })
+}
+
+/// Makes `reason_text` — the full one and the public one without internal reasons — for any
+/// rows of the list from its other columns (`reasons`, `hard_rules`, and the override of the
+/// row): the texts are a few hundred bytes a row, at province scale the largest part of the
+/// list, so they exist only for the rows being written.
+#[derive(Debug, Clone)]
+pub struct ReasonTexts {
+    separator: String,
+    /// Per model feature, its label and whether it may be published.
+    features: std::collections::HashMap<String, (String, bool)>,
+    /// Per hard rule name, its audit label and whether it may be published.
+    rules: std::collections::HashMap<String, (String, bool)>,
+    /// The override's reason per row of the list that has one (rows from 0 in rank order).
+    overrides: std::collections::HashMap<usize, String>,
+}
+
+impl ReasonTexts {
+    /// The full and the public texts of the list's rows `offset..offset + len`, in that order.
+    pub fn range(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(StringChunked, StringChunked)> {
+        let name = "reason_text".into();
+        if len == 0 {
+            return Ok((StringChunked::full_null(name, 0), StringChunked::full_null("reason_text".into(), 0)));
+        }
+        let part = list.slice(offset as i64, len);
+        let reasons = part.column("reasons")?.list()?.rechunk();
+        let rules = part.column("hard_rules")?.list()?.rechunk();
+        let internal = |what: &str| Error::Internal(format!("reason texts: the list's {what} column is not as made"));
+        let reasons = reasons.downcast_iter().next().ok_or_else(|| internal("reasons"))?;
+        let rules = rules.downcast_iter().next().ok_or_else(|| internal("hard_rules"))?;
+        let fields = reasons.values().as_any().downcast_ref::<polars_arrow::array::StructArray>().ok_or_else(|| internal("reasons"))?.values();
+        let feature = fields[0].as_any().downcast_ref::<polars_arrow::array::Utf8ViewArray>().ok_or_else(|| internal("reasons"))?;
+        let value = fields[1].as_any().downcast_ref::<polars_arrow::array::PrimitiveArray<f64>>().ok_or_else(|| internal("reasons"))?;
+        let contribution = fields[2].as_any().downcast_ref::<polars_arrow::array::PrimitiveArray<f64>>().ok_or_else(|| internal("reasons"))?;
+        let rule_names = rules.values().as_any().downcast_ref::<polars_arrow::array::Utf8ViewArray>().ok_or_else(|| internal("hard_rules"))?;
+        let text_of = |r: usize| -> Result<(String, String)> {
+            let (mut full, mut public) = (String::new(), String::new());
+            let push = |s: &mut String, part: &str| {
+                if !s.is_empty() {
+                    s.push_str(&self.separator);
+                }
+                s.push_str(part);
+            };
+            // Appeal decisions are public (双公示): the override's reason goes into both texts.
+            if let Some(label) = self.overrides.get(&(offset + r)) {
+                push(&mut full, label);
+                push(&mut public, label);
+            }
+            let (from, to) = rules.offsets().start_end(r);
+            for k in from..to {
+                let rule = rule_names.value(k);
+                let (label, is_public) = self.rules.get(rule).ok_or_else(|| Error::Internal(format!("reason texts: `{rule}` is no hard rule of the policy")))?;
+                push(&mut full, label);
+                if *is_public {
+                    push(&mut public, label);
+                }
+            }
+            let (from, to) = reasons.offsets().start_end(r);
+            for k in from..to {
+                let f = feature.value(k);
+                let (label, is_public) = self.features.get(f).ok_or_else(|| Error::Internal(format!("reason texts: `{f}` is no feature of the model")))?;
+                let part = reason_text::reason(label, value.get(k), contribution.value(k));
+                push(&mut full, &part);
+                if *is_public {
+                    push(&mut public, &part);
+                }
+            }
+            Ok((full, public))
+        };
+        let texts: Vec<(String, String)> = (0..len).into_par_iter().with_min_len(1024).map(text_of).collect::<Result<_>>()?;
+        let mut full = StringChunkedBuilder::new(name, len);
+        let mut public = StringChunkedBuilder::new("reason_text".into(), len);
+        for (f, p) in &texts {
+            full.append_value(f);
+            public.append_value(p);
+        }
+        Ok((full.finish(), public.finish()))
+    }
+
+    /// The list's rows `offset..offset + len` with their full `reason_text` in its place (after
+    /// `reasons`), as warnings.parquet holds them; and their public texts.
+    pub fn with_text(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(DataFrame, StringChunked)> {
+        let (full, public) = self.range(list, offset, len)?;
+        let mut part = list.slice(offset as i64, len);
+        let at = part.get_column_index("reasons").map_or(part.width(), |i| i + 1);
+        part.insert_column(at, full.into_column())?;
+        Ok((part, public))
+    }
+}
+
+impl Warnings {
+    /// The whole list with its `reason_text` (warnings.parquet's columns but the case ones).
+    pub fn full_frame(&self) -> Result<DataFrame> {
+        Ok(self.texts.with_text(&self.frame, 0, self.frame.height())?.0)
+    }
 }
 
 /// Counts per value of a string column, in the order given.
@@ -451,7 +503,7 @@ pub fn counts(frame: &DataFrame, column: &str, values: &[&str]) -> Result<Vec<(S
 
 /// The supervisor-facing copy without personal data or complaint details (seed 三(五)2): names
 /// of `individual` subjects keep their first character (张*), and complaint reasons are dropped
-/// (`public_reason_text` from [`warnings`], row for row).
+/// (`public_reason_text` from [`ReasonTexts::with_text`], row for row).
 pub fn public_variant(frame: &DataFrame, public_reason_text: &StringChunked) -> Result<DataFrame> {
     let names = frame.column("name")?.str()?;
     let types = frame.column("subject_type")?.str()?;
