@@ -1214,12 +1214,11 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
     use parquet::file::writer::SerializedFileWriter;
     use rayon::prelude::*;
     use std::sync::Arc;
-    let fields: Vec<arrow::datatypes::Field> = df
+    let mut fields: Vec<arrow::datatypes::Field> = df
         .columns()
         .iter()
         .map(|c| Ok(arrow::datatypes::Field::new(c.name().as_str(), plain_arrow_type(c.dtype())?, true)))
-        .collect::<Result<Vec<_>>>()?;
-    let mut fields = fields;
+        .collect::<Result<_>>()?;
     if let Some(g) = generated {
         fields.insert(g.at, arrow::datatypes::Field::new(g.name, plain_arrow_type(&DataType::String)?, true));
     }

@@ -725,10 +725,9 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
         clock = Instant::now();
     };
     // The reason texts are made a block of rows at a time as each file is written.
-    let text_at = warnings.get_column_index("reasons").map_or(warnings.width(), |i| i + 1);
     crate::io::write_parquet_with_generated(warnings, &path("warnings.parquet"), crate::io::Generated {
-        at: text_at,
-        name: "reason_text",
+        at: crate::score::ReasonTexts::position(warnings),
+        name: crate::score::TEXT_COLUMN,
         make: &|offset, len| Ok(texts.range(warnings, offset, len)?.0.into_column()),
     })?;
     done("warnings.parquet", &mut out, files);

@@ -390,7 +390,7 @@ pub fn warnings(scored: Scored, input: &WarningsInput) -> Result<Warnings> {
     };
     df.with_column(previous_rank)?;
     df.with_column(change)?;
-    let frame = df.select(COLUMNS.iter().filter(|c| **c != "reason_text" && !crate::cases::WARNING_COLUMNS.contains(c)).copied())?;
+    let frame = df.select(COLUMNS.iter().filter(|c| **c != TEXT_COLUMN && !crate::cases::WARNING_COLUMNS.contains(c)).copied())?;
     Ok(Warnings { frame, texts, overrides: applied.counts, fairness: fair })
 }
 
@@ -412,9 +412,8 @@ pub struct ReasonTexts {
 impl ReasonTexts {
     /// The full and the public texts of the list's rows `offset..offset + len`, in that order.
     pub fn range(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(StringChunked, StringChunked)> {
-        let name = "reason_text".into();
         if len == 0 {
-            return Ok((StringChunked::full_null(name, 0), StringChunked::full_null("reason_text".into(), 0)));
+            return Ok((StringChunked::full_null(TEXT_COLUMN.into(), 0), StringChunked::full_null(TEXT_COLUMN.into(), 0)));
         }
         let part = list.slice(offset as i64, len);
         let reasons = part.column("reasons")?.list()?.rechunk();
@@ -462,8 +461,8 @@ impl ReasonTexts {
             Ok((full, public))
         };
         let texts: Vec<(String, String)> = (0..len).into_par_iter().with_min_len(1024).map(text_of).collect::<Result<_>>()?;
-        let mut full = StringChunkedBuilder::new(name, len);
-        let mut public = StringChunkedBuilder::new("reason_text".into(), len);
+        let mut full = StringChunkedBuilder::new(TEXT_COLUMN.into(), len);
+        let mut public = StringChunkedBuilder::new(TEXT_COLUMN.into(), len);
         for (f, p) in &texts {
             full.append_value(f);
             public.append_value(p);
@@ -476,11 +475,18 @@ impl ReasonTexts {
     pub fn with_text(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(DataFrame, StringChunked)> {
         let (full, public) = self.range(list, offset, len)?;
         let mut part = list.slice(offset as i64, len);
-        let at = part.get_column_index("reasons").map_or(part.width(), |i| i + 1);
-        part.insert_column(at, full.into_column())?;
+        part.insert_column(Self::position(&part), full.into_column())?;
         Ok((part, public))
     }
+
+    /// Where `reason_text` goes among the columns of the list (after `reasons`).
+    pub fn position(list: &DataFrame) -> usize {
+        list.get_column_index("reasons").map_or(list.width(), |i| i + 1)
+    }
 }
+
+/// The name of the list's reason-text column.
+pub const TEXT_COLUMN: &str = "reason_text";
 
 impl Warnings {
     /// The whole list with its `reason_text` (warnings.parquet's columns but the case ones).
