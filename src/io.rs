@@ -1157,12 +1157,12 @@ fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Resul
     write_parquet_groups(df, path, encoding, 1 << 20, None, None).map(|_| ())
 }
 
-/// A string column of a file that is made for each row group as it is written, not kept.
+/// A string column of a file that is made a slice of rows at a time as it is written, not kept.
 pub struct Generated<'a> {
     /// Its position among the frame's columns.
     pub at: usize,
     pub name: &'a str,
-    /// The column's rows `offset..offset + len`.
+    /// The column's rows `offset..offset + len`, none of them null.
     pub make: &'a (dyn Fn(usize, usize) -> Result<Column> + Sync),
 }
 
@@ -1269,25 +1269,42 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
             let mut writers = factory.create_column_writers(index)?.into_iter();
             let groups: Vec<Vec<ArrowColumnWriter>> =
                 schema.fields().iter().map(|f| writers.by_ref().take(leaf_count(f.data_type())).collect()).collect();
-            let made = generated.map(|g| (g.make)(offset, len)).transpose()?;
-            let mut columns: Vec<(&Column, usize)> = df.columns().iter().map(|c| (c, offset)).collect();
-            if let (Some(g), Some(c)) = (generated, made.as_ref()) {
-                columns.insert(g.at, (c, 0));
+            let mut columns: Vec<Option<&Column>> = df.columns().iter().map(Some).collect();
+            if let Some(g) = generated {
+                columns.insert(g.at, None);
             }
             let chunks: Vec<Vec<ArrowColumnChunk>> = groups
                 .into_par_iter()
                 .zip(columns.into_par_iter().zip(schema.fields().par_iter()))
-                .map(|(group, ((column, from), field))| -> Result<Vec<ArrowColumnChunk>> {
-                    let array = to_arrow_rs(column, from, len, field.data_type())?;
-                    let leaves = compute_leaves(field, &array)?;
-                    group
-                        .into_iter()
-                        .zip(leaves)
-                        .map(|(mut w, leaf)| {
-                            w.write(&leaf)?;
-                            Ok(w.close()?)
-                        })
-                        .collect()
+                .map(|(mut group, (column, field))| -> Result<Vec<ArrowColumnChunk>> {
+                    match (column, generated) {
+                        (Some(column), _) => {
+                            let leaves = compute_leaves(field, &to_arrow_rs(column, offset, len, field.data_type())?)?;
+                            for (w, leaf) in group.iter_mut().zip(leaves) {
+                                w.write(&leaf)?;
+                            }
+                        }
+                        // The generated column is made and written a slice of the group at a
+                        // time. A column without nulls is written in batches of the page row
+                        // limit from the start of each call: slices of a whole number of them
+                        // give the pages, and the bytes, of one call with the whole group.
+                        (None, Some(g)) => {
+                            let slice = 5 * props.data_page_row_count_limit();
+                            for from in (0..len).step_by(slice) {
+                                let rows = slice.min(len - from);
+                                let made = (g.make)(offset + from, rows)?;
+                                if made.null_count() > 0 {
+                                    return Err(Error::Internal(format!("parquet: the generated column {} has nulls", g.name)));
+                                }
+                                let leaves = compute_leaves(field, &to_arrow_rs(&made, 0, rows, field.data_type())?)?;
+                                for (w, leaf) in group.iter_mut().zip(leaves) {
+                                    w.write(&leaf)?;
+                                }
+                            }
+                        }
+                        (None, None) => return Err(Error::Internal("parquet: a column without data".into())),
+                    }
+                    group.into_iter().map(|w| Ok(w.close()?)).collect()
                 })
                 .collect::<Result<_>>()?;
             let mut rg = writer.next_row_group()?;

@@ -551,7 +551,7 @@ fn movements_html(w: &DataFrame, texts: &crate::score::ReasonTexts, previous_run
         let rows: Vec<Vec<Cell>> = side
             .iter()
             .map(|&(d, i)| {
-                let reasons = texts.range(w, i, 1)?.0.get(0).unwrap_or("").to_string();
+                let reasons = texts.full_range(w, i, 1)?.get(0).unwrap_or("").to_string();
                 Ok(vec![num(rank[i].unwrap_or(0)), num(prev[i].unwrap_or(0)), num(format!("{d:+}")), Cell::Subject(name[i].into(), uscc[i].into()), Cell::Tag(m.code("level", levels[i]).into()), data(reasons)])
             })
             .collect::<Result<_>>()?;
@@ -570,7 +570,7 @@ fn movements_html(w: &DataFrame, texts: &crate::score::ReasonTexts, previous_run
 }
 
 fn top_html(w: &DataFrame, texts: &crate::score::ReasonTexts, m: Messages) -> Result<String> {
-    let top = texts.with_text(w, 0, w.height().min(50))?.0;
+    let top = texts.with_text(w, 0, w.height().min(50))?;
     let cols = ["rank", "uscc", "name", "region", "industry", "score", "risk_level", "credit_grade", "reason_text"];
     let v: Vec<Vec<String>> = cols.iter().map(|c| column_text(&top, c)).collect::<Result<_>>()?;
     let named = |name: Option<&str>, code: &str| data(name.unwrap_or(code));

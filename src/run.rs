@@ -679,7 +679,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
     let levels: Vec<&str> = warnings.column("risk_level")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
     let flagged = levels.iter().take_while(|l| **l != "blue").count().min(EXCEL_ROWS);
     let total_flagged = levels.iter().filter(|l| **l != "blue").count();
-    let sheet = crate::report::supervisor_table(&texts.with_text(warnings, 0, flagged)?.0, code_names, m)?;
+    let sheet = crate::report::supervisor_table(&texts.with_text(warnings, 0, flagged)?, code_names, m)?;
     let colors = levels[..flagged]
         .iter()
         .map(|l| match *l {
@@ -728,12 +728,12 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     crate::io::write_parquet_with_generated(warnings, &path("warnings.parquet"), crate::io::Generated {
         at: crate::score::ReasonTexts::position(warnings),
         name: crate::score::TEXT_COLUMN,
-        make: &|offset, len| Ok(texts.range(warnings, offset, len)?.0.into_column()),
+        make: &|offset, len| Ok(texts.full_range(warnings, offset, len)?.into_column()),
     })?;
     done("warnings.parquet", &mut out, files);
     let blocks = warnings.height().div_ceil(CSV_BLOCK);
     crate::io::write_csv_bom_blocks(&[&path("warnings.csv"), &path("warnings_public.csv")], blocks, &mut |k| {
-        let (part, public) = texts.with_text(warnings, k * CSV_BLOCK, CSV_BLOCK.min(warnings.height() - k * CSV_BLOCK))?;
+        let (part, public) = texts.with_texts(warnings, k * CSV_BLOCK, CSV_BLOCK.min(warnings.height() - k * CSV_BLOCK))?;
         Ok(vec![crate::report::supervisor_table(&part, code_names, m)?, crate::report::supervisor_table(&crate::score::public_variant(&part, &public)?, code_names, m)?])
     })?;
     done("warnings.csv", &mut out, files);

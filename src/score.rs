@@ -412,8 +412,23 @@ pub struct ReasonTexts {
 impl ReasonTexts {
     /// The full and the public texts of the list's rows `offset..offset + len`, in that order.
     pub fn range(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(StringChunked, StringChunked)> {
+        let (full, public) = self.make(list, offset, len, true)?;
+        Ok((full, public.unwrap_or_else(|| StringChunked::full_null(TEXT_COLUMN.into(), 0))))
+    }
+
+    /// The full texts of the list's rows `offset..offset + len`.
+    pub fn full_range(&self, list: &DataFrame, offset: usize, len: usize) -> Result<StringChunked> {
+        Ok(self.make(list, offset, len, false)?.0)
+    }
+
+    /// The texts of rows `offset..offset + len` (the public ones too if asked), made a chunk of
+    /// rows at a time in parallel straight into string arrays (a chunk of the
+    /// result each): no string is allocated per row.
+    fn make(&self, list: &DataFrame, offset: usize, len: usize, with_public: bool) -> Result<(StringChunked, Option<StringChunked>)> {
+        const CHUNK: usize = 1 << 14;
+        let empty = || StringChunked::full_null(TEXT_COLUMN.into(), 0);
         if len == 0 {
-            return Ok((StringChunked::full_null(TEXT_COLUMN.into(), 0), StringChunked::full_null(TEXT_COLUMN.into(), 0)));
+            return Ok((empty(), with_public.then(empty)));
         }
         let part = list.slice(offset as i64, len);
         let reasons = part.column("reasons")?.list()?.rechunk();
@@ -426,26 +441,28 @@ impl ReasonTexts {
         let value = fields[1].as_any().downcast_ref::<polars_arrow::array::PrimitiveArray<f64>>().ok_or_else(|| internal("reasons"))?;
         let contribution = fields[2].as_any().downcast_ref::<polars_arrow::array::PrimitiveArray<f64>>().ok_or_else(|| internal("reasons"))?;
         let rule_names = rules.values().as_any().downcast_ref::<polars_arrow::array::Utf8ViewArray>().ok_or_else(|| internal("hard_rules"))?;
-        let text_of = |r: usize| -> Result<(String, String)> {
-            let (mut full, mut public) = (String::new(), String::new());
-            let push = |s: &mut String, part: &str| {
-                if !s.is_empty() {
-                    s.push_str(&self.separator);
-                }
-                s.push_str(part);
-            };
+        let push = |s: &mut String, part: &str| {
+            if !s.is_empty() {
+                s.push_str(&self.separator);
+            }
+            s.push_str(part);
+        };
+        // Row `r`'s texts into `full` and `public` (emptied first).
+        let text_of = |r: usize, full: &mut String, public: &mut String| -> Result<()> {
+            full.clear();
+            public.clear();
             // Appeal decisions are public (双公示): the override's reason goes into both texts.
             if let Some(label) = self.overrides.get(&(offset + r)) {
-                push(&mut full, label);
-                push(&mut public, label);
+                push(full, label);
+                push(public, label);
             }
             let (from, to) = rules.offsets().start_end(r);
             for k in from..to {
                 let rule = rule_names.value(k);
                 let (label, is_public) = self.rules.get(rule).ok_or_else(|| Error::Internal(format!("reason texts: `{rule}` is no hard rule of the policy")))?;
-                push(&mut full, label);
-                if *is_public {
-                    push(&mut public, label);
+                push(full, label);
+                if *is_public && with_public {
+                    push(public, label);
                 }
             }
             let (from, to) = reasons.offsets().start_end(r);
@@ -453,26 +470,52 @@ impl ReasonTexts {
                 let f = feature.value(k);
                 let (label, is_public) = self.features.get(f).ok_or_else(|| Error::Internal(format!("reason texts: `{f}` is no feature of the model")))?;
                 let part = reason_text::reason(label, value.get(k), contribution.value(k));
-                push(&mut full, &part);
-                if *is_public {
-                    push(&mut public, &part);
+                push(full, &part);
+                if *is_public && with_public {
+                    push(public, &part);
                 }
             }
-            Ok((full, public))
+            Ok(())
         };
-        let texts: Vec<(String, String)> = (0..len).into_par_iter().with_min_len(1024).map(text_of).collect::<Result<_>>()?;
-        let mut full = StringChunkedBuilder::new(TEXT_COLUMN.into(), len);
-        let mut public = StringChunkedBuilder::new(TEXT_COLUMN.into(), len);
-        for (f, p) in &texts {
-            full.append_value(f);
-            public.append_value(p);
+        let chunks: Vec<(StringChunked, Option<StringChunked>)> = (0..len.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| {
+                let rows = c * CHUNK..len.min((c + 1) * CHUNK);
+                let mut full = StringChunkedBuilder::new(TEXT_COLUMN.into(), rows.len());
+                let mut public = with_public.then(|| StringChunkedBuilder::new(TEXT_COLUMN.into(), rows.len()));
+                let (mut f, mut p) = (String::new(), String::new());
+                for r in rows {
+                    text_of(r, &mut f, &mut p)?;
+                    full.append_value(&f);
+                    if let Some(b) = public.as_mut() {
+                        b.append_value(&p);
+                    }
+                }
+                Ok((full.finish(), public.map(|b| b.finish())))
+            })
+            .collect::<Result<_>>()?;
+        let mut chunks = chunks.into_iter();
+        let (mut full, mut public) = chunks.next().expect("len > 0");
+        for (f, p) in chunks {
+            full.append_owned(f)?;
+            if let (Some(a), Some(p)) = (public.as_mut(), p) {
+                a.append_owned(p)?;
+            }
         }
-        Ok((full.finish(), public.finish()))
+        Ok((full, public))
     }
 
     /// The list's rows `offset..offset + len` with their full `reason_text` in its place (after
-    /// `reasons`), as warnings.parquet holds them; and their public texts.
-    pub fn with_text(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(DataFrame, StringChunked)> {
+    /// `reasons`), as warnings.parquet holds them.
+    pub fn with_text(&self, list: &DataFrame, offset: usize, len: usize) -> Result<DataFrame> {
+        let full = self.full_range(list, offset, len)?;
+        let mut part = list.slice(offset as i64, len);
+        part.insert_column(Self::position(&part), full.into_column())?;
+        Ok(part)
+    }
+
+    /// [`ReasonTexts::with_text`], and the rows' public texts.
+    pub fn with_texts(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(DataFrame, StringChunked)> {
         let (full, public) = self.range(list, offset, len)?;
         let mut part = list.slice(offset as i64, len);
         part.insert_column(Self::position(&part), full.into_column())?;
@@ -491,7 +534,7 @@ pub const TEXT_COLUMN: &str = "reason_text";
 impl Warnings {
     /// The whole list with its `reason_text` (warnings.parquet's columns but the case ones).
     pub fn full_frame(&self) -> Result<DataFrame> {
-        Ok(self.texts.with_text(&self.frame, 0, self.frame.height())?.0)
+        self.texts.with_text(&self.frame, 0, self.frame.height())
     }
 }
 
@@ -509,7 +552,7 @@ pub fn counts(frame: &DataFrame, column: &str, values: &[&str]) -> Result<Vec<(S
 
 /// The supervisor-facing copy without personal data or complaint details (seed 三(五)2): names
 /// of `individual` subjects keep their first character (张*), and complaint reasons are dropped
-/// (`public_reason_text` from [`ReasonTexts::with_text`], row for row).
+/// (`public_reason_text` from [`ReasonTexts::with_texts`], row for row).
 pub fn public_variant(frame: &DataFrame, public_reason_text: &StringChunked) -> Result<DataFrame> {
     let names = frame.column("name")?.str()?;
     let types = frame.column("subject_type")?.str()?;

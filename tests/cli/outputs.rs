@@ -216,3 +216,28 @@ fn written_parquet_reads_back_equal_at_every_level() {
         assert!(back.equals_missing(&df), "{rows} rows: values, nulls and lists read back equal");
     }
 }
+
+/// A column made a slice at a time as the file is written (the list's reason texts) gives the
+/// bytes of the frame holding it: across row groups, pages, and the dictionary's fallback to
+/// plain values (more distinct texts than a dictionary page holds).
+#[test]
+fn generated_column_writes_the_bytes_of_a_held_one() {
+    use polars::prelude::*;
+    let tmp = tempdir();
+    let rows = (1 << 20) + 250_003;
+    let text = |k: usize| format!("理由{}：{}", (k * 7919) % 400_000, "近365天投诉次数".repeat(k % 4));
+    let ids = Column::new("id".into(), (0..rows as u32).collect::<Vec<_>>());
+    let after = Column::new("after".into(), (0..rows).map(|k| (k % 3) as f64).collect::<Vec<_>>());
+    let mut held = DataFrame::new(rows, vec![ids.clone(), Column::new("text".into(), (0..rows).map(text).collect::<Vec<_>>()), after.clone()]).unwrap();
+    let without = DataFrame::new(rows, vec![ids, after]).unwrap();
+    let (a, b) = (tmp.path().join("held.parquet"), tmp.path().join("generated.parquet"));
+    riskwarn::io::write_parquet(&mut held, &a).unwrap();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let make = |offset: usize, len: usize| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(Column::new("text".into(), (offset..offset + len).map(text).collect::<Vec<_>>()))
+    };
+    riskwarn::io::write_parquet_with_generated(&without, &b, riskwarn::io::Generated { at: 1, name: "text", make: &make }).unwrap();
+    assert!(calls.load(std::sync::atomic::Ordering::Relaxed) > 2, "the column is made in slices");
+    assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "the same bytes");
+}
