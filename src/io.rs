@@ -599,7 +599,7 @@ pub fn write_parquet_with_plain(df: &mut DataFrame, path: &Path, plain_columns: 
 /// Returns how many rows were copied.
 pub fn write_parquet_growing(df: &DataFrame, path: &Path, plain_columns: &[&str], earlier: Option<&Encoded>) -> Result<usize> {
     let encoding = Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns };
-    write_parquet_groups(df, path, encoding, GROWING_ROW_GROUP, earlier, None)
+    write_parquet_groups(Rows::Frame(df), path, encoding, GROWING_ROW_GROUP, earlier, None)
 }
 
 /// Rows per row group of a file written by [`write_parquet_growing`]: small enough that most
@@ -1154,7 +1154,7 @@ struct Encoding<'a> {
 }
 
 fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
-    write_parquet_groups(df, path, encoding, 1 << 20, None, None).map(|_| ())
+    write_parquet_groups(Rows::Frame(df), path, encoding, 1 << 20, None, None).map(|_| ())
 }
 
 /// A string column of a file that is made a slice of rows at a time as it is written, not kept.
@@ -1169,17 +1169,47 @@ pub struct Generated<'a> {
 /// [`write_parquet`] of `df` with the column `generated` inserted: the same bytes as a frame
 /// holding that column, made one row group at a time.
 pub fn write_parquet_with_generated(df: &DataFrame, path: &Path, generated: Generated) -> Result<()> {
-    write_parquet_groups(df, path, PLAIN, 1 << 20, None, Some(&generated)).map(|_| ())
+    write_parquet_groups(Rows::Frame(df), path, PLAIN, 1 << 20, None, Some(&generated)).map(|_| ())
+}
+
+/// [`write_parquet`] of a frame of `height` rows that is never whole: `make(offset, len)` gives
+/// its rows `offset..offset + len` as each row group is written (the same bytes as the frame).
+pub fn write_parquet_made(height: usize, make: &(dyn Fn(usize, usize) -> Result<DataFrame> + Sync), path: &Path) -> Result<()> {
+    write_parquet_groups(Rows::Made { height, make }, path, PLAIN, 1 << 20, None, None).map(|_| ())
+}
+
+/// The rows a Parquet file is written from.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    Frame(&'a DataFrame),
+    Made { height: usize, make: &'a (dyn Fn(usize, usize) -> Result<DataFrame> + Sync) },
+}
+
+impl Rows<'_> {
+    fn height(&self) -> usize {
+        match self {
+            Rows::Frame(df) => df.height(),
+            Rows::Made { height, .. } => *height,
+        }
+    }
+
+    /// Rows `offset..offset + len`, and where they start in the frame returned.
+    fn part(&self, offset: usize, len: usize) -> Result<(std::borrow::Cow<'_, DataFrame>, usize)> {
+        Ok(match self {
+            Rows::Frame(df) => (std::borrow::Cow::Borrowed(*df), offset),
+            Rows::Made { make, .. } => (std::borrow::Cow::Owned(make(offset, len)?), 0),
+        })
+    }
 }
 
 /// The full row groups at the start of `earlier` that a file of `df` written with `schema`,
 /// `props` and `rows_per_group` can copy: none unless the two agree on the Parquet schema and
-/// the `ARROW:schema`, and `earlier` holds no more rows than `df`.
-fn copyable_groups(earlier: &Encoded, df: &DataFrame, schema: &parquet::schema::types::SchemaDescriptor, props: &parquet::file::properties::WriterProperties, rows_per_group: usize) -> usize {
+/// the `ARROW:schema`, and `earlier` holds no more rows than `height`, the frame's.
+fn copyable_groups(earlier: &Encoded, height: usize, schema: &parquet::schema::types::SchemaDescriptor, props: &parquet::file::properties::WriterProperties, rows_per_group: usize) -> usize {
     let file = earlier.metadata.file_metadata();
     let same_schema = file.schema_descr().root_schema() == schema.root_schema();
     let same_arrow = file.key_value_metadata() == props.key_value_metadata();
-    if !same_schema || !same_arrow || file.num_rows() as usize > df.height() || !earlier.metadata.page_index().is_some_and(|p| p.has_offset_indexes()) {
+    if !same_schema || !same_arrow || file.num_rows() as usize > height || !earlier.metadata.page_index().is_some_and(|p| p.has_offset_indexes()) {
         return 0;
     }
     earlier.metadata.row_groups().iter().take_while(|g| g.num_rows() as usize == rows_per_group).count()
@@ -1206,7 +1236,7 @@ fn as_written(chunk: &parquet::file::metadata::ColumnChunkMetaData) -> Result<pa
 
 /// Writes `df` in row groups of `rows_per_group`, the first ones copied from `earlier` where it
 /// can ([`copyable_groups`]); returns the rows copied.
-fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>, generated: Option<&Generated>) -> Result<usize> {
+fn write_parquet_groups(source: Rows, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>, generated: Option<&Generated>) -> Result<usize> {
     use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory};
     use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
     use parquet::basic::{Compression, ZstdLevel};
@@ -1214,7 +1244,10 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
     use parquet::file::writer::SerializedFileWriter;
     use rayon::prelude::*;
     use std::sync::Arc;
-    let mut fields: Vec<arrow::datatypes::Field> = df
+    let height = source.height();
+    let mut fields: Vec<arrow::datatypes::Field> = source
+        .part(0, 0)?
+        .0
         .columns()
         .iter()
         .map(|c| Ok(arrow::datatypes::Field::new(c.name().as_str(), plain_arrow_type(c.dtype())?, true)))
@@ -1241,7 +1274,7 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
         let mut offset = 0;
         let mut index = 0;
         if let Some(earlier) = earlier {
-            let copied = copyable_groups(earlier, df, &parquet_schema, &props, rows_per_group);
+            let copied = copyable_groups(earlier, height, &parquet_schema, &props, rows_per_group);
             let pages = earlier.metadata.page_index();
             for (g, group) in earlier.metadata.row_groups().iter().take(copied).enumerate() {
                 let mut rg = writer.next_row_group()?;
@@ -1263,8 +1296,9 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
         }
         let copied_rows = offset;
         // An empty frame still gets one (empty) row group, so readers see the schema's columns.
-        while offset < df.height() || index == 0 {
-            let len = rows_per_group.min(df.height() - offset);
+        while offset < height || index == 0 {
+            let len = rows_per_group.min(height - offset);
+            let (df, from) = source.part(offset, len)?;
             // One group of leaf writers per top-level column, in schema order.
             let mut writers = factory.create_column_writers(index)?.into_iter();
             let groups: Vec<Vec<ArrowColumnWriter>> =
@@ -1279,7 +1313,7 @@ fn write_parquet_groups(df: &DataFrame, path: &Path, encoding: Encoding, rows_pe
                 .map(|(mut group, (column, field))| -> Result<Vec<ArrowColumnChunk>> {
                     match (column, generated) {
                         (Some(column), _) => {
-                            let leaves = compute_leaves(field, &to_arrow_rs(column, offset, len, field.data_type())?)?;
+                            let leaves = compute_leaves(field, &to_arrow_rs(column, from, len, field.data_type())?)?;
                             for (w, leaf) in group.iter_mut().zip(leaves) {
                                 w.write(&leaf)?;
                             }

@@ -288,8 +288,8 @@ pub fn warning_list(scored: &[&RecordBatch], overrides: &[&RecordBatch], previou
 /// own stream of `seed`; without a roster, so no inspector is assigned.
 pub fn plan(warnings: &RecordBatch, ctx: &Context, seed: u64) -> Result<RecordBatch> {
     let warnings = from_record_batch(warnings)?;
-    let units = crate::plan::units_from_warnings(&warnings)?;
-    to_record_batch(&crate::plan::plan(&units, &ctx.policy.plan, None, seed, crate::messages::Messages::new(ctx.policy.language))?.frame)
+    let units = crate::plan::Units::from_warnings(&warnings)?;
+    to_record_batch(&crate::plan::plan(&units, &ctx.policy.plan, None, seed, crate::messages::Messages::new(ctx.policy.language))?.frame()?)
 }
 
 /// The days [from, to) whose inspections follow the previous run's plan through (for

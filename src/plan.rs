@@ -43,10 +43,9 @@ struct Row {
     selected: bool,
 }
 
-/// One candidate subject, from the warning list.
+/// One candidate subject, as a caller describes it ([`Units`] holds them compactly).
 #[derive(Debug, Clone)]
 pub struct Unit<'a> {
-    /// Borrowed from the warning list (a plan of millions of units copies no string).
     pub uscc: Cow<'a, str>,
     pub industry: Cow<'a, str>,
     pub region: Cow<'a, str>,
@@ -57,67 +56,122 @@ pub struct Unit<'a> {
     pub days_since_random_pass: Option<i32>,
 }
 
-/// Reads the units from a warning list (warnings.parquet's columns).
-pub fn units_from_warnings(w: &DataFrame) -> Result<Vec<Unit<'_>>> {
-    let s = |name: &str| -> Result<&StringChunked> { Ok(w.column(name)?.str()?) };
-    let (uscc, industry, region, grade) = (s("uscc")?, s("industry")?, s("region")?, s("credit_grade")?);
-    let score = w.column("score")?.f64()?;
-    let rank = w.column("rank")?.cast(&DataType::UInt32)?;
-    let rank = rank.u32()?;
-    let obs = w.column("observation_period")?.bool()?;
-    let passed = w.column("days_since_random_pass")?.cast(&DataType::Int32)?;
-    let passed = passed.i32()?;
-    let mut out = Vec::with_capacity(w.height());
-    let rows = uscc.iter().zip(industry.iter()).zip(region.iter()).zip(grade.iter()).zip(score.iter()).zip(rank.iter()).zip(obs.iter()).zip(passed.iter());
-    for (i, (((((((code, ind), reg), g), sc), r), o), p)) in rows.enumerate() {
-        let g = match g {
-            Some("A") => Grade::A,
-            Some("B") => Grade::B,
-            Some("C") => Grade::C,
-            Some("D") => Grade::D,
-            other => return Err(Error::BadArgument(format!("warnings row {}: credit_grade {other:?} is not A/B/C/D", i + 1))),
-        };
-        out.push(Unit {
-            uscc: Cow::Borrowed(code.unwrap_or("")),
-            industry: Cow::Borrowed(ind.unwrap_or("")),
-            region: Cow::Borrowed(reg.unwrap_or("")),
-            grade: g,
-            score: sc.unwrap_or(0.0),
-            rank: r.unwrap_or(u32::MAX),
-            observation: o.unwrap_or(false),
-            days_since_random_pass: p,
-        });
-    }
-    Ok(out)
+/// What the plan reads of one candidate; industry and region are codes into [`Units`]' distinct
+/// values (millions of candidates at province scale, hence the narrow fields).
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    grade: Grade,
+    observation: bool,
+    rank: u32,
+    score: f64,
+    days_since_random_pass: Option<i32>,
+    industry: u32,
+    region: u32,
 }
 
-/// Industry and region of every unit as small integer codes, so a department's coverage is a
-/// table lookup rather than prefix matching per unit.
-struct Codes {
-    industry: Vec<u32>,
-    region: Vec<u32>,
+/// The candidates of a plan, one per subject of the warning list in its order: each string
+/// stored once — the `uscc` column is the list's own (shared, not copied), industries and
+/// regions are codes into their distinct values — so a department's coverage is a table
+/// lookup and no unit holds a string.
+#[derive(Debug, Clone)]
+pub struct Units {
+    uscc: StringChunked,
+    candidates: Vec<Candidate>,
     industries: Vec<String>,
     regions: Vec<String>,
 }
 
-impl Codes {
-    fn new(units: &[Unit]) -> Codes {
-        let mut ind: HashMap<&str, u32> = HashMap::new();
-        let mut reg: HashMap<&str, u32> = HashMap::new();
-        let (mut industries, mut regions) = (Vec::new(), Vec::new());
-        let mut industry = Vec::with_capacity(units.len());
-        let mut region = Vec::with_capacity(units.len());
-        for u in units {
-            industry.push(*ind.entry(&u.industry).or_insert_with(|| {
-                industries.push(u.industry.to_string());
-                industries.len() as u32 - 1
-            }));
-            region.push(*reg.entry(&u.region).or_insert_with(|| {
-                regions.push(u.region.to_string());
-                regions.len() as u32 - 1
-            }));
+/// Distinct values numbered in the order first seen.
+#[derive(Default)]
+struct Coder<'a> {
+    index: HashMap<&'a str, u32>,
+    values: Vec<String>,
+}
+
+impl<'a> Coder<'a> {
+    fn code(&mut self, v: &'a str) -> u32 {
+        *self.index.entry(v).or_insert_with(|| {
+            self.values.push(v.to_string());
+            self.values.len() as u32 - 1
+        })
+    }
+}
+
+impl Units {
+    /// The units of a warning list (warnings.parquet's columns).
+    pub fn from_warnings(w: &DataFrame) -> Result<Units> {
+        let s = |name: &str| -> Result<&StringChunked> { Ok(w.column(name)?.str()?) };
+        let (industry, region, grade) = (s("industry")?, s("region")?, s("credit_grade")?);
+        let score = w.column("score")?.f64()?;
+        let rank = w.column("rank")?.cast(&DataType::UInt32)?;
+        let rank = rank.u32()?;
+        let obs = w.column("observation_period")?.bool()?;
+        let passed = w.column("days_since_random_pass")?.cast(&DataType::Int32)?;
+        let passed = passed.i32()?;
+        let (mut industries, mut regions) = (Coder::default(), Coder::default());
+        let mut candidates = Vec::with_capacity(w.height());
+        let rows = industry.iter().zip(region.iter()).zip(grade.iter()).zip(score.iter()).zip(rank.iter()).zip(obs.iter()).zip(passed.iter());
+        for (i, ((((((ind, reg), g), sc), r), o), p)) in rows.enumerate() {
+            let grade = match g {
+                Some("A") => Grade::A,
+                Some("B") => Grade::B,
+                Some("C") => Grade::C,
+                Some("D") => Grade::D,
+                other => return Err(Error::BadArgument(format!("warnings row {}: credit_grade {other:?} is not A/B/C/D", i + 1))),
+            };
+            candidates.push(Candidate {
+                grade,
+                observation: o.unwrap_or(false),
+                rank: r.unwrap_or(u32::MAX),
+                score: sc.unwrap_or(0.0),
+                days_since_random_pass: p,
+                industry: industries.code(ind.unwrap_or("")),
+                region: regions.code(reg.unwrap_or("")),
+            });
         }
-        Codes { industry, region, industries, regions }
+        let uscc = s("uscc")?.rechunk().into_owned();
+        Ok(Units { uscc, candidates, industries: industries.values, regions: regions.values })
+    }
+
+    pub fn len(&self) -> usize {
+        self.candidates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.candidates.is_empty()
+    }
+
+    fn uscc(&self) -> Result<&polars_arrow::array::Utf8ViewArray> {
+        self.uscc.downcast_iter().next().ok_or_else(|| Error::Internal("plan: units without their uscc column".into()))
+    }
+
+    fn industry(&self, i: usize) -> &str {
+        &self.industries[self.candidates[i].industry as usize]
+    }
+
+    fn region(&self, i: usize) -> &str {
+        &self.regions[self.candidates[i].region as usize]
+    }
+}
+
+impl<'a> FromIterator<Unit<'a>> for Units {
+    fn from_iter<I: IntoIterator<Item = Unit<'a>>>(units: I) -> Units {
+        let units: Vec<Unit> = units.into_iter().collect();
+        let (mut industries, mut regions) = (Coder::default(), Coder::default());
+        let candidates = units
+            .iter()
+            .map(|u| Candidate {
+                grade: u.grade,
+                observation: u.observation,
+                rank: u.rank,
+                score: u.score,
+                days_since_random_pass: u.days_since_random_pass,
+                industry: industries.code(&u.industry),
+                region: regions.code(&u.region),
+            })
+            .collect();
+        let uscc = StringChunked::from_iter_values("uscc".into(), units.iter().map(|u| u.uscc.as_ref()));
+        Units { uscc, candidates, industries: industries.values, regions: regions.values }
     }
 }
 
@@ -175,8 +229,9 @@ pub struct DepartmentSummary {
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// plan.parquet: uscc, department, stratum, inclusion_probability, selected, inspectors,
-    /// joint_with, seed, method — one row per eligible (subject, department).
-    pub frame: DataFrame,
+    /// joint_with, seed, method — one row per eligible (subject, department), made where it is
+    /// written ([`Plan::frame_rows`]).
+    table: Table,
     pub departments: Vec<DepartmentSummary>,
     pub selections: usize,
     pub visits: usize,
@@ -257,11 +312,11 @@ pub fn draw(pi: &[f64], rng: &mut Rng) -> Vec<bool> {
 
 /// Every department's plan, merged into joint visits, with inspectors assigned.
 /// `m`: the language of the plan's notices.
-pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: u64, m: Messages) -> Result<Plan> {
+pub fn plan(units: &Units, policy: &PlanPolicy, roster: Option<&Roster>, seed: u64, m: Messages) -> Result<Plan> {
     // Units in uscc order, so the draw does not depend on the order of the warning list.
-    let codes = Codes::new(units);
+    let uscc = units.uscc()?;
     let mut by_uscc: Vec<usize> = (0..units.len()).collect();
-    by_uscc.par_sort_unstable_by(|a, b| units[*a].uscc.cmp(&units[*b].uscc));
+    by_uscc.par_sort_unstable_by(|a, b| uscc.value(*a).cmp(uscc.value(*b)));
     let mut notices = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     let mut summaries = Vec::new();
@@ -272,10 +327,11 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
         .enumerate()
         .map(|(d, dept)| {
             let mut said = Vec::new();
-            let (summary, dept_rows) = plan_department(units, &codes, &by_uscc, dept, policy, (seed, d as u64), m, &mut said);
+            let (summary, dept_rows) = plan_department(units, &by_uscc, dept, policy, (seed, d as u64), m, &mut said);
             (summary, dept_rows, said)
         })
         .collect();
+    drop(by_uscc);
     rows.reserve_exact(planned.iter().map(|(_, r, _)| r.len()).sum());
     for (d, (summary, dept_rows, said)) in planned.into_iter().enumerate() {
         rows.extend(dept_rows.into_iter().map(|(unit, pi, selected)| Row { department: d as u16, unit: unit as u32, pi, selected }));
@@ -299,65 +355,112 @@ pub fn plan(units: &[Unit], policy: &PlanPolicy, roster: Option<&Roster>, seed: 
         by_subject[fill[u] as usize] = r.department;
         fill[u] += 1;
     }
+    drop(fill);
     let visits = (0..units.len()).filter(|&u| start[u + 1] > start[u]).count();
     let inspectors = match roster {
-        Some(r) => assign_inspectors(units, &rows, policy, r, seed, m, &mut notices),
+        Some(r) => assign_inspectors(units, &rows, policy, r, seed, m, &mut notices)?,
         None => {
             notices.push(m.tr("notice.no_roster").to_string());
             Vec::new()
         }
     };
-    // Per-row columns of unit-level values: each uscc and stratum is stored once and viewed by
-    // every row of its unit (a plan has rows for several departments per unit).
-    let names: Vec<&str> = policy.departments.iter().map(|d| d.name.as_str()).collect();
-    let n = rows.len();
-    let uscc_of: Vec<&str> = units.iter().map(|u| u.uscc.as_ref()).collect();
-    let uscc = crate::columns::repeated("uscc", &uscc_of, rows.iter().map(|r| Some(r.unit as usize)))?;
-    drop(uscc_of);
+    // Each unit's stratum, numbered: a plan has rows for several departments per unit.
     let mut strata: Vec<String> = Vec::new();
-    let mut stratum_of: HashMap<(&str, &str), usize> = HashMap::new();
-    let unit_stratum: Vec<usize> = units
-        .iter()
+    let mut stratum_of: HashMap<(&str, &str), u32> = HashMap::new();
+    let stratum: Vec<u32> = (0..units.len())
         .map(|u| {
-            let key = (u.industry.get(..1).unwrap_or(""), u.region.as_ref());
+            let key = (units.industry(u).get(..1).unwrap_or(""), units.region(u));
             *stratum_of.entry(key).or_insert_with(|| {
                 strata.push(format!("{}-{}", key.0, key.1));
-                strata.len() - 1
+                strata.len() as u32 - 1
             })
         })
         .collect();
-    let strata: Vec<&str> = strata.iter().map(String::as_str).collect();
-    let stratum = crate::columns::repeated("stratum", &strata, rows.iter().map(|r| Some(unit_stratum[r.unit as usize])))?;
-    drop(unit_stratum);
-    let department = crate::columns::repeated("department", &names, rows.iter().map(|r| Some(r.department as usize)))?;
-    let mut insp = ListStringChunkedBuilder::new("inspectors".into(), n, selections * policy.inspectors_per_visit);
-    let mut joint = ListStringChunkedBuilder::new("joint_with".into(), n, selections);
-    let mut assigned = inspectors.iter().peekable();
-    for (i, &Row { department, unit, selected, .. }) in rows.iter().enumerate() {
-        let (d, u) = (department as usize, unit as usize);
-        let these = assigned.next_if(|a| a.0 == i).map(|a| a.1.as_slice()).unwrap_or(&[]);
-        insp.append_values_iter(these.iter().map(String::as_str));
-        let group = if selected { &by_subject[start[u] as usize..start[u + 1] as usize] } else { &[][..] };
-        joint.append_values_iter(group.iter().filter(|o| **o as usize != d).map(|o| names[*o as usize]));
+    drop(stratum_of);
+    let table = Table {
+        uscc: units.uscc.clone(),
+        departments: policy.departments.iter().map(|d| d.name.clone()).collect(),
+        rows,
+        strata,
+        stratum,
+        inspectors,
+        start,
+        by_subject,
+        seed,
+    };
+    Ok(Plan { table, departments: summaries, selections, visits, notices })
+}
+
+/// plan.parquet, held as numbers per row and unit and made a slice of rows at a time where it
+/// is written ([`Plan::frame_rows`]): at province scale the plan has a row per eligible
+/// (subject, department), millions of them.
+#[derive(Debug, Clone)]
+struct Table {
+    /// Per unit.
+    uscc: StringChunked,
+    departments: Vec<String>,
+    rows: Vec<Row>,
+    strata: Vec<String>,
+    /// Per unit, its index into `strata`.
+    stratum: Vec<u32>,
+    /// (row, its inspectors), rows in order.
+    inspectors: Vec<(usize, Vec<String>)>,
+    /// The departments that selected unit u: `by_subject[start[u]..start[u + 1]]`.
+    start: Vec<u32>,
+    by_subject: Vec<u16>,
+    seed: u64,
+}
+
+impl Plan {
+    /// The rows of plan.parquet.
+    pub fn height(&self) -> usize {
+        self.table.rows.len()
     }
-    let frame = DataFrame::new(n, vec![
-        uscc.into_column(),
-        department.into_column(),
-        stratum.into_column(),
-        Column::new("inclusion_probability".into(), rows.iter().map(|r| r.pi).collect::<Vec<_>>()),
-        Column::new("selected".into(), rows.iter().map(|r| r.selected).collect::<Vec<_>>()),
-        insp.finish().into_column(),
-        joint.finish().into_column(),
-        Column::new("seed".into(), vec![seed; n]),
-        crate::columns::repeated("method", &[METHOD], std::iter::repeat_n(Some(0), n))?.into_column(),
-    ])?;
-    Ok(Plan { frame, departments: summaries, selections, visits, notices })
+
+    /// plan.parquet's rows `offset..offset + len`.
+    pub fn frame_rows(&self, offset: usize, len: usize) -> Result<DataFrame> {
+        let t = &self.table;
+        let rows = &t.rows[offset..offset + len];
+        let uscc = t.uscc.downcast_iter().next();
+        let uscc = StringChunked::from_iter_values("uscc".into(), rows.iter().map(|r| uscc.map_or("", |a| a.value(r.unit as usize))));
+        let names: Vec<&str> = t.departments.iter().map(String::as_str).collect();
+        let strata: Vec<&str> = t.strata.iter().map(String::as_str).collect();
+        let stratum = crate::columns::repeated("stratum", &strata, rows.iter().map(|r| Some(t.stratum[r.unit as usize] as usize)))?;
+        let department = crate::columns::repeated("department", &names, rows.iter().map(|r| Some(r.department as usize)))?;
+        let selected = rows.iter().filter(|r| r.selected).count();
+        let mut insp = ListStringChunkedBuilder::new("inspectors".into(), len, selected);
+        let mut joint = ListStringChunkedBuilder::new("joint_with".into(), len, selected);
+        let first = t.inspectors.partition_point(|a| a.0 < offset);
+        let mut assigned = t.inspectors[first..].iter().peekable();
+        for (i, &Row { department, unit, selected, .. }) in rows.iter().enumerate() {
+            let (d, u) = (department as usize, unit as usize);
+            let these = assigned.next_if(|a| a.0 == offset + i).map(|a| a.1.as_slice()).unwrap_or(&[]);
+            insp.append_values_iter(these.iter().map(String::as_str));
+            let group = if selected { &t.by_subject[t.start[u] as usize..t.start[u + 1] as usize] } else { &[][..] };
+            joint.append_values_iter(group.iter().filter(|o| **o as usize != d).map(|o| names[*o as usize]));
+        }
+        Ok(DataFrame::new(len, vec![
+            uscc.into_column(),
+            department.into_column(),
+            stratum.into_column(),
+            Column::new("inclusion_probability".into(), rows.iter().map(|r| r.pi).collect::<Vec<_>>()),
+            Column::new("selected".into(), rows.iter().map(|r| r.selected).collect::<Vec<_>>()),
+            insp.finish().into_column(),
+            joint.finish().into_column(),
+            Column::new("seed".into(), vec![t.seed; len]),
+            crate::columns::repeated("method", &[METHOD], std::iter::repeat_n(Some(0), len))?.into_column(),
+        ])?)
+    }
+
+    /// The whole of plan.parquet.
+    pub fn frame(&self) -> Result<DataFrame> {
+        self.frame_rows(0, self.height())
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn plan_department(
-    units: &[Unit],
-    codes: &Codes,
+    units: &Units,
     by_uscc: &[usize],
     dept: &Department,
     policy: &PlanPolicy,
@@ -366,18 +469,18 @@ fn plan_department(
     notices: &mut Vec<String>,
 ) -> (DepartmentSummary, Vec<(usize, f64, bool)>) {
     let mut suppressed = 0;
-    let covers_industry: Vec<bool> = codes.industries.iter().map(|c| dept.covers_industry(c)).collect();
-    let covers_region: Vec<bool> = codes.regions.iter().map(|r| dept.covers_region(r)).collect();
-    let key_sector: Vec<bool> = codes.industries.iter().map(|c| dept.is_key_sector(c)).collect();
+    let covers_industry: Vec<bool> = units.industries.iter().map(|c| dept.covers_industry(c)).collect();
+    let covers_region: Vec<bool> = units.regions.iter().map(|r| dept.covers_region(r)).collect();
+    let key_sector: Vec<bool> = units.industries.iter().map(|c| dept.is_key_sector(c)).collect();
     let eligible: Vec<usize> = by_uscc
         .iter()
         .copied()
-        .filter(|&i| covers_industry[codes.industry[i] as usize] && covers_region[codes.region[i] as usize])
+        .filter(|&i| covers_industry[units.candidates[i].industry as usize] && covers_region[units.candidates[i].region as usize])
         .filter(|&i| {
-            let u = &units[i];
+            let u = &units.candidates[i];
             let recent = policy.suppress_passed_within_days > 0
                 && u.grade <= Grade::B
-                && !key_sector[codes.industry[i] as usize]
+                && !key_sector[units.candidates[i].industry as usize]
                 && u.days_since_random_pass.is_some_and(|d| d <= policy.suppress_passed_within_days);
             suppressed += recent as usize;
             !recent
@@ -385,13 +488,13 @@ fn plan_department(
         .collect();
     let mut certain: Vec<bool> = eligible
         .iter()
-        .map(|&i| (policy.full_coverage_d && units[i].grade == Grade::D) || key_sector[codes.industry[i] as usize])
+        .map(|&i| (policy.full_coverage_d && units.candidates[i].grade == Grade::D) || key_sector[units.candidates[i].industry as usize])
         .collect();
     let n_certain = certain.iter().filter(|c| **c).count();
     if n_certain > dept.capacity {
         notices.push(m.fill("notice.capacity_below_certainty", &[("department", &dept.name), ("capacity", &dept.capacity), ("certain", &n_certain)]));
         let mut idx: Vec<usize> = (0..eligible.len()).filter(|&k| certain[k]).collect();
-        idx.sort_by_key(|&k| units[eligible[k]].rank);
+        idx.sort_by_key(|&k| units.candidates[eligible[k]].rank);
         for &k in &idx[dept.capacity..] {
             certain[k] = false;
         }
@@ -401,14 +504,14 @@ fn plan_department(
     let mut cnt = [0usize; 4];
     for (k, &i) in eligible.iter().enumerate() {
         if !certain[k] {
-            sum[units[i].grade as usize] += units[i].score;
-            cnt[units[i].grade as usize] += 1;
+            sum[units.candidates[i].grade as usize] += units.candidates[i].score;
+            cnt[units.candidates[i].grade as usize] += 1;
         }
     }
     let weights: Vec<f64> = eligible
         .iter()
         .map(|&i| {
-            let u = &units[i];
+            let u = &units.candidates[i];
             let g = u.grade as usize;
             let mean = if cnt[g] > 0 { sum[g] / cnt[g] as f64 } else { 0.0 };
             let tilt = match policy.risk_tilt {
@@ -433,13 +536,13 @@ fn plan_department(
     let mut by_grade: Vec<GradeSummary> =
         Grade::ALL.iter().map(|g| GradeSummary { grade: g.as_str().into(), ..Default::default() }).collect();
     for (k, &i) in eligible.iter().enumerate() {
-        let g = &mut by_grade[units[i].grade as usize];
+        let g = &mut by_grade[units.candidates[i].grade as usize];
         g.eligible += 1;
         g.expected += pi[k];
         g.selected += selected[k] as usize;
     }
     let n_selected = selected.iter().filter(|s| **s).count();
-    let scores = eligible.iter().map(|&i| units[i].score);
+    let scores = eligible.iter().map(|&i| units.candidates[i].score);
     let mean_score = if eligible.is_empty() { 0.0 } else { scores.clone().sum::<f64>() / eligible.len() as f64 };
     let summary = DepartmentSummary {
         expected_violations: scores.zip(&selected).filter(|(_, s)| **s).map(|(v, _)| v).sum(),
@@ -464,15 +567,16 @@ type StaffHeap = std::collections::BinaryHeap<std::cmp::Reverse<(usize, u64, usi
 /// conflict with the subject, preferring the subject's region, least-loaded first (ties by a
 /// seeded random key), visits taken in a seeded random order.
 fn assign_inspectors(
-    units: &[Unit],
+    units: &Units,
     rows: &[Row],
     policy: &PlanPolicy,
     roster: &Roster,
     seed: u64,
     m: Messages,
     notices: &mut Vec<String>,
-) -> Vec<(usize, Vec<String>)> {
+) -> Result<Vec<(usize, Vec<String>)>> {
     use std::cmp::Reverse;
+    let uscc = units.uscc()?;
     let k = policy.inspectors_per_visit;
     let mut out = Vec::new();
     let none = HashSet::new();
@@ -498,10 +602,10 @@ fn assign_inspectors(
         visits.sort_unstable();
         let mut short = 0usize;
         for (_, row) in visits {
-            let u = &units[rows[row].unit as usize];
-            let conflicted = roster.conflicts.get(u.uscc.as_ref()).unwrap_or(&none);
+            let u = rows[row].unit as usize;
+            let conflicted = roster.conflicts.get(uscc.value(u)).unwrap_or(&none);
             let mut chosen: Vec<usize> = Vec::with_capacity(k);
-            if let Some(heap) = regions.get_mut(u.region.as_ref()) {
+            if let Some(heap) = regions.get_mut(units.region(u)) {
                 let mut skipped = Vec::new();
                 while chosen.len() < k {
                     let Some(Reverse((l, kk, i))) = heap.pop() else { break };
@@ -538,12 +642,23 @@ fn assign_inspectors(
         }
     }
     out.sort_unstable_by_key(|r| r.0);
-    out
+    Ok(out)
 }
 
 impl Plan {
     /// No plan (`riskwarn score`).
     pub fn empty() -> Plan {
-        Plan { frame: DataFrame::empty(), departments: Vec::new(), selections: 0, visits: 0, notices: Vec::new() }
+        let table = Table {
+            uscc: StringChunked::full_null("uscc".into(), 0),
+            departments: Vec::new(),
+            rows: Vec::new(),
+            strata: Vec::new(),
+            stratum: Vec::new(),
+            inspectors: Vec::new(),
+            start: vec![0],
+            by_subject: Vec::new(),
+            seed: 0,
+        };
+        Plan { table, departments: Vec::new(), selections: 0, visits: 0, notices: Vec::new() }
     }
 }

@@ -519,7 +519,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
             Some(i) => Some(Roster::from_frames(i, validated.table("conflicts"))?),
             None => None,
         };
-        let units = crate::plan::units_from_warnings(&warnings)?;
+        let units = crate::plan::Units::from_warnings(&warnings)?;
         let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed, m)?;
         notices.extend(plan.notices.iter().cloned());
         Some(plan)
@@ -741,8 +741,7 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     out.push(path("warnings_public.csv"));
 
     if let Some(p) = plan {
-        let mut f = p.frame.clone();
-        crate::io::write_parquet(&mut f, &path("plan.parquet"))?;
+        crate::io::write_parquet_made(p.height(), &|offset, len| p.frame_rows(offset, len), &path("plan.parquet"))?;
         done("plan.parquet", &mut out, files);
     }
     crate::io::write_parquet(&mut rejected.clone(), &path("rejected.parquet"))?;

@@ -20,7 +20,7 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
     let seed = args.seed.unwrap_or(policy.seed);
     let warnings = crate::io::read_output(&args.warnings, crate::io::OutputKind::Warnings)?;
     // The columns are there (read_output checked); a value or type they cannot hold is the file's fault.
-    let units = crate::plan::units_from_warnings(&warnings).map_err(|e| match e {
+    let units = crate::plan::Units::from_warnings(&warnings).map_err(|e| match e {
         Error::BadArgument(m) => Error::bad_file(&args.warnings, m),
         Error::Polars(p) => Error::bad_file(&args.warnings, format!("not a riskwarn warning list: {p}")),
         other => other,
@@ -37,8 +37,7 @@ pub fn run(args: &PlanArgs, global: &Global) -> Result<()> {
         None => None,
     };
     let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed, m)?;
-    let mut frame = plan.frame.clone();
-    crate::io::write_parquet(&mut frame, &args.out)?;
+    crate::io::write_parquet_made(plan.height(), &|offset, len| plan.frame_rows(offset, len), &args.out)?;
     for n in &plan.notices {
         super::notice(global, n);
     }

@@ -3,7 +3,7 @@
 
 use polars::prelude::{col, lit, IntoLazy};
 use proptest::prelude::*;
-use riskwarn::plan::{draw, inclusion_probabilities, plan, Roster, Unit};
+use riskwarn::plan::{draw, inclusion_probabilities, plan, Roster, Unit, Units};
 use riskwarn::policy::{Grade, Policy};
 use riskwarn::rng::Rng;
 
@@ -112,13 +112,13 @@ fn plan_respects_capacity_certainty_conflicts_and_seed() {
     let d_codes: Vec<String> = units.iter().filter(|u| u.grade == Grade::D).map(|u| u.uscc.to_string()).collect();
     let conflicts: Vec<(usize, &str)> = d_codes.iter().flat_map(|c| [(0, c.as_str()), (1, c.as_str())]).collect();
     let roster = roster(&policy, 6, &conflicts);
-    let a = plan(&units, &policy.plan, Some(&roster), 7, riskwarn::messages::Messages::EN).unwrap();
+    let a = plan(&Units::from_iter(units.clone()), &policy.plan, Some(&roster), 7, riskwarn::messages::Messages::EN).unwrap();
     let samr = &policy.plan.departments[0];
     let s = &a.departments[0];
     assert_eq!(s.department, samr.name);
     assert!((s.sum_probability - samr.capacity as f64).abs() < 1e-6, "Σπ {} vs capacity {}", s.sum_probability, samr.capacity);
     assert_eq!(s.selected, samr.capacity);
-    let f = &a.frame;
+    let f = &a.frame().unwrap();
     let dept = f.column("department").unwrap().str().unwrap();
     let uscc = f.column("uscc").unwrap().str().unwrap();
     let selected = f.column("selected").unwrap().bool().unwrap();
@@ -147,10 +147,10 @@ fn plan_respects_capacity_certainty_conflicts_and_seed() {
             assert!(names.is_empty());
         }
     }
-    let b = plan(&units, &policy.plan, Some(&roster), 7, riskwarn::messages::Messages::EN).unwrap();
-    assert!(a.frame.equals_missing(&b.frame), "same seed → same plan");
-    let c = plan(&units, &policy.plan, Some(&roster), 8, riskwarn::messages::Messages::EN).unwrap();
-    assert!(!a.frame.equals_missing(&c.frame), "a different seed gives a different plan");
+    let b = plan(&Units::from_iter(units.clone()), &policy.plan, Some(&roster), 7, riskwarn::messages::Messages::EN).unwrap();
+    assert!(a.frame().unwrap().equals_missing(&b.frame().unwrap()), "same seed → same plan");
+    let c = plan(&Units::from_iter(units.clone()), &policy.plan, Some(&roster), 8, riskwarn::messages::Messages::EN).unwrap();
+    assert!(!a.frame().unwrap().equals_missing(&c.frame().unwrap()), "a different seed gives a different plan");
     // Joint visits: selections across departments minus distinct subjects.
     assert!(a.visits <= a.selections);
 }
@@ -160,14 +160,14 @@ fn capacity_below_the_certainty_units_fills_by_risk_and_says_so() {
     let mut policy = policy();
     policy.plan.departments[0].capacity = 20;
     let units = units(2000);
-    let p = plan(&units, &policy.plan, None, 1, riskwarn::messages::Messages::EN).unwrap();
+    let p = plan(&Units::from_iter(units.clone()), &policy.plan, None, 1, riskwarn::messages::Messages::EN).unwrap();
     let s = &p.departments[0];
     assert_eq!(s.selected, 20);
     assert!((s.sum_probability - 20.0).abs() < 1e-9);
     assert!(p.notices.iter().any(|n| n.contains("capacity 20 is below")), "{:?}", p.notices);
     assert!(p.notices.iter().any(|n| n.contains("no inspector roster")));
     // The certainty units that fit are the highest-ranked ones.
-    let f = p.frame.clone().lazy().filter(col("department").eq(lit(s.department.as_str()))).collect().unwrap();
+    let f = p.frame().unwrap().lazy().filter(col("department").eq(lit(s.department.as_str()))).collect().unwrap();
     let chosen: Vec<String> = f.column("uscc").unwrap().str().unwrap().iter().flatten().map(String::from).collect();
     let mut certain: Vec<&Unit> = units.iter().filter(|u| u.grade == Grade::D || u.industry.starts_with("C27")).collect();
     certain.sort_by_key(|u| u.rank);
