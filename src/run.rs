@@ -335,6 +335,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
     // relation features exist, not kept to the end of the run.
     let (relations, relation_ids_capped) = std::mem::take(&mut local.relations).features(as_of, &present, &feature_options)?;
     notices.extend(relation_cap_notice(relation_ids_capped, &policy));
+    passes::keep_relations(&spill, relations, &present)?;
     if local.scored.iter().sum::<usize>() == 0 {
         return Err(no_subject_scored(as_of));
     }
@@ -342,7 +343,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 
     progress("score");
     let t = Instant::now();
-    let scored = passes::score(&spill, &local.scored, relations, &local.peer, &present, &feature_options, &model, &policy)?
+    let scored = passes::score(&spill, &local.scored, &local.peer, &present, &feature_options, &model, &policy)?
         .ok_or_else(|| Error::Internal("no bucket scored a subject".into()))?;
     let spill_bytes = spill.bytes_written();
     drop(spill);

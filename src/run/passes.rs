@@ -233,13 +233,24 @@ pub(crate) fn window_rows(inspections: &DataFrame, (from, to): (i32, i32)) -> Re
         .collect()?)
 }
 
+/// Each bucket's relation columns (from the population-wide relation step), kept in the spill
+/// as `relations/<bucket>` until its score pass: at province scale they are hundreds of
+/// megabytes (nothing is kept without a relations table).
+pub(super) fn keep_relations(spill: &Spill, relations: Vec<DataFrame>, present: &[&str]) -> Result<()> {
+    if present.contains(&"relations") {
+        for (b, frame) in relations.into_iter().enumerate() {
+            spill.put(&format!("relations/{b}"), frame)?;
+        }
+    }
+    Ok(())
+}
+
 /// Pass 3: every bucket's features completed with the population's (peer groups, relations)
 /// and scored with their reasons; the parts of all buckets appended (`scored`: the subjects
 /// each bucket scores, one entry per bucket, from pass 2).
 pub(super) fn score(
     spill: &Spill,
     scored: &[usize],
-    relations: Vec<DataFrame>,
     peer: &PeerStats,
     present: &[&str],
     opts: &FeatureOptions,
@@ -248,9 +259,10 @@ pub(super) fn score(
 ) -> Result<Option<Scored>> {
     let mut all: Option<Scored> = None;
     let mut left: usize = scored.iter().sum();
-    for (b, relations) in (0..scored.len() as u32).zip(relations) {
+    for b in 0..scored.len() as u32 {
         let local = spill.take(&format!("local/{b}"))?;
         let subjects = spill.take(&format!("subjects/{b}"))?;
+        let relations = if present.contains(&"relations") { spill.take(&format!("relations/{b}"))? } else { DataFrame::empty() };
         if local.height() == 0 {
             continue;
         }
