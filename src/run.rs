@@ -327,13 +327,13 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 
     progress("features");
     let t = Instant::now();
-    let mut local = {
+    let local = {
         let quiet = crate::cases::quiet_subjects(&book.book, as_of, &policy.cases);
         passes::features(&checked, &spill, buckets, as_of, &feature_options, &quiet, window)?
     };
     // The relation step's parts (every bucket's relation rows and inputs) are freed once the
     // relation features exist, not kept to the end of the run.
-    let (relations, relation_ids_capped) = std::mem::take(&mut local.relations).features(as_of, &present, &feature_options)?;
+    let (relations, relation_ids_capped) = local.relations.features(&present, &feature_options)?;
     notices.extend(relation_cap_notice(relation_ids_capped, &policy));
     passes::keep_relations(&spill, relations, &present)?;
     if local.scored.iter().sum::<usize>() == 0 {

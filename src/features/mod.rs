@@ -405,7 +405,7 @@ pub fn compute(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>) ->
 /// `relation_person_cap` subjects; None without a relations table.
 pub fn capped_relation_ids(data: &Validated, as_of: i32, opts: &FeatureOptions) -> Result<Option<usize>> {
     let Some(relations) = data.table("relations") else { return Ok(None) };
-    Ok(Some(relations::edges(relations, as_of, opts.relation_person_cap)?.capped))
+    Ok(Some(relations::capped_ids(relations, &subject_codes(data)?, as_of, opts.relation_person_cap)?))
 }
 
 /// Rows per indicator of a data's `indicators` table (empty when it is absent); the counts of
@@ -576,43 +576,30 @@ pub fn relation_table(relations: &DataFrame) -> Result<DataFrame> {
     relations::table_columns(relations)
 }
 
-/// What the relation step needs of every bucket, gathered one bucket at a time: the columns of
-/// its local features the step reads, its relation rows, its used subjects' codes (nothing
-/// without a relations table).
-#[derive(Default)]
+/// What the relation step needs of every bucket at T, gathered one bucket at a time: the
+/// neighbour values of its scored subjects, the keys of its used subjects' codes and of its
+/// links valid at T ([`relations::Graph`]; nothing without a relations table).
 pub struct RelationParts {
-    inputs: Vec<DataFrame>,
-    tables: Vec<Option<DataFrame>>,
-    subjects: Vec<StringChunked>,
-    /// Scored subjects per bucket.
-    heights: Vec<usize>,
+    graph: relations::Graph,
 }
 
 impl RelationParts {
-    /// Keeps what the relation step needs of one bucket (`local`: its features at T).
-    pub fn push(&mut self, local: &DataFrame, data: &Validated, present: &[&str], opts: &FeatureOptions) -> Result<()> {
-        self.heights.push(local.height());
-        if present.contains(&"relations") {
-            self.inputs.push(relation_inputs(local, present, opts)?);
-            self.tables.push(data.table("relations").map(relation_table).transpose()?);
-            self.subjects.push(subject_codes(data)?);
-        }
-        Ok(())
+    /// Nothing yet, for the relation step at `t`.
+    pub fn at(t: i32) -> Self {
+        RelationParts { graph: relations::Graph::new(t) }
     }
 
-    /// [`relation_features`] over every bucket pushed, in the order pushed.
-    pub fn features(&self, t: i32, present: &[&str], opts: &FeatureOptions) -> Result<(Vec<DataFrame>, Option<usize>)> {
-        if !present.contains(&"relations") {
-            return Ok((self.heights.iter().map(|n| DataFrame::empty_with_height(*n)).collect(), None));
-        }
-        let parts: Vec<RelationPart> = self
-            .inputs
-            .iter()
-            .zip(&self.tables)
-            .zip(&self.subjects)
-            .map(|((features, relations), subjects)| RelationPart { features, relations: relations.as_ref(), subjects })
-            .collect();
-        relation_features(&parts, t, present, opts)
+    /// Keeps what the relation step needs of one bucket (`local`: its features at T).
+    pub fn push(&mut self, local: &DataFrame, data: &Validated, present: &[&str], opts: &FeatureOptions) -> Result<()> {
+        let subjects = if present.contains(&"relations") { subject_codes(data)? } else { StringChunked::full_null("uscc".into(), 0) };
+        self.graph.push(&RelationPart { features: local, relations: data.table("relations"), subjects: &subjects }, present, opts)
+    }
+
+    /// The relation features of every bucket pushed, in the order pushed, and the ids capped
+    /// (None without a relations table).
+    pub fn features(self, present: &[&str], opts: &FeatureOptions) -> Result<(Vec<DataFrame>, Option<usize>)> {
+        let (columns, capped) = self.graph.features(present, opts)?;
+        Ok((columns, present.contains(&"relations").then_some(capped)))
     }
 }
 

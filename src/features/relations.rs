@@ -10,7 +10,7 @@
 use polars::prelude::*;
 
 use super::spec::{windowed_name, Feature, Label, RELATIONS};
-use super::kernel::{dates_or, flat};
+use super::kernel::dates_or;
 use super::FeatureOptions;
 use crate::error::Result;
 use crate::validate::{RELATED_SID, SID};
@@ -87,59 +87,163 @@ pub struct Edges {
     pub capped: usize,
 }
 
-/// The graph's edges as of T: links with `valid_from < T`, `valid_to` null or ≥ T, recorded
-/// before T. Sorting (not hashing into maps) keeps the result the same for any thread count.
-pub fn edges(relations: &DataFrame, t: i32, cap: usize) -> Result<Edges> {
-    let from = dates_or(relations, "valid_from", i32::MAX)?;
-    let to = dates_or(relations, "valid_to", i32::MAX)?;
-    let recorded = dates_or(relations, "recorded_on", i32::MIN)?;
-    let sid: Vec<u32> = flat(relations.column(SID)?.u32()?, u32::MAX);
-    let other: Vec<Option<u32>> = relations.column(RELATED_SID)?.u32()?.iter().collect();
-    let related = relations.column("related")?.str()?;
-    let valid = |i: usize| from[i] < t && to[i] >= t && recorded[i] < t;
-    let mut direct: Vec<(u32, u32)> = Vec::new();
-    // (hash of the id, sid, row) of links through a person or address id.
-    let mut members: Vec<(u64, u32, u32)> = Vec::new();
-    for (i, text) in related.iter().enumerate() {
-        if !valid(i) {
-            continue;
-        }
-        match other[i] {
-            Some(o) if o != sid[i] => direct.extend([(sid[i], o), (o, sid[i])]),
-            Some(_) => {}
-            None => members.push((crate::digest::stable_hash(text.unwrap_or("")), sid[i], i as u32)),
+/// A text as the relation step compares it: two stable 64-bit hashes (xxHash64 with two
+/// seeds), so that millions of ids and codes are held as 16 bytes each, not as strings. Two
+/// texts are taken as the same id only if both hashes agree (by chance about n² / 2^129 for n
+/// texts: nil at any scale).
+type Key = [u64; 2];
+
+fn key(text: &str) -> Key {
+    let b = text.as_bytes();
+    [twox_hash::XxHash64::oneshot(0, b), twox_hash::XxHash64::oneshot(0x9e37_79b9_7f4a_7c15, b)]
+}
+
+/// What the relation step keeps of the buckets as they are pushed one at a time, numbered
+/// one after the other: per used subject the key of its code, per link valid at T the key of
+/// its `related` text, and per scored subject its neighbour values.
+pub struct Graph {
+    t: i32,
+    /// (key of the code, number) per used subject.
+    subjects: Vec<(Key, u32)>,
+    /// (key of `related`, number of the subject) per link valid at T.
+    links: Vec<(Key, u32)>,
+    /// Per scored subject: its number and the values its neighbours sum.
+    nodes: Vec<u32>,
+    listed: Vec<bool>,
+    violations: Vec<f64>,
+    penalties: Vec<f64>,
+    /// Scored subjects per part.
+    heights: Vec<usize>,
+    total: u32,
+    with_table: bool,
+}
+
+impl Graph {
+    pub fn new(t: i32) -> Graph {
+        Graph {
+            t,
+            subjects: Vec::new(),
+            links: Vec::new(),
+            nodes: Vec::new(),
+            listed: Vec::new(),
+            violations: Vec::new(),
+            penalties: Vec::new(),
+            heights: Vec::new(),
+            total: 0,
+            with_table: false,
         }
     }
-    direct.par_sort_unstable();
-    direct.dedup();
-    members.par_sort_unstable();
-    // Equal hashes are one id unless their texts differ (then split by text).
-    let text = |row: u32| related.get(row as usize).unwrap_or("");
-    let mut person: Vec<(u32, u32)> = Vec::new();
-    let mut capped = 0;
-    let mut start = 0;
-    while start < members.len() {
-        let mut end = start + 1;
-        while end < members.len() && members[end].0 == members[start].0 {
-            end += 1;
+
+    /// Adds a part: its subjects are numbered after those of the parts before it (without a
+    /// relations table, only its number of scored subjects is kept).
+    pub fn push(&mut self, part: &RelationPart, present: &[&str], opts: &FeatureOptions) -> Result<()> {
+        if !present.contains(&"relations") {
+            self.heights.push(part.features.height());
+            return Ok(());
         }
-        let mut group: Vec<(&str, u32)> = members[start..end].iter().map(|m| (text(m.2), m.1)).collect();
-        group.sort_unstable();
-        group.dedup();
-        for same in group.chunk_by(|x, y| x.0 == y.0) {
-            if same.len() > cap {
-                capped += 1;
-                continue;
-            }
-            for x in same {
-                person.extend(same.iter().filter(|y| y.1 != x.1).map(|y| (x.1, y.1)));
-            }
+        let offset = self.total;
+        self.add_links(part.relations, part.subjects, offset)?;
+        let inputs = Inputs::new(present, opts);
+        let f = part.features;
+        let column = |name: &str| -> Result<Vec<f64>> { Ok(f.column(name)?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect()) };
+        self.nodes.extend(f.column(SID)?.u32()?.iter().map(|s| s.expect("scored subjects have a sid") + offset));
+        let listed: Vec<Vec<f64>> = inputs.listed.iter().map(|c| column(c)).collect::<Result<_>>()?;
+        self.listed.extend((0..f.height()).map(|i| listed.iter().any(|p| p[i] > 0.0)));
+        match &inputs.violations {
+            Some(c) => self.violations.extend(column(c)?),
+            None => self.violations.extend(std::iter::repeat_n(0.0, f.height())),
         }
-        start = end;
+        match &inputs.penalties {
+            Some(c) => self.penalties.extend(column(c)?),
+            None => self.penalties.extend(std::iter::repeat_n(0.0, f.height())),
+        }
+        self.heights.push(f.height());
+        Ok(())
     }
-    person.par_sort_unstable();
-    person.dedup();
-    Ok(Edges { direct, person, capped })
+
+    /// The used subjects' codes and the links valid at T of a part numbered from `offset`:
+    /// links with `valid_from < T`, `valid_to` null or ≥ T, recorded before T.
+    fn add_links(&mut self, relations: Option<&DataFrame>, subjects: &StringChunked, offset: u32) -> Result<()> {
+        self.subjects.extend(subjects.iter().enumerate().filter_map(|(i, c)| c.map(|c| (key(c), offset + i as u32))));
+        self.total += subjects.len() as u32;
+        let Some(relations) = relations else { return Ok(()) };
+        self.with_table = true;
+        let t = self.t;
+        let from = dates_or(relations, "valid_from", i32::MAX)?;
+        let to = dates_or(relations, "valid_to", i32::MAX)?;
+        let recorded = dates_or(relations, "recorded_on", i32::MIN)?;
+        let sid = relations.column(SID)?.u32()?;
+        for (i, (text, sid)) in relations.column("related")?.str()?.iter().zip(sid.iter()).enumerate() {
+            // A used row always has its subject (validation).
+            if let Some(sid) = sid.filter(|_| from[i] < t && to[i] >= t && recorded[i] < t) {
+                self.links.push((key(text.unwrap_or("")), offset + sid));
+            }
+        }
+        Ok(())
+    }
+
+    /// The two graphs: a link whose `related` is the code of a subject (of any part) links the
+    /// two directly; the others link the subjects sharing that person or address id. Sorting
+    /// (not hashing into maps) keeps the result the same for any thread count.
+    pub fn edges(&mut self, cap: usize) -> Edges {
+        self.subjects.par_sort_unstable();
+        self.links.par_sort_unstable();
+        let mut direct: Vec<(u32, u32)> = Vec::new();
+        let mut person: Vec<(u32, u32)> = Vec::new();
+        let mut capped = 0;
+        let mut subjects = self.subjects.iter().peekable();
+        for same in self.links.chunk_by(|a, b| a.0 == b.0) {
+            let k = same[0].0;
+            while subjects.next_if(|s| s.0 < k).is_some() {}
+            match subjects.peek() {
+                Some(&&(code, o)) if code == k => direct.extend(same.iter().filter(|l| l.1 != o).flat_map(|l| [(l.1, o), (o, l.1)])),
+                _ => {
+                    let mut members: Vec<u32> = same.iter().map(|l| l.1).collect();
+                    members.dedup();
+                    if members.len() > cap {
+                        capped += 1;
+                        continue;
+                    }
+                    for &x in &members {
+                        person.extend(members.iter().filter(|&&y| y != x).map(|&y| (x, y)));
+                    }
+                }
+            }
+        }
+        direct.par_sort_unstable();
+        direct.dedup();
+        person.par_sort_unstable();
+        person.dedup();
+        Edges { direct, person, capped }
+    }
+
+    /// The relation features of every part's scored subjects — one frame per part, row for row
+    /// with its features (no columns without a relations table) — and the ids capped.
+    pub fn features(mut self, present: &[&str], opts: &FeatureOptions) -> Result<(Vec<DataFrame>, usize)> {
+        if !self.with_table {
+            return Ok((self.heights.iter().map(|n| DataFrame::empty_with_height(*n)).collect(), 0));
+        }
+        let edges = self.edges(opts.relation_person_cap);
+        // The keys are done with once the graphs exist.
+        self.subjects = Vec::new();
+        self.links = Vec::new();
+        let columns = add_from_edges(&self, &edges, &Inputs::new(present, opts), opts)?;
+        let mut out = Vec::with_capacity(self.heights.len());
+        let mut row = 0;
+        for &h in &self.heights {
+            out.push(columns.slice(row, h));
+            row += h as i64;
+        }
+        Ok((out, edges.capped))
+    }
+}
+
+/// Ids of one bucket's (or the whole data's) `relations` left out as of T for linking more
+/// than `cap` subjects (`subjects`: its used subjects' codes in `sid` order).
+pub fn capped_ids(relations: &DataFrame, subjects: &StringChunked, t: i32, cap: usize) -> Result<usize> {
+    let mut graph = Graph::new(t);
+    graph.add_links(Some(relations), subjects, 0)?;
+    Ok(graph.edges(cap).capped)
 }
 
 impl Inputs {
@@ -175,91 +279,28 @@ pub struct RelationPart<'a> {
 }
 
 /// The relation features of every part's scored subjects — one frame per part, row for row with
-/// its `features` — and the ids capped. A related subject may sit in any bucket: the parts'
-/// subjects are numbered one after the other, and `related` is looked up among all of them
-/// (with one part, its own sids are those numbers and validation has already looked it up).
+/// its `features` — and the ids capped. A related subject may sit in any part: the parts'
+/// subjects are numbered one after the other, and `related` is looked up among all of them.
 pub fn population(parts: &[RelationPart], t: i32, present: &[&str], opts: &FeatureOptions) -> Result<(Vec<DataFrame>, usize)> {
-    let inputs = Inputs::new(present, opts);
-    let mut offsets = Vec::with_capacity(parts.len());
-    let mut total = 0u32;
+    let mut graph = Graph::new(t);
     for p in parts {
-        offsets.push(total);
-        total += p.subjects.len() as u32;
+        graph.push(p, present, opts)?;
     }
-    let global_ids: Option<PlHashMap<&str, u32>> = (parts.len() > 1).then(|| {
-        let mut map = PlHashMap::with_capacity(total as usize);
-        for (p, &o) in parts.iter().zip(&offsets) {
-            for (i, code) in p.subjects.iter().enumerate() {
-                if let Some(code) = code {
-                    map.insert(code, o + i as u32);
-                }
-            }
-        }
-        map
-    });
-    let shifted = |df: &DataFrame, name: &str, offset: u32| -> Result<Column> {
-        Ok((df.column(name)?.as_materialized_series().u32()? + offset).into_column())
-    };
-    let mut features: Option<DataFrame> = None;
-    let mut relations: Option<DataFrame> = None;
-    let needed = inputs.columns();
-    for (p, &o) in parts.iter().zip(&offsets) {
-        let mut f = p.features.select(&needed)?;
-        f.with_column(shifted(p.features, SID, o)?)?;
-        crate::bucket::stack(&mut features, f)?;
-        let Some(table) = p.relations else { continue };
-        let mut r = table.select(link_columns(table))?;
-        r.with_column(shifted(table, SID, o)?)?;
-        let related = match &global_ids {
-            None => table.column(RELATED_SID)?.clone(),
-            Some(map) => {
-                let codes = r.column("related")?.str()?;
-                Column::new(RELATED_SID.into(), codes.iter().map(|c| c.and_then(|c| map.get(c).copied())).collect::<Vec<Option<u32>>>())
-            }
-        };
-        r.with_column(related)?;
-        crate::bucket::stack(&mut relations, r)?;
-    }
-    let Some(relations) = relations else {
-        return Ok((parts.iter().map(|p| DataFrame::empty_with_height(p.features.height())).collect(), 0));
-    };
-    let features = features.unwrap_or_default();
-    let edges = edges(&relations, t, opts.relation_person_cap)?;
-    let columns = add_from_edges(&features, &edges, total as usize, &inputs, opts)?;
-    let mut out = Vec::with_capacity(parts.len());
-    let mut row = 0;
-    for p in parts {
-        out.push(columns.slice(row, p.features.height()));
-        row += p.features.height() as i64;
-    }
-    Ok((out, edges.capped))
+    graph.features(present, opts)
 }
 
-/// The relation columns of the subjects of `df` (its `sid` numbering the graphs' nodes, of
-/// which there are `n_subjects`).
-fn add_from_edges(df: &DataFrame, edges: &Edges, n_subjects: usize, inputs: &Inputs, opts: &FeatureOptions) -> Result<DataFrame> {
-    // Row of each scored subject in `df`; a subject that is not scored is no neighbour.
-    let mut row = vec![u32::MAX; n_subjects];
-    for (i, s) in df.column(SID)?.u32()?.iter().enumerate() {
-        row[s.expect("scored subjects have a sid") as usize] = i as u32;
+/// The relation columns of the graph's scored subjects (its nodes, in the order pushed).
+fn add_from_edges(g: &Graph, edges: &Edges, inputs: &Inputs, opts: &FeatureOptions) -> Result<DataFrame> {
+    // Row of each scored subject; a subject that is not scored is no neighbour.
+    let mut row = vec![u32::MAX; g.total as usize];
+    for (i, &s) in g.nodes.iter().enumerate() {
+        row[s as usize] = i as u32;
     }
-    let column = |name: &str| -> Result<Vec<f64>> { Ok(df.column(name)?.f64()?.iter().map(|v| v.unwrap_or(0.0)).collect()) };
-    let zeros = vec![0.0; df.height()];
-    let listed: Vec<f64> = if inputs.listed.is_empty() {
-        zeros.clone()
-    } else {
-        let parts: Vec<Vec<f64>> = inputs.listed.iter().map(|c| column(c)).collect::<Result<_>>()?;
-        (0..df.height()).map(|i| parts.iter().any(|p| p[i] > 0.0) as u8 as f64).collect()
-    };
-    let violations = match &inputs.violations {
-        Some(c) => column(c)?,
-        None => zeros.clone(),
-    };
-    let penalties = match &inputs.penalties {
-        Some(c) => column(c)?,
-        None => zeros.clone(),
-    };
-    let mut out = DataFrame::empty_with_height(df.height());
+    let n = g.nodes.len();
+    let zeros = vec![0.0; n];
+    let listed: Vec<f64> = g.listed.iter().map(|l| *l as u8 as f64).collect();
+    let (violations, penalties) = (&g.violations, &g.penalties);
+    let mut out = DataFrame::empty_with_height(n);
     for ((graph, _, _), pairs) in GRAPHS.iter().zip([&edges.direct, &edges.person]) {
         let [n, listed_name, violations_name, penalties_name] = names(graph, opts);
         let mut sums = [zeros.clone(), zeros.clone(), zeros.clone(), zeros.clone()];

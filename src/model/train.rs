@@ -465,7 +465,7 @@ pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> 
     let label_columns: Vec<Expr> = LABEL_COLUMNS.iter().map(|c| col(*c)).collect();
     for &t in &all_dates {
         let mut peer = crate::features::PeerStats::default();
-        let mut relation_parts = crate::features::RelationParts::default();
+        let mut relation_parts = crate::features::RelationParts::at(t);
         let mut labels = Vec::new();
         for b in 0..src.buckets {
             let data = (src.bucket)(b)?;
@@ -475,8 +475,7 @@ pub fn panel_from(src: &PanelData, opts: &Valid<TrainOptions>) -> Result<Panel> 
             labels.push(crate::labels::labels_from(&data, &[t], h, &opts.label_sources)?.lazy().select(label_columns.clone()).collect()?);
             src.spill.put(&format!("panel/{b}"), local)?;
         }
-        let (relations, _) = relation_parts.features(t, present, &fopts)?;
-        drop(relation_parts);
+        let (relations, _) = relation_parts.features(present, &fopts)?;
         let mut labelled: Option<DataFrame> = None;
         for ((b, labels), rel) in (0..src.buckets).zip(labels).zip(relations) {
             let local = src.spill.take(&format!("panel/{b}"))?;

@@ -200,7 +200,7 @@ pub(super) fn features(
     let mut out = Local {
         scored: Vec::new(),
         peer: PeerStats::default(),
-        relations: RelationParts::default(),
+        relations: RelationParts::at(as_of),
         adverse: HashMap::new(),
         window_inspections: None,
     };
