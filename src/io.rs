@@ -599,7 +599,7 @@ pub fn write_parquet_with_plain(df: &mut DataFrame, path: &Path, plain_columns: 
 /// Returns how many rows were copied.
 pub fn write_parquet_growing(df: &DataFrame, path: &Path, plain_columns: &[&str], earlier: Option<&Encoded>) -> Result<usize> {
     let encoding = Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns };
-    write_parquet_groups(Rows::Frame(df), path, encoding, GROWING_ROW_GROUP, earlier, None)
+    write_parquet_groups(RowSource::Frame(df), path, encoding, GROWING_ROW_GROUP, earlier, None)
 }
 
 /// Rows per row group of a file written by [`write_parquet_growing`]: small enough that most
@@ -1154,7 +1154,7 @@ struct Encoding<'a> {
 }
 
 fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
-    write_parquet_groups(Rows::Frame(df), path, encoding, 1 << 20, None, None).map(|_| ())
+    write_parquet_groups(RowSource::Frame(df), path, encoding, 1 << 20, None, None).map(|_| ())
 }
 
 /// A string column of a file that is made a slice of rows at a time as it is written, not kept.
@@ -1169,35 +1169,35 @@ pub struct Generated<'a> {
 /// [`write_parquet`] of `df` with the column `generated` inserted: the same bytes as a frame
 /// holding that column, made one row group at a time.
 pub fn write_parquet_with_generated(df: &DataFrame, path: &Path, generated: Generated) -> Result<()> {
-    write_parquet_groups(Rows::Frame(df), path, PLAIN, 1 << 20, None, Some(&generated)).map(|_| ())
+    write_parquet_groups(RowSource::Frame(df), path, PLAIN, 1 << 20, None, Some(&generated)).map(|_| ())
 }
 
 /// [`write_parquet`] of a frame of `height` rows that is never whole: `make(offset, len)` gives
 /// its rows `offset..offset + len` as each row group is written (the same bytes as the frame).
 pub fn write_parquet_made(height: usize, make: &(dyn Fn(usize, usize) -> Result<DataFrame> + Sync), path: &Path) -> Result<()> {
-    write_parquet_groups(Rows::Made { height, make }, path, PLAIN, 1 << 20, None, None).map(|_| ())
+    write_parquet_groups(RowSource::Made { height, make }, path, PLAIN, 1 << 20, None, None).map(|_| ())
 }
 
 /// The rows a Parquet file is written from.
 #[derive(Clone, Copy)]
-enum Rows<'a> {
+enum RowSource<'a> {
     Frame(&'a DataFrame),
     Made { height: usize, make: &'a (dyn Fn(usize, usize) -> Result<DataFrame> + Sync) },
 }
 
-impl Rows<'_> {
+impl RowSource<'_> {
     fn height(&self) -> usize {
         match self {
-            Rows::Frame(df) => df.height(),
-            Rows::Made { height, .. } => *height,
+            RowSource::Frame(df) => df.height(),
+            RowSource::Made { height, .. } => *height,
         }
     }
 
     /// Rows `offset..offset + len`, and where they start in the frame returned.
     fn part(&self, offset: usize, len: usize) -> Result<(std::borrow::Cow<'_, DataFrame>, usize)> {
         Ok(match self {
-            Rows::Frame(df) => (std::borrow::Cow::Borrowed(*df), offset),
-            Rows::Made { make, .. } => (std::borrow::Cow::Owned(make(offset, len)?), 0),
+            RowSource::Frame(df) => (std::borrow::Cow::Borrowed(*df), offset),
+            RowSource::Made { make, .. } => (std::borrow::Cow::Owned(make(offset, len)?), 0),
         })
     }
 }
@@ -1236,7 +1236,7 @@ fn as_written(chunk: &parquet::file::metadata::ColumnChunkMetaData) -> Result<pa
 
 /// Writes `df` in row groups of `rows_per_group`, the first ones copied from `earlier` where it
 /// can ([`copyable_groups`]); returns the rows copied.
-fn write_parquet_groups(source: Rows, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>, generated: Option<&Generated>) -> Result<usize> {
+fn write_parquet_groups(source: RowSource, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>, generated: Option<&Generated>) -> Result<usize> {
     use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory};
     use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
     use parquet::basic::{Compression, ZstdLevel};
