@@ -31,7 +31,7 @@ use crate::model::Model;
 use crate::policy::Policy;
 use crate::contract::TableSpec;
 use crate::run::{FileHash, Previous};
-use crate::validate::{TableCounts, ValidateOptions, Validated, RELATED_SID, SID};
+use crate::validate::{TableCounts, ValidateOptions, Validated, SID};
 
 /// What every call is made under: the policy, the as-of date T and the reference date after
 /// which dates are in the future (today, in a nightly run).
@@ -107,7 +107,7 @@ pub fn partials(tables: &Tables, inspectors: Option<&RecordBatch>, ctx: &Context
             let mut nodes = crate::features::relation_inputs(&local, &present, &opts)?;
             nodes.drop_in_place(SID)?;
             nodes.insert_column(0, local.column("uscc")?.clone())?;
-            let edges = crate::features::relation_table(relations)?.drop_many([SID, RELATED_SID]);
+            let edges = crate::features::relation_table(relations)?.drop_many([SID]);
             let uscc = relations.column("uscc")?.clone();
             let edges = edges.hstack(&[uscc])?;
             (Some(to_record_batch(&nodes)?), Some(to_record_batch(&edges)?))
@@ -172,11 +172,11 @@ pub fn relation_features(nodes: &[&RecordBatch], edges: &[&RecordBatch], subject
     let codes = stacked(subjects)?.ok_or_else(|| Error::BadArgument("relation features need the subjects of every bucket".into()))?;
     let codes = codes.column("uscc")?.str()?.clone();
     let ids: PlHashMap<&str, u32> = codes.iter().enumerate().filter_map(|(i, c)| c.map(|c| (c, i as u32))).collect();
-    let id_of = |df: &DataFrame, name: &str| -> Result<Column> {
-        Ok(Column::new(name.into(), df.column(if name == SID { "uscc" } else { "related" })?.str()?.iter().map(|c| c.and_then(|c| ids.get(c).copied())).collect::<Vec<Option<u32>>>()))
+    let id_of = |df: &DataFrame| -> Result<Column> {
+        Ok(Column::new(SID.into(), df.column("uscc")?.str()?.iter().map(|c| c.and_then(|c| ids.get(c).copied())).collect::<Vec<Option<u32>>>()))
     };
     let mut nodes = stacked(nodes)?.ok_or_else(|| Error::BadArgument("relation features need the nodes of every bucket".into()))?;
-    nodes.with_column(id_of(&nodes, SID)?)?;
+    nodes.with_column(id_of(&nodes)?)?;
     let unknown = |df: &DataFrame, what: &str| -> Result<()> {
         let sid = df.column(SID)?;
         if let Some(i) = sid.is_null().iter().position(|n| n == Some(true)) {
@@ -187,8 +187,7 @@ pub fn relation_features(nodes: &[&RecordBatch], edges: &[&RecordBatch], subject
     };
     unknown(&nodes, "a node")?;
     let mut edges = stacked(edges)?.ok_or_else(|| Error::BadArgument("relation features need the edges of every bucket".into()))?;
-    edges.with_column(id_of(&edges, SID)?)?;
-    edges.with_column(id_of(&edges, RELATED_SID)?)?;
+    edges.with_column(id_of(&edges)?)?;
     unknown(&edges, "a relation row")?;
     let part = RelationPart { features: &nodes, relations: Some(&edges), subjects: &codes };
     let (mut columns, capped) = crate::features::relation_features(&[part], ctx.as_of, present, &opts)?;

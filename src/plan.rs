@@ -83,17 +83,20 @@ pub struct Units {
 
 /// Distinct values numbered in the order first seen.
 #[derive(Default)]
-struct Coder<'a> {
-    index: HashMap<&'a str, u32>,
+struct Coder {
+    index: HashMap<String, u32>,
     values: Vec<String>,
 }
 
-impl<'a> Coder<'a> {
-    fn code(&mut self, v: &'a str) -> u32 {
-        *self.index.entry(v).or_insert_with(|| {
-            self.values.push(v.to_string());
-            self.values.len() as u32 - 1
-        })
+impl Coder {
+    fn code(&mut self, v: &str) -> u32 {
+        if let Some(&c) = self.index.get(v) {
+            return c;
+        }
+        let c = self.values.len() as u32;
+        self.index.insert(v.to_string(), c);
+        self.values.push(v.to_string());
+        c
     }
 }
 
@@ -108,10 +111,8 @@ impl Units {
         let obs = w.column("observation_period")?.bool()?;
         let passed = w.column("days_since_random_pass")?.cast(&DataType::Int32)?;
         let passed = passed.i32()?;
-        let (mut industries, mut regions) = (Coder::default(), Coder::default());
-        let mut candidates = Vec::with_capacity(w.height());
         let rows = industry.iter().zip(region.iter()).zip(grade.iter()).zip(score.iter()).zip(rank.iter()).zip(obs.iter()).zip(passed.iter());
-        for (i, ((((((ind, reg), g), sc), r), o), p)) in rows.enumerate() {
+        let units = rows.enumerate().map(|(i, ((((((ind, reg), g), sc), r), o), p))| {
             let grade = match g {
                 Some("A") => Grade::A,
                 Some("B") => Grade::B,
@@ -119,17 +120,36 @@ impl Units {
                 Some("D") => Grade::D,
                 other => return Err(Error::BadArgument(format!("warnings row {}: credit_grade {other:?} is not A/B/C/D", i + 1))),
             };
-            candidates.push(Candidate {
+            Ok(Unit {
+                uscc: Cow::Borrowed(""),
+                industry: Cow::Borrowed(ind.unwrap_or("")),
+                region: Cow::Borrowed(reg.unwrap_or("")),
                 grade,
-                observation: o.unwrap_or(false),
-                rank: r.unwrap_or(u32::MAX),
                 score: sc.unwrap_or(0.0),
+                rank: r.unwrap_or(u32::MAX),
+                observation: o.unwrap_or(false),
                 days_since_random_pass: p,
-                industry: industries.code(ind.unwrap_or("")),
-                region: regions.code(reg.unwrap_or("")),
+            })
+        });
+        Units::new(s("uscc")?.rechunk().into_owned(), units)
+    }
+
+    /// The units `units` with their codes `uscc`, row for row (a unit's own `uscc` is not read).
+    fn new<'a>(uscc: StringChunked, units: impl Iterator<Item = Result<Unit<'a>>>) -> Result<Units> {
+        let (mut industries, mut regions) = (Coder::default(), Coder::default());
+        let mut candidates = Vec::with_capacity(uscc.len());
+        for u in units {
+            let u = u?;
+            candidates.push(Candidate {
+                grade: u.grade,
+                observation: u.observation,
+                rank: u.rank,
+                score: u.score,
+                days_since_random_pass: u.days_since_random_pass,
+                industry: industries.code(&u.industry),
+                region: regions.code(&u.region),
             });
         }
-        let uscc = s("uscc")?.rechunk().into_owned();
         Ok(Units { uscc, candidates, industries: industries.values, regions: regions.values })
     }
 
@@ -157,21 +177,8 @@ impl Units {
 impl<'a> FromIterator<Unit<'a>> for Units {
     fn from_iter<I: IntoIterator<Item = Unit<'a>>>(units: I) -> Units {
         let units: Vec<Unit> = units.into_iter().collect();
-        let (mut industries, mut regions) = (Coder::default(), Coder::default());
-        let candidates = units
-            .iter()
-            .map(|u| Candidate {
-                grade: u.grade,
-                observation: u.observation,
-                rank: u.rank,
-                score: u.score,
-                days_since_random_pass: u.days_since_random_pass,
-                industry: industries.code(&u.industry),
-                region: regions.code(&u.region),
-            })
-            .collect();
         let uscc = StringChunked::from_iter_values("uscc".into(), units.iter().map(|u| u.uscc.as_ref()));
-        Units { uscc, candidates, industries: industries.values, regions: regions.values }
+        Units::new(uscc, units.into_iter().map(Ok)).expect("no unit is an error")
     }
 }
 

@@ -508,18 +508,20 @@ impl ReasonTexts {
     /// The list's rows `offset..offset + len` with their full `reason_text` in its place (after
     /// `reasons`), as warnings.parquet holds them.
     pub fn with_text(&self, list: &DataFrame, offset: usize, len: usize) -> Result<DataFrame> {
-        let full = self.full_range(list, offset, len)?;
-        let mut part = list.slice(offset as i64, len);
-        part.insert_column(Self::position(&part), full.into_column())?;
-        Ok(part)
+        Self::placed(list, offset, len, self.full_range(list, offset, len)?)
     }
 
     /// [`ReasonTexts::with_text`], and the rows' public texts.
     pub fn with_texts(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(DataFrame, StringChunked)> {
         let (full, public) = self.range(list, offset, len)?;
+        Ok((Self::placed(list, offset, len, full)?, public))
+    }
+
+    /// The list's rows `offset..offset + len` with `full` as their `reason_text`.
+    fn placed(list: &DataFrame, offset: usize, len: usize, full: StringChunked) -> Result<DataFrame> {
         let mut part = list.slice(offset as i64, len);
         part.insert_column(Self::position(&part), full.into_column())?;
-        Ok((part, public))
+        Ok(part)
     }
 
     /// Where `reason_text` goes among the columns of the list (after `reasons`).

@@ -17,9 +17,6 @@ const USCC_PLACEHOLDER: &str = "\u{1}uscc";
 /// Dense subject id: the row of the subject in the used `subjects` frame. Every used event row
 /// carries the `sid` of its subject, so later stages group and join on integers, not strings.
 pub const SID: &str = "sid";
-/// relations: the sid of `related` when it is a used subject's USCC (null for a person or
-/// address id), resolved with the same lookup as `uscc`.
-pub const RELATED_SID: &str = "related_sid";
 
 #[derive(Debug, Clone)]
 pub struct ValidateOptions {
@@ -419,13 +416,6 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
         }
         frame.with_column(bad)?;
     }
-    let resolve_related = spec.name == "relations";
-    if resolve_related {
-        let ca = frame.column("related")?.str()?;
-        let sid: Vec<Option<u32>> = ca.par_iter().map(|v| v.and_then(|code| refs.subjects.get(code).copied())).collect();
-        let lengths: Vec<usize> = ca.chunks().iter().map(|a| a.len()).collect();
-        frame.with_column(chunked_like(RELATED_SID, &sid, &lengths)?)?;
-    }
     let mut checks: Vec<Check> = spec
         .columns
         .iter()
@@ -455,7 +445,6 @@ fn validate_table(raw: &RawTable, refs: &References<'_>, opts: &ValidateOptions)
         .filter(|c| !c.optional || raw.frame.schema().contains(c.name))
         .map(|c| col(c.name))
         .chain((has_uscc && !is_subjects).then(|| col(SID)))
-        .chain(resolve_related.then(|| col(RELATED_SID)))
         .collect();
     let keep_origin = crate::contract::ORIGIN_KEPT.contains(&spec.name);
     let origin: Vec<Expr> = if keep_origin { vec![col(FILE_COL), col(ROW_COL).cast(DataType::UInt64)] } else { Vec::new() };

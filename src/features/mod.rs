@@ -591,7 +591,7 @@ impl RelationParts {
 
     /// Keeps what the relation step needs of one bucket (`local`: its features at T).
     pub fn push(&mut self, local: &DataFrame, data: &Validated, present: &[&str], opts: &FeatureOptions) -> Result<()> {
-        let subjects = if present.contains(&"relations") { subject_codes(data)? } else { StringChunked::full_null("uscc".into(), 0) };
+        let subjects = subject_codes(data)?;
         self.graph.push(&RelationPart { features: local, relations: data.table("relations"), subjects: &subjects }, present, opts)
     }
 

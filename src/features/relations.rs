@@ -13,7 +13,7 @@ use super::spec::{windowed_name, Feature, Label, RELATIONS};
 use super::kernel::dates_or;
 use super::FeatureOptions;
 use crate::error::Result;
-use crate::validate::{RELATED_SID, SID};
+use crate::validate::SID;
 use rayon::prelude::*;
 
 /// The two graphs: links to a subject, and links through a shared person or address id.
@@ -265,7 +265,7 @@ fn link_columns(relations: &DataFrame) -> Vec<&'static str> {
 
 /// The columns of a bucket's `relations` table the relation step reads.
 pub fn table_columns(relations: &DataFrame) -> Result<DataFrame> {
-    Ok(relations.select([SID, RELATED_SID].into_iter().chain(link_columns(relations)))?)
+    Ok(relations.select([SID].into_iter().chain(link_columns(relations)))?)
 }
 
 /// One bucket's share of the relation step at one as-of date.
