@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use polars::prelude::*;
-use riskwarn::cases::{advance, feedback, open_warnings, Case, CaseBook, CaseEvent, CaseState, Disposition};
+use riskwarn::cases::{advance, feedback, open, Case, CaseBook, CaseEvent, CaseState, Disposition, WarningForCase};
 use riskwarn::io::{read_output, read_output_encoded, OutputKind};
 use riskwarn::policy::Policy;
 
@@ -162,7 +162,12 @@ fn warnings() -> &'static DataFrame {
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn case_stage(bencher: divan::Bencher) {
     let (previous, dispositions) = inputs();
-    let warnings = warnings();
+    let frame = warnings();
+    let text = |c: &str| frame.column(c).unwrap().str().unwrap().iter().map(|v| v.unwrap_or("")).collect::<Vec<_>>();
+    let (uscc, level, industry, region) = (text("uscc"), text("risk_level"), text("industry"), text("region"));
+    let score: Vec<f64> = frame.column("score").unwrap().f64().unwrap().into_no_null_iter().collect();
+    let warnings: Vec<WarningForCase> =
+        (0..frame.height()).map(|i| WarningForCase { uscc: uscc[i], level: level[i], score: score[i], industry: industry[i], region: region[i] }).collect();
     let p = policy();
     let dir = tempfile::tempdir().unwrap();
     bencher.bench_local(|| {
@@ -176,7 +181,8 @@ fn case_stage(bencher: divan::Bencher) {
         lap("from_frames");
         let (counts, _) = advance(&mut book, dispositions, AS_OF, &p.cases).unwrap();
         lap("advance");
-        let (w, opening) = open_warnings(warnings.clone(), &mut book, &HashMap::new(), AS_OF, &p.cases, &p.plan.departments).unwrap();
+        let opened = open(&mut book, &warnings, &HashMap::new(), AS_OF, &p.cases, &p.plan.departments).unwrap();
+        let (shown, opening) = (opened.per_warning.len(), opened.counts);
         lap("open");
         let f = feedback(&book, AS_OF, counts, opening, 0);
         lap("feedback only");
@@ -188,6 +194,6 @@ fn case_stage(bencher: divan::Bencher) {
         lap("write cases");
         riskwarn::io::write_parquet_growing(&ef, &dir.path().join("case_events.parquet"), riskwarn::cases::PLAIN_EVENT_COLUMNS, book.earlier_file.as_ref()).unwrap();
         lap("write");
-        divan::black_box((w.height(), f.rows.len()))
+        divan::black_box((shown, f.rows.len()))
     });
 }

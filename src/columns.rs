@@ -52,3 +52,43 @@ pub fn relabeled<'a>(name: &str, values: &'a StringChunked, label: impl Fn(&'a s
         .collect();
     repeated(name, &dictionary, index.into_iter())
 }
+
+/// Distinct strings numbered in order of first appearance: a column of millions of rows and few
+/// values held as 4-byte codes.
+#[derive(Debug, Clone, Default)]
+pub struct Coder {
+    index: HashMap<String, u32>,
+    pub values: Vec<String>,
+}
+
+impl Coder {
+    /// The code of a null.
+    pub const NULL: u32 = u32::MAX;
+
+    pub fn code(&mut self, v: &str) -> u32 {
+        if let Some(&c) = self.index.get(v) {
+            return c;
+        }
+        let c = self.values.len() as u32;
+        self.index.insert(v.to_string(), c);
+        self.values.push(v.to_string());
+        c
+    }
+
+    /// The code of a value or a null.
+    pub fn code_of(&mut self, v: Option<&str>) -> u32 {
+        v.map_or(Self::NULL, |v| self.code(v))
+    }
+
+    /// The value of a code (None for [`Coder::NULL`]).
+    pub fn value(&self, c: u32) -> Option<&str> {
+        self.values.get(c as usize).map(String::as_str)
+    }
+
+    /// A string column of the values of `codes`, each distinct value stored once.
+    pub fn column(&self, name: &str, codes: &[u32]) -> Result<Series> {
+        let dictionary: Vec<&str> = self.values.iter().map(String::as_str).collect();
+        repeated(name, &dictionary, codes.iter().map(|&c| (c != Self::NULL).then_some(c as usize)))
+    }
+}
+

@@ -1,7 +1,6 @@
 //! Warning levels (红/橙/黄/蓝) and credit-risk grades (A/B/C/D) from the ranked scores, then the
 //! policy's hard rules. Pure functions over slices; the policy says where the cuts are.
 
-use crate::error::Result;
 use crate::policy::{BandMethod, Grade, Grades, HardRule};
 
 pub const LEVELS: [&str; 4] = ["red", "orange", "yellow", "blue"];
@@ -27,42 +26,36 @@ pub fn classes(method: BandMethod, cuts: [f64; 3], score: &[f64], rank: &[u32]) 
 /// One subject's grade: the score class, capped for the observation period, then the rules that
 /// fire (in policy order). Returns the grade and the names of the rules that fired.
 pub fn grade_one(score_class: u8, in_observation: bool, policy: &Grades, rule_values: &[Option<f64>]) -> (Grade, Vec<usize>) {
+    let fired = fired_rules(policy, rule_values);
+    (grade_fired(score_class, in_observation, policy, fired), (0..policy.rules.len()).filter(|r| fired & (1 << r) != 0).collect())
+}
+
+/// Most hard rules a policy may have: which fired is one bit each of a `u64`.
+pub const MAX_RULES: usize = 64;
+
+/// The hard rules that fire on a subject's rule values (bit r: rule r).
+pub fn fired_rules(policy: &Grades, rule_values: &[Option<f64>]) -> u64 {
+    let mut fired = 0;
+    for (i, (rule, v)) in policy.rules.iter().zip(rule_values).enumerate() {
+        if v.is_some_and(|v| v >= rule.min) {
+            fired |= 1 << i;
+        }
+    }
+    fired
+}
+
+/// [`grade_one`] of a subject whose rules `fired` ([`fired_rules`]).
+pub fn grade_fired(score_class: u8, in_observation: bool, policy: &Grades, fired: u64) -> Grade {
     let mut g = [Grade::D, Grade::C, Grade::B, Grade::A][score_class as usize];
     if in_observation {
         g = g.min(policy.observation_cap);
     }
-    let mut fired = Vec::new();
-    for (i, (rule, v)) in policy.rules.iter().zip(rule_values).enumerate() {
-        if v.is_some_and(|v| v >= rule.min) {
+    for (i, rule) in policy.rules.iter().enumerate() {
+        if fired & (1 << i) != 0 {
             g = rule.apply(g);
-            fired.push(i);
         }
     }
-    (g, fired)
-}
-
-/// Grades for every subject. `rule_columns[r][i]` is rule r's feature value for subject i
-/// (None = no value, the rule does not fire; a rule whose feature is absent gets an all-None column).
-pub fn grades(
-    policy: &Grades,
-    score: &[f64],
-    rank: &[u32],
-    observation: &[bool],
-    rule_columns: &[Vec<Option<f64>>],
-) -> Result<(Vec<Grade>, Vec<Vec<usize>>)> {
-    let class = classes(policy.method, [policy.d, policy.c, policy.b], score, rank);
-    let mut grades = Vec::with_capacity(score.len());
-    let mut fired = Vec::with_capacity(score.len());
-    let mut values = vec![None; policy.rules.len()];
-    for i in 0..score.len() {
-        for (v, col) in values.iter_mut().zip(rule_columns) {
-            *v = col[i];
-        }
-        let (g, f) = grade_one(class[i], observation[i], policy, &values);
-        grades.push(g);
-        fired.push(f);
-    }
-    Ok((grades, fired))
+    g
 }
 
 /// A rule's audit label in the report language.

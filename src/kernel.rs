@@ -414,10 +414,21 @@ pub fn finish(parts: &RunParts, facts: RunFacts, mut previous: Option<Previous>,
     let book = crate::run::book_before(&mut validated, previous.as_mut(), ctx.as_of, policy, &mut notices)?;
     notices.extend(crate::run::relation_cap_notice(facts.relation_ids_capped, policy));
     notices.extend(facts.score_notices.iter().cloned());
-    let frame = stacked(parts.scored)?.filter(|f| f.height() > 0).ok_or_else(|| crate::run::no_subject_scored(ctx.as_of))?;
-    let adverse = adverse_of(&frame)?;
-    let scored = crate::score::Scored::from_frame(&frame, model, policy, ctx.as_of)?;
-    drop(frame);
+    // Every bucket's scored rows as the run's passes leave them: keys, and the rest in a spill.
+    let spill = crate::io::Spill::memory();
+    let mut keys = crate::list::Keys::default();
+    let mut adverse = HashMap::new();
+    for (b, batch) in parts.scored.iter().enumerate() {
+        let frame = from_record_batch(batch)?;
+        if frame.height() == 0 {
+            continue;
+        }
+        adverse.extend(adverse_of(&frame)?);
+        keys.push(crate::score::Scored::from_frame(&frame, model, policy, ctx.as_of)?, &format!("scored/{b}"), &spill, model, policy)?;
+    }
+    if keys.is_empty() {
+        return Err(crate::run::no_subject_scored(ctx.as_of));
+    }
     let window_inspections = stacked(parts.window_inspections)?;
     let spent: f64 = facts.steps.iter().map(|(_, s)| s).sum();
     let started = std::time::Instant::now();
@@ -430,7 +441,8 @@ pub fn finish(parts: &RunParts, facts: RunFacts, mut previous: Option<Previous>,
             present,
             book,
             previous,
-            scored,
+            keys,
+            spill,
             adverse,
             window_inspections,
             relation_ids_capped: facts.relation_ids_capped,
@@ -450,17 +462,22 @@ pub fn finish(parts: &RunParts, facts: RunFacts, mut previous: Option<Previous>,
         started,
     )?;
     if let Some(ranks) = parts.ranks {
-        agree(&artifacts.warnings, &from_record_batch(ranks)?)?;
+        let ranks = from_record_batch(ranks)?;
+        let list = &artifacts.list;
+        if ranks.height() != list.len() {
+            return Err(Error::Internal(format!("the engine ranked {} subjects, the kernel {}", ranks.height(), list.len())));
+        }
+        for offset in (0..list.len()).step_by(crate::list::BLOCK) {
+            agree(&list.rows(offset, crate::list::BLOCK, None)?, &ranks)?;
+        }
     }
     Ok(artifacts)
 }
 
 /// The engine's rank and level of every subject are the list's, and so is its score class
 /// wherever no hard rule, observation period or override moved the grade.
+/// `warnings`: rows of the list; `ranks`: the engine's of every subject.
 fn agree(warnings: &DataFrame, ranks: &DataFrame) -> Result<()> {
-    if ranks.height() != warnings.height() {
-        return Err(Error::Internal(format!("the engine ranked {} subjects, the kernel {}", ranks.height(), warnings.height())));
-    }
     let theirs = ranks.clone().lazy().select([col("uscc"), col("rank").cast(DataType::UInt32).alias("__rank"), col("risk_level").alias("__level"), col("score_class")]);
     let joined = warnings
         .clone()

@@ -70,6 +70,7 @@ pub mod grade;
 pub mod io;
 pub mod kernel;
 pub mod labels;
+pub mod list;
 pub mod messages;
 pub mod metrics;
 pub mod model;

@@ -167,9 +167,19 @@ impl Distribution {
     /// the bins and the null bin. Both sides are smoothed by half a row per bin (Laplace-style),
     /// so an empty bin gives a large but finite term, never infinity.
     pub fn psi(&self, values: &[Option<f64>], baseline_rows: usize) -> f64 {
-        let counts = bin_counts(&self.edges, values);
+        self.psi_of_counts(&self.counts(values), baseline_rows)
+    }
+
+    /// The rows of `values` per bin of this distribution, the null bin last: counts of parts of
+    /// a population add up to the whole's ([`Distribution::psi_of_counts`]).
+    pub fn counts(&self, values: &[Option<f64>]) -> Vec<f64> {
+        bin_counts(&self.edges, values)
+    }
+
+    /// [`Distribution::psi`] of values counted per bin ([`Distribution::counts`]).
+    pub fn psi_of_counts(&self, counts: &[f64], baseline_rows: usize) -> f64 {
         let bins = counts.len() as f64;
-        let n = values.len() as f64;
+        let n: f64 = counts.iter().sum();
         let m = baseline_rows.max(1) as f64;
         let expected: Vec<f64> = self.shares.iter().copied().chain([self.null_share]).collect();
         counts

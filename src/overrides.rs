@@ -34,11 +34,19 @@ pub struct OverrideCounts {
     pub subject_not_scored: u64,
 }
 
-/// Overrides applied to the scored subjects, row for row with the codes given.
+/// Overrides applied to the scored subjects: per subject (its index among the codes given)
+/// that has one, its override. Few subjects have one, so a list of millions holds only those.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {
-    pub per_subject: Vec<Option<Override>>,
+    pub per_subject: std::collections::HashMap<usize, Override>,
     pub counts: OverrideCounts,
+}
+
+impl Applied {
+    /// The override of subject `i`, if it has one.
+    pub fn of(&self, i: usize) -> Option<&Override> {
+        self.per_subject.get(&i)
+    }
 }
 
 /// Whether an override is in force as of `as_of`: approved before T (the point-in-time rule of
@@ -59,7 +67,7 @@ fn parse_grade(s: &str) -> Result<Grade> {
 /// `uscc`, `grade`, `reason`, `valid_from`, `valid_to`). Of several in force for one subject, the
 /// latest `valid_from` wins; equal ones cannot both pass validation (the table's key), and here
 /// the earlier row would win.
-pub fn apply(overrides: &DataFrame, scored: &[&str], as_of: i32) -> Result<Applied> {
+pub fn apply<'a>(overrides: &DataFrame, scored: impl IntoIterator<Item = &'a str>, as_of: i32) -> Result<Applied> {
     let uscc = overrides.column("uscc")?.str()?;
     let grade = overrides.column("grade")?.str()?;
     let reason = overrides.column("reason")?.str()?;
@@ -94,8 +102,9 @@ pub fn apply(overrides: &DataFrame, scored: &[&str], as_of: i32) -> Result<Appli
             }
         }
     }
-    let per_subject: Vec<Option<Override>> = scored.iter().map(|code| winners.get(code).cloned()).collect();
-    counts.applied = per_subject.iter().filter(|o| o.is_some()).count() as u64;
+    let per_subject: std::collections::HashMap<usize, Override> =
+        scored.into_iter().enumerate().filter_map(|(i, code)| Some((i, winners.get(code)?.clone()))).collect();
+    counts.applied = per_subject.len() as u64;
     counts.subject_not_scored = winners.len() as u64 - counts.applied;
     Ok(Applied { per_subject, counts })
 }

@@ -81,25 +81,6 @@ pub struct Units {
     regions: Vec<String>,
 }
 
-/// Distinct values numbered in the order first seen.
-#[derive(Default)]
-struct Coder {
-    index: HashMap<String, u32>,
-    values: Vec<String>,
-}
-
-impl Coder {
-    fn code(&mut self, v: &str) -> u32 {
-        if let Some(&c) = self.index.get(v) {
-            return c;
-        }
-        let c = self.values.len() as u32;
-        self.index.insert(v.to_string(), c);
-        self.values.push(v.to_string());
-        c
-    }
-}
-
 impl Units {
     /// The units of a warning list (warnings.parquet's columns).
     pub fn from_warnings(w: &DataFrame) -> Result<Units> {
@@ -134,9 +115,29 @@ impl Units {
         Units::new(s("uscc")?.rechunk().into_owned(), units)
     }
 
+    /// The units of the ranked list.
+    pub fn from_list(list: &crate::list::List) -> Result<Units> {
+        let (regions, region_names) = list.regions();
+        let (industries, industry_names) = list.industries();
+        let (grades, score, observation, passed) = (list.grades(), list.score(), list.observation(), list.days_since_random_pass());
+        let units = (0..list.len()).map(|i| {
+            Ok(Unit {
+                uscc: Cow::Borrowed(""),
+                industry: Cow::Borrowed(industry_names.value(industries[i]).unwrap_or("")),
+                region: Cow::Borrowed(region_names.value(regions[i]).unwrap_or("")),
+                grade: grades[i],
+                score: score[i],
+                rank: i as u32 + 1,
+                observation: observation[i],
+                days_since_random_pass: passed[i],
+            })
+        });
+        Units::new(list.uscc().clone(), units)
+    }
+
     /// The units `units` with their codes `uscc`, row for row (a unit's own `uscc` is not read).
     fn new<'a>(uscc: StringChunked, units: impl Iterator<Item = Result<Unit<'a>>>) -> Result<Units> {
-        let (mut industries, mut regions) = (Coder::default(), Coder::default());
+        let (mut industries, mut regions) = (crate::columns::Coder::default(), crate::columns::Coder::default());
         let mut candidates = Vec::with_capacity(uscc.len());
         for u in units {
             let u = u?;

@@ -454,6 +454,9 @@ impl Policy {
         let registry = crate::features::Registry::all(&self.features);
         self.levels.check("levels", ["red", "orange", "yellow"])?;
         check_cuts("grades", self.grades.method, ["d", "c", "b"], [self.grades.d, self.grades.c, self.grades.b])?;
+        if self.grades.rules.len() > crate::grade::MAX_RULES {
+            return Err(Error::BadArgument(format!("grades.rule: {} rules; a policy has at most {}", self.grades.rules.len(), crate::grade::MAX_RULES)));
+        }
         let mut names = std::collections::BTreeSet::new();
         for r in &self.grades.rules {
             if !names.insert(r.name.as_str()) {

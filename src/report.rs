@@ -22,9 +22,8 @@ pub struct ReportInput<'a> {
     pub run_id: &'a str,
     pub as_of: &'a str,
     pub model: &'a Model,
-    pub warnings: &'a DataFrame,
-    /// Makes the `reason_text` of the rows of `warnings` shown.
-    pub texts: &'a crate::score::ReasonTexts,
+    /// The ranked list (its `reason_text` made for the rows shown).
+    pub list: &'a crate::list::List,
     pub plan: &'a Plan,
     pub stability: &'a [Stability],
     pub tables: &'a [TableCounts],
@@ -255,26 +254,17 @@ fn lines(x: (f64, &str), y: (f64, &str), series: &[(String, Vec<(f64, f64)>)], d
     s + "</ul>"
 }
 
-fn strings<'a>(frame: &'a DataFrame, column: &str) -> Result<Vec<&'a str>> {
-    Ok(frame.column(column)?.str()?.iter().map(|v| v.unwrap_or("")).collect())
-}
-
 fn pct(part: u64, whole: u64) -> String {
     format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
 }
 
-/// Subjects per level and per grade of each group of `keys` (row for row with the list).
-fn levels_and_grades<'a>(keys: &[&'a str], levels: &[&str], grades: &[&str]) -> BTreeMap<&'a str, [u64; 9]> {
+/// Subjects per level and per grade of each region or industry (`column`) of the list, by code
+/// (a null code counts as empty).
+fn levels_and_grades<'a>(list: &'a crate::list::List, column: &str) -> BTreeMap<&'a str, [u64; 9]> {
     let mut out: BTreeMap<&str, [u64; 9]> = BTreeMap::new();
-    for i in 0..keys.len() {
-        let e = out.entry(keys[i]).or_default();
-        e[8] += 1;
-        if let Some(l) = crate::grade::LEVELS.iter().position(|x| *x == levels[i]) {
-            e[l] += 1;
-        }
-        if let Some(g) = ["A", "B", "C", "D"].iter().position(|x| *x == grades[i]) {
-            e[4 + g] += 1;
-        }
+    for (code, counts) in list.levels_and_grades(column) {
+        let e = out.entry(code.unwrap_or("")).or_default();
+        e.iter_mut().zip(counts).for_each(|(a, b)| *a += b);
     }
     out
 }
@@ -320,10 +310,8 @@ fn section(id: &str, title: &str, body: &str) -> String {
 
 pub fn html(r: &ReportInput) -> Result<String> {
     let m = r.messages;
-    let w = r.warnings;
-    let n = w.height() as u64;
-    let levels = strings(w, "risk_level")?;
-    let grades = strings(w, "credit_grade")?;
+    let list = r.list;
+    let n = list.len() as u64;
     let mut body = format!(
         "<header><h1>{}</h1><p>{}</p></header>",
         esc(&m.fill("report.title", &[("as_of", &r.as_of)])),
@@ -334,8 +322,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
     );
 
     // By region (below), and summed over the regions, overall.
-    let regions = strings(w, "region")?;
-    let by_region = levels_and_grades(&regions, &levels, &grades);
+    let by_region = levels_and_grades(list, "region");
     let mut counts = [0u64; 9];
     for c in by_region.values() {
         counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
@@ -365,8 +352,7 @@ pub fn html(r: &ReportInput) -> Result<String> {
         })
         .collect();
     body += &section("regions", m.tr("report.by_region"), &wide_table(&level_grade_head(m, [m.tr("report.region_code"), m.tr("report.region")]), &rows));
-    let industries = strings(w, "industry")?;
-    let by_industry = levels_and_grades(&industries, &levels, &grades);
+    let by_industry = levels_and_grades(list, "industry");
     let mut ordered: Vec<(&&str, &[u64; 9])> = by_industry.iter().collect();
     ordered.sort_by(|a, b| b.1[8].cmp(&a.1[8]).then(a.0.cmp(b.0)));
     const INDUSTRY_ROWS: usize = 30;
@@ -395,15 +381,17 @@ pub fn html(r: &ReportInput) -> Result<String> {
     );
 
     // Score distribution.
-    let scores: Vec<f64> = w.column("score")?.f64()?.iter().flatten().collect();
+    let scores = list.score();
     let mut hist = [0u64; 20];
-    for s in &scores {
+    for s in scores {
         hist[((s * 20.0) as usize).min(19)] += 1;
     }
     let hist: Vec<(String, f64)> = hist.iter().enumerate().map(|(i, c)| (format!("{:.2}", i as f64 / 20.0), *c as f64)).collect();
-    let mut sorted = scores.clone();
-    sorted.sort_by(f64::total_cmp);
-    let quantile = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round().max(0.0) as usize).copied().unwrap_or(0.0);
+    // The list is in rank order, score descending: its quantiles are read from the end.
+    let quantile = |q: f64| {
+        let k = ((scores.len() as f64 - 1.0) * q).round().max(0.0) as usize;
+        scores.len().checked_sub(1 + k).map_or(0.0, |i| scores[i])
+    };
     body += &section(
         "scores",
         m.tr("report.scores"),
@@ -416,8 +404,8 @@ pub fn html(r: &ReportInput) -> Result<String> {
 
     body += &section("validation", m.tr("report.validation"), &validation_html(r.model, m));
     body += &section("stability", m.tr("report.stability"), &stability_html(r.stability, r.model, m));
-    body += &section("movements", m.tr("report.movements"), &movements_html(w, r.texts, r.previous_run, m)?);
-    body += &section("top", m.tr("report.top"), &top_html(w, r.texts, m)?);
+    body += &section("movements", m.tr("report.movements"), &movements_html(list, r.previous_run, m)?);
+    body += &section("top", m.tr("report.top"), &top_html(list, m)?);
     let mut follow = feedback_html(r.cases, r.departments, m);
     if let Some(p) = r.previous_plan {
         follow += &previous_plan_html(p, r.departments, m);
@@ -519,14 +507,14 @@ fn column_text(frame: &DataFrame, column: &str) -> Result<Vec<String>> {
     Ok(frame.column(column)?.cast(&DataType::String)?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect())
 }
 
-fn movements_html(w: &DataFrame, texts: &crate::score::ReasonTexts, previous_run: Option<&str>, m: Messages) -> Result<String> {
-    let change = strings(w, "change")?;
-    let Some(previous) = previous_run.filter(|_| change.first() != Some(&"first_run")) else {
+fn movements_html(list: &crate::list::List, previous_run: Option<&str>, m: Messages) -> Result<String> {
+    let n = list.len();
+    let Some(previous) = previous_run.filter(|_| n == 0 || list.change_of(0) != "first_run") else {
         return Ok(format!("<p>{}</p>", esc(m.tr("report.first_run"))));
     };
     let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for c in &change {
-        *counts.entry(c).or_default() += 1;
+    for i in 0..n {
+        *counts.entry(list.change_of(i)).or_default() += 1;
     }
     let rows: Vec<Vec<Cell>> = ["new", "up", "down", "same"].iter().map(|c| vec![txt(m.code("change", c)), num(*counts.get(c).unwrap_or(&0))]).collect();
     let mut s = format!(
@@ -535,15 +523,12 @@ fn movements_html(w: &DataFrame, texts: &crate::score::ReasonTexts, previous_run
         table(&[m.tr("column.change"), m.tr("report.subjects")], &rows)
     );
     // The largest movers: rank change in places, with their reasons.
-    let rank: Vec<Option<u32>> = w.column("rank")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
-    let prev: Vec<Option<u32>> = w.column("previous_rank")?.cast(&DataType::UInt32)?.u32()?.iter().collect();
-    let mut moved: Vec<(i64, usize)> =
-        (0..w.height()).filter_map(|i| Some((prev[i]? as i64 - rank[i]? as i64, i))).filter(|(d, _)| *d != 0).collect();
-    let (uscc, name) = (strings(w, "uscc")?, strings(w, "name")?);
-    let levels = strings(w, "risk_level")?;
+    let rank = |i: usize| i as u32 + 1;
+    let moved: Vec<(i64, usize)> = (0..n).filter_map(|i| Some((list.previous_rank(i)? as i64 - rank(i) as i64, i))).filter(|(d, _)| *d != 0).collect();
+    let uscc = list.uscc();
     for (key, up) in [("report.largest_up", true), ("report.largest_down", false)] {
         let mut side: Vec<(i64, usize)> = moved.iter().copied().filter(|(d, _)| (*d > 0) == up).collect();
-        side.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then(uscc[a.1].cmp(uscc[b.1])));
+        side.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then(uscc.get(a.1).cmp(&uscc.get(b.1))));
         side.truncate(10);
         if side.is_empty() {
             continue;
@@ -551,8 +536,16 @@ fn movements_html(w: &DataFrame, texts: &crate::score::ReasonTexts, previous_run
         let rows: Vec<Vec<Cell>> = side
             .iter()
             .map(|&(d, i)| {
-                let reasons = texts.full_range(w, i, 1)?.get(0).unwrap_or("").to_string();
-                Ok(vec![num(rank[i].unwrap_or(0)), num(prev[i].unwrap_or(0)), num(format!("{d:+}")), Cell::Subject(name[i].into(), uscc[i].into()), Cell::Tag(m.code("level", levels[i]).into()), data(reasons)])
+                let row = list.rows_with_text(i, 1, None)?;
+                let text = |c: &str| -> Result<String> { Ok(row.column(c)?.str()?.get(0).unwrap_or("").to_string()) };
+                Ok(vec![
+                    num(rank(i)),
+                    num(list.previous_rank(i).unwrap_or(0)),
+                    num(format!("{d:+}")),
+                    Cell::Subject(text("name")?, text("uscc")?),
+                    Cell::Tag(m.code("level", crate::grade::LEVELS[list.levels()[i] as usize]).into()),
+                    data(text(crate::score::TEXT_COLUMN)?),
+                ])
             })
             .collect::<Result<_>>()?;
         let _ = write!(
@@ -565,12 +558,11 @@ fn movements_html(w: &DataFrame, texts: &crate::score::ReasonTexts, previous_run
             )
         );
     }
-    moved.clear();
     Ok(s)
 }
 
-fn top_html(w: &DataFrame, texts: &crate::score::ReasonTexts, m: Messages) -> Result<String> {
-    let top = texts.with_text(w, 0, w.height().min(50))?;
+fn top_html(list: &crate::list::List, m: Messages) -> Result<String> {
+    let top = list.rows_with_text(0, list.len().min(50), None)?;
     let cols = ["rank", "uscc", "name", "region", "industry", "score", "risk_level", "credit_grade", "reason_text"];
     let v: Vec<Vec<String>> = cols.iter().map(|c| column_text(&top, c)).collect::<Result<_>>()?;
     let named = |name: Option<&str>, code: &str| data(name.unwrap_or(code));
@@ -728,18 +720,17 @@ pub struct CodeNames {
 }
 
 impl CodeNames {
-    pub fn of(warnings: &DataFrame, m: Messages) -> Result<CodeNames> {
-        let named = |column: &str, lookup: &dyn Fn(&str) -> Option<String>| -> Result<Vec<(String, Option<String>)>> {
-            let codes = warnings.column(column)?.as_materialized_series().unique()?;
-            let mut out: Vec<(String, Option<String>)> = codes.str()?.iter().flatten().map(|c| (c.to_string(), lookup(c))).collect();
+    pub fn of(list: &crate::list::List, m: Messages) -> CodeNames {
+        let named = |codes: &crate::columns::Coder, lookup: &dyn Fn(&str) -> Option<String>| -> Vec<(String, Option<String>)> {
+            let mut out: Vec<(String, Option<String>)> = codes.values.iter().map(|c| (c.clone(), lookup(c))).collect();
             out.sort();
-            Ok(out)
+            out
         };
-        Ok(CodeNames {
+        CodeNames {
             // Regions with their prefecture and province (城区 is a district of many cities).
-            regions: named("region", &|c| crate::codes::region_full_name(c, m.language))?,
-            industries: named("industry", &|c| crate::codes::industry_name(c, m.language).map(str::to_string))?,
-        })
+            regions: named(list.regions().1, &|c| crate::codes::region_full_name(c, m.language)),
+            industries: named(list.industries().1, &|c| crate::codes::industry_name(c, m.language).map(str::to_string)),
+        }
     }
 
     /// `column` (`region` or `industry`) of `warnings` mapped to its names; unknown codes stay
@@ -753,20 +744,25 @@ impl CodeNames {
     }
 
     /// What the code tables do not know; subjects are counted only when there are such codes.
-    pub fn unknown(&self, warnings: &DataFrame) -> Result<UnknownCodes> {
+    pub fn unknown(&self, list: &crate::list::List) -> UnknownCodes {
         fn unknown(codes: &[(String, Option<String>)]) -> std::collections::HashSet<&str> {
             codes.iter().filter(|(_, n)| n.is_none()).map(|(c, _)| c.as_str()).collect()
         }
         let (regions, industries) = (unknown(&self.regions), unknown(&self.industries));
         let mut out = UnknownCodes { regions: regions.len(), industries: industries.len(), ..Default::default() };
         if regions.is_empty() && industries.is_empty() {
-            return Ok(out);
+            return out;
         }
-        let (r, i) = (warnings.column("region")?.str()?, warnings.column("industry")?.str()?);
-        out.subjects = r.iter().zip(i.iter()).filter(|(r, i)| regions.contains(r.unwrap_or("")) || industries.contains(i.unwrap_or(""))).count() as u64;
+        let unknown_codes = |(codes, coder): (&[u32], &crate::columns::Coder), unknown: &std::collections::HashSet<&str>| -> Vec<bool> {
+            let of_code: Vec<bool> = coder.values.iter().map(|v| unknown.contains(v.as_str())).collect();
+            // A null counts as the empty code, as in the files.
+            codes.iter().map(|&c| of_code.get(c as usize).copied().unwrap_or_else(|| unknown.contains(""))).collect()
+        };
+        let (r, i) = (unknown_codes(list.regions(), &regions), unknown_codes(list.industries(), &industries));
+        out.subjects = r.iter().zip(&i).filter(|(r, i)| **r || **i).count() as u64;
         let all: std::collections::BTreeSet<&str> = regions.union(&industries).copied().collect();
         out.examples = all.iter().take(5).map(|c| c.to_string()).collect();
-        Ok(out)
+        out
     }
 }
 

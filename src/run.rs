@@ -272,11 +272,9 @@ pub struct Artifacts {
     pub run_id: String,
     pub as_of: i32,
     pub messages: crate::messages::Messages,
-    /// warnings.parquet but `reason_text` (made by `texts` as the files are written);
-    /// warnings.csv, warnings_public.csv and warnings.xlsx are made from it.
-    pub warnings: DataFrame,
-    /// Makes `reason_text` (full and public) for the rows of `warnings` being written.
-    pub texts: crate::score::ReasonTexts,
+    /// The ranked list, made a block of rows at a time as warnings.parquet, warnings.csv,
+    /// warnings_public.csv and warnings.xlsx are written.
+    pub list: crate::list::List,
     pub plan: Option<Plan>,
     pub rejected: DataFrame,
     pub cases: crate::cases::CaseBook,
@@ -343,11 +341,11 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
 
     progress("score");
     let t = Instant::now();
-    let scored = passes::score(&spill, &local.scored, &local.peer, &present, &feature_options, &model, &policy)?
-        .ok_or_else(|| Error::Internal("no bucket scored a subject".into()))?;
-    let spill_bytes = spill.bytes_written();
-    drop(spill);
-    notices.extend(scored.notices.iter().cloned());
+    let keys = passes::score(&spill, &local.scored, &local.peer, &present, &feature_options, &model, &policy)?;
+    if keys.is_empty() {
+        return Err(Error::Internal("no bucket scored a subject".into()));
+    }
+    notices.extend(keys.notices.iter().cloned());
     timings.score = t.elapsed().as_secs_f64();
     finish(
         Population {
@@ -356,7 +354,8 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
             present,
             book,
             previous,
-            scored,
+            keys,
+            spill,
             adverse: local.adverse,
             window_inspections: local.window_inspections,
             relation_ids_capped,
@@ -365,7 +364,7 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
             model_file,
             policy_file,
             buckets,
-            spill_bytes,
+            spill_bytes: 0,
             timings,
         },
         &model,
@@ -436,8 +435,10 @@ pub struct Population {
     pub present: Vec<&'static str>,
     pub book: BookBefore,
     pub previous: Option<Previous>,
-    /// Every scored subject, in any order.
-    pub scored: crate::score::Scored,
+    /// What ranking reads of every scored subject, in any order; the rest of their rows are in
+    /// `spill`, which the list keeps until its files are written.
+    pub keys: crate::list::Keys,
+    pub spill: crate::io::Spill,
     /// The latest adverse record of each scored subject in a quiet period.
     pub adverse: std::collections::HashMap<String, crate::cases::Adverse>,
     /// The used inspections within [`plan_window`].
@@ -449,6 +450,7 @@ pub struct Population {
     pub model_file: FileHash,
     pub policy_file: FileHash,
     pub buckets: u32,
+    /// Bytes an engine spilled besides those of `spill`.
     pub spill_bytes: u64,
     pub timings: Timings,
 }
@@ -462,7 +464,8 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         present,
         book,
         previous,
-        mut scored,
+        keys,
+        spill,
         adverse,
         window_inspections,
         relation_ids_capped,
@@ -488,25 +491,20 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
     timings.cases += t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    // The stability figures first: their values (a column per baseline feature) are freed
-    // before the list is made.
-    let stability = model.stability_of(&std::mem::take(&mut scored.stability_values), &scored.explained.score);
-    let mut warnings = crate::score::warnings(scored, &crate::score::WarningsInput {
+    let stability = model.stability_of_counts(keys.stability());
+    let crate::list::Warnings { mut list, overrides: override_counts, fairness } = crate::list::List::make(keys, spill, &crate::score::WarningsInput {
         model,
         policy,
         previous: previous.as_ref().map(|p| &p.ranks),
         overrides: validated.table("overrides"),
     })?;
-    let override_counts = warnings.overrides.clone();
-    let fairness = std::mem::take(&mut warnings.fairness);
-    let texts = warnings.texts;
-    let warnings = warnings.frame;
     timings.score += t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let (warnings, opening) = crate::cases::open_warnings(warnings, &mut book, &adverse, as_of, &policy.cases, &policy.plan.departments)?;
+    let (mut shown, opening) = crate::cases::open_list(&list, &mut book, &adverse, as_of, &policy.cases, &policy.plan.departments)?;
     let feedback = crate::cases::feedback(&book, as_of, disposition_counts, opening, imported);
-    book.sort();
+    crate::cases::sort_book(&mut book, &mut shown);
+    list.set_cases(shown);
     timings.cases += t.elapsed().as_secs_f64();
     for s in stability.iter().filter(|s| s.alert) {
         notices.push(m.fill("notice.psi_alert", &[("name", &s.name), ("psi", &format!("{:.3}", s.psi)), ("limit", &crate::model::PSI_ALERT)]));
@@ -520,7 +518,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
             Some(i) => Some(Roster::from_frames(i, validated.table("conflicts"))?),
             None => None,
         };
-        let units = crate::plan::Units::from_warnings(&warnings)?;
+        let units = crate::plan::Units::from_list(&list)?;
         let plan = crate::plan::plan(&units, &policy.plan, roster.as_ref(), seed, m)?;
         notices.extend(plan.notices.iter().cloned());
         Some(plan)
@@ -538,24 +536,22 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         }
         format!("{}-{}", as_of_text, &crate::digest::hex_digest(key.as_bytes())[..8])
     };
-    let counts = |c: &str, v: &[&str]| crate::score::counts(&warnings, c, v);
-    let mut fired: Vec<(String, u64)> = policy.grades.rules.iter().map(|r| (r.name.clone(), 0)).collect();
-    for list in warnings.column("hard_rules")?.list()?.amortized_iter().flatten() {
-        for name in list.as_ref().str()?.iter().flatten() {
-            if let Some(e) = fired.iter_mut().find(|(k, _)| k == name) {
-                e.1 += 1;
-            }
-        }
-    }
-    let code_names = crate::report::CodeNames::of(&warnings, m)?;
-    let unknown_codes = code_names.unknown(&warnings)?;
+    let fired = list.rules_fired();
+    let code_names = crate::report::CodeNames::of(&list, m);
+    let unknown_codes = code_names.unknown(&list);
     notices.extend(unknown_codes.notice(m));
+    let mut levels = [0u64; 4];
+    let mut grades = [0u64; 4];
+    for (l, g) in list.levels().iter().zip(list.grades()) {
+        levels[*l as usize] += 1;
+        grades[*g as usize] += 1;
+    }
+    let spill_bytes = spill_bytes + list.spill_bytes();
     let report = crate::report::html(&crate::report::ReportInput {
         run_id: &run_id,
         as_of: &as_of_text,
         model,
-        warnings: &warnings,
-        texts: &texts,
+        list: &list,
         plan: plan.as_ref().unwrap_or(&Plan::empty()),
         stability: &stability,
         tables: &validated.counts,
@@ -583,11 +579,11 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         buckets,
         spill_bytes,
         tables: validated.counts.clone(),
-        scored: warnings.height(),
+        scored: list.len(),
         relation_ids_capped,
         unknown_codes,
-        levels: counts("risk_level", &crate::grade::LEVELS)?,
-        grades: counts("credit_grade", &["A", "B", "C", "D"])?,
+        levels: crate::grade::LEVELS.iter().zip(levels).map(|(l, n)| (l.to_string(), n)).collect(),
+        grades: crate::policy::Grade::ALL.iter().zip(grades).map(|(g, n)| (g.as_str().to_string(), n)).collect(),
         hard_rules_fired: fired,
         overrides: override_counts,
         cases: feedback,
@@ -604,8 +600,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         run_id,
         as_of,
         messages: m,
-        warnings,
-        texts,
+        list,
         plan,
         rejected: validated.rejected,
         cases: book,
@@ -620,10 +615,10 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
 /// (written last), calls `before_commit`, and commits the directory.
 pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Result<RunResult> {
     let t = Instant::now();
-    let Artifacts { run_id, as_of, messages, warnings, texts, plan, rejected, cases, report, code_names, mut manifest, started } = artifacts;
+    let Artifacts { run_id, as_of, messages, list, plan, rejected, cases, report, code_names, mut manifest, started } = artifacts;
     let dir = RunDir::create(out, &run_id)?;
     let tmp = dir.path();
-    let outputs = Outputs { dir: tmp, warnings: &warnings, plan: plan.as_ref(), rejected: &rejected, cases: &cases, texts: &texts, code_names: &code_names, messages, as_of };
+    let outputs = Outputs { dir: tmp, list: &list, plan: plan.as_ref(), rejected: &rejected, cases: &cases, code_names: &code_names, messages, as_of };
     let mut files = write_outputs(&outputs, &mut manifest.timings_seconds.files)?;
     let report_path = tmp.join("report.html");
     crate::io::write_text(&report_path, &report)?;
@@ -649,11 +644,10 @@ pub fn run(opts: &RunOptions, hooks: &Hooks) -> Result<RunResult> {
 /// What the output files are made of.
 struct Outputs<'a> {
     dir: &'a Path,
-    warnings: &'a DataFrame,
+    list: &'a crate::list::List,
     plan: Option<&'a Plan>,
     rejected: &'a DataFrame,
     cases: &'a crate::cases::CaseBook,
-    texts: &'a crate::score::ReasonTexts,
     code_names: &'a crate::report::CodeNames,
     messages: crate::messages::Messages,
     as_of: i32,
@@ -671,22 +665,23 @@ fn write_outputs(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<Path
 }
 
 fn write_workbook(o: &Outputs) -> Result<f64> {
-    let Outputs { dir, warnings, texts, code_names, messages: m, as_of, .. } = *o;
+    let Outputs { dir, list, cases, code_names, messages: m, as_of, .. } = *o;
     let clock = Instant::now();
     let path = |name: &str| dir.join(name);
     // Excel holds the red/orange/yellow part (its sheet limit is 1,048,576 rows); the table is
     // made of those rows only (row by row), not of the whole list.
     const EXCEL_ROWS: usize = 1_048_575;
-    let levels: Vec<&str> = warnings.column("risk_level")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
-    let flagged = levels.iter().take_while(|l| **l != "blue").count().min(EXCEL_ROWS);
-    let total_flagged = levels.iter().filter(|l| **l != "blue").count();
-    let sheet = crate::report::supervisor_table(&texts.with_text(warnings, 0, flagged)?, code_names, m)?;
+    const BLUE: u8 = 3;
+    let levels = list.levels();
+    let flagged = levels.iter().take_while(|l| **l != BLUE).count().min(EXCEL_ROWS);
+    let total_flagged = levels.iter().filter(|l| **l != BLUE).count();
+    let sheet = crate::report::supervisor_table(&list.rows_with_text(0, flagged, Some(cases))?, code_names, m)?;
     let colors = levels[..flagged]
         .iter()
         .map(|l| match *l {
-            "red" => Some(0xF4B6B6),
-            "orange" => Some(0xF9D5A7),
-            "yellow" => Some(0xFFF2A8),
+            0 => Some(0xF4B6B6),
+            1 => Some(0xF9D5A7),
+            2 => Some(0xFFF2A8),
             _ => None,
         })
         .collect();
@@ -716,7 +711,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
 const CSV_BLOCK: usize = 1 << 18;
 
 fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
-    let Outputs { dir, warnings, plan, rejected, cases, texts, code_names, messages: m, .. } = *o;
+    let Outputs { dir, list, plan, rejected, cases, code_names, messages: m, .. } = *o;
     let mut out = Vec::new();
     let path = |name: &str| dir.join(name);
     let mut clock = Instant::now();
@@ -725,16 +720,12 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
         files.push((name.to_string(), clock.elapsed().as_secs_f64()));
         clock = Instant::now();
     };
-    // The reason texts are made a block of rows at a time as each file is written.
-    crate::io::write_parquet_with_generated(warnings, &path("warnings.parquet"), crate::io::Generated {
-        at: crate::score::ReasonTexts::position(warnings),
-        name: crate::score::TEXT_COLUMN,
-        make: &|offset, len| Ok(texts.full_range(warnings, offset, len)?.into_column()),
-    })?;
+    // The list's rows, with their reason texts, are made a block at a time as each file is written.
+    crate::io::write_parquet_made(list.len(), &|offset, len| list.rows_with_text(offset, len, Some(cases)), &path("warnings.parquet"))?;
     done("warnings.parquet", &mut out, files);
-    let blocks = warnings.height().div_ceil(CSV_BLOCK);
+    let blocks = list.len().div_ceil(CSV_BLOCK);
     crate::io::write_csv_bom_blocks(&[&path("warnings.csv"), &path("warnings_public.csv")], blocks, &mut |k| {
-        let (part, public) = texts.with_texts(warnings, k * CSV_BLOCK, CSV_BLOCK.min(warnings.height() - k * CSV_BLOCK))?;
+        let (part, public) = list.rows_with_texts(k * CSV_BLOCK, CSV_BLOCK, Some(cases))?;
         Ok(vec![crate::report::supervisor_table(&part, code_names, m)?, crate::report::supervisor_table(&crate::score::public_variant(&part, &public)?, code_names, m)?])
     })?;
     done("warnings.csv", &mut out, files);

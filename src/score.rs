@@ -7,7 +7,6 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::grade;
 use crate::model::Model;
 use crate::policy::Policy;
 use crate::reason_text;
@@ -44,7 +43,7 @@ pub struct Scored {
     pub as_of: Option<i32>,
 }
 
-fn rule_column(k: usize) -> String {
+pub(crate) fn rule_column(k: usize) -> String {
     format!("__rule_{k}")
 }
 
@@ -91,36 +90,6 @@ pub fn score_bucket(features: &DataFrame, subjects: &DataFrame, model: &Model, p
     }
     let stability_values = model.stability_features().iter().map(|f| crate::model::numeric_values(features, f)).collect::<Result<_>>()?;
     Ok(Scored { explained, rows, stability_values, notices, as_of })
-}
-
-impl Scored {
-    /// Room for `additional` more subjects' parts, reserved exactly (a list of millions would
-    /// otherwise grow its vectors by doubling, up to twice what it holds).
-    pub fn reserve(&mut self, additional: usize) {
-        let e = &mut self.explained;
-        e.score.reserve_exact(additional);
-        e.feature.reserve_exact(additional * e.top);
-        e.value.reserve_exact(additional * e.top);
-        e.contribution.reserve_exact(additional * e.top);
-        for v in self.stability_values.iter_mut() {
-            v.reserve_exact(additional);
-        }
-    }
-
-    /// Appends another bucket's part (its notices are the same as this one's).
-    pub fn append(&mut self, other: Scored) -> Result<()> {
-        let e = &mut self.explained;
-        e.score.extend(other.explained.score);
-        e.feature.extend(other.explained.feature);
-        e.value.extend(other.explained.value);
-        e.contribution.extend(other.explained.contribution);
-        self.rows.vstack_mut(&other.rows)?;
-        for (a, b) in self.stability_values.iter_mut().zip(other.stability_values) {
-            a.extend(b);
-        }
-        self.as_of = self.as_of.or(other.as_of);
-        Ok(())
-    }
 }
 
 impl Scored {
@@ -190,15 +159,7 @@ pub struct WarningsInput<'a> {
     pub overrides: Option<&'a DataFrame>,
 }
 
-pub struct Warnings {
-    /// The list's columns but `reason_text` (made from the others where it is written:
-    /// [`ReasonTexts`]) and the case ones.
-    pub frame: DataFrame,
-    pub texts: ReasonTexts,
-    /// What became of the `overrides` rows (the manifest's `overrides`).
-    pub overrides: crate::overrides::OverrideCounts,
-    pub fairness: Vec<FairnessRow>,
-}
+pub use crate::list::Warnings;
 
 /// Levels and grades of one group of subjects (by `ownership` or `subject_type`): whether
 /// outcomes differ between groups although ownership is never a feature.
@@ -215,183 +176,17 @@ pub struct FairnessRow {
     pub grades: [u64; 4],
 }
 
-/// [`FairnessRow`]s per group of each of the two columns, groups in code order.
-fn fairness(rows: &DataFrame, levels: &[u8], grades: &[crate::policy::Grade]) -> Result<Vec<FairnessRow>> {
-    let mut out = Vec::new();
-    for by in ["ownership", "subject_type"] {
-        let mut groups: std::collections::BTreeMap<&str, FairnessRow> = std::collections::BTreeMap::new();
-        for (i, g) in rows.column(by)?.str()?.iter().enumerate() {
-            let g = g.unwrap_or("");
-            let row = groups.entry(g).or_insert_with(|| FairnessRow { by, group: g.to_string(), subjects: 0, levels: [0; 4], grades: [0; 4] });
-            row.subjects += 1;
-            row.levels[levels[i] as usize] += 1;
-            row.grades[grades[i] as usize] += 1;
-        }
-        out.extend(groups.into_values());
-    }
-    Ok(out)
-}
-
 fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
 }
 
-/// The ranked warning list of every scored subject (the appended [`Scored`] of all buckets).
-/// It takes the parts and frees each as soon as the columns made of it exist: at province scale
-/// the list and its parts are most of what the end of a run holds.
+/// The ranked warning list of every scored subject (one [`Scored`] of all of them; a run goes
+/// through [`crate::list::Keys`] a bucket at a time), its rows spilled in memory.
 pub fn warnings(scored: Scored, input: &WarningsInput) -> Result<Warnings> {
-    let WarningsInput { model, policy, previous, overrides } = *input;
-    let Scored { explained, mut rows, as_of, .. } = scored;
-    let crate::model::Explained { names, top, score, feature, value, contribution } = explained;
-    let n = rows.height();
-    let m = crate::messages::Messages::new(policy.language);
-    let rule_columns: Vec<Vec<Option<f64>>> = (0..policy.grades.rules.len())
-        .map(|k| {
-            let values = f64_values(&rows, &rule_column(k))?;
-            rows.drop_in_place(&rule_column(k))?;
-            Ok(values)
-        })
-        .collect::<Result<_>>()?;
-    let uscc: Vec<&str> = rows.column("uscc")?.str()?.iter().map(|v| v.unwrap_or("")).collect();
-
-    // Deterministic order: score descending, ties by uscc.
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (a, b) = (a as usize, b as usize);
-        score[b].total_cmp(&score[a]).then_with(|| uscc[a].cmp(uscc[b]))
-    });
-    let mut rank = vec![0u32; n];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i as usize] = r as u32 + 1;
-    }
-
-    let levels = grade::classes(policy.levels.method, [policy.levels.red, policy.levels.orange, policy.levels.yellow], &score, &rank);
-    let observation: Vec<bool> = rows.column("observation_period")?.bool()?.iter().map(|v| v.unwrap_or(false)).collect();
-    let (mut grades, fired) = grade::grades(&policy.grades, &score, &rank, &observation, &rule_columns)?;
-    drop((rule_columns, rank));
-    // Overrides come last: an approved appeal or credit repair replaces the grade of score and
-    // hard rules, which stays visible in `grade_before_override`.
-    let applied = match (overrides, as_of) {
-        (Some(o), Some(t)) => crate::overrides::apply(o, &uscc, t)?,
-        _ => crate::overrides::Applied { per_subject: vec![None; n], ..Default::default() },
-    };
-    let mut grade_before_override: Vec<Option<&str>> = vec![None; n];
-    let mut override_labels: Vec<Option<String>> = vec![None; n];
-    for (i, o) in applied.per_subject.iter().enumerate() {
-        if let Some(o) = o {
-            grade_before_override[i] = Some(grades[i].as_str());
-            grades[i] = o.grade;
-            override_labels[i] = Some(crate::overrides::reason_label(o, m));
-        }
-    }
-    let fair = fairness(&rows, &levels, &grades)?;
-
-    // Every column is built directly in rank order (no gather of finished columns afterwards).
-    let registry = crate::features::Registry::all(&model.feature_options);
-    let features = names
-        .iter()
-        .map(|f| {
-            let declared = registry.get(f).ok_or_else(|| Error::Internal(format!("model feature `{f}` is not in the feature registry")))?;
-            Ok((f.clone(), (declared.label(m.zh()).to_string(), declared.visibility == crate::features::Visibility::Public)))
-        })
-        .collect::<Result<_>>()?;
-    // A rule on an internal feature (a complaint count) says something internal when it fires.
-    let rules = policy
-        .grades
-        .rules
-        .iter()
-        .map(|r| (r.name.clone(), (grade::rule_label(r, m), registry.get(&r.feature).is_some_and(|f| f.visibility == crate::features::Visibility::Public))))
-        .collect();
-    let overrides_by_row = order.iter().enumerate().filter_map(|(row, &i)| override_labels[i as usize].take().map(|label| (row, label))).collect();
-    drop(override_labels);
-    let texts = ReasonTexts { separator: m.tr("reason.separator").to_string(), features, rules, overrides: overrides_by_row };
-    // The reasons' fields, flat in rank order, then a list column with a fixed stride of `top`.
-    let at = |k: usize| order[k / top] as usize * top + k % top;
-    let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut flat = StructChunked::from_series(
-        "item".into(),
-        n * top,
-        [
-            crate::columns::repeated("feature", &name_refs, (0..n * top).map(|k| Some(feature[at(k)] as usize)))?,
-            Series::new("value".into(), (0..n * top).map(|k| value[at(k)]).collect::<Vec<_>>()),
-            Series::new("contribution".into(), (0..n * top).map(|k| contribution[at(k)]).collect::<Vec<_>>()),
-        ]
-        .iter(),
-    )?;
-    drop((feature, value, contribution));
-    flat.rechunk_mut();
-    let values = flat.chunks()[0].clone();
-    drop(flat);
-    let offsets: Vec<i64> = (0..=n).map(|i| (i * top) as i64).collect();
-    let dtype = polars_arrow::datatypes::ArrowDataType::LargeList(Box::new(polars_arrow::datatypes::Field::new(
-        "item".into(),
-        values.dtype().clone(),
-        true,
-    )));
-    let list = polars_arrow::array::ListArray::<i64>::new(dtype, offsets.try_into().map_err(|e| Error::Internal(format!("{e}")))?, values, None);
-    // SAFETY: one chunk, built above with the dtype of its values.
-    let reasons = unsafe { ListChunked::from_chunks("reasons".into(), vec![Box::new(list)]) }.into_column();
-    let mut hard_rules = ListStringChunkedBuilder::new("hard_rules".into(), n, n / 4);
-    for &i in &order {
-        hard_rules.append_values_iter(fired[i as usize].iter().map(|r| policy.grades.rules[*r].name.as_str()));
-    }
-    drop(fired);
-    let days_since: Vec<Option<i32>> = rows.column("days_since_random_pass")?.i32()?.iter().collect();
-    let mut columns = vec![
-        Column::new("rank".into(), (1..=n as u32).collect::<Vec<_>>()),
-        Column::new("uscc".into(), order.iter().map(|&i| uscc[i as usize]).collect::<Vec<_>>()),
-        Column::new("score".into(), order.iter().map(|&i| score[i as usize]).collect::<Vec<_>>()),
-        Column::new("risk_level".into(), order.iter().map(|&i| grade::LEVELS[levels[i as usize] as usize]).collect::<Vec<_>>()),
-        Column::new("credit_grade".into(), order.iter().map(|&i| grades[i as usize].as_str()).collect::<Vec<_>>()),
-        reasons,
-        hard_rules.finish().into_column(),
-        Column::new("grade_before_override".into(), order.iter().map(|&i| grade_before_override[i as usize]).collect::<Vec<_>>()),
-        Column::new("observation_period".into(), order.iter().map(|&i| observation[i as usize]).collect::<Vec<_>>()),
-        Column::new("days_since_random_pass".into(), order.iter().map(|&i| days_since[i as usize]).collect::<Vec<_>>()),
-        crate::columns::repeated("model_id", &[model.model_id.as_str()], std::iter::repeat_n(Some(0), n))?.into_column(),
-        Column::new("as_of".into(), vec![as_of.unwrap_or(0); n]).cast(&DataType::Date)?,
-    ];
-    drop((score, levels, grades, grade_before_override, observation, days_since));
-    let order_ca = IdxCa::from_vec("".into(), order.iter().map(|&i| i as IdxSize).collect());
-    drop(order);
-    columns.extend(rows.select(&REGISTRY_COLUMNS[1..])?.take(&order_ca)?.into_columns());
-    drop(uscc);
-    drop(rows);
-    let mut df = DataFrame::new(n, columns)?;
-    // The previous ranks are looked up by `uscc` alone, so the join copies one column, not the list.
-    let (previous_rank, change) = match previous {
-        Some(prev) => {
-            let prev = prev.select(["uscc", "rank"])?.lazy().select([col("uscc"), col("rank").cast(DataType::UInt32).alias("previous_rank")]);
-            let looked_up = df
-                .select(["uscc", "rank"])?
-                .lazy()
-                .join(prev, [col("uscc")], [col("uscc")], JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) })
-                .select([
-                    col("previous_rank"),
-                    when(col("previous_rank").is_null())
-                        .then(lit("new"))
-                        .when(col("rank").lt(col("previous_rank")))
-                        .then(lit("up"))
-                        .when(col("rank").gt(col("previous_rank")))
-                        .then(lit("down"))
-                        .otherwise(lit("same"))
-                        .alias("change"),
-                ])
-                .collect()?;
-            if looked_up.height() != n {
-                return Err(Error::BadArgument(format!("the previous run's warnings list a subject twice ({} rows matched {n})", looked_up.height())));
-            }
-            (looked_up.column("previous_rank")?.clone(), looked_up.column("change")?.clone())
-        }
-        None => (
-            Column::full_null("previous_rank".into(), n, &DataType::UInt32),
-            crate::columns::repeated("change", &["first_run"], std::iter::repeat_n(Some(0), n))?.into_column(),
-        ),
-    };
-    df.with_column(previous_rank)?;
-    df.with_column(change)?;
-    let frame = df.select(COLUMNS.iter().filter(|c| **c != TEXT_COLUMN && !crate::cases::WARNING_COLUMNS.contains(c)).copied())?;
-    Ok(Warnings { frame, texts, overrides: applied.counts, fairness: fair })
+    let spill = crate::io::Spill::memory();
+    let mut keys = crate::list::Keys::default();
+    keys.push(scored, "scored", &spill, input.model, input.policy)?;
+    crate::list::List::make(keys, spill, input)
 }
 
 /// Makes `reason_text` — the full one and the public one without internal reasons — for any
@@ -410,27 +205,32 @@ pub struct ReasonTexts {
 }
 
 impl ReasonTexts {
-    /// The full and the public texts of the list's rows `offset..offset + len`, in that order.
-    pub fn range(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(StringChunked, StringChunked)> {
-        let (full, public) = self.make(list, offset, len, true)?;
-        Ok((full, public.unwrap_or_else(|| StringChunked::full_null(TEXT_COLUMN.into(), 0))))
+    /// Texts joined by `separator`: per model feature its label and whether it may be published,
+    /// the same per hard rule, and the override's reason per row of the list that has one.
+    pub fn new(
+        separator: String,
+        features: std::collections::HashMap<String, (String, bool)>,
+        rules: std::collections::HashMap<String, (String, bool)>,
+        overrides: std::collections::HashMap<usize, String>,
+    ) -> ReasonTexts {
+        ReasonTexts { separator, features, rules, overrides }
     }
 
-    /// The full texts of the list's rows `offset..offset + len`.
-    pub fn full_range(&self, list: &DataFrame, offset: usize, len: usize) -> Result<StringChunked> {
-        Ok(self.make(list, offset, len, false)?.0)
+    /// The full texts of `part`, rows of the list from row `first` on.
+    pub fn full(&self, part: &DataFrame, first: usize) -> Result<StringChunked> {
+        Ok(self.make(part, first, false)?.0)
     }
 
-    /// The texts of rows `offset..offset + len` (the public ones too if asked), made a chunk of
-    /// rows at a time in parallel straight into string arrays (a chunk of the
-    /// result each): no string is allocated per row.
-    fn make(&self, list: &DataFrame, offset: usize, len: usize, with_public: bool) -> Result<(StringChunked, Option<StringChunked>)> {
+    /// The texts of `part`, rows of the list from row `offset` on (the public ones too if
+    /// asked), made a chunk of rows at a time in parallel straight into string arrays (a chunk
+    /// of the result each): no string is allocated per row.
+    fn make(&self, part: &DataFrame, offset: usize, with_public: bool) -> Result<(StringChunked, Option<StringChunked>)> {
         const CHUNK: usize = 1 << 14;
         let empty = || StringChunked::full_null(TEXT_COLUMN.into(), 0);
+        let len = part.height();
         if len == 0 {
             return Ok((empty(), with_public.then(empty)));
         }
-        let part = list.slice(offset as i64, len);
         let reasons = part.column("reasons")?.list()?.rechunk();
         let rules = part.column("hard_rules")?.list()?.rechunk();
         let internal = |what: &str| Error::Internal(format!("reason texts: the list's {what} column is not as made"));
@@ -505,21 +305,20 @@ impl ReasonTexts {
         Ok((full, public))
     }
 
-    /// The list's rows `offset..offset + len` with their full `reason_text` in its place (after
-    /// `reasons`), as warnings.parquet holds them.
-    pub fn with_text(&self, list: &DataFrame, offset: usize, len: usize) -> Result<DataFrame> {
-        Self::placed(list, offset, len, self.full_range(list, offset, len)?)
+    /// `part` (rows of the list from row `first` on) with its full `reason_text` in its place
+    /// (after `reasons`), as warnings.parquet holds them.
+    pub fn with_text(&self, part: &DataFrame, first: usize) -> Result<DataFrame> {
+        Self::placed(part, self.full(part, first)?)
     }
 
     /// [`ReasonTexts::with_text`], and the rows' public texts.
-    pub fn with_texts(&self, list: &DataFrame, offset: usize, len: usize) -> Result<(DataFrame, StringChunked)> {
-        let (full, public) = self.range(list, offset, len)?;
-        Ok((Self::placed(list, offset, len, full)?, public))
+    pub fn with_texts(&self, part: &DataFrame, first: usize) -> Result<(DataFrame, StringChunked)> {
+        let (full, public) = self.make(part, first, true)?;
+        Ok((Self::placed(part, full)?, public.unwrap_or_else(|| StringChunked::full_null(TEXT_COLUMN.into(), 0))))
     }
 
-    /// The list's rows `offset..offset + len` with `full` as their `reason_text`.
-    fn placed(list: &DataFrame, offset: usize, len: usize, full: StringChunked) -> Result<DataFrame> {
-        let mut part = list.slice(offset as i64, len);
+    fn placed(part: &DataFrame, full: StringChunked) -> Result<DataFrame> {
+        let mut part = part.clone();
         part.insert_column(Self::position(&part), full.into_column())?;
         Ok(part)
     }
@@ -532,25 +331,6 @@ impl ReasonTexts {
 
 /// The name of the list's reason-text column.
 pub const TEXT_COLUMN: &str = "reason_text";
-
-impl Warnings {
-    /// The whole list with its `reason_text` (warnings.parquet's columns but the case ones).
-    pub fn full_frame(&self) -> Result<DataFrame> {
-        self.texts.with_text(&self.frame, 0, self.frame.height())
-    }
-}
-
-/// Counts per value of a string column, in the order given.
-pub fn counts(frame: &DataFrame, column: &str, values: &[&str]) -> Result<Vec<(String, u64)>> {
-    let c = frame.column(column)?.str()?.clone();
-    let mut out: Vec<(String, u64)> = values.iter().map(|v| (v.to_string(), 0)).collect();
-    for v in c.iter().flatten() {
-        if let Some(e) = out.iter_mut().find(|(k, _)| k == v) {
-            e.1 += 1;
-        }
-    }
-    Ok(out)
-}
 
 /// The supervisor-facing copy without personal data or complaint details (seed 三(五)2): names
 /// of `individual` subjects keep their first character (张*), and complaint reasons are dropped

@@ -382,7 +382,9 @@ impl CaseBook {
     }
 
     /// Cases in the output order: by opening day, then id.
-    pub fn sort(&mut self) {
+    /// Returns where the cases it moved start and their order from there (position j holds
+    /// the case that was at start + order\[j\]), if it moved any.
+    pub fn sort(&mut self) -> Option<(usize, Vec<u32>)> {
         fn key(c: &Case) -> (i32, &str) {
             (c.opened_on, c.case_id.as_str())
         }
@@ -392,14 +394,15 @@ impl CaseBook {
         // many times), after a sorted prefix that already precedes all of it.
         let sorted = self.cases.windows(2).position(|w| key(&w[1]) < key(&w[0])).map_or(self.cases.len(), |i| i + 1);
         if sorted == self.cases.len() {
-            return;
+            return None;
         }
         // The tail's earliest key; cases of the sorted prefix before it stay where they are.
         let first = self.cases[sorted..].iter().map(key).min().expect("a non-empty tail");
         let start = self.cases[..sorted].partition_point(|c| key(c) < first);
         let order = super::order_of(self.cases[start..].iter().map(|c| (c.opened_on, super::id_key(&c.case_id))).collect());
         let tail: Vec<Case> = self.cases.drain(start..).collect();
-        self.cases.extend(super::permuted(tail, order));
+        self.cases.extend(super::permuted(tail, order.clone()));
+        Some((start, order))
     }
 }
 

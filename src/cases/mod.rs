@@ -23,7 +23,7 @@ pub use book::{Case, CaseBook, CaseEvent, CaseState, CASE_COLUMNS, EVENT_COLUMNS
 /// The columns the case step adds to the warning list (after scoring), in order.
 pub const WARNING_COLUMNS: [&str; 4] = ["case_id", "case_state", "case_last_handled_on", "case_last_result"];
 pub use feedback::{feedback, Feedback, FeedbackRow, OverdueCase, OverdueDepartment, OVERDUE_LISTED};
-pub use open::{adverse_events, adverse_kind, open, open_warnings, quiet_subjects, Adverse, OpenCounts, Opened, WarningCase, WarningForCase};
+pub use open::{adverse_events, adverse_kind, case_columns, open, open_list, quiet_subjects, sort_book, Adverse, OpenCounts, Opened, WarningCase, WarningForCase};
 
 /// A case id's sort key: its first 32 bytes as two big-endian numbers (zero-padded), then the
 /// id itself. It orders ids as their text does, but most comparisons are two integer ones:

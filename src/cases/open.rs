@@ -360,43 +360,56 @@ fn open_with<'w>(
     Ok((shown, counts))
 }
 
-/// [`open`] for a run's warning list (rank order; `uscc`, `risk_level`, `score`, `industry`,
-/// `region`), returning it with each warning's case columns added: `case_id`, `case_state`,
-/// `case_last_handled_on`, `case_last_result`.
-pub fn open_warnings(
-    warnings: DataFrame,
+/// Opens the cases the ranked list's warnings call for ([`open`], without copying the list):
+/// per row of the list, the case it shows, in 4 bytes (for [`case_columns`], [`sort_book`]).
+pub fn open_list(
+    list: &crate::list::List,
     book: &mut CaseBook,
     adverse: &HashMap<String, Adverse>,
     as_of: i32,
     policy: &CasePolicy,
     departments: &[Department],
-) -> Result<(DataFrame, OpenCounts)> {
-    let text = |c: &str| -> Result<StringChunked> { Ok(warnings.column(c)?.str()?.rechunk().into_owned()) };
-    let (uscc, level, industry, region) = (text("uscc")?, text("risk_level")?, text("industry")?, text("region")?);
-    let score = warnings.column("score")?.f64()?.rechunk().into_owned();
-    fn value(a: &polars_arrow::array::Utf8ViewArray, i: usize) -> &str {
-        if polars_arrow::array::Array::is_valid(a, i) { a.value(i) } else { "" }
-    }
-    let array = |ca: &StringChunked| ca.downcast_iter().next().cloned();
-    let (uscc, level, industry, region) = (array(&uscc), array(&level), array(&industry), array(&region));
-    let score = score.downcast_iter().next().cloned();
-    let n = warnings.height();
-    let opened = match (&uscc, &level, &industry, &region, &score) {
-        (Some(u), Some(l), Some(ind), Some(r), Some(s)) => {
-            let warning = |i: usize| WarningForCase {
-                uscc: value(u, i),
-                level: value(l, i),
-                score: s.get(i).unwrap_or(0.0),
-                industry: value(ind, i),
-                region: value(r, i),
-            };
-            open_with(book, n, &warning, adverse, as_of, policy, departments)?
+) -> Result<(Vec<u32>, OpenCounts)> {
+    let uscc = list.uscc().rechunk();
+    let codes = uscc.downcast_iter().next();
+    let (regions, region_names) = list.regions();
+    let (industries, industry_names) = list.industries();
+    let (levels, score) = (list.levels(), list.score());
+    let n = if codes.is_some() { list.len() } else { 0 };
+    let warning = |i: usize| {
+        let code = codes.expect("rows");
+        WarningForCase {
+            uscc: if polars_arrow::array::Array::is_valid(code, i) { code.value(i) } else { "" },
+            level: crate::grade::LEVELS[levels[i] as usize],
+            score: score[i],
+            industry: industry_names.value(industries[i]).unwrap_or(""),
+            region: region_names.value(regions[i]).unwrap_or(""),
         }
-        _ => open_with(book, 0, &|_| unreachable!("no warnings"), adverse, as_of, policy, departments)?,
     };
-    let (shown, counts) = opened;
-    // Each warning's four columns, built side by side straight from its case (most warnings have
-    // none: a gather through an index column costs more).
+    open_with(book, n, &warning, adverse, as_of, policy, departments)
+}
+
+/// Sorts the book ([`CaseBook::sort`]) and renumbers the cases the rows of the list show
+/// (`shown`, from [`open_list`]) to their places in it.
+pub fn sort_book(book: &mut CaseBook, shown: &mut [u32]) {
+    let Some((start, order)) = book.sort() else { return };
+    let mut moved_to = vec![0u32; order.len()];
+    for (j, &old) in order.iter().enumerate() {
+        moved_to[old as usize] = (start + j) as u32;
+    }
+    for s in shown.iter_mut().filter(|s| **s != NONE) {
+        let (held_back, case) = (*s & HELD_BACK, (*s & !HELD_BACK) as usize);
+        if case >= start {
+            *s = moved_to[case - start] | held_back;
+        }
+    }
+}
+
+/// The list's four case columns (`case_id`, `case_state`, `case_last_handled_on`,
+/// `case_last_result`) of rows showing `shown` cases of `book`, built side by side straight
+/// from the cases (most warnings have none: a gather through an index column costs more).
+pub fn case_columns(book: &CaseBook, shown: &[u32]) -> Result<Vec<Column>> {
+    let n = shown.len();
     let c = &book.cases;
     let case_of = |i: usize| shown_case(shown[i]).map(|k| &c[k]);
     let text = |name: &str, f: fn(&Case) -> Option<&str>| super::book::text_column(name, (0..n).map(|i| case_of(i).and_then(f)));
@@ -407,10 +420,5 @@ pub fn open_warnings(
         Box::new(|| (0..n).map(|i| case_of(i).and_then(|c| c.last_handled_on)).collect::<Int32Chunked>().with_name(handled_on.into()).into_column().cast(&DataType::Date)),
         Box::new(|| Ok(text(result, |c| c.last_result.as_deref()))),
     ];
-    let gathered = of_cases.par_iter().map(|column| column()).collect::<std::result::Result<Vec<Column>, PolarsError>>()?;
-    let mut warnings = warnings;
-    for column in gathered {
-        warnings.with_column(column)?;
-    }
-    Ok((warnings, counts))
+    Ok(of_cases.par_iter().map(|column| column()).collect::<std::result::Result<Vec<Column>, PolarsError>>()?)
 }

@@ -115,6 +115,34 @@ pub struct Baseline {
     pub features: Vec<(String, crate::metrics::Distribution)>,
 }
 
+/// The rows of a population counted per bin of the model's stability baseline: the scores,
+/// and each baseline feature's values (in [`Model::stability_features`] order). Parts add up.
+#[derive(Debug, Clone, Default)]
+pub struct StabilityCounts {
+    pub score: Option<Vec<f64>>,
+    pub features: Vec<Vec<f64>>,
+}
+
+impl StabilityCounts {
+    /// Adds the rows of one part: their `scores`, and per baseline feature their `values`.
+    pub fn add(&mut self, model: &Model, values: &[Vec<Option<f64>>], scores: &[f64]) {
+        let Some(b) = &model.baseline else { return };
+        let scores: Vec<Option<f64>> = scores.iter().copied().map(Some).collect();
+        let sum = |acc: &mut Vec<f64>, part: Vec<f64>| {
+            if acc.is_empty() {
+                *acc = part;
+            } else {
+                acc.iter_mut().zip(part).for_each(|(a, p)| *a += p);
+            }
+        };
+        sum(self.score.get_or_insert_with(Vec::new), b.score.counts(&scores));
+        self.features.resize(b.features.len(), Vec::new());
+        for ((acc, (_, d)), v) in self.features.iter_mut().zip(&b.features).zip(values) {
+            sum(acc, d.counts(v));
+        }
+    }
+}
+
 /// PSI above this: the population has moved; the model needs a look (and likely retraining).
 pub const PSI_ALERT: f64 = 0.25;
 
@@ -435,13 +463,20 @@ impl Model {
     /// without one), from the values of the [`stability_features`](Self::stability_features), in
     /// any row order (the PSI counts rows per bin).
     pub fn stability_of(&self, values: &[Vec<Option<f64>>], scores: &[f64]) -> Vec<Stability> {
+        let mut counts = StabilityCounts::default();
+        counts.add(self, values, scores);
+        self.stability_of_counts(&counts)
+    }
+
+    /// [`Model::stability_of`] the rows counted into `counts`, of any number of parts.
+    pub fn stability_of_counts(&self, counts: &StabilityCounts) -> Vec<Stability> {
         let Some(b) = &self.baseline else { return Vec::new() };
         let mut out = Vec::new();
-        let s: Vec<Option<f64>> = scores.iter().copied().map(Some).collect();
         let mut push = |name: &str, psi: f64| out.push(Stability { name: name.into(), psi, alert: psi > PSI_ALERT });
-        push("score", b.score.psi(&s, b.rows));
-        for ((f, d), v) in b.features.iter().zip(values) {
-            push(f, d.psi(v, b.rows));
+        let of = |d: &crate::metrics::Distribution, c: Option<&Vec<f64>>| d.psi_of_counts(&c.cloned().unwrap_or_else(|| d.counts(&[])), b.rows);
+        push("score", of(&b.score, counts.score.as_ref()));
+        for (j, (f, d)) in b.features.iter().enumerate() {
+            push(f, of(d, counts.features.get(j)));
         }
         out
     }

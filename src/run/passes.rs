@@ -16,7 +16,7 @@ use crate::features::{Backend, FeatureOptions, IndicatorRows, PeerStats, Relatio
 use crate::io::{BucketedData, Spill, FILE_COL, ROW_COL};
 use crate::model::Model;
 use crate::policy::Policy;
-use crate::score::Scored;
+use crate::list::Keys;
 use crate::validate::{Rejection, TableCounts, ValidateOptions, Validated};
 
 /// Tables every bucket validates but the run uses whole: what supervisors did and decided
@@ -246,8 +246,9 @@ pub(super) fn keep_relations(spill: &Spill, relations: Vec<DataFrame>, present: 
 }
 
 /// Pass 3: every bucket's features completed with the population's (peer groups, relations)
-/// and scored with their reasons; the parts of all buckets appended (`scored`: the subjects
-/// each bucket scores, one entry per bucket, from pass 2).
+/// and scored with their reasons: their keys appended, the rest of their rows left in the spill
+/// as `scored/<bucket>` (`scored`: the subjects each bucket scores, one entry per bucket, from
+/// pass 2).
 pub(super) fn score(
     spill: &Spill,
     scored: &[usize],
@@ -256,9 +257,9 @@ pub(super) fn score(
     opts: &FeatureOptions,
     model: &Model,
     policy: &Policy,
-) -> Result<Option<Scored>> {
-    let mut all: Option<Scored> = None;
-    let mut left: usize = scored.iter().sum();
+) -> Result<Keys> {
+    let mut keys = Keys::default();
+    keys.reserve(scored.iter().sum());
     for b in 0..scored.len() as u32 {
         let local = spill.take(&format!("local/{b}"))?;
         let subjects = spill.take(&format!("subjects/{b}"))?;
@@ -268,15 +269,7 @@ pub(super) fn score(
         }
         let features = crate::features::finish(local, relations, peer, present, opts)?;
         let part = crate::score::score_bucket(&features, &subjects, model, policy)?;
-        left -= part.rows.height();
-        match all.as_mut() {
-            None => {
-                let mut first = part;
-                first.reserve(left);
-                all = Some(first)
-            }
-            Some(a) => a.append(part)?,
-        }
+        keys.push(part, &format!("scored/{b}"), spill, model, policy)?;
     }
-    Ok(all)
+    Ok(keys)
 }

@@ -138,8 +138,8 @@ fn the_override_in_force_is_the_latest_approved_before_t_and_not_expired() {
         ("gone", "A", "subject not scored", "x", Some("2026-01-01"), None),
     ]);
     let scored = ["s1", "s2", "s3", "s4", "s5"];
-    let applied = apply(&frame, &scored, t).unwrap();
-    let got: Vec<Option<(Grade, &str)>> = applied.per_subject.iter().map(|o| o.as_ref().map(|o| (o.grade, o.reason.as_str()))).collect();
+    let applied = apply(&frame, scored, t).unwrap();
+    let got: Vec<Option<(Grade, &str)>> = (0..scored.len()).map(|i| applied.of(i).map(|o| (o.grade, o.reason.as_str()))).collect();
     assert_eq!(got, vec![
         Some((Grade::B, "in force")),
         Some((Grade::C, "still holds on its last day")),
@@ -148,13 +148,13 @@ fn the_override_in_force_is_the_latest_approved_before_t_and_not_expired() {
         None,
     ]);
     assert_eq!(applied.counts, OverrideCounts { applied: 3, superseded: 2, expired: 1, not_yet_valid: 1, subject_not_scored: 1 });
-    let first = applied.per_subject[0].as_ref().unwrap();
+    let first = applied.of(0).unwrap();
     assert_eq!(reason_label(first, riskwarn::messages::Messages::ZH), "异议申诉核准(→B): in force");
     assert_eq!(reason_label(first, riskwarn::messages::Messages::EN), "appeal approved (grade B): in force");
     // A day later the override ending on 2026-05-01 has expired; the one approved on T is in force.
-    let later = apply(&frame, &scored, t + 1).unwrap();
-    assert_eq!(later.per_subject[1], None);
-    assert_eq!(later.per_subject[2].as_ref().map(|o| o.grade), Some(Grade::A));
+    let later = apply(&frame, scored, t + 1).unwrap();
+    assert_eq!(later.of(1), None);
+    assert_eq!(later.of(2).map(|o| o.grade), Some(Grade::A));
 }
 
 /// The sample data with an `overrides` table and a `dispositions` table (one good row, one for an
