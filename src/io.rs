@@ -599,7 +599,7 @@ pub fn write_parquet_with_plain(df: &mut DataFrame, path: &Path, plain_columns: 
 /// Returns how many rows were copied.
 pub fn write_parquet_growing(df: &DataFrame, path: &Path, plain_columns: &[&str], earlier: Option<&Encoded>) -> Result<usize> {
     let encoding = Encoding { zstd_level: 1, dictionary_page_bytes: 8 << 20, plain_columns };
-    write_parquet_groups(RowSource::Frame(df), path, encoding, GROWING_ROW_GROUP, earlier, None)
+    write_parquet_groups(RowSource::Frame(df), path, encoding, GROWING_ROW_GROUP, earlier)
 }
 
 /// Rows per row group of a file written by [`write_parquet_growing`]: small enough that most
@@ -915,7 +915,10 @@ pub fn write_csv_bom_blocks(paths: &[&Path], blocks: usize, block: &mut dyn FnMu
 /// a notes sheet.
 pub struct Workbook<'a> {
     pub sheet_name: &'a str,
-    pub frame: &'a DataFrame,
+    /// The sheet's rows, `rows` of them, made a block at a time: `block(k)` gives the k-th
+    /// block (blocks 0, 1, … until `rows` are written; block 0 also names the columns).
+    pub rows: usize,
+    pub block: &'a dyn Fn(usize) -> Result<DataFrame>,
     /// Background colour (0xRRGGBB) per row, if any.
     pub row_colors: Vec<Option<u32>>,
     pub column_widths: Vec<f64>,
@@ -933,15 +936,11 @@ pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
     let when = ExcelDateTime::from_ymd(book.date.0, book.date.1, book.date.2).map_err(x)?;
     wb.set_properties(&DocProperties::new().set_creation_datetime(&when));
     let header = Format::new().set_bold().set_background_color(Color::RGB(0xD9D9D9));
-    let df = book.frame;
     {
         let ws = wb.add_worksheet_with_constant_memory().map_err(x)?;
         ws.set_name(book.sheet_name).map_err(x)?;
         for (c, w) in book.column_widths.iter().enumerate() {
             ws.set_column_width(c as u16, *w).map_err(x)?;
-        }
-        for (c, name) in df.get_column_names().iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, name.as_str(), &header).map_err(x)?;
         }
         let formats: std::collections::HashMap<u32, Format> = book
             .row_colors
@@ -950,43 +949,61 @@ pub fn write_xlsx(book: &Workbook, path: &Path) -> Result<()> {
             .map(|c| (*c, Format::new().set_background_color(Color::RGB(*c))))
             .collect();
         let plain = Format::new();
-        // Cell values per column, extracted once (column-wise, not cell by cell through polars).
-        // Text cells borrow from the columns cast to strings (no copy of the sheet's text).
-        enum Cells<'a> {
-            Number(Vec<Option<f64>>),
-            Text(Vec<Option<&'a str>>),
-        }
-        let texts: Vec<Option<Column>> = df.columns().iter().map(|c| if c.dtype().is_primitive_numeric() { Ok(None) } else { c.cast(&DataType::String).map(Some) }).collect::<PolarsResult<_>>()?;
-        let cells: Vec<Cells> = df
-            .columns()
-            .iter()
-            .zip(&texts)
-            .map(|(c, text)| -> Result<Cells> {
-                Ok(match text {
-                    None => Cells::Number(c.cast(&DataType::Float64)?.f64()?.iter().collect()),
-                    Some(t) => Cells::Text(t.str()?.iter().collect()),
-                })
-            })
-            .collect::<Result<_>>()?;
-        for r in 0..df.height() {
-            let fmt = book.row_colors.get(r).copied().flatten().and_then(|c| formats.get(&c)).unwrap_or(&plain);
-            for (c, col) in cells.iter().enumerate() {
-                let (row, cn) = (r as u32 + 1, c as u16);
-                match col {
-                    Cells::Number(v) => match v[r] {
-                        Some(x) => ws.write_number_with_format(row, cn, x, fmt).map(|_| ()),
-                        None => ws.write_blank(row, cn, fmt).map(|_| ()),
-                    },
-                    Cells::Text(v) => match v[r] {
-                        Some(x) => ws.write_string_with_format(row, cn, x, fmt).map(|_| ()),
-                        None => ws.write_blank(row, cn, fmt).map(|_| ()),
-                    },
-                }
-                .map_err(x)?;
+        let (mut written, mut width) = (0, 0);
+        for k in 0.. {
+            if k > 0 && written >= book.rows {
+                break;
             }
+            let df = (book.block)(k)?;
+            if k == 0 {
+                width = df.width();
+                for (c, name) in df.get_column_names().iter().enumerate() {
+                    ws.write_string_with_format(0, c as u16, name.as_str(), &header).map_err(x)?;
+                }
+            }
+            if df.height() == 0 && written < book.rows {
+                return Err(Error::Internal(format!("xlsx: block {k} is empty at row {written} of {}", book.rows)));
+            }
+            // Cell values per column, extracted once (column-wise, not cell by cell through
+            // polars). Text cells borrow from the columns cast to strings (no copy of the text).
+            enum Cells<'a> {
+                Number(Vec<Option<f64>>),
+                Text(Vec<Option<&'a str>>),
+            }
+            let texts: Vec<Option<Column>> = df.columns().iter().map(|c| if c.dtype().is_primitive_numeric() { Ok(None) } else { c.cast(&DataType::String).map(Some) }).collect::<PolarsResult<_>>()?;
+            let cells: Vec<Cells> = df
+                .columns()
+                .iter()
+                .zip(&texts)
+                .map(|(c, text)| -> Result<Cells> {
+                    Ok(match text {
+                        None => Cells::Number(c.cast(&DataType::Float64)?.f64()?.iter().collect()),
+                        Some(t) => Cells::Text(t.str()?.iter().collect()),
+                    })
+                })
+                .collect::<Result<_>>()?;
+            for i in 0..df.height() {
+                let r = written + i;
+                let fmt = book.row_colors.get(r).copied().flatten().and_then(|c| formats.get(&c)).unwrap_or(&plain);
+                for (c, col) in cells.iter().enumerate() {
+                    let (row, cn) = (r as u32 + 1, c as u16);
+                    match col {
+                        Cells::Number(v) => match v[i] {
+                            Some(x) => ws.write_number_with_format(row, cn, x, fmt).map(|_| ()),
+                            None => ws.write_blank(row, cn, fmt).map(|_| ()),
+                        },
+                        Cells::Text(v) => match v[i] {
+                            Some(x) => ws.write_string_with_format(row, cn, x, fmt).map(|_| ()),
+                            None => ws.write_blank(row, cn, fmt).map(|_| ()),
+                        },
+                    }
+                    .map_err(x)?;
+                }
+            }
+            written += df.height();
         }
-        if df.height() > 0 {
-            ws.autofilter(0, 0, df.height() as u32, df.width().saturating_sub(1) as u16).map_err(x)?;
+        if book.rows > 0 {
+            ws.autofilter(0, 0, book.rows as u32, (width as u16).saturating_sub(1)).map_err(x)?;
         }
         ws.set_freeze_panes(1, 0).map_err(x)?;
     }
@@ -1154,28 +1171,13 @@ struct Encoding<'a> {
 }
 
 fn write_plain_parquet(df: &DataFrame, path: &Path, encoding: Encoding) -> Result<()> {
-    write_parquet_groups(RowSource::Frame(df), path, encoding, 1 << 20, None, None).map(|_| ())
-}
-
-/// A string column of a file that is made a slice of rows at a time as it is written, not kept.
-pub struct Generated<'a> {
-    /// Its position among the frame's columns.
-    pub at: usize,
-    pub name: &'a str,
-    /// The column's rows `offset..offset + len`, none of them null.
-    pub make: &'a (dyn Fn(usize, usize) -> Result<Column> + Sync),
-}
-
-/// [`write_parquet`] of `df` with the column `generated` inserted: the same bytes as a frame
-/// holding that column, made one row group at a time.
-pub fn write_parquet_with_generated(df: &DataFrame, path: &Path, generated: Generated) -> Result<()> {
-    write_parquet_groups(RowSource::Frame(df), path, PLAIN, 1 << 20, None, Some(&generated)).map(|_| ())
+    write_parquet_groups(RowSource::Frame(df), path, encoding, 1 << 20, None).map(|_| ())
 }
 
 /// [`write_parquet`] of a frame of `height` rows that is never whole: `make(offset, len)` gives
 /// its rows `offset..offset + len` as each row group is written (the same bytes as the frame).
 pub fn write_parquet_made(height: usize, make: &(dyn Fn(usize, usize) -> Result<DataFrame> + Sync), path: &Path) -> Result<()> {
-    write_parquet_groups(RowSource::Made { height, make }, path, PLAIN, 1 << 20, None, None).map(|_| ())
+    write_parquet_groups(RowSource::Made { height, make }, path, PLAIN, 1 << 20, None).map(|_| ())
 }
 
 /// The rows a Parquet file is written from.
@@ -1236,7 +1238,7 @@ fn as_written(chunk: &parquet::file::metadata::ColumnChunkMetaData) -> Result<pa
 
 /// Writes `df` in row groups of `rows_per_group`, the first ones copied from `earlier` where it
 /// can ([`copyable_groups`]); returns the rows copied.
-fn write_parquet_groups(source: RowSource, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>, generated: Option<&Generated>) -> Result<usize> {
+fn write_parquet_groups(source: RowSource, path: &Path, encoding: Encoding, rows_per_group: usize, earlier: Option<&Encoded>) -> Result<usize> {
     use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory};
     use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
     use parquet::basic::{Compression, ZstdLevel};
@@ -1245,16 +1247,13 @@ fn write_parquet_groups(source: RowSource, path: &Path, encoding: Encoding, rows
     use rayon::prelude::*;
     use std::sync::Arc;
     let height = source.height();
-    let mut fields: Vec<arrow::datatypes::Field> = source
+    let fields: Vec<arrow::datatypes::Field> = source
         .part(0, 0)?
         .0
         .columns()
         .iter()
         .map(|c| Ok(arrow::datatypes::Field::new(c.name().as_str(), plain_arrow_type(c.dtype())?, true)))
         .collect::<Result<_>>()?;
-    if let Some(g) = generated {
-        fields.insert(g.at, arrow::datatypes::Field::new(g.name, plain_arrow_type(&DataType::String)?, true));
-    }
     let schema = Arc::new(arrow::datatypes::Schema::new(fields));
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(encoding.zstd_level)?))
@@ -1303,40 +1302,13 @@ fn write_parquet_groups(source: RowSource, path: &Path, encoding: Encoding, rows
             let mut writers = factory.create_column_writers(index)?.into_iter();
             let groups: Vec<Vec<ArrowColumnWriter>> =
                 schema.fields().iter().map(|f| writers.by_ref().take(leaf_count(f.data_type())).collect()).collect();
-            let mut columns: Vec<Option<&Column>> = df.columns().iter().map(Some).collect();
-            if let Some(g) = generated {
-                columns.insert(g.at, None);
-            }
             let chunks: Vec<Vec<ArrowColumnChunk>> = groups
                 .into_par_iter()
-                .zip(columns.into_par_iter().zip(schema.fields().par_iter()))
+                .zip(df.columns().par_iter().zip(schema.fields().par_iter()))
                 .map(|(mut group, (column, field))| -> Result<Vec<ArrowColumnChunk>> {
-                    match (column, generated) {
-                        (Some(column), _) => {
-                            let leaves = compute_leaves(field, &to_arrow_rs(column, from, len, field.data_type())?)?;
-                            for (w, leaf) in group.iter_mut().zip(leaves) {
-                                w.write(&leaf)?;
-                            }
-                        }
-                        // The generated column is made and written a slice of the group at a
-                        // time. A column without nulls is written in batches of the page row
-                        // limit from the start of each call: slices of a whole number of them
-                        // give the pages, and the bytes, of one call with the whole group.
-                        (None, Some(g)) => {
-                            let slice = 5 * props.data_page_row_count_limit();
-                            for from in (0..len).step_by(slice) {
-                                let rows = slice.min(len - from);
-                                let made = (g.make)(offset + from, rows)?;
-                                if made.null_count() > 0 {
-                                    return Err(Error::Internal(format!("parquet: the generated column {} has nulls", g.name)));
-                                }
-                                let leaves = compute_leaves(field, &to_arrow_rs(&made, 0, rows, field.data_type())?)?;
-                                for (w, leaf) in group.iter_mut().zip(leaves) {
-                                    w.write(&leaf)?;
-                                }
-                            }
-                        }
-                        (None, None) => return Err(Error::Internal("parquet: a column without data".into())),
+                    let leaves = compute_leaves(field, &to_arrow_rs(column, from, len, field.data_type())?)?;
+                    for (w, leaf) in group.iter_mut().zip(leaves) {
+                        w.write(&leaf)?;
                     }
                     group.into_iter().map(|w| Ok(w.close()?)).collect()
                 })

@@ -196,8 +196,9 @@ impl List {
         let Keys { uscc, score, observation, fired, days_since, region, industry, ownership, subject_type, regions, industries, ownerships, subject_types, parts, names, top, as_of, .. } = keys;
         let n = score.len();
         let m = crate::messages::Messages::new(policy.language);
-        let uscc = uscc.rechunk().into_owned();
-        let codes = uscc.downcast_iter().next().cloned().unwrap_or_else(|| polars_arrow::array::Utf8ViewArray::new_empty(polars_arrow::datatypes::ArrowDataType::Utf8View));
+        let by_subject = uscc.rechunk().into_owned();
+        drop(uscc);
+        let codes = by_subject.downcast_iter().next().cloned().unwrap_or_else(|| polars_arrow::array::Utf8ViewArray::new_empty(polars_arrow::datatypes::ArrowDataType::Utf8View));
         let code = |i: usize| if polars_arrow::array::Array::is_valid(&codes, i) { codes.value(i) } else { "" };
 
         // Deterministic order: score descending, ties by uscc (unique: any sort gives this one).
@@ -248,20 +249,24 @@ impl List {
         let texts = ReasonTexts::new(m.tr("reason.separator").to_string(), features, rules, overrides_by_row);
         let counts = applied.counts;
 
-        // Every kept column in rank order.
-        let in_order = |v: &[u32]| -> Vec<u32> { order.iter().map(|&i| v[i as usize]).collect() };
+        // Every kept column in rank order, each freed in subject order as soon as it is made.
+        fn in_order<T: Copy>(order: &[u32], v: Vec<T>) -> Vec<T> {
+            order.iter().map(|&i| v[i as usize]).collect()
+        }
         let order_ca = IdxCa::from_vec("".into(), order.iter().map(|&i| i as IdxSize).collect());
+        let uscc = by_subject.take(&order_ca)?.rechunk().into_owned().with_name("uscc".into());
+        drop((order_ca, codes, by_subject));
         let mut list = List {
-            uscc: uscc.take(&order_ca)?.rechunk().into_owned().with_name("uscc".into()),
-            score: order.iter().map(|&i| score[i as usize]).collect(),
-            level: order.iter().map(|&i| levels[i as usize]).collect(),
-            grade: order.iter().map(|&i| grades[i as usize]).collect(),
+            uscc,
+            score: in_order(&order, score),
+            level: in_order(&order, levels),
+            grade: in_order(&order, grades),
             before_override: order.iter().map(|&i| before_override.get(&(i as usize)).copied()).collect(),
-            observation: order.iter().map(|&i| observation[i as usize]).collect(),
-            fired: order.iter().map(|&i| fired[i as usize]).collect(),
-            days_since: order.iter().map(|&i| days_since[i as usize]).collect(),
-            region: in_order(&region),
-            industry: in_order(&industry),
+            observation: in_order(&order, observation),
+            fired: in_order(&order, fired),
+            days_since: in_order(&order, days_since),
+            region: in_order(&order, region),
+            industry: in_order(&order, industry),
             regions,
             industries,
             previous_rank: None,
@@ -275,7 +280,7 @@ impl List {
             spill,
             cache: Mutex::new(Vec::new()),
         };
-        drop((order_ca, order, score, levels, grades, observation, fired, days_since, region, industry, uscc));
+        drop(order);
         list.previous_rank = previous.map(|p| list.previous_ranks(p)).transpose()?;
         list.spill_by_rank(&parts, &rank)?;
         Ok(Warnings { list, overrides: counts, fairness })

@@ -323,8 +323,8 @@ pub fn draw(pi: &[f64], rng: &mut Rng) -> Vec<bool> {
 pub fn plan(units: &Units, policy: &PlanPolicy, roster: Option<&Roster>, seed: u64, m: Messages) -> Result<Plan> {
     // Units in uscc order, so the draw does not depend on the order of the warning list.
     let uscc = units.uscc()?;
-    let mut by_uscc: Vec<usize> = (0..units.len()).collect();
-    by_uscc.par_sort_unstable_by(|a, b| uscc.value(*a).cmp(uscc.value(*b)));
+    let mut by_uscc: Vec<u32> = (0..units.len() as u32).collect();
+    by_uscc.par_sort_unstable_by(|a, b| uscc.value(*a as usize).cmp(uscc.value(*b as usize)));
     let mut notices = Vec::new();
     let mut rows: Vec<Row> = Vec::new();
     let mut summaries = Vec::new();
@@ -335,14 +335,14 @@ pub fn plan(units: &Units, policy: &PlanPolicy, roster: Option<&Roster>, seed: u
         .enumerate()
         .map(|(d, dept)| {
             let mut said = Vec::new();
-            let (summary, dept_rows) = plan_department(units, &by_uscc, dept, policy, (seed, d as u64), m, &mut said);
+            let (summary, dept_rows) = plan_department(units, &by_uscc, (d, dept), policy, (seed, d as u64), m, &mut said);
             (summary, dept_rows, said)
         })
         .collect();
     drop(by_uscc);
     rows.reserve_exact(planned.iter().map(|(_, r, _)| r.len()).sum());
-    for (d, (summary, dept_rows, said)) in planned.into_iter().enumerate() {
-        rows.extend(dept_rows.into_iter().map(|(unit, pi, selected)| Row { department: d as u16, unit: unit as u32, pi, selected }));
+    for (summary, dept_rows, said) in planned {
+        rows.extend(dept_rows);
         summaries.push(summary);
         notices.extend(said);
     }
@@ -469,20 +469,20 @@ impl Plan {
 #[allow(clippy::too_many_arguments)]
 fn plan_department(
     units: &Units,
-    by_uscc: &[usize],
-    dept: &Department,
+    by_uscc: &[u32],
+    (d, dept): (usize, &Department),
     policy: &PlanPolicy,
     (seed, stream): (u64, u64),
     m: Messages,
     notices: &mut Vec<String>,
-) -> (DepartmentSummary, Vec<(usize, f64, bool)>) {
+) -> (DepartmentSummary, Vec<Row>) {
     let mut suppressed = 0;
     let covers_industry: Vec<bool> = units.industries.iter().map(|c| dept.covers_industry(c)).collect();
     let covers_region: Vec<bool> = units.regions.iter().map(|r| dept.covers_region(r)).collect();
     let key_sector: Vec<bool> = units.industries.iter().map(|c| dept.is_key_sector(c)).collect();
     let eligible: Vec<usize> = by_uscc
         .iter()
-        .copied()
+        .map(|&i| i as usize)
         .filter(|&i| covers_industry[units.candidates[i].industry as usize] && covers_region[units.candidates[i].region as usize])
         .filter(|&i| {
             let u = &units.candidates[i];
@@ -564,7 +564,7 @@ fn plan_department(
         selected: n_selected,
         by_grade,
     };
-    let rows = eligible.iter().enumerate().filter(|(k, _)| pi[*k] > 0.0).map(|(k, &i)| (i, pi[k], selected[k])).collect();
+    let rows = eligible.iter().enumerate().filter(|(k, _)| pi[*k] > 0.0).map(|(k, &i)| Row { department: d as u16, unit: i as u32, pi: pi[k], selected: selected[k] }).collect();
     (summary, rows)
 }
 

@@ -675,7 +675,10 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
     let levels = list.levels();
     let flagged = levels.iter().take_while(|l| **l != BLUE).count().min(EXCEL_ROWS);
     let total_flagged = levels.iter().filter(|l| **l != BLUE).count();
-    let sheet = crate::report::supervisor_table(&list.rows_with_text(0, flagged, Some(cases))?, code_names, m)?;
+    // A block of the list at a time (its rows, texts and cells are not all held at once).
+    const SHEET_BLOCK: usize = 1 << 18;
+    let part = |offset: usize, len: usize| crate::report::supervisor_table(&list.rows_with_text(offset, len, Some(cases))?, code_names, m);
+    let block = |k: usize| part(k * SHEET_BLOCK, SHEET_BLOCK.min(flagged.saturating_sub(k * SHEET_BLOCK)));
     let colors = levels[..flagged]
         .iter()
         .map(|l| match *l {
@@ -691,11 +694,12 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
         notes.push(m.fill("xlsx.row_limit", &[("limit", &EXCEL_ROWS)]));
     }
     let reasons = m.code("column", "reason_text");
-    let widths = sheet.get_column_names().iter().map(|c| if c.as_str() == reasons { 80.0 } else { 16.0 }).collect();
+    let widths = part(0, 0)?.get_column_names().iter().map(|c| if c.as_str() == reasons { 80.0 } else { 16.0 }).collect();
     crate::io::write_xlsx(
         &crate::io::Workbook {
             sheet_name: m.tr("xlsx.sheet"),
-            frame: &sheet,
+            rows: flagged,
+            block: &block,
             row_colors: colors,
             column_widths: widths,
             notes_sheet: m.tr("xlsx.notes_sheet"),

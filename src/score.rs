@@ -1,7 +1,7 @@
-//! Scores → the ranked warning list (SPEC §2 warnings.parquet): calibrated score, deterministic
-//! rank (ties by uscc), warning level, credit grade with its hard rules and then any approved
-//! override, the top reasons with exact contributions, and the change against a previous run.
-//! A pure function over frames.
+//! Scores of one bucket's features with their top reasons and exact contributions
+//! ([`score_bucket`]), and what the warning list's rows are made of: their reason texts
+//! ([`ReasonTexts`]), the public variant, and [`warnings`], the ranked list of one frame of
+//! scored subjects ([`crate::list`] holds the list of a whole population).
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -28,8 +28,8 @@ pub const COLUMNS: &[&str] = &[
 
 /// What the warning list takes from one bucket of scored subjects: everything that depends on
 /// the subject alone (score, top reasons, the values hard rules read, the registry's columns).
-/// Buckets' parts are [appended](Scored::append) and the list is made from all of them at once
-/// ([`warnings`]): ranks, levels and grades are population-wide.
+/// Each bucket's part goes into [`crate::list::Keys`] and the list is made from all of them at
+/// once ([`crate::list::List::make`]): ranks, levels and grades are population-wide.
 #[derive(Debug, Clone)]
 pub struct Scored {
     pub explained: crate::model::Explained,

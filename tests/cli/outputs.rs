@@ -217,27 +217,32 @@ fn written_parquet_reads_back_equal_at_every_level() {
     }
 }
 
-/// A column made a slice at a time as the file is written (the list's reason texts) gives the
-/// bytes of the frame holding it: across row groups, pages, and the dictionary's fallback to
-/// plain values (more distinct texts than a dictionary page holds).
+/// A frame made a row group at a time as the file is written (the warning list's rows) gives the
+/// bytes of the whole frame: across row groups, pages, and the dictionary's fallback to plain
+/// values (more distinct texts than a dictionary page holds).
 #[test]
-fn generated_column_writes_the_bytes_of_a_held_one() {
+fn a_frame_made_a_row_group_at_a_time_writes_the_bytes_of_a_held_one() {
     use polars::prelude::*;
     let tmp = tempdir();
     let rows = (1 << 20) + 250_003;
     let text = |k: usize| format!("理由{}：{}", (k * 7919) % 400_000, "近365天投诉次数".repeat(k % 4));
-    let ids = Column::new("id".into(), (0..rows as u32).collect::<Vec<_>>());
-    let after = Column::new("after".into(), (0..rows).map(|k| (k % 3) as f64).collect::<Vec<_>>());
-    let mut held = DataFrame::new(rows, vec![ids.clone(), Column::new("text".into(), (0..rows).map(text).collect::<Vec<_>>()), after.clone()]).unwrap();
-    let without = DataFrame::new(rows, vec![ids, after]).unwrap();
-    let (a, b) = (tmp.path().join("held.parquet"), tmp.path().join("generated.parquet"));
+    let frame = |from: usize, to: usize| {
+        DataFrame::new(to - from, vec![
+            Column::new("id".into(), (from as u32..to as u32).collect::<Vec<_>>()),
+            Column::new("text".into(), (from..to).map(text).collect::<Vec<_>>()),
+            Column::new("after".into(), (from..to).map(|k| (k % 3) as f64).collect::<Vec<_>>()),
+        ])
+        .unwrap()
+    };
+    let mut held = frame(0, rows);
+    let (a, b) = (tmp.path().join("held.parquet"), tmp.path().join("made.parquet"));
     riskwarn::io::write_parquet(&mut held, &a).unwrap();
     let calls = std::sync::atomic::AtomicUsize::new(0);
     let make = |offset: usize, len: usize| {
         calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(Column::new("text".into(), (offset..offset + len).map(text).collect::<Vec<_>>()))
+        Ok(frame(offset, offset + len))
     };
-    riskwarn::io::write_parquet_with_generated(&without, &b, riskwarn::io::Generated { at: 1, name: "text", make: &make }).unwrap();
-    assert!(calls.load(std::sync::atomic::Ordering::Relaxed) > 2, "the column is made in slices");
+    riskwarn::io::write_parquet_made(rows, &make, &b).unwrap();
+    assert!(calls.load(std::sync::atomic::Ordering::Relaxed) > 2, "the frame is made a group at a time");
     assert!(std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(), "the same bytes");
 }
