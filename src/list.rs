@@ -181,6 +181,8 @@ pub struct List {
     as_of: i32,
     pub texts: ReasonTexts,
     spill: Spill,
+    /// Rows per spilled block.
+    block_rows: usize,
     /// The blocks last read from the spill (a writer reads a block a slice at a time).
     cache: Mutex<Vec<(usize, DataFrame)>>,
 }
@@ -192,6 +194,15 @@ impl List {
     /// applies the overrides, looks up the previous ranks, and moves the spilled rows of `keys`'
     /// parts (in `spill`, which the list keeps) into blocks of ranks.
     pub fn make(keys: Keys, spill: Spill, input: &WarningsInput) -> Result<Warnings> {
+        Self::make_in_blocks(keys, spill, input, BLOCK)
+    }
+
+    /// [`List::make`] with its spilled rows in blocks of `block_rows` ranks ([`BLOCK`] in a run;
+    /// the same list for any size).
+    pub fn make_in_blocks(keys: Keys, spill: Spill, input: &WarningsInput, block_rows: usize) -> Result<Warnings> {
+        if block_rows == 0 {
+            return Err(Error::Internal("list blocks of 0 rows".into()));
+        }
         let WarningsInput { model, policy, previous, overrides } = *input;
         let Keys { uscc, score, observation, fired, days_since, region, industry, ownership, subject_type, regions, industries, ownerships, subject_types, parts, names, top, as_of, .. } = keys;
         let n = score.len();
@@ -278,6 +289,7 @@ impl List {
             as_of: as_of.unwrap_or(0),
             texts,
             spill,
+            block_rows,
             cache: Mutex::new(Vec::new()),
         };
         drop(order);
@@ -304,7 +316,7 @@ impl List {
     /// Moves the spilled rows of every part (`parts`: key, rows; `rank`: of every subject, part
     /// after part) into `list/<block>`, each block in rank order.
     fn spill_by_rank(&self, parts: &[(String, usize)], rank: &[u32]) -> Result<()> {
-        let blocks = self.len().div_ceil(BLOCK);
+        let (size, blocks) = (self.block_rows, self.len().div_ceil(self.block_rows));
         let mut pieces: Vec<Vec<String>> = vec![Vec::new(); blocks];
         let mut offset = 0;
         for (p, (key, rows)) in parts.iter().enumerate() {
@@ -312,7 +324,7 @@ impl List {
             let ranks = &rank[offset..offset + rows];
             offset += rows;
             detail.with_column(Column::new("__rank".into(), ranks.to_vec()))?;
-            let block_of: Vec<usize> = ranks.iter().map(|r| (*r as usize - 1) / BLOCK).collect();
+            let block_of: Vec<usize> = ranks.iter().map(|r| (*r as usize - 1) / size).collect();
             let mut present: Vec<usize> = block_of.clone();
             present.sort_unstable();
             present.dedup();
@@ -330,8 +342,8 @@ impl List {
                 crate::bucket::stack(&mut block, self.spill.take(&name)?)?;
             }
             let block = block.ok_or_else(|| Error::Internal(format!("list block {k} has no rows")))?;
-            // Row j of the block is rank k·BLOCK + j + 1.
-            let first = (k * BLOCK) as u32 + 1;
+            // Row j of the block is rank k·size + j + 1.
+            let first = (k * size) as u32 + 1;
             let mut at = vec![0 as IdxSize; block.height()];
             for (row, r) in block.column("__rank")?.u32()?.into_no_null_iter().enumerate() {
                 at[(r - first) as usize] = row as IdxSize;
@@ -427,10 +439,10 @@ impl List {
         let mut out: Option<DataFrame> = None;
         let mut at = offset;
         while at < offset + len {
-            let k = at / BLOCK;
+            let k = at / self.block_rows;
             let block = self.block(k)?;
-            let from = at - k * BLOCK;
-            let take = (offset + len - at).min(BLOCK - from);
+            let from = at - k * self.block_rows;
+            let take = (offset + len - at).min(self.block_rows - from);
             crate::bucket::stack(&mut out, block.slice(from as i64, take))?;
             at += take;
         }

@@ -76,6 +76,7 @@ fn the_sample_through_the_arrow_kernel_in_3_buckets_matches_riskwarn_run() {
     assert_eq!(overrides.len(), BUCKETS as usize, "every bucket gives its overrides part");
     let list = kernel::warning_list(&scored.iter().collect::<Vec<_>>(), &overrides, None, &model, &ctx).unwrap();
     let list = riskwarn::io::from_record_batch(&list).unwrap();
+    list_in_blocks_is_the_same_list(&scored, &overrides, &model, &policy);
 
     let tmp = tempdir();
     let m = riskwarn().args(["run", "--quiet", "--json", "--as-of", AS_OF, "--out"]).arg(tmp.path()).run().status(0).json();
@@ -158,3 +159,31 @@ fn the_sample_through_the_arrow_kernel_in_3_buckets_matches_riskwarn_run() {
     };
     assert_eq!(manifest(&ours.run_dir), manifest(&run_dir));
 }
+
+/// The list made from the buckets' scored rows (their keys, the rest spilled), its rows in
+/// blocks of 1,000 ranks, gives the rows of the list made in one block: all of them, and any
+/// range across blocks, read in any order (the blocks are read back from the spill).
+fn list_in_blocks_is_the_same_list(scored: &[RecordBatch], overrides: &[&RecordBatch], model: &riskwarn::model::Model, policy: &riskwarn::policy::Policy) {
+    let overrides = arrow::compute::concat_batches(&overrides[0].schema(), overrides.iter().copied()).unwrap();
+    let overrides = riskwarn::io::from_record_batch(&overrides).unwrap();
+    let list = |block_rows: usize| {
+        let spill = riskwarn::io::Spill::memory();
+        let mut keys = riskwarn::list::Keys::default();
+        for (b, batch) in scored.iter().enumerate() {
+            let frame = riskwarn::io::from_record_batch(batch).unwrap();
+            let part = riskwarn::score::Scored::from_frame(&frame, model, policy, date(AS_OF)).unwrap();
+            keys.push(part, &format!("scored/{b}"), &spill, model, policy).unwrap();
+        }
+        let input = riskwarn::score::WarningsInput { model, policy, previous: None, overrides: Some(&overrides) };
+        riskwarn::list::List::make_in_blocks(keys, spill, &input, block_rows).unwrap().list
+    };
+    let (one, small) = (list(riskwarn::list::BLOCK), list(1_000));
+    let n = one.len();
+    assert!(n > 10_000, "the sample spans many blocks of 1,000");
+    for (offset, len) in [(12_345, 2_100), (990, 20), (0, n), (n - 5, 5), (3_000, 1_000)] {
+        let (a, b) = (one.rows_with_text(offset, len, None).unwrap(), small.rows_with_text(offset, len, None).unwrap());
+        assert_eq!(a.height(), len);
+        assert!(a.equals_missing(&b), "rows {offset}..{} differ", offset + len);
+    }
+}
+
