@@ -4,7 +4,7 @@
 //! bucket, while the rest of each scored row (name, type, reasons) waits in the spill.
 //! [`List::make`] ranks the keys and moves those rows into blocks of [`BLOCK`] ranks;
 //! [`List::rows`] makes the list's columns of any rows from both, as the files are written
-//! (docs/scale-out.md). At province scale the list is then ~70 bytes a subject in memory,
+//! (docs/scale-out.md). At province scale the list is then ~75 bytes a subject in memory,
 //! not the ~450 of its columns.
 
 use std::collections::{BTreeMap, HashMap};
