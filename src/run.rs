@@ -618,7 +618,17 @@ pub fn commit(artifacts: Artifacts, out: &Path, before_commit: &dyn Fn()) -> Res
     let Artifacts { run_id, as_of, messages, list, plan, rejected, cases, report, code_names, mut manifest, started } = artifacts;
     let dir = RunDir::create(out, &run_id)?;
     let tmp = dir.path();
-    let outputs = Outputs { dir: tmp, list: &list, plan: plan.as_ref(), rejected: &rejected, cases: &cases, code_names: &code_names, messages, as_of };
+    // plan.parquet first: the plan is freed before the list's rows are made for the other files
+    // (at province scale it is hundreds of megabytes). It keeps its place among the outputs.
+    let plan_written = match plan {
+        Some(p) => {
+            let clock = Instant::now();
+            crate::io::write_parquet_made(p.height(), &|offset, len| p.frame_rows(offset, len), &tmp.join("plan.parquet"))?;
+            Some(clock.elapsed().as_secs_f64())
+        }
+        None => None,
+    };
+    let outputs = Outputs { dir: tmp, list: &list, plan_written, rejected: &rejected, cases: &cases, code_names: &code_names, messages, as_of };
     let mut files = write_outputs(&outputs, &mut manifest.timings_seconds.files)?;
     let report_path = tmp.join("report.html");
     crate::io::write_text(&report_path, &report)?;
@@ -645,7 +655,8 @@ pub fn run(opts: &RunOptions, hooks: &Hooks) -> Result<RunResult> {
 struct Outputs<'a> {
     dir: &'a Path,
     list: &'a crate::list::List,
-    plan: Option<&'a Plan>,
+    /// The seconds plan.parquet took, if it was written.
+    plan_written: Option<f64>,
     rejected: &'a DataFrame,
     cases: &'a crate::cases::CaseBook,
     code_names: &'a crate::report::CodeNames,
@@ -715,7 +726,7 @@ fn write_workbook(o: &Outputs) -> Result<f64> {
 const CSV_BLOCK: usize = 1 << 18;
 
 fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathBuf>> {
-    let Outputs { dir, list, plan, rejected, cases, code_names, messages: m, .. } = *o;
+    let Outputs { dir, list, plan_written, rejected, cases, code_names, messages: m, .. } = *o;
     let mut out = Vec::new();
     let path = |name: &str| dir.join(name);
     let mut clock = Instant::now();
@@ -736,9 +747,9 @@ fn write_tables(o: &Outputs, files: &mut Vec<(String, f64)>) -> Result<Vec<PathB
     // Both CSV files in the one time above.
     out.push(path("warnings_public.csv"));
 
-    if let Some(p) = plan {
-        crate::io::write_parquet_made(p.height(), &|offset, len| p.frame_rows(offset, len), &path("plan.parquet"))?;
-        done("plan.parquet", &mut out, files);
+    if let Some(seconds) = plan_written {
+        out.push(path("plan.parquet"));
+        files.push(("plan.parquet".into(), seconds));
     }
     crate::io::write_parquet(&mut rejected.clone(), &path("rejected.parquet"))?;
     done("rejected.parquet", &mut out, files);
