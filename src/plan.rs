@@ -115,24 +115,33 @@ impl Units {
         Units::new(s("uscc")?.rechunk().into_owned(), units)
     }
 
-    /// The units of the ranked list.
+    /// The units of the ranked list, its region and industry codes taken as they are (a null
+    /// code is the empty value, as in the files).
     pub fn from_list(list: &crate::list::List) -> Result<Units> {
-        let (regions, region_names) = list.regions();
-        let (industries, industry_names) = list.industries();
+        fn values(coder: &crate::columns::Coder) -> (Vec<String>, u32) {
+            let mut values = coder.values.clone();
+            let empty = values.iter().position(|v| v.is_empty()).unwrap_or_else(|| {
+                values.push(String::new());
+                values.len() - 1
+            });
+            (values, empty as u32)
+        }
+        let ((region, region_coder), (industry, industry_coder)) = (list.regions(), list.industries());
+        let ((regions, no_region), (industries, no_industry)) = (values(region_coder), values(industry_coder));
+        let or = |c: u32, empty: u32| if c == crate::columns::Coder::NULL { empty } else { c };
         let (grades, score, observation, passed) = (list.grades(), list.score(), list.observation(), list.days_since_random_pass());
-        let units = (0..list.len()).map(|i| {
-            Ok(Unit {
-                uscc: Cow::Borrowed(""),
-                industry: Cow::Borrowed(industry_names.value(industries[i]).unwrap_or("")),
-                region: Cow::Borrowed(region_names.value(regions[i]).unwrap_or("")),
+        let candidates = (0..list.len())
+            .map(|i| Candidate {
                 grade: grades[i],
-                score: score[i],
-                rank: i as u32 + 1,
                 observation: observation[i],
+                rank: i as u32 + 1,
+                score: score[i],
                 days_since_random_pass: passed[i],
+                industry: or(industry[i], no_industry),
+                region: or(region[i], no_region),
             })
-        });
-        Units::new(list.uscc().clone(), units)
+            .collect();
+        Ok(Units { uscc: list.uscc().clone(), candidates, industries, regions })
     }
 
     /// The units `units` with their codes `uscc`, row for row (a unit's own `uscc` is not read).

@@ -364,7 +364,6 @@ pub fn build(inputs: Inputs, opts: &RunOptions, previous_run_of: PreviousRun, pr
             model_file,
             policy_file,
             buckets,
-            spill_bytes: 0,
             timings,
         },
         &model,
@@ -450,8 +449,6 @@ pub struct Population {
     pub model_file: FileHash,
     pub policy_file: FileHash,
     pub buckets: u32,
-    /// Bytes an engine spilled besides those of `spill`.
-    pub spill_bytes: u64,
     pub timings: Timings,
 }
 
@@ -474,7 +471,6 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         model_file,
         policy_file,
         buckets,
-        spill_bytes,
         mut timings,
     } = population;
     let BookBefore { mut book, imported, dispositions: disposition_counts } = book;
@@ -546,7 +542,6 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         levels[*l as usize] += 1;
         grades[*g as usize] += 1;
     }
-    let spill_bytes = spill_bytes + list.spill_bytes();
     let report = crate::report::html(&crate::report::ReportInput {
         run_id: &run_id,
         as_of: &as_of_text,
@@ -577,7 +572,7 @@ pub fn finish(population: Population, model: &Model, policy: &Policy, seed: u64,
         previous_run: previous_id,
         inputs,
         buckets,
-        spill_bytes,
+        spill_bytes: list.spill_bytes(),
         tables: validated.counts.clone(),
         scored: list.len(),
         relation_ids_capped,
