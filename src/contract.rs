@@ -420,6 +420,12 @@ pub const FEEDBACK_TABLES: &[&str] = &["dispositions", "overrides", "cases"];
 /// named in rejected.parquet): a later stage may still reject a row (a disposition of no case).
 pub const ORIGIN_KEPT: &[&str] = &["dispositions", "cases"];
 
+/// Event tables whose used rows name their subject by `sid` alone (validation checks the code
+/// and keeps it in any rejected row's `uscc`): every stage after validation reads them by
+/// `sid`, and the code as a string costs 34 bytes a row (an 18-character string view).
+pub const SUBJECT_BY_SID: &[&str] =
+    &["penalties", "complaints", "product_checks", "judgments", "credit_lists", "annual_reports", "licences", "indicators"];
+
 /// Every table, in dependency order: referenced tables before the tables that refer to them.
 pub const TABLES: &[&TableSpec] = &[
     &SUBJECTS,

@@ -69,17 +69,55 @@ pub struct RawTable {
     pub extra_columns: Vec<String>,
 }
 
-/// Every table found in a data directory.
+/// Every table found in a data directory: read, or found and not read yet ([`load_dir`]
+/// defers reading each table until it is taken, so a consumer that takes one table at a time
+/// never holds every table as read).
 #[derive(Debug, Clone, Default)]
 pub struct RawData {
     pub tables: Vec<RawTable>,
     /// Things the user should hear once: absent optional tables, ignored columns and files.
     pub notices: Vec<String>,
+    /// Tables whose footers were checked and whose rows are read when taken, with their
+    /// columns unknown to the contract.
+    unread: Vec<(TableSource, Vec<String>)>,
 }
 
 impl RawData {
-    pub fn table(&self, name: &str) -> Option<&RawTable> {
-        self.tables.iter().find(|t| t.spec.name == name)
+    /// Tables already read.
+    pub fn new(tables: Vec<RawTable>, notices: Vec<String>) -> Self {
+        RawData { tables, notices, unread: Vec::new() }
+    }
+
+    /// Whether the data holds table `name` (read or not).
+    pub fn has(&self, name: &str) -> bool {
+        self.tables.iter().any(|t| t.spec.name == name) || self.unread.iter().any(|(s, _)| s.spec.name == name)
+    }
+
+    /// Reads every table not read yet (in contract order, as found).
+    pub fn read_all(&mut self) -> Result<()> {
+        for (source, extra) in std::mem::take(&mut self.unread) {
+            self.tables.push(load_table(&source, extra)?);
+        }
+        Ok(())
+    }
+
+    /// Whether every table has been read.
+    pub fn is_read(&self) -> bool {
+        self.unread.is_empty()
+    }
+
+    /// Takes table `name` out of the data, reading its files now if they were not read yet.
+    pub fn take(&mut self, name: &str) -> Result<Option<RawTable>> {
+        if let Some(i) = self.tables.iter().position(|t| t.spec.name == name) {
+            return Ok(Some(self.tables.remove(i)));
+        }
+        match self.unread.iter().position(|(s, _)| s.spec.name == name) {
+            Some(i) => {
+                let (source, extra) = self.unread.remove(i);
+                load_table(&source, extra).map(Some)
+            }
+            None => Ok(None),
+        }
     }
 }
 
@@ -336,14 +374,13 @@ fn load_table(source: &TableSource, extra: Vec<String>) -> Result<RawTable> {
     Ok(RawTable { spec: source.spec, files: source.files.clone(), names: source.names.clone(), frame, extra_columns: extra })
 }
 
-/// Discovers and loads every table of a data directory. All footers are checked before
-/// any table's data is read, so a broken file stops the run before work is done.
+/// Discovers every table of a data directory and checks every footer, so a broken file stops
+/// the run before work is done; each table's rows are read when it is taken ([`RawData::take`]).
 pub fn load_dir(dir: &Path, m: Messages) -> Result<RawData> {
     let (sources, mut notices) = discover(dir, m)?;
     let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
     notices.extend(extra_column_notices(&sources, &extras, m));
-    let tables = sources.iter().zip(extras).map(|(s, extra)| load_table(s, extra)).collect::<Result<_>>()?;
-    Ok(RawData { tables, notices })
+    Ok(RawData { tables: Vec::new(), notices, unread: sources.into_iter().zip(extras).collect() })
 }
 
 /// One notice per table (in contract order, as discovered) whose files hold columns the
@@ -366,20 +403,28 @@ pub struct BucketedData {
     pieces: Vec<Vec<Vec<String>>>,
     /// The tables not split, and the loader's notices.
     pub global: RawData,
+    /// With one bucket: the tables with subjects, not read until the bucket is taken (then
+    /// one at a time, [`RawData::take`]).
+    whole: RawData,
 }
 
 /// Discovers the tables of `dir`, checks every footer, and splits them into `buckets` buckets
-/// kept in `spill`. One bucket is the data as [`load_dir`] reads it; more are read
-/// [`SLICE_ROWS`] rows at a time, so loading never holds a whole table.
+/// kept in `spill`. With one bucket nothing of those tables is read yet: the bucket is the
+/// data as [`load_dir`] finds it; more are read [`SLICE_ROWS`] rows at a time, so loading
+/// never holds a whole table.
 pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill, m: Messages) -> Result<BucketedData> {
     let buckets = buckets.max(1);
     let (sources, mut notices) = discover(dir, m)?;
     let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
     notices.extend(extra_column_notices(&sources, &extras, m));
-    let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData { tables: Vec::new(), notices } };
+    let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData::new(Vec::new(), notices), whole: RawData::default() };
     for (source, extra) in sources.iter().zip(extras) {
         if source.spec.column("uscc").is_none() {
             out.global.tables.push(load_table(source, extra)?);
+            continue;
+        }
+        if buckets == 1 {
+            out.whole.unread.push((source.clone(), extra));
             continue;
         }
         let mut keys: Vec<Vec<String>> = vec![Vec::new(); buckets as usize];
@@ -390,29 +435,23 @@ pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill, m: Messages) -> Res
             keys[b].push(key);
             Ok(())
         };
-        if buckets == 1 {
-            let t = load_table(source, extra.clone())?;
-            empty = Some(t.frame.clear());
-            put(0, t.frame, &mut keys)?;
-        } else {
-            for (i, path) in source.files.iter().enumerate() {
-                let file = File::open(path).at(IoAction::Open, path)?;
-                let rows = ParquetReader::new(file).num_rows().map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
-                let mut first = 0;
-                loop {
-                    let frame = read_file(source.spec, i, path, Some((first, SLICE_ROWS)))?;
-                    if empty.is_none() {
-                        empty = Some(frame.clear());
+        for (i, path) in source.files.iter().enumerate() {
+            let file = File::open(path).at(IoAction::Open, path)?;
+            let rows = ParquetReader::new(file).num_rows().map_err(|e| Error::bad_file(path, format!("cannot read: {e}")))?;
+            let mut first = 0;
+            loop {
+                let frame = read_file(source.spec, i, path, Some((first, SLICE_ROWS)))?;
+                if empty.is_none() {
+                    empty = Some(frame.clear());
+                }
+                for (b, part) in crate::bucket::split(&frame, buckets)?.into_iter().enumerate() {
+                    if part.height() > 0 {
+                        put(b, part, &mut keys)?;
                     }
-                    for (b, part) in crate::bucket::split(&frame, buckets)?.into_iter().enumerate() {
-                        if part.height() > 0 {
-                            put(b, part, &mut keys)?;
-                        }
-                    }
-                    first += SLICE_ROWS;
-                    if first >= rows {
-                        break;
-                    }
+                }
+                first += SLICE_ROWS;
+                if first >= rows {
+                    break;
                 }
             }
         }
@@ -424,8 +463,12 @@ pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill, m: Messages) -> Res
 }
 
 impl BucketedData {
-    /// The split tables' rows of bucket `b`, taken out of the spill (each bucket once).
-    pub fn take(&self, b: u32, spill: &Spill) -> Result<RawData> {
+    /// The split tables' rows of bucket `b`, taken out of the spill (each bucket once); with
+    /// one bucket, the tables with subjects as found, each read when it is taken.
+    pub fn take(&mut self, b: u32, spill: &Spill) -> Result<RawData> {
+        if self.buckets == 1 {
+            return Ok(std::mem::take(&mut self.whole));
+        }
         let mut tables = Vec::with_capacity(self.split.len());
         for (t, keys) in self.split.iter().zip(&self.pieces) {
             let keys = &keys[b as usize];
@@ -441,7 +484,7 @@ impl BucketedData {
             };
             tables.push(RawTable { frame, ..t.clone() });
         }
-        Ok(RawData { tables, notices: Vec::new() })
+        Ok(RawData::new(tables, Vec::new()))
     }
 }
 

@@ -50,7 +50,7 @@ fn validated(tables: &Tables, inspectors: Option<&RecordBatch>, ctx: &Context) -
     let opts = ValidateOptions { reference_date: ctx.today };
     let ids = match inspectors {
         Some(batch) => {
-            crate::validate::validate_with(RawData { tables: vec![raw_table_from_batch("inspectors", batch)?], notices: Vec::new() }, &opts, None)?.inspector_ids()?
+            crate::validate::validate_with(RawData::new(vec![raw_table_from_batch("inspectors", batch)?], Vec::new()), &opts, None)?.inspector_ids()?
         }
         None => None,
     };
@@ -58,7 +58,7 @@ fn validated(tables: &Tables, inspectors: Option<&RecordBatch>, ctx: &Context) -
     if !raw.iter().any(|t| t.spec.name == "subjects") {
         return Err(Error::BadArgument("a bucket needs its `subjects` rows (an empty table if it has none)".into()));
     }
-    crate::validate::validate_with(RawData { tables: raw, notices: Vec::new() }, &opts, ids.as_ref())
+    crate::validate::validate_with(RawData::new(raw, Vec::new()), &opts, ids.as_ref())
 }
 
 /// What [`partials`] gives of one bucket.
@@ -387,8 +387,8 @@ pub fn finish(parts: &RunParts, facts: RunFacts, mut previous: Option<Previous>,
     notices.extend(facts.extra_columns.iter().filter_map(|(t, c)| crate::io::extra_column_notice(t, c, m)));
     let opts = ValidateOptions { reference_date: ctx.today };
     let roster = match parts.inspectors {
-        Some(b) => RawData { tables: vec![raw_table_from_batch("inspectors", b)?], notices },
-        None => RawData { tables: Vec::new(), notices },
+        Some(b) => RawData::new(vec![raw_table_from_batch("inspectors", b)?], notices),
+        None => RawData::new(Vec::new(), notices),
     };
     let Validated { mut tables, mut rejected, counts: roster_counts, mut notices } = crate::validate::validate_with(roster, &opts, None)?;
     tables.extend(whole_tables(parts.whole)?);

@@ -35,11 +35,11 @@ pub fn run(args: &FeaturesArgs, global: &Global) -> Result<()> {
         super::notice(global, &n);
     }
     let t2 = Instant::now();
-    let df = crate::features::compute(&validated, &as_of, &opts)?;
+    let df = crate::features::compute_releasing(&mut validated, &as_of, &opts)?;
     let t3 = Instant::now();
     let rejected_path = args.out.with_extension("rejected.parquet");
     crate::io::write_parquet(&mut validated.rejected, &rejected_path)?;
-    // The input tables are no longer needed: release them before the large write.
+    // The tables no feature read (subjects, relations …) are not needed either.
     validated.tables.clear();
     crate::io::write_parquet_wide(&df, &args.out)?;
     let t4 = Instant::now();

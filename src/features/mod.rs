@@ -28,6 +28,8 @@ mod subject;
 pub use spec::{Dimension, Direction, Family, Feature, Kind, Visibility};
 use spec::TableFeatures;
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
@@ -479,20 +481,33 @@ pub fn notices_of(rows: &IndicatorRows, opts: &FeatureOptions, m: crate::message
 }
 
 pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions>, backend: Backend) -> Result<DataFrame> {
-    if as_of.is_empty() {
-        return Err(Error::BadArgument("at least one as-of date is needed".into()));
-    }
-    let opts = &with_data_indicators(&indicator_rows(data)?, opts);
     let present = present_tables(data);
+    let opts = &with_data_indicators(&indicator_rows(data)?, opts);
     let locals = local(data, as_of, opts, backend)?;
+    population_and_finish(data, locals, &present, as_of, opts)
+}
+
+/// [`compute`], releasing each event table of `data` once its features are made, so the
+/// features and the tables not yet read never sit beside every table: afterwards `data` holds
+/// only the tables no per-table feature reads (subjects, relations, cases …).
+pub fn compute_releasing(data: &mut Validated, as_of: &[i32], opts: &Valid<FeatureOptions>) -> Result<DataFrame> {
+    let present = present_tables(data);
+    let opts = &with_data_indicators(&indicator_rows(data)?, opts);
+    let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?.clone();
+    let locals = local_of(&subjects, &present, as_of, opts, Backend::Kernel, |name| data.take_table(name).map(Cow::Owned))?;
+    population_and_finish(data, locals, &present, as_of, opts)
+}
+
+/// The population-wide steps of [`compute`] over one part holding every subject.
+fn population_and_finish(data: &Validated, locals: Vec<DataFrame>, present: &[&str], as_of: &[i32], opts: &FeatureOptions) -> Result<DataFrame> {
     let subjects = subject_codes(data)?;
     let mut out: Option<DataFrame> = None;
     for (base, &t) in locals.into_iter().zip(as_of) {
-        let peer = PeerStats::partial(&base, &present, opts)?;
+        let peer = PeerStats::partial(&base, present, opts)?;
         let part = RelationPart { features: &base, relations: data.table("relations"), subjects: &subjects };
-        let (relations, _) = relation_features(&[part], t, &present, opts)?;
+        let (relations, _) = relation_features(&[part], t, present, opts)?;
         let relations = relations.into_iter().next().expect("one part");
-        crate::bucket::stack(&mut out, finish(base, relations, &peer, &present, opts)?)?;
+        crate::bucket::stack(&mut out, finish(base, relations, &peer, present, opts)?)?;
     }
     let mut out = out.expect("at least one as-of date");
     out.rechunk_mut();
@@ -515,7 +530,22 @@ pub fn subject_codes(data: &Validated) -> Result<StringChunked> {
 /// options of the whole data ([`with_data_indicators`]), so every bucket has the same columns.
 pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Backend) -> Result<Vec<DataFrame>> {
     let subjects = data.table("subjects").ok_or_else(|| Error::Internal("subjects not loaded".into()))?;
-    let present = present_tables(data);
+    local_of(subjects, &present_tables(data), as_of, opts, backend, |name| data.table(name).map(Cow::Borrowed))
+}
+
+/// [`local`] with each event table got from `table` when its features are made (and dropped
+/// after, when it is owned).
+fn local_of<'a>(
+    subjects: &DataFrame,
+    present: &[&str],
+    as_of: &[i32],
+    opts: &FeatureOptions,
+    backend: Backend,
+    mut table: impl FnMut(&str) -> Option<Cow<'a, DataFrame>>,
+) -> Result<Vec<DataFrame>> {
+    if as_of.is_empty() {
+        return Err(Error::BadArgument("at least one as-of date is needed".into()));
+    }
     let mut bases: Vec<DataFrame> = as_of.iter().map(|&t| subject::base(subjects, t, opts).collect()).collect::<PolarsResult<_>>()?;
     let sids: Vec<Vec<u32>> = bases
         .iter()
@@ -524,10 +554,11 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
     // Table by table: group once, evaluate every as-of date, release the grouping.
     for declare in EVENT_FAMILIES {
         let decl = declare(opts);
-        let Some(frame) = data.table(decl.table) else { continue };
-        if decl.features.is_empty() {
+        if decl.features.is_empty() || !present.contains(&decl.table) {
             continue;
         }
+        let Some(frame) = table(decl.table) else { continue };
+        let frame = frame.as_ref();
         match backend {
             Backend::Kernel => {
                 let grouped = kernel::Grouped::build(frame, &decl, subjects.height())?;
@@ -558,7 +589,7 @@ pub fn local(data: &Validated, as_of: &[i32], opts: &FeatureOptions, backend: Ba
             }
         }
     }
-    bases.into_iter().map(|b| merged::add(b, &present, opts)).collect()
+    bases.into_iter().map(|b| merged::add(b, present, opts)).collect()
 }
 
 pub use peer::PeerStats;
@@ -627,3 +658,4 @@ pub fn finish(local: DataFrame, relations: DataFrame, peer: &PeerStats, present:
     }
     Ok(peer::add(base, peer, present, opts)?.lazy().select(order).collect()?)
 }
+

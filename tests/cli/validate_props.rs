@@ -240,7 +240,8 @@ fn write_data_set(dir: &Path, tables: &[(&'static TableSpec, Vec<(&'static str, 
 
 /// Load, validate and compute features; panics only through a failed check.
 fn validate_reconciles(dir: &Path) {
-    let raw = match riskwarn::io::load_dir(dir, riskwarn::messages::Messages::EN) {
+    let raw = riskwarn::io::load_dir(dir, riskwarn::messages::Messages::EN).and_then(|mut raw| raw.read_all().map(|_| raw));
+    let raw = match raw {
         Ok(raw) => raw,
         // A clean refusal of a whole file (exit 2) is allowed; a panic is not.
         Err(e) => {
@@ -263,8 +264,21 @@ fn validate_reconciles(dir: &Path) {
     for name in ["table", "file", "row", "column", "reason"] {
         assert_eq!(validated.rejected.column(name).unwrap().null_count(), 0, "rejected.{name} is never null");
     }
-    riskwarn::features::compute(&validated, &[date(REFERENCE)], &Default::default())
+    // Tables read as validation takes them (one at a time) validate as when read first.
+    let one_at_a_time = riskwarn::validate::validate(riskwarn::io::load_dir(dir, riskwarn::messages::Messages::EN).unwrap(), &opts)
+        .expect("validation of tables read one at a time succeeds");
+    assert_eq!(one_at_a_time.counts, validated.counts);
+    assert!(one_at_a_time.rejected.equals_missing(&validated.rejected), "the same quarantine");
+    for ((a, x), (b, y)) in one_at_a_time.tables.iter().zip(&validated.tables) {
+        assert!(a.name == b.name && x.equals_missing(y), "{}: the same used rows", a.name);
+    }
+    let features = riskwarn::features::compute(&validated, &[date(REFERENCE)], &Default::default())
         .expect("features of validated data");
+    // Releasing each table once its features are made changes no feature.
+    let mut releasing = one_at_a_time;
+    let released = riskwarn::features::compute_releasing(&mut releasing, &[date(REFERENCE)], &Default::default())
+        .expect("features of validated data, releasing the tables");
+    assert!(released.equals_missing(&features), "the same features");
 }
 
 proptest! {
