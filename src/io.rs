@@ -405,7 +405,7 @@ pub struct BucketedData {
     pub global: RawData,
     /// With one bucket: the tables with subjects, not read until the bucket is taken (then
     /// one at a time, [`RawData::take`]).
-    whole: RawData,
+    one_bucket: RawData,
 }
 
 /// Discovers the tables of `dir`, checks every footer, and splits them into `buckets` buckets
@@ -417,14 +417,14 @@ pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill, m: Messages) -> Res
     let (sources, mut notices) = discover(dir, m)?;
     let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
     notices.extend(extra_column_notices(&sources, &extras, m));
-    let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData::new(Vec::new(), notices), whole: RawData::default() };
+    let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData::new(Vec::new(), notices), one_bucket: RawData::default() };
     for (source, extra) in sources.iter().zip(extras) {
         if source.spec.column("uscc").is_none() {
             out.global.tables.push(load_table(source, extra)?);
             continue;
         }
         if buckets == 1 {
-            out.whole.unread.push((source.clone(), extra));
+            out.one_bucket.unread.push((source.clone(), extra));
             continue;
         }
         let mut keys: Vec<Vec<String>> = vec![Vec::new(); buckets as usize];
@@ -467,7 +467,7 @@ impl BucketedData {
     /// one bucket, the tables with subjects as found, each read when it is taken.
     pub fn take(&mut self, b: u32, spill: &Spill) -> Result<RawData> {
         if self.buckets == 1 {
-            return Ok(std::mem::take(&mut self.whole));
+            return Ok(std::mem::take(&mut self.one_bucket));
         }
         let mut tables = Vec::with_capacity(self.split.len());
         for (t, keys) in self.split.iter().zip(&self.pieces) {

@@ -488,8 +488,8 @@ pub fn compute_with(data: &Validated, as_of: &[i32], opts: &Valid<FeatureOptions
 }
 
 /// [`compute`], releasing each event table of `data` once its features are made, so the
-/// features and the tables not yet read never sit beside every table: afterwards `data` holds
-/// only the tables no per-table feature reads (subjects, relations, cases …).
+/// features made never sit beside every event table: afterwards `data` holds only the tables
+/// no per-table feature reads (subjects, relations, cases …).
 pub fn compute_releasing(data: &mut Validated, as_of: &[i32], opts: &Valid<FeatureOptions>) -> Result<DataFrame> {
     let present = present_tables(data);
     let opts = &with_data_indicators(&indicator_rows(data)?, opts);
