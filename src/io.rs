@@ -414,17 +414,15 @@ pub struct BucketedData {
 /// never holds a whole table.
 pub fn load_buckets(dir: &Path, buckets: u32, spill: &Spill, m: Messages) -> Result<BucketedData> {
     let buckets = buckets.max(1);
-    let (sources, mut notices) = discover(dir, m)?;
-    let extras: Vec<Vec<String>> = sources.iter().map(check_footers).collect::<Result<_>>()?;
-    notices.extend(extra_column_notices(&sources, &extras, m));
+    let RawData { notices, unread, .. } = load_dir(dir, m)?;
     let mut out = BucketedData { buckets, split: Vec::new(), pieces: Vec::new(), global: RawData::new(Vec::new(), notices), one_bucket: RawData::default() };
-    for (source, extra) in sources.iter().zip(extras) {
+    for (source, extra) in unread {
         if source.spec.column("uscc").is_none() {
-            out.global.tables.push(load_table(source, extra)?);
+            out.global.tables.push(load_table(&source, extra)?);
             continue;
         }
         if buckets == 1 {
-            out.one_bucket.unread.push((source.clone(), extra));
+            out.one_bucket.unread.push((source, extra));
             continue;
         }
         let mut keys: Vec<Vec<String>> = vec![Vec::new(); buckets as usize];

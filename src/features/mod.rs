@@ -554,7 +554,7 @@ fn local_of<'a>(
     // Table by table: group once, evaluate every as-of date, release the grouping.
     for declare in EVENT_FAMILIES {
         let decl = declare(opts);
-        if decl.features.is_empty() || !present.contains(&decl.table) {
+        if decl.features.is_empty() {
             continue;
         }
         let Some(frame) = table(decl.table) else { continue };
